@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // Integration suites start real servers; they must not share ports or CPU bursts.
+  maxWorkers: 2,
+  testTimeout: 30000,
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+};

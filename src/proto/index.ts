@@ -1,0 +1,4 @@
+export * from './generated';
+export * from './constants';
+export * from './ids';
+export * from "./path";
