@@ -8,8 +8,10 @@ export function pathProblem(path: string, isSequential = false): string | null {
   if (typeof path !== 'string') return 'Path cannot be null';
   if (path.length === 0) return 'Path length must be > 0';
   if (path[0] !== '/') return 'Path must start with / character';
-  if (path.length === 1) return isSequential ? null : null;
-  if (path[path.length - 1] === '/' && !isSequential) return 'Path must not end with / character';
+  // Apache validates a sequential create's prefix as if the suffix were already there.
+  if (isSequential) return pathProblem(path + '1');
+  if (path.length === 1) return null;
+  if (path[path.length - 1] === '/') return 'Path must not end with / character';
   let last = '/';
   for (let i = 1; i < path.length; i++) {
     const c = path.charCodeAt(i);
