@@ -9,13 +9,44 @@
  */
 import type { ACL, StatPersisted, TxnDigest, TxnHeader } from '../../proto';
 
-/** One logged transaction: header plus the serialized txn body (CreateTxn, MultiTxn, ...). */
+/**
+ * One logged transaction: header plus the serialized txn body (CreateTxn, MultiTxn, ...).
+ *
+ * What Apache ZooKeeper 3.8 writes as the body for each TxnHeader.type
+ * (PrepRequestProcessor; read back by SerializeUtils.deserializeTxn):
+ *   createSession -10 -> CreateSessionTxn {int timeOut}
+ *   closeSession  -11 -> CloseSessionTxn {vector<ustring> paths2Delete}: the
+ *                        session's ephemeral paths (zookeeper.closeSessionTxn.enabled,
+ *                        default true; an empty body is also accepted on read)
+ *   create 1, create2 15 -> CreateTxn; createContainer 19 -> CreateContainerTxn;
+ *   createTTL 21 -> CreateTTLTxn; delete 2, deleteContainer 20 -> DeleteTxn;
+ *   setData 5, reconfig 16 -> SetDataTxn; setACL 7 -> SetACLTxn;
+ *   multi 14 -> MultiTxn; error -1 -> ErrorTxn.
+ * Observed in a real 3.8.0 log: `create2` requests are logged with type 15,
+ * a client close is `closeSession v{'/z}` (its one ephemeral).
+ */
 export interface TxnEntry {
   header: TxnHeader;
-  /** The txn record's bytes as Apache writes them after the header (empty for e.g. closeSession with no body). */
+  /** The txn record's bytes as Apache writes them after the header (see above). */
   body: Buffer;
-  /** Optional digest that Apache 3.6+ appends after the txn when digests are enabled. */
+  /**
+   * The TxnDigest Apache 3.6+ appends after the txn (zookeeper.digest.enabled,
+   * default true): the tree digest AFTER applying this txn, version 2 (see
+   * digest.ts). On read it is present when 12+ bytes follow the body. The
+   * file store writes it only when given; Apache accepts entries without one
+   * (it then skips the per-txn digest check).
+   */
   digest?: TxnDigest | null;
+}
+
+/** The zxid digest a 3.6+ snapshot carries after its first seal (DataTree.ZxidDigest). */
+export interface SnapshotDigest {
+  /** The zxid the digest was taken at (0 = none recorded). */
+  zxid: bigint;
+  /** DigestCalculator version; 2 in 3.6-3.9. */
+  version: number;
+  /** The tree digest (sum of node digests) at `zxid`. */
+  digest: bigint;
 }
 
 /** A node as stored in a snapshot (Apache's DataNode record: data, acl ref, StatPersisted). */
@@ -27,7 +58,27 @@ export interface SnapshotNode {
   stat: StatPersisted;
 }
 
-/** Everything a snapshot holds. Nodes come parents-first, starting with "" (the root) as Apache writes it. */
+/**
+ * Everything a snapshot holds, in Apache's order (DataTree.serialize):
+ * - nodes come depth-first, every parent before its children, starting with
+ *   the root, whose path is the EMPTY STRING "" (Apache keys the root as ""
+ *   and builds child paths as parent + "/" + name, so they read "/a",
+ *   "/a/b"); "/zookeeper", "/zookeeper/config" and "/zookeeper/quota" are
+ *   ordinary nodes in the list. The "/" that follows the last node in the
+ *   file is an end marker, not a node: never pass a node with path "/"
+ *   except as the root (the writer maps a leading "/" to "").
+ *   Verified on a snapshot written by Apache 3.8.0 (test fixture): "", "/a",
+ *   "/a/b", "/a/seq-0000000001", "/zookeeper", "/zookeeper/config",
+ *   "/zookeeper/quota", "/d", ...
+ * - acls is the ReferenceCountedACLCache: ref -> ACL list; refs are what
+ *   SnapshotNode.aclRef points at (Apache numbers them 1, 2, ...; -1 means
+ *   OPEN_ACL_UNSAFE without an entry). Apache's root and /zookeeper nodes
+ *   carry aclRef -1 in a fresh tree, /zookeeper/config carries the ref of
+ *   READ_ACL_UNSAFE.
+ * - the iterable is consumed asynchronously (the snapshot is written in
+ *   chunks without blocking appends), so pass a stable copy, e.g. an array
+ *   captured synchronously at the snapshot's zxid.
+ */
 export interface SnapshotContents {
   /** session id -> negotiated timeout (ms). */
   sessions: Map<bigint, number>;
@@ -37,15 +88,29 @@ export interface SnapshotContents {
 }
 
 export interface LoadedState {
-  /** The newest valid snapshot, or null for an empty dataDir. */
-  snapshot: (SnapshotContents & { zxid: bigint; nodes: SnapshotNode[] }) | null;
+  /**
+   * The newest valid snapshot, or null for an empty dataDir. A snapshot
+   * written by Apache is fuzzy: it may already reflect some txns after its
+   * zxid (the real 3.8.0 fixture's snapshot.15 holds the node created at
+   * 0x16), so replay must tolerate NodeExists/NoNode like Apache does.
+   * `digest` is the zxid digest stored in the file, when present.
+   */
+  snapshot: (SnapshotContents & { zxid: bigint; nodes: SnapshotNode[]; digest?: SnapshotDigest | null }) | null;
   /** Log entries with zxid greater than the snapshot's, in zxid order, torn tail already cut. */
   txns: TxnEntry[];
   /** The last zxid on disk (snapshot or log), 0n when empty. */
   lastZxid: bigint;
 }
 
-/** Durable storage of the txn log and snapshots, in Apache ZooKeeper's on-disk format. */
+/**
+ * Durable storage of the txn log and snapshots, in Apache ZooKeeper's on-disk format.
+ *
+ * Start-up like Apache's (FileTxnSnapLog.restore + ZooKeeperServer.loadData):
+ * load(); on an empty dataDir (snapshot null, no txns) write the initial tree
+ * with snapshot(0n, tree) BEFORE the first append, as Apache writes
+ * snapshot.0 on first start: Apache (and the file store) refuse a dataDir
+ * that has log files but no snapshot.
+ */
 export interface TxnStore {
   /** Reads what is on disk. Cuts (truncates) a torn or corrupt log tail. */
   load(): Promise<LoadedState>;

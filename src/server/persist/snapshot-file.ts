@@ -1,0 +1,261 @@
+/**
+ * Snapshot files in Apache ZooKeeper 3.8's format (FileSnap, SnapStream,
+ * SerializeUtils.serializeSnapshot, DataTree.serialize,
+ * ReferenceCountedACLCache.serialize):
+ *
+ *   FileHeader        int magic 'ZKSN', int version 2, long dbid (-1)
+ *   sessions          int count, then count x (long id, int timeout)
+ *   ACL cache         int count, then count x (long ref, vector<ACL>)
+ *   nodes             count x (ustring path, DataNode{buffer data, long acl,
+ *                     StatPersisted stat}), depth-first, parents first,
+ *                     starting with the root spelled "" (children "/a", "/a/b")
+ *   end of nodes      ustring "/"
+ *   seal              long Adler32 of every byte so far, ustring "/"
+ *   zxid digest       long zxid, int digestVersion, long digest (3.6+)
+ *   seal              long Adler32 of every byte so far, ustring "/"
+ *
+ * The checksum is over the uncompressed stream (Apache wraps the compressor
+ * in a CheckedOutputStream). Apache validates a plain snapshot cheaply by its
+ * last five bytes (int 1, '/'), then fully by the first seal.
+ */
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { JuteReader, JuteWriter } from '../../jute';
+import { ACL, FileHeader, StatPersisted } from '../../proto';
+import { Adler32, adler32 } from './checksums';
+import { DIGEST_VERSION, addDigest, nodeDigest } from './digest';
+import { CorruptSnapshotError, PersistError, UnsupportedSnapshotCompressionError } from './errors';
+import { SNAPSHOT_TEMP_PREFIX, makeSnapshotName, snapshotCompression } from './file-names';
+import type { SnapshotContents, SnapshotDigest, SnapshotNode } from './types';
+
+/** 'ZKSN' as a big-endian int (FileSnap.SNAP_MAGIC). */
+export const SNAP_MAGIC = 0x5a4b534e;
+export const SNAP_VERSION = 2;
+/** FileSnap writes dbid -1. */
+export const SNAP_DBID = -1n;
+/** Snapshot bytes are handed to the file in chunks of about this size, yielding to the event loop between them. */
+const CHUNK = 1 << 20;
+
+export interface ReadSnapshot {
+  sessions: Map<bigint, number>;
+  acls: Map<bigint, ACL[]>;
+  nodes: SnapshotNode[];
+  /** The zxid digest after the first seal, or null when the file has none (pre-3.6 or digests disabled). */
+  digest: SnapshotDigest | null;
+}
+
+function parentOf(p: string): string | null {
+  const slash = p.lastIndexOf('/');
+  return slash === -1 ? null : p.substring(0, slash);
+}
+
+/** Adler32 + file writes for a stream produced in pieces. */
+class ChunkedSink {
+  readonly w = new JuteWriter(CHUNK + (64 << 10));
+  readonly sum = new Adler32();
+  written = 0;
+
+  constructor(private readonly fh: fsp.FileHandle) {}
+
+  async flushIfFull(): Promise<void> {
+    if (this.w.length >= CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const view = this.w.view();
+    if (view.length === 0) return;
+    this.sum.update(view);
+    let off = 0;
+    while (off < view.length) {
+      const { bytesWritten } = await this.fh.write(view, off, view.length - off, this.written + off);
+      off += bytesWritten;
+    }
+    this.written += view.length;
+    this.w.reset();
+  }
+
+  /** Writes the seal: the checksum of everything so far, then "/" (SnapStream.sealStream). */
+  async seal(): Promise<void> {
+    await this.flush();
+    this.w.writeLong(BigInt(this.sum.value()));
+    this.w.writeString('/');
+    await this.flush();
+  }
+}
+
+export interface WriteSnapshotOptions {
+  fsync: boolean;
+}
+
+/**
+ * Writes `snapshot.<zxid>` into `dir` atomically: a temp file, fsync, rename,
+ * fsync of the directory. A crash at any point leaves either no snapshot or a
+ * complete one. Returns the final path.
+ */
+export async function writeSnapshotFile(dir: string, zxid: bigint, contents: SnapshotContents, opts: WriteSnapshotOptions): Promise<string> {
+  const finalPath = path.join(dir, makeSnapshotName(zxid));
+  const tempPath = path.join(dir, `${SNAPSHOT_TEMP_PREFIX}.${zxid.toString(16)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`);
+  const fh = await fsp.open(tempPath, 'wx');
+  let renamed = false;
+  try {
+    const sink = new ChunkedSink(fh);
+    const w = sink.w;
+    new FileHeader({ magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID }).serialize(w);
+    w.writeInt(contents.sessions.size);
+    for (const [id, timeout] of contents.sessions) {
+      w.writeLong(id);
+      w.writeInt(timeout);
+    }
+    w.writeInt(contents.acls.size);
+    for (const [ref, list] of contents.acls) {
+      w.writeLong(ref);
+      w.writeVector(list, (ww, acl) => acl.serialize(ww));
+      await sink.flushIfFull();
+    }
+    let digest = 0n;
+    const written = new Set<string>();
+    let first = true;
+    for (const node of contents.nodes) {
+      // The root is "" in Apache's snapshots; accept "/" from callers and write it Apache's way.
+      const p = first && node.path === '/' ? '' : node.path;
+      if (first && p !== '') throw new PersistError(`snapshot nodes must start with the root "" (got ${JSON.stringify(node.path)})`);
+      if (!first) {
+        const parent = parentOf(p);
+        if (parent === null || !written.has(parent)) {
+          throw new PersistError(`snapshot node ${JSON.stringify(p)} comes before its parent; Apache loads parents first`);
+        }
+      }
+      first = false;
+      written.add(p);
+      w.writeString(p);
+      w.writeBuffer(node.data);
+      w.writeLong(node.aclRef);
+      new StatPersisted(node.stat).serialize(w);
+      digest = addDigest(digest, nodeDigest(p, node.data, node.stat));
+      await sink.flushIfFull();
+    }
+    if (first) throw new PersistError('snapshot has no nodes: the root "" is required');
+    w.writeString('/');
+    await sink.seal();
+    // Apache writes an empty ZxidDigest (0, version, 0) when it has processed no
+    // txn yet (the initial snapshot.0); readers ignore a digest at zxid 0.
+    w.writeLong(zxid);
+    w.writeInt(DIGEST_VERSION);
+    w.writeLong(zxid === 0n ? 0n : digest);
+    await sink.seal();
+    if (opts.fsync) await fh.datasync();
+    await fh.close();
+    await fsp.rename(tempPath, finalPath);
+    renamed = true;
+    if (opts.fsync) await fsyncDir(dir);
+    return finalPath;
+  } finally {
+    if (!renamed) {
+      await fh.close().catch(() => undefined);
+      await fsp.rm(tempPath, { force: true }).catch(() => undefined);
+    }
+  }
+}
+
+/** Makes a rename or unlink in `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const dh = await fsp.open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+/** The uncompressed snapshot stream of `file`, following its extension like SnapStream.getInputStream. */
+export async function readSnapshotStream(file: string): Promise<Buffer> {
+  const raw = await fsp.readFile(file);
+  switch (snapshotCompression(path.basename(file))) {
+    case 'gz':
+      try {
+        return zlib.gunzipSync(raw);
+      } catch (e) {
+        throw new CorruptSnapshotError(`${file}: bad gzip stream: ${(e as Error).message}`);
+      }
+    case 'snappy':
+      throw new UnsupportedSnapshotCompressionError(
+        `${file} is snappy-compressed (zookeeper.snapshot.compression.method=snappy), which this server cannot read; ` +
+          'convert it with Apache ZooKeeper or restart Apache with the default method so it writes a plain snapshot',
+      );
+    default:
+      return raw;
+  }
+}
+
+/** SnapStream.isValidSnapshot's cheap test for a plain snapshot: at least 10 bytes, ending in int 1 + '/'. */
+export function looksComplete(stream: Buffer): boolean {
+  return stream.length >= 10 && stream.readInt32BE(stream.length - 5) === 1 && stream[stream.length - 1] === 0x2f;
+}
+
+/** Parses an uncompressed snapshot stream, checking its seals. Throws CorruptSnapshotError on any damage. */
+export function parseSnapshot(stream: Buffer, name: string): ReadSnapshot {
+  const r = new JuteReader(stream);
+  try {
+    const header = FileHeader.decode(r);
+    if (header.magic !== SNAP_MAGIC) throw new CorruptSnapshotError(`${name}: bad magic 0x${(header.magic >>> 0).toString(16)}`);
+    const sessions = new Map<bigint, number>();
+    for (let n = r.readInt(); n > 0; n--) {
+      const id = r.readLong();
+      sessions.set(id, r.readInt());
+    }
+    const acls = new Map<bigint, ACL[]>();
+    for (let n = r.readInt(); n > 0; n--) {
+      const ref = r.readLong();
+      const list = r.readVector((rr) => ACL.decode(rr));
+      if (list === null) throw new CorruptSnapshotError(`${name}: ACL cache entry ${ref} has no ACL vector`);
+      acls.set(ref, list);
+    }
+    const nodes: SnapshotNode[] = [];
+    const seen = new Set<string>();
+    for (let p = r.readString(); p !== '/'; p = r.readString()) {
+      if (p === null) throw new CorruptSnapshotError(`${name}: null node path`);
+      const data = r.readBuffer();
+      const aclRef = r.readLong();
+      const stat = StatPersisted.decode(r);
+      const parent = parentOf(p);
+      if (parent !== null && !seen.has(parent)) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
+      seen.add(p);
+      nodes.push({ path: p, data, aclRef, stat });
+    }
+    if (!seen.has('')) throw new CorruptSnapshotError(`${name}: no root node`);
+    checkSeal(stream, r, name);
+    let digest: SnapshotDigest | null = null;
+    // Apache reads the digest if it is there (EOF = none), then a second seal.
+    if (r.remaining >= 20) {
+      const zxid = r.readLong();
+      const version = r.readInt();
+      const value = r.readLong();
+      digest = { zxid, version, digest: value };
+      checkSeal(stream, r, name);
+    }
+    return { sessions, acls, nodes, digest };
+  } catch (e) {
+    if (e instanceof CorruptSnapshotError) throw e;
+    throw new CorruptSnapshotError(`${name}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function checkSeal(stream: Buffer, r: JuteReader, name: string): void {
+  const expected = adler32(stream, 0, r.offset);
+  const stored = r.readLong();
+  const slash = r.readString();
+  if (stored !== BigInt(expected)) {
+    throw new CorruptSnapshotError(`${name}: checksum mismatch at offset ${r.offset - 13}: stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)}`);
+  }
+  if (slash !== '/') throw new CorruptSnapshotError(`${name}: seal not followed by "/"`);
+}
+
+/** Reads and verifies one snapshot file. */
+export async function readSnapshotFile(file: string): Promise<ReadSnapshot> {
+  const stream = await readSnapshotStream(file);
+  if (snapshotCompression(path.basename(file)) === 'none' && !looksComplete(stream)) {
+    throw new CorruptSnapshotError(`${file}: incomplete (does not end with the "/" seal)`);
+  }
+  return parseSnapshot(stream, file);
+}

@@ -1,0 +1,110 @@
+/**
+ * One txn log entry, byte for byte as Apache's FileTxnLog writes it:
+ *
+ *   long   checksum   Adler32 of `payload` (zero-extended to 64 bits)
+ *   int    length     payload length
+ *   byte[] payload    TxnHeader, then the txn record (CreateTxn, ...), then
+ *                     an optional TxnDigest (3.6+, zookeeper.digest.enabled)
+ *   byte   0x42 'B'   end of record
+ *
+ * A reader tells "end of data" from a torn or corrupt entry by that shape:
+ * zero checksum and zero length (the preallocated zero fill) is the end.
+ */
+import { JuteReader, JuteWriter } from '../../jute';
+import {
+  CloseSessionTxn,
+  CreateContainerTxn,
+  CreateSessionTxn,
+  CreateTTLTxn,
+  CreateTxn,
+  DeleteTxn,
+  ErrorTxn,
+  MultiTxn,
+  OpCode,
+  SetACLTxn,
+  SetDataTxn,
+  TxnDigest,
+  TxnHeader,
+} from '../../proto';
+import { adler32 } from './checksums';
+import type { TxnEntry } from './types';
+
+/** 'B', written after every entry (Util.writeTxnBytes). */
+export const END_OF_RECORD = 0x42;
+/** checksum (8) + length (4) + EOR (1): the bytes an entry adds around its payload. */
+export const ENTRY_OVERHEAD = 13;
+/** TxnHeader is fixed-size: long clientId, int cxid, long zxid, long time, int type. */
+export const TXN_HEADER_SIZE = 32;
+/** TxnDigest {int version, long treeDigest}. */
+export const TXN_DIGEST_SIZE = 12;
+
+/** The payload Apache checksums: header + body + digest (Util.marshallTxnEntry). */
+export function encodeTxnPayload(entry: TxnEntry, w = new JuteWriter(TXN_HEADER_SIZE + entry.body.length + TXN_DIGEST_SIZE)): Buffer {
+  w.reset();
+  entry.header.serialize(w);
+  w.writeRaw(entry.body);
+  if (entry.digest != null) entry.digest.serialize(w);
+  return w.toBuffer();
+}
+
+/** Appends one complete log record (checksum, length, payload, EOR) for `entry` to `w`. */
+export function writeLogRecord(w: JuteWriter, entry: TxnEntry): void {
+  const payload = encodeTxnPayload(entry);
+  w.writeLong(BigInt(adler32(payload)));
+  w.writeBuffer(payload);
+  w.writeByte(END_OF_RECORD);
+}
+
+type Parser = (r: JuteReader) => unknown;
+
+/** The txn record Apache expects after a header of each type (SerializeUtils.deserializeTxn, 3.8). */
+const BODY_PARSERS = new Map<number, Parser>([
+  [OpCode.createSession, (r) => CreateSessionTxn.decode(r)],
+  [OpCode.closeSession, (r) => CloseSessionTxn.decode(r)],
+  [OpCode.error, (r) => ErrorTxn.decode(r)],
+  [OpCode.create, (r) => CreateTxn.decode(r)],
+  [OpCode.create2, (r) => CreateTxn.decode(r)],
+  [OpCode.createTTL, (r) => CreateTTLTxn.decode(r)],
+  [OpCode.createContainer, (r) => CreateContainerTxn.decode(r)],
+  [OpCode.delete, (r) => DeleteTxn.decode(r)],
+  [OpCode.deleteContainer, (r) => DeleteTxn.decode(r)],
+  [OpCode.setData, (r) => SetDataTxn.decode(r)],
+  [OpCode.reconfig, (r) => SetDataTxn.decode(r)],
+  [OpCode.setACL, (r) => SetACLTxn.decode(r)],
+  [OpCode.multi, (r) => MultiTxn.decode(r)],
+]);
+
+/**
+ * Splits a checksummed payload into header, txn body and digest.
+ *
+ * Apache decides whether a digest is present by trying to read one after the
+ * txn record (SerializeUtils.deserializeTxn: a TxnDigest if bytes remain,
+ * none on EOF). We do the same: parse the body with the record its type
+ * names to find where it ends; 12 or more bytes left over are a TxnDigest.
+ * When the body does not parse as that record (a pre-3.x CreateTxnV0, a
+ * closeSession written with zookeeper.closeSessionTxn.enabled=false, a type
+ * we do not know), the whole remainder is the body and there is no digest,
+ * which is what Apache concludes for those too.
+ */
+export function decodeTxnPayload(payload: Buffer): TxnEntry {
+  const r = new JuteReader(payload);
+  const header = TxnHeader.decode(r);
+  const bodyStart = r.offset;
+  const parse = BODY_PARSERS.get(header.type);
+  let bodyEnd = payload.length;
+  if (parse !== undefined) {
+    try {
+      parse(r);
+      bodyEnd = r.offset;
+    } catch {
+      bodyEnd = payload.length;
+    }
+  }
+  let digest: TxnDigest | null = null;
+  if (payload.length - bodyEnd >= TXN_DIGEST_SIZE) {
+    digest = TxnDigest.decode(new JuteReader(payload, bodyEnd));
+  } else {
+    bodyEnd = payload.length;
+  }
+  return { header, body: Buffer.from(payload.subarray(bodyStart, bodyEnd)), digest };
+}
