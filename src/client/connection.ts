@@ -1,0 +1,721 @@
+/**
+ * The wire side of a session: one socket at a time, the handshake, framing,
+ * the FIFO of requests awaiting replies, pings, timeouts, and failover
+ * across the ensemble. The ZooKeeper handle (zookeeper.ts) owns one
+ * Connection and gives it a SessionHandler to decode replies and to hear
+ * about events and state changes.
+ *
+ * Session rules (the Java client's ClientCnxn):
+ *  - ConnectRequest asks for `sessionTimeout`; the server answers with the
+ *    negotiated timeout T (<= 0: the session expired). readTimeout = 2T/3:
+ *    nothing heard for that long drops the connection; a ping goes out when
+ *    nothing was sent for readTimeout/2 (at most every 10 s).
+ *  - Connect timeout per attempt (TCP + TLS + handshake): T / hosts, or
+ *    sessionTimeout / hosts before the first handshake.
+ *  - Hosts are shuffled once and tried round-robin; after a whole failed
+ *    pass the next pass waits a growing back-off (host-provider.ts).
+ *  - A reconnect sends the session id, password and the last zxid seen,
+ *    then (after SASL, when configured) the auth packets again, then the
+ *    watches (SetWatches, or SetWatches2 when persistent watches exist,
+ *    each packet's paths adding up to at most 128 KB), then the requests
+ *    that waited for the connection.
+ *  - A drop fails every sent request with ConnectionLoss. Requests not yet
+ *    sent wait for the next connection, at most `connectTimeout`.
+ *  - Nobody reachable: every `connectTimeout` without a connection the
+ *    handle reports an error (error event, connected() rejects, waiting
+ *    requests fail with ConnectionLoss) and keeps trying; disconnected
+ *    longer than the negotiated session timeout, the session is declared
+ *    expired locally (as Curator does), since the ensemble has expired it.
+ *  - Anything malformed from the server (bad frame, oversized frame, reply
+ *    for an unexpected xid, undecodable body) drops the connection like a
+ *    network error: pending requests get ConnectionLoss, then reconnect.
+ *    Nothing thrown while handling input escapes the socket callbacks.
+ */
+import * as net from 'net';
+import * as tls from 'tls';
+import { FrameDecoder, JuteReader, JuteWriter, Record } from '../jute';
+import { ErrorCode, KeeperState, OpCode, PROTOCOL_VERSION, Xid } from '../proto/constants';
+import { AuthPacket, GetSASLRequest, SetWatches, SetWatches2, WatcherEvent } from '../proto/generated';
+import type { HostAddress } from './connect-string';
+import { AuthFailedError, ConnectionLossError, KeeperError, MarshallingError, SessionExpiredError } from './errors';
+import { Fifo } from './fifo';
+import { HostProvider } from './host-provider';
+import { DigestMd5Client } from './sasl/digest-md5';
+import type { WatchManager } from './watch-manager';
+
+/** One request on its way: what to send, and how to settle its promise. */
+export class Request {
+  xid = 0;
+  resolve!: (value: any) => void;
+  reject!: (err: any) => void;
+  /** Settle at once even if events are queued (issued from inside a handler; see event-queue.ts). */
+  bypass = false;
+  /** Registration to make when the reply arrives (see zookeeper.ts). */
+  watcher: unknown = null;
+  /** Free slot for the handle's decoder (create2 wanted, multi ops, removal args...). */
+  extra: unknown = null;
+
+  constructor(
+    /** The opcode. */
+    readonly type: number,
+    /** The request body, or null when there is none (whoAmI, closeSession). */
+    readonly record: Record | null,
+    /** The client path, for errors. */
+    readonly path: string | undefined,
+    /** The server path (chroot added), for watch registration. */
+    readonly serverPath: string | undefined,
+  ) {}
+}
+
+/** What the connection needs from its handle. */
+export interface SessionHandler {
+  /** Decodes a reply and settles the request (throwing on an undecodable body). */
+  complete(req: Request, err: number, r: JuteReader): void;
+  /** Settles a request with an error, in event order. */
+  fail(req: Request, err: KeeperError): void;
+  /** A watch event from the server (server path). */
+  onWatchEvent(ev: WatcherEvent): void;
+  /** A state change; `cause` explains Disconnected/Expired/AuthFailed. */
+  onState(state: KeeperState, cause?: Error): void;
+  /** Nobody was reachable within connectTimeout. */
+  onUnreachable(err: KeeperError): void;
+}
+
+export interface AuthInfo {
+  scheme: string;
+  auth: Buffer;
+  /** addAuthInfo() promises waiting for this packet's reply. */
+  waiters: { resolve: () => void; reject: (e: Error) => void }[];
+}
+
+export interface SaslOptions {
+  mechanism: 'DIGEST-MD5';
+  username: string;
+  password: string;
+  /** SASL service (default "zookeeper"). */
+  service?: string;
+  /** Server name in digest-uri (default "zk-sasl-md5", what Apache's client uses). */
+  host?: string;
+}
+
+export interface ConnectionOptions {
+  sessionTimeout: number;
+  connectTimeout: number;
+  canBeReadOnly: boolean;
+  sessionId: bigint;
+  sessionPassword: Buffer | null;
+  maxBufferSize: number;
+  tls: tls.ConnectionOptions | null;
+  sasl: SaslOptions | null;
+  localSessionExpiry: boolean;
+}
+
+/** The wire's limit on the paths of one SetWatches packet (ClientCnxn.SET_WATCHES_MAX_LENGTH). */
+export const SET_WATCHES_MAX_BYTES = 128 * 1024;
+
+/** Headroom over jute.maxbuffer for reply headers and Stat, like the server's extraMaxBufferSize. */
+const FRAME_HEADROOM = 1024;
+/** The Java client pings at least this often whatever the timeout. */
+const MAX_PING_INTERVAL = 10_000;
+
+// A ping is always the same 12 bytes: length 8, xid -2, type 11.
+const PING_FRAME = (() => {
+  const w = new JuteWriter(12);
+  w.beginFrame().writeInt(Xid.ping).writeInt(OpCode.ping).endFrame();
+  return w.toBuffer();
+})();
+
+type Phase = 'connecting' | 'handshake' | 'connected' | 'dead';
+
+export class Connection {
+  readonly hosts: HostProvider;
+  sessionId: bigint;
+  sessionPassword: Buffer;
+  negotiatedTimeout = 0;
+  lastZxid = 0n;
+  readOnly = false;
+  /** Host of the current (or last) connection. */
+  currentHost: HostAddress | null = null;
+
+  private phase: Phase = 'connecting';
+  private socket: net.Socket | null = null;
+  private decoder: FrameDecoder;
+  private readonly pending = new Fifo<Request>(256);
+  private readonly outgoing = new Fifo<Request>(16);
+  private readonly authReplies = new Fifo<AuthInfo | null>(4);
+  private out = new JuteWriter(16 * 1024);
+  private flushScheduled = false;
+  private xid = 1;
+  private seenRwServer = false;
+  private sasl: DigestMd5Client | null = null;
+  private saslInProgress = false;
+  private lastRecv = 0;
+  private lastSend = 0;
+  private readTimeout = 0;
+  private pingInterval = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private attemptTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private windowTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private lastError: Error | null = null;
+  private closeWaiter: (() => void) | null = null;
+  private readonly flushBound = () => this.flush();
+  private readonly tickBound = () => this.tick();
+
+  constructor(
+    hosts: HostProvider,
+    private readonly opts: ConnectionOptions,
+    private readonly handler: SessionHandler,
+    private readonly watches: WatchManager,
+    private readonly authInfo: AuthInfo[],
+  ) {
+    this.hosts = hosts;
+    this.sessionId = opts.sessionId;
+    this.sessionPassword = opts.sessionPassword ?? Buffer.alloc(16);
+    // A handle given an existing session re-attaches to it like a reconnect.
+    this.seenRwServer = opts.sessionId !== 0n;
+    this.decoder = new FrameDecoder(opts.maxBufferSize + FRAME_HEADROOM);
+  }
+
+  get isAlive(): boolean {
+    return this.phase !== 'dead';
+  }
+
+  /** True once the handshake (and SASL) is done and requests flow. */
+  get isReady(): boolean {
+    return this.phase === 'connected' && !this.saslInProgress;
+  }
+
+  start(): void {
+    this.armWindow();
+    this.connectNext();
+  }
+
+  // ---- requests ---------------------------------------------------------
+
+  /** Sends a request now, or queues it until the connection is ready. */
+  submit(req: Request): void {
+    if (this.phase === 'dead') {
+      this.handler.fail(req, this.deadError(req.path));
+      return;
+    }
+    if (this.phase === 'connected' && !this.saslInProgress) this.write(req);
+    else this.outgoing.push(req);
+  }
+
+  /** Queues an auth packet (addAuthInfo) on a ready connection. */
+  sendAuth(info: AuthInfo): void {
+    if (!this.isReady) return; // sent with the others after the next handshake
+    this.writeAuth(info);
+  }
+
+  private write(req: Request): void {
+    const w = this.out;
+    const start = w.length;
+    req.xid = this.nextXid();
+    try {
+      w.beginFrame();
+      w.writeInt(req.xid);
+      w.writeInt(req.type);
+      if (req.record !== null) req.record.serialize(w);
+      w.endFrame();
+    } catch (err) {
+      // Keep the frames already batched; drop the half-written one.
+      const keep = Buffer.from(w.view().subarray(0, start));
+      w.reset();
+      w.writeRaw(keep);
+      this.handler.fail(req, new MarshallingError(`cannot encode request: ${(err as Error).message}`, req.path, { cause: err }));
+      return;
+    }
+    this.pending.push(req);
+    this.scheduleFlush();
+  }
+
+  private writeAuth(info: AuthInfo): void {
+    this.out.beginFrame();
+    this.out.writeInt(Xid.auth);
+    this.out.writeInt(OpCode.auth);
+    new AuthPacket({ type: 0, scheme: info.scheme, auth: info.auth }).serialize(this.out);
+    this.out.endFrame();
+    this.authReplies.push(info);
+    this.scheduleFlush();
+  }
+
+  private writeSpecial(xid: number, type: number, record: Record): void {
+    this.out.beginFrame();
+    this.out.writeInt(xid);
+    this.out.writeInt(type);
+    record.serialize(this.out);
+    this.out.endFrame();
+    this.scheduleFlush();
+  }
+
+  private nextXid(): number {
+    const x = this.xid;
+    this.xid = x >= 0x7fffffff ? 1 : x + 1;
+    return x;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushBound);
+  }
+
+  /** Writes everything batched in this tick with one socket write. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const w = this.out;
+    if (w.length === 0 || this.socket === null) {
+      w.reset();
+      return;
+    }
+    this.socket.write(w.toBuffer());
+    // Do not keep a huge buffer around after one big request.
+    if (w.length > 1 << 20) this.out = new JuteWriter(16 * 1024);
+    else w.reset();
+    this.lastSend = Date.now();
+  }
+
+  // ---- connecting -------------------------------------------------------
+
+  private connectNext(): void {
+    if (this.phase === 'dead') return;
+    this.phase = 'connecting';
+    const { host, delay } = this.hosts.next();
+    if (delay > 0) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.dial(host);
+      }, delay);
+    } else {
+      this.dial(host);
+    }
+  }
+
+  private dial(host: HostAddress): void {
+    if (this.phase === 'dead') return;
+    this.currentHost = host;
+    const perHost = Math.max(1, Math.floor((this.negotiatedTimeout > 0 ? this.negotiatedTimeout : this.opts.sessionTimeout) / this.hosts.size));
+    let sock: net.Socket;
+    try {
+      if (this.opts.tls) {
+        const servername = this.opts.tls.servername ?? (net.isIP(host.host) ? undefined : host.host);
+        sock = tls.connect({ ...this.opts.tls, host: host.host, port: host.port, servername });
+      } else {
+        sock = net.connect({ host: host.host, port: host.port });
+      }
+    } catch (err) {
+      this.lastError = err as Error;
+      this.hosts.onFailure();
+      setImmediate(() => this.connectNext());
+      return;
+    }
+    this.socket = sock;
+    sock.setNoDelay(true);
+    this.attemptTimer = setTimeout(() => {
+      this.attemptTimer = null;
+      this.drop(sock, new Error(`connect to ${host.host}:${host.port} timed out after ${perHost} ms`));
+    }, perHost);
+    sock.once(this.opts.tls ? 'secureConnect' : 'connect', () => this.onOpen(sock));
+    sock.on('data', (chunk: Buffer) => this.onData(sock, chunk));
+    sock.on('error', (err) => this.drop(sock, err));
+    sock.on('close', () => this.drop(sock, new Error('connection closed by the server')));
+  }
+
+  private onOpen(sock: net.Socket): void {
+    if (sock !== this.socket) return;
+    this.phase = 'handshake';
+    this.decoder.reset();
+    const w = new JuteWriter(64);
+    w.beginFrame();
+    w.writeInt(PROTOCOL_VERSION);
+    w.writeLong(this.lastZxid);
+    w.writeInt(this.opts.sessionTimeout);
+    w.writeLong(this.seenRwServer ? this.sessionId : 0n);
+    w.writeBuffer(this.seenRwServer ? this.sessionPassword : Buffer.alloc(16));
+    w.writeBool(this.opts.canBeReadOnly);
+    w.endFrame();
+    sock.write(w.toBuffer());
+    this.lastSend = Date.now();
+  }
+
+  private onData(sock: net.Socket, chunk: Buffer): void {
+    if (sock !== this.socket) return;
+    this.lastRecv = Date.now();
+    try {
+      const frames = this.decoder.push(chunk);
+      for (let i = 0; i < frames.length; i++) {
+        if (sock !== this.socket) return; // a frame before this one ended the connection
+        if (this.phase === 'handshake') this.onHandshake(frames[i]);
+        else this.onFrame(frames[i]);
+      }
+    } catch (err) {
+      this.drop(sock, err as Error);
+    }
+  }
+
+  private onHandshake(frame: Buffer): void {
+    if (frame.length === 16) {
+      // Not a ConnectResponse but a ReplyHeader{xid, zxid, err}: a read-only
+      // Apache server refusing a global session (it only grants local ones,
+      // with localSessionsEnabled=true) answers NOTREADONLY this way.
+      const err = frame.readInt32BE(12);
+      throw KeeperError.create(err, undefined, `server refused the session: ${KeeperError.codeName(err)}` +
+        (err === ErrorCode.NOTREADONLY ? ' (a read-only server grants only local sessions: localSessionsEnabled=true)' : ''));
+    }
+    const r = new JuteReader(frame);
+    r.readInt(); // protocolVersion
+    const timeOut = r.readInt();
+    const sessionId = r.readLong();
+    const passwd = r.readBuffer();
+    // 3.4-era servers omit readOnly: accept both shapes.
+    const readOnly = r.remaining > 0 ? r.readBool() : false;
+    if (timeOut <= 0) {
+      this.die('expired', new SessionExpiredError(`session 0x${this.sessionId.toString(16)} expired (the server refused to re-attach it)`));
+      return;
+    }
+    if (this.attemptTimer) clearTimeout(this.attemptTimer);
+    this.attemptTimer = null;
+    this.clearDisconnectTimers();
+    this.hosts.onConnected();
+    this.lastError = null;
+    this.negotiatedTimeout = timeOut;
+    this.readTimeout = Math.floor((timeOut * 2) / 3);
+    this.pingInterval = Math.min(Math.floor(this.readTimeout / 2), MAX_PING_INTERVAL);
+    this.sessionId = sessionId;
+    this.sessionPassword = passwd ?? Buffer.alloc(16);
+    this.readOnly = readOnly;
+    if (!readOnly) this.seenRwServer = true;
+    this.phase = 'connected';
+    this.armTick();
+    this.handler.onState(readOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected);
+    if (this.opts.sasl) {
+      this.saslInProgress = true;
+      this.sasl = new DigestMd5Client({
+        username: this.opts.sasl.username,
+        password: this.opts.sasl.password,
+        service: this.opts.sasl.service,
+        host: this.opts.sasl.host,
+      });
+      this.sendSasl(this.sasl.initialResponse());
+    } else {
+      this.afterAuthentication();
+    }
+  }
+
+  private sendSasl(token: Buffer): void {
+    this.writeSpecial(this.nextXid(), OpCode.sasl, new GetSASLRequest({ token }));
+  }
+
+  private onSaslReply(err: number, r: JuteReader): void {
+    if (err !== ErrorCode.OK) {
+      this.die('authfailed', new AuthFailedError(`SASL authentication failed (server error ${KeeperError.codeName(err)})`));
+      return;
+    }
+    const token = r.readBuffer() ?? Buffer.alloc(0);
+    let next: Buffer | null;
+    try {
+      next = this.sasl!.evaluateChallenge(token);
+    } catch (e) {
+      this.die('authfailed', new AuthFailedError(`SASL authentication failed: ${(e as Error).message}`, undefined, { cause: e }));
+      return;
+    }
+    if (next !== null) this.sendSasl(next);
+    if (this.sasl!.isComplete) {
+      this.saslInProgress = false;
+      this.handler.onState(KeeperState.SaslAuthenticated);
+      this.afterAuthentication();
+    }
+  }
+
+  /** After the handshake (and SASL): auth packets, watches, then the waiting requests. */
+  private afterAuthentication(): void {
+    for (const info of this.authInfo) this.writeAuth(info);
+    this.sendSetWatches();
+    for (let req = this.outgoing.shift(); req !== undefined; req = this.outgoing.shift()) this.write(req);
+  }
+
+  private sendSetWatches(): void {
+    if (this.watches.isEmpty) return;
+    const lists: [string[], number][] = [
+      [[...this.watches.data.keys()], 0],
+      [[...this.watches.exist.keys()], 1],
+      [[...this.watches.child.keys()], 2],
+      [[...this.watches.persistent.keys()], 3],
+      [[...this.watches.persistentRecursive.keys()], 4],
+    ];
+    for (const batch of batchSetWatches(lists)) {
+      if (batch[3].length === 0 && batch[4].length === 0) {
+        this.writeSpecial(
+          Xid.setWatches,
+          OpCode.setWatches,
+          new SetWatches({ relativeZxid: this.lastZxid, dataWatches: batch[0], existWatches: batch[1], childWatches: batch[2] }),
+        );
+      } else {
+        this.writeSpecial(
+          Xid.setWatches,
+          OpCode.setWatches2,
+          new SetWatches2({
+            relativeZxid: this.lastZxid,
+            dataWatches: batch[0],
+            existWatches: batch[1],
+            childWatches: batch[2],
+            persistentWatches: batch[3],
+            persistentRecursiveWatches: batch[4],
+          }),
+        );
+      }
+    }
+  }
+
+  // ---- frames -----------------------------------------------------------
+
+  private onFrame(frame: Buffer): void {
+    const r = new JuteReader(frame);
+    const xid = r.readInt();
+    const zxid = r.readLong();
+    const err = r.readInt();
+    switch (xid) {
+      case Xid.ping:
+        return;
+      case Xid.notification:
+        this.handler.onWatchEvent(WatcherEvent.decode(r));
+        return;
+      case Xid.auth: {
+        const info = this.authReplies.shift();
+        if (err === ErrorCode.AUTHFAILED) {
+          this.die('authfailed', new AuthFailedError(`authentication failed for scheme ${info?.scheme ?? '?'}`));
+          return;
+        }
+        if (info) {
+          const waiters = info.waiters.splice(0);
+          for (const w of waiters) {
+            if (err === ErrorCode.OK) w.resolve();
+            else w.reject(KeeperError.create(err));
+          }
+        }
+        return;
+      }
+      case Xid.setWatches:
+        return; // no body; a failure would show up as missing events, as in Java (which only logs it)
+      default:
+        break;
+    }
+    if (this.saslInProgress) {
+      this.onSaslReply(err, r);
+      return;
+    }
+    const req = this.pending.shift();
+    if (req === undefined || req.xid !== xid) {
+      if (req !== undefined) this.handler.fail(req, new ConnectionLossError(`reply xid ${xid} out of order (expected ${req.xid})`, req.path));
+      throw new MarshallingError(`unexpected reply xid ${xid}${req ? ` (expected ${req.xid})` : ' (nothing pending)'}`);
+    }
+    try {
+      this.handler.complete(req, err, r);
+    } catch (e) {
+      this.handler.fail(req, new ConnectionLossError(`undecodable reply: ${(e as Error).message}`, req.path, { cause: e }));
+      throw e;
+    }
+    // Only a reply that decoded counts: a garbage zxid must not make every server refuse us as "ahead".
+    if (zxid > 0n) this.lastZxid = zxid;
+    if (req.type === OpCode.closeSession && this.closeWaiter) this.closeWaiter();
+  }
+
+  // ---- timers -----------------------------------------------------------
+
+  private armTick(): void {
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.lastRecv = this.lastSend = Date.now();
+    this.tickTimer = setTimeout(this.tickBound, this.pingInterval);
+  }
+
+  /** Drops a silent connection and pings an idle one. */
+  private tick(): void {
+    this.tickTimer = null;
+    const sock = this.socket;
+    if (this.phase !== 'connected' || sock === null) return;
+    const now = Date.now();
+    if (now - this.lastRecv >= this.readTimeout) {
+      this.drop(sock, new Error(`no reply from ${this.currentHost?.host}:${this.currentHost?.port} for ${now - this.lastRecv} ms (read timeout ${this.readTimeout} ms)`));
+      return;
+    }
+    if (now - this.lastSend >= this.pingInterval) {
+      sock.write(PING_FRAME);
+      this.lastSend = now;
+    }
+    const next = Math.max(1, Math.min(this.lastSend + this.pingInterval, this.lastRecv + this.readTimeout) - now);
+    this.tickTimer = setTimeout(this.tickBound, next);
+  }
+
+  /** The connect window: connectTimeout without a connection is reported, then again every connectTimeout. */
+  private armWindow(): void {
+    if (this.windowTimer) return;
+    this.windowTimer = setInterval(() => this.onWindowElapsed(), this.opts.connectTimeout);
+    this.windowTimer.unref();
+  }
+
+  private onWindowElapsed(): void {
+    if (this.phase === 'dead' || this.isReady) return;
+    const hosts = this.hosts.hosts.map((h) => `${h.host}:${h.port}`).join(',');
+    const err = new ConnectionLossError(
+      `could not connect to ZooKeeper at ${hosts} within ${this.opts.connectTimeout} ms` +
+        (this.lastError ? `: ${this.lastError.message}` : ''),
+      undefined,
+      this.lastError ? { cause: this.lastError } : undefined,
+    );
+    for (let req = this.outgoing.shift(); req !== undefined; req = this.outgoing.shift()) {
+      this.handler.fail(req, new ConnectionLossError(err.message, req.path, { cause: this.lastError ?? undefined }));
+    }
+    this.handler.onUnreachable(err);
+  }
+
+  private clearDisconnectTimers(): void {
+    if (this.windowTimer) clearInterval(this.windowTimer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.windowTimer = this.expiryTimer = null;
+  }
+
+  // ---- losing the connection ------------------------------------------
+
+  /** Ends one socket (error, close, timeout, bad input) and moves on to the next host. */
+  private drop(sock: net.Socket, cause: Error): void {
+    if (sock !== this.socket) return;
+    this.socket = null;
+    sock.removeAllListeners('data');
+    sock.on('error', () => {}); // late errors of a socket we left
+    sock.destroy();
+    if (this.attemptTimer) clearTimeout(this.attemptTimer);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.attemptTimer = this.tickTimer = null;
+    this.lastError = cause;
+    const wasConnected = this.phase === 'connected';
+    this.saslInProgress = false;
+    this.sasl = null;
+    this.decoder.reset();
+    this.out.reset();
+    this.flushScheduled = false;
+    this.failSent(cause);
+    if (this.phase === 'dead') return;
+    if (this.closeWaiter) {
+      this.closeWaiter();
+      return;
+    }
+    if (wasConnected) {
+      this.handler.onState(KeeperState.Disconnected, cause);
+      this.armWindow();
+      if (this.opts.localSessionExpiry && this.negotiatedTimeout > 0 && !this.expiryTimer) {
+        this.expiryTimer = setTimeout(() => {
+          this.expiryTimer = null;
+          if (!this.isReady && this.phase !== 'dead') {
+            this.die('expired', new SessionExpiredError(`no server reachable for the session timeout (${this.negotiatedTimeout} ms): session expired`));
+          }
+        }, this.negotiatedTimeout);
+        this.expiryTimer.unref();
+      }
+    } else {
+      this.hosts.onFailure();
+    }
+    this.connectNext();
+  }
+
+  /** Fails the requests that were sent on the lost connection. */
+  private failSent(cause: Error): void {
+    for (let req = this.pending.shift(); req !== undefined; req = this.pending.shift()) {
+      this.handler.fail(req, new ConnectionLossError(`connection lost: ${cause.message}`, req.path, { cause }));
+    }
+    for (let a = this.authReplies.shift(); a !== undefined; a = this.authReplies.shift()) {
+      if (a) for (const w of a.waiters.splice(0)) w.reject(new ConnectionLossError(`connection lost: ${cause.message}`, undefined, { cause }));
+    }
+  }
+
+  /** Ends the session for good: Expired, AuthFailed or Closed. */
+  die(kind: 'expired' | 'authfailed' | 'closed', cause: KeeperError): void {
+    if (this.phase === 'dead') return;
+    this.phase = 'dead';
+    this.deathError = cause;
+    const sock = this.socket;
+    this.socket = null;
+    if (sock) {
+      sock.removeAllListeners('data');
+      sock.on('error', () => {});
+      if (kind === 'closed') sock.end();
+      else sock.destroy();
+    }
+    for (const t of [this.attemptTimer, this.tickTimer, this.retryTimer, this.expiryTimer]) if (t) clearTimeout(t);
+    if (this.windowTimer) clearInterval(this.windowTimer);
+    this.attemptTimer = this.tickTimer = this.retryTimer = this.expiryTimer = this.windowTimer = null;
+    // Frames batched but not yet flushed will never be sent.
+    this.out.reset();
+    for (let req = this.pending.shift(); req !== undefined; req = this.pending.shift()) this.handler.fail(req, this.deadError(req.path));
+    for (let req = this.outgoing.shift(); req !== undefined; req = this.outgoing.shift()) this.handler.fail(req, this.deadError(req.path));
+    for (let a = this.authReplies.shift(); a !== undefined; a = this.authReplies.shift()) {
+      if (a) for (const w of a.waiters.splice(0)) w.reject(this.deadError());
+    }
+    for (const info of this.authInfo) for (const w of info.waiters.splice(0)) w.reject(this.deadError());
+    this.handler.onState(kind === 'expired' ? KeeperState.Expired : kind === 'authfailed' ? KeeperState.AuthFailed : KeeperState.Closed, cause);
+  }
+
+  private deathError: KeeperError | null = null;
+
+  /** The error every request on a dead handle gets (Java: SessionExpired after close or expiry, AuthFailed after an auth failure). */
+  deadError(path?: string): KeeperError {
+    const d = this.deathError;
+    if (d !== null && d.code === ErrorCode.AUTHFAILED) return new AuthFailedError(d.message, path, { cause: d });
+    return new SessionExpiredError(d?.message ?? 'the handle is closed', path, d ? { cause: d } : undefined);
+  }
+
+  /**
+   * Closes the session: closeSession if connected (waiting at most
+   * `timeout` ms for its reply), then the socket.
+   */
+  async close(closeRequest: Request, timeout: number): Promise<void> {
+    if (this.phase === 'dead') return;
+    if (this.isReady) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeout);
+        this.closeWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        this.submit(closeRequest);
+      });
+    }
+    this.closeWaiter = null;
+    this.die('closed', new SessionExpiredError('the handle is closed'));
+  }
+
+  /** Test hook and harness aid: drop the current connection as if the network failed. */
+  dropConnection(reason = 'connection dropped on request'): void {
+    if (this.socket) this.drop(this.socket, new Error(reason));
+  }
+}
+
+/**
+ * Splits watch paths into SetWatches batches whose paths total at most
+ * 128 KB (UTF-8 bytes). `lists` holds [paths, slot] with slots 0..4 = data,
+ * exist, child, persistent, persistentRecursive; each batch is 5 arrays.
+ */
+export function batchSetWatches(lists: [string[], number][], maxBytes = SET_WATCHES_MAX_BYTES): string[][][] {
+  const batches: string[][][] = [];
+  let cur: string[][] = [[], [], [], [], []];
+  let size = 0;
+  let count = 0;
+  for (const [paths, slot] of lists) {
+    for (const p of paths) {
+      const len = Buffer.byteLength(p, 'utf8');
+      if (count > 0 && size + len > maxBytes) {
+        batches.push(cur);
+        cur = [[], [], [], [], []];
+        size = 0;
+        count = 0;
+      }
+      cur[slot].push(p);
+      size += len;
+      count++;
+    }
+  }
+  if (count > 0) batches.push(cur);
+  return batches;
+}
