@@ -1,0 +1,94 @@
+/**
+ * Starts the embedded server from a parsed zoo.cfg and keeps it running in
+ * this process until SIGTERM/SIGINT, then closes it cleanly (last fsync,
+ * sockets closed) before exiting.
+ *
+ * The server module (src/server, `ZooKeeperServer.start`) is loaded at run
+ * time so the CLI's argument and config handling can be used and tested on
+ * its own.
+ */
+import type { ServerOptions } from '../server/zookeeper-server';
+import { toServerOptions, ZooCfg } from '../server/config';
+
+/** The part of a running ZooKeeperServer the CLI uses. */
+export interface RunningServer {
+  readonly connectString: string;
+  readonly clientPort: number;
+  close(): Promise<void>;
+}
+
+/** Starts a server from options; the default loads src/server's ZooKeeperServer.start. */
+export type ServerStarter = (options: ServerOptions) => Promise<RunningServer>;
+
+/** Loads `ZooKeeperServer.start` from the server module, with a clear error when it is not there. */
+export function loadServerStarter(): ServerStarter {
+  type ServerModule = { ZooKeeperServer?: { start?: (o: ServerOptions) => Promise<RunningServer> } };
+  let mod: ServerModule | undefined;
+  const problems: string[] = [];
+  // The public entry (zookeeper-ts/server) first; the class's own file if the index is not there yet.
+  for (const id of ['../server', '../server/zookeeper-server']) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      mod = require(id) as ServerModule;
+      if (typeof mod.ZooKeeperServer?.start === 'function') break;
+      problems.push(`${id} does not export ZooKeeperServer.start`);
+    } catch (e) {
+      problems.push(`${id}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    mod = undefined;
+  }
+  if (!mod) throw new Error(`cannot load the server: ${problems.join('; ')}`);
+  const cls = mod.ZooKeeperServer!;
+  return (options) => cls.start!.call(cls, options);
+}
+
+export interface ForegroundOptions {
+  starter?: ServerStarter;
+  log?: (line: string) => void;
+  /** Called once the server is closed after a signal; default process.exit. */
+  exit?: (code: number) => void;
+  /** Install the SIGTERM/SIGINT handlers (default true; embedding tests turn it off). */
+  signals?: boolean;
+}
+
+/**
+ * Runs the server in the foreground: starts it, prints where it listens and
+ * installs SIGTERM/SIGINT handlers that close it and exit 0 (1 if close fails).
+ * Resolves with the running server once it serves.
+ */
+export async function runForeground(cfg: ZooCfg, opts: ForegroundOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  for (const w of cfg.warnings) log(`WARN config: ${w}`);
+  const starter = opts.starter ?? loadServerStarter();
+  const srv = await starter(toServerOptions(cfg, { logger: log }));
+  log(`ZooKeeper server (zookeeper-ts) serving on ${srv.connectString} (dataDir ${cfg.dataDir}, pid ${process.pid})`);
+  if (opts.signals !== false) installShutdown(srv, log, exit);
+  return srv;
+}
+
+/** SIGTERM/SIGINT close the server once; a second signal while closing forces exit. */
+export function installShutdown(srv: RunningServer, log: (line: string) => void, exit: (code: number) => void): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      log(`${signal} again while shutting down; exiting now`);
+      exit(1);
+      return;
+    }
+    closing = true;
+    log(`${signal} received; shutting down`);
+    srv.close().then(
+      () => {
+        log('server closed');
+        exit(0);
+      },
+      (e: unknown) => {
+        log(`error while closing the server: ${(e as Error)?.message ?? e}`);
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

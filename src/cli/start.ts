@@ -1,0 +1,108 @@
+/**
+ * `npm start`: our ZooKeeper server, standalone, in the foreground, for local
+ * development. Listens on 127.0.0.1:2181, or on a free port when 2181 is
+ * taken; keeps its data in <project>/data/standalone (gitignored) so the tree
+ * survives restarts; prints the connect string and how to reach it; Ctrl-C
+ * (SIGINT) or SIGTERM closes it cleanly.
+ *
+ * Environment: ZK_PORT to ask for another port, ZK_DATA_DIR for another data
+ * directory. All four-letter words are enabled (it is a development server).
+ */
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { parseZooCfg, systemPropertiesFrom, extractSystemPropertyFlags } from '../server/config';
+import { packageRoot } from './zk-server';
+import { runForeground, ServerStarter } from './server-launch';
+
+export const DEFAULT_PORT = 2181;
+
+/** Resolves with true when `port` can be bound on `host` right now. */
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+/** The text printed once the server serves: connect string, a zk-cli command and a client snippet. */
+export function banner(connectString: string, dataDir: string, wantedPort: number, port: number): string {
+  const lines = [
+    '',
+    `ZooKeeper (zookeeper-ts) standalone server is running.`,
+    `  connect string: ${connectString}`,
+    `  data dir:       ${dataDir}`,
+  ];
+  if (port !== wantedPort) lines.push(`  (port ${wantedPort} was taken, so a free port was chosen)`);
+  lines.push(
+    '',
+    'Reach it with the shell:',
+    `  bin/zk-cli -server ${connectString}`,
+    '',
+    'or from code:',
+    `  const { ZooKeeper } = require('zookeeper-ts');`,
+    `  const zk = new ZooKeeper('${connectString}'); await zk.connected();`,
+    `  await zk.create('/hello', Buffer.from('world')); console.log((await zk.getData('/hello')).data.toString());`,
+    '',
+    'Ctrl-C stops it.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  argv?: string[];
+  starter?: ServerStarter;
+  log?: (line: string) => void;
+  exit?: (code: number) => void;
+  signals?: boolean;
+}
+
+/** Starts the development server; resolves once it serves. */
+export async function startDevServer(opts: StartOptions = {}) {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const { properties } = extractSystemPropertyFlags(opts.argv ?? []);
+  const wantedPort = env.ZK_PORT ? Number(env.ZK_PORT) : DEFAULT_PORT;
+  if (!Number.isInteger(wantedPort) || wantedPort < 0 || wantedPort > 65535) throw new Error(`ZK_PORT must be a port number: ${env.ZK_PORT}`);
+  const dataDir = path.resolve(env.ZK_DATA_DIR ?? path.join(packageRoot(), 'data', 'standalone'));
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  // 0 lets the OS pick; the banner prints the port actually bound.
+  const port = (await portIsFree(wantedPort)) ? wantedPort : 0;
+  const cfg = parseZooCfg(
+    [
+      'tickTime=2000',
+      `dataDir=${dataDir}`,
+      `clientPortAddress=127.0.0.1`,
+      // clientPort=0 means "unset" in zoo.cfg, so a free port is requested after parsing.
+      `clientPort=${port === 0 ? 1 : port}`,
+      '4lw.commands.whitelist=*',
+    ].join('\n'),
+    { systemProperties: systemPropertiesFrom(properties, env) },
+  );
+  cfg.clientPort = port;
+  const fg = { starter: opts.starter, log, exit: opts.exit, signals: opts.signals };
+  let srv;
+  try {
+    srv = await runForeground(cfg, fg);
+  } catch (e) {
+    // Someone took the port between the probe and the bind: fall back to a free one.
+    if (port === 0 || !/EADDRINUSE/.test(String((e as Error)?.message) + String((e as NodeJS.ErrnoException)?.code))) throw e;
+    cfg.clientPort = 0;
+    srv = await runForeground(cfg, fg);
+  }
+  log(banner(srv.connectString, dataDir, wantedPort, srv.clientPort));
+  return srv;
+}
+
+export function main(): void {
+  startDevServer({ argv: process.argv.slice(2) }).catch((e: unknown) => {
+    console.error(`npm start: could not start the server: ${(e as Error)?.message ?? e}`);
+    process.exit(1);
+  });
+}
+
+if (require.main === module) main();

@@ -1,0 +1,1043 @@
+/**
+ * zoo.cfg, myid and Java-style system properties, read the way Apache
+ * ZooKeeper 3.8's QuorumPeerConfig reads them, so an existing zoo.cfg works
+ * unchanged with our server.
+ *
+ * - zoo.cfg is a java.util.Properties file (see parseJavaProperties).
+ * - Keys we know are typed and validated; a bad value throws ConfigError
+ *   naming the key. Unknown keys are returned as warnings, never fatal.
+ * - Like Apache, a zoo.cfg key we do not model as a field becomes the system
+ *   property `zookeeper.<key>` (so `extendedTypesEnabled=true` or
+ *   `forceSync=no` in zoo.cfg work as they do for Apache), and zoo.cfg wins
+ *   over a -D flag for the same property, because Apache calls
+ *   System.setProperty after the JVM flags were applied.
+ * - System properties come from `-Dkey=value` flags and from the JVMFLAGS and
+ *   SERVER_JVMFLAGS environment variables (zkServer.sh's variables), see
+ *   systemPropertiesFrom().
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseFourLetterWhitelist } from './net/four-letter-words';
+import type { ServerOptions, SslOptions } from './zookeeper-server';
+
+/** A configuration problem that stops start-up; `key` names the offending setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly key?: string,
+  ) {
+    // Every message names its key, so an operator can find the line to fix.
+    super(key !== undefined && !message.includes(key) ? `${key}: ${message}` : message);
+  }
+}
+
+/** One `server.N=` line: host:quorumPort:electionPort[:role][;[clientAddr:]clientPort]; `|` separates extra addresses. */
+export interface QuorumServerSpec {
+  id: number;
+  /** One or more quorum/election address pairs (more than one only with zookeeper.multiAddress.enabled=true). */
+  addresses: Array<{ host: string; quorumPort: number; electionPort: number }>;
+  role: 'participant' | 'observer';
+  /** The client address from the `;` part; undefined when the line has no client part. */
+  clientAddress?: string;
+  clientPort?: number;
+}
+
+/** TLS settings (Apache's ssl.* keys, also settable as zookeeper.ssl.* properties). */
+export interface SslConfig {
+  keyStoreLocation?: string;
+  keyStorePassword?: string;
+  /** PEM, PKCS12 or JKS; guessed from the file extension when unset (like Apache's X509Util). */
+  keyStoreType?: string;
+  trustStoreLocation?: string;
+  trustStorePassword?: string;
+  trustStoreType?: string;
+  /** 'need' (default), 'want' or 'none'. */
+  clientAuth: 'need' | 'want' | 'none';
+  /** Comma-separated protocol list, e.g. TLSv1.2,TLSv1.3. */
+  enabledProtocols?: string[];
+  protocol?: string;
+  ciphersuites?: string[];
+  hostnameVerification: boolean;
+}
+
+/** The parsed and validated configuration of one server. */
+export interface ZooCfg {
+  /** Absolute path of the file this came from, when read from a file. */
+  configFile?: string;
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  dataDir: string;
+  dataLogDir: string;
+  /** undefined when not set (Apache's clientPort=0 also means "not set"). */
+  clientPort?: number;
+  clientPortAddress?: string;
+  secureClientPort?: number;
+  secureClientPortAddress?: string;
+  maxClientCnxns: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  clientPortListenBacklog: number;
+  autopurge: { snapRetainCount: number; purgeIntervalHours: number };
+  /** Enabled four-letter words (srvr always; isro when read-only mode is on). */
+  fourLetterWordWhitelist: Set<string>;
+  snapCount: number;
+  /** Max frame / znode data size in bytes. */
+  juteMaxBuffer: number;
+  /** Txn log preallocation block, in bytes (zoo.cfg and zookeeper.preAllocSize are in KB). */
+  preAllocSize: number;
+  /** False only with zookeeper.forceSync=no (testing only: acks without fsync). */
+  forceSync: boolean;
+  /** Bound on requests queued in the server (zookeeper.globalOutstandingLimit). */
+  globalOutstandingLimit: number;
+  extendedTypesEnabled: boolean;
+  readOnlyModeEnabled: boolean;
+  /** "user:base64(sha1(user:password))" from zookeeper.DigestAuthenticationProvider.superDigest. */
+  superDigest?: string;
+  /** JAAS file for SASL (java.security.auth.login.config). */
+  jaasConfigFile?: string;
+  /** authProvider.N entries (class names), kept for reference; our server implements digest/ip/sasl/x509 itself. */
+  authProviders: Map<string, string>;
+  ssl: SslConfig;
+  standaloneEnabled: boolean;
+  reconfigEnabled: boolean;
+  peerType: 'participant' | 'observer';
+  electionAlg: number;
+  electionPortBindRetry: number;
+  quorumListenOnAllIPs: boolean;
+  dynamicConfigFile?: string;
+  /** server.N lines, sorted by id. */
+  servers: QuorumServerSpec[];
+  /** myid; 0 for a standalone server (Apache's serverId for standalone). */
+  serverId: number;
+  /** True when this server runs standalone (no server.N lines, or one participant with standaloneEnabled). */
+  standalone: boolean;
+  /** Every system property in effect (flags, environment, zoo.cfg-derived zookeeper.* keys). */
+  systemProperties: Record<string, string>;
+  /** Non-fatal problems: unknown keys, relative paths, adjusted values. */
+  warnings: string[];
+}
+
+// ---------------------------------------------------------------------------
+// java.util.Properties
+
+/**
+ * Parses text with java.util.Properties.load rules: `#`/`!` comment lines,
+ * `key=value`, `key:value` or `key value`, backslash line continuation
+ * (leading whitespace of the next line dropped), escapes \t \n \r \f \uXXXX
+ * and `\x` = x. Values keep trailing whitespace (callers trim, like Apache).
+ * Later duplicates win.
+ */
+export function parseJavaProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const natural = text.split(/\r\n|\r|\n/);
+  let i = 0;
+  while (i < natural.length) {
+    let line = natural[i++].replace(/^[ \t\f]+/, '');
+    if (line === '' || line[0] === '#' || line[0] === '!') continue;
+    // Join continuation lines: an odd number of trailing backslashes continues the line.
+    while (endsWithOddBackslashes(line) && i < natural.length) {
+      line = line.slice(0, -1) + natural[i++].replace(/^[ \t\f]+/, '');
+    }
+    if (endsWithOddBackslashes(line)) line = line.slice(0, -1);
+    let k = 0;
+    let keyEnd = -1;
+    while (k < line.length) {
+      const ch = line[k];
+      if (ch === '\\') {
+        k += 2;
+        continue;
+      }
+      if (ch === '=' || ch === ':' || ch === ' ' || ch === '\t' || ch === '\f') {
+        keyEnd = k;
+        break;
+      }
+      k++;
+    }
+    if (keyEnd < 0) {
+      out.set(unescapeProperty(line), '');
+      continue;
+    }
+    const rawKey = line.slice(0, keyEnd);
+    let v = keyEnd;
+    while (v < line.length && /[ \t\f]/.test(line[v])) v++;
+    if (v < line.length && (line[v] === '=' || line[v] === ':')) {
+      v++;
+      while (v < line.length && /[ \t\f]/.test(line[v])) v++;
+    }
+    out.set(unescapeProperty(rawKey), unescapeProperty(line.slice(v)));
+  }
+  return out;
+}
+
+function endsWithOddBackslashes(s: string): boolean {
+  let n = 0;
+  for (let j = s.length - 1; j >= 0 && s[j] === '\\'; j--) n++;
+  return n % 2 === 1;
+}
+
+function unescapeProperty(s: string): string {
+  if (!s.includes('\\')) return s;
+  let out = '';
+  for (let j = 0; j < s.length; j++) {
+    const ch = s[j];
+    if (ch !== '\\' || j + 1 >= s.length) {
+      out += ch;
+      continue;
+    }
+    const next = s[++j];
+    switch (next) {
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'u': {
+        const hex = s.slice(j + 1, j + 5);
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new ConfigError(`Malformed \\uxxxx encoding in "${s}"`);
+        out += String.fromCharCode(parseInt(hex, 16));
+        j += 4;
+        break;
+      }
+      default:
+        out += next;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// System properties (-D flags and the environment)
+
+/**
+ * Splits `-Dkey=value` flags out of an argument list. `-Dkey` alone means "" (as in Java).
+ * @example extractSystemPropertyFlags(['-Dzookeeper.snapCount=10', 'start']) // { properties: {...}, rest: ['start'] }
+ */
+export function extractSystemPropertyFlags(args: readonly string[]): { properties: Record<string, string>; rest: string[] } {
+  const properties: Record<string, string> = {};
+  const rest: string[] = [];
+  for (const a of args) {
+    if (a.startsWith('-D') && a.length > 2) {
+      const eq = a.indexOf('=');
+      if (eq < 0) properties[a.slice(2)] = '';
+      else properties[a.slice(2, eq)] = a.slice(eq + 1);
+    } else {
+      rest.push(a);
+    }
+  }
+  return { properties, rest };
+}
+
+/** Splits a JVMFLAGS-style string into words, honouring single and double quotes; non -D words are ignored by callers. */
+export function splitShellWords(s: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let j = 0; j < s.length; j++) {
+    const ch = s[j];
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && j + 1 < s.length) cur += s[++j];
+      else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (ch === '\\' && j + 1 < s.length) {
+      cur += s[++j];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new ConfigError(`unterminated quote in JVM flags: ${s}`);
+  if (inWord) words.push(cur);
+  return words;
+}
+
+/**
+ * System properties in effect for a server started with `flags` (-D arguments)
+ * in environment `env`. Later sources win, as on zkServer.sh's java command
+ * line: SERVER_JVMFLAGS, then JVMFLAGS, then the explicit flags.
+ */
+export function systemPropertiesFrom(
+  flags: Record<string, string> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const name of ['SERVER_JVMFLAGS', 'JVMFLAGS']) {
+    const v = env[name];
+    if (!v) continue;
+    Object.assign(props, extractSystemPropertyFlags(splitShellWords(v)).properties);
+  }
+  Object.assign(props, flags);
+  return props;
+}
+
+// ---------------------------------------------------------------------------
+// zoo.cfg
+
+/** Options for parseZooCfg. */
+export interface ParseZooCfgOptions {
+  /** System properties (see systemPropertiesFrom); default none. */
+  systemProperties?: Record<string, string>;
+  /** Path of the config file, used for messages and to resolve dynamicConfigFile. */
+  configFile?: string;
+  /** Reads a file as text or returns null when absent (myid, dynamicConfigFile); default fs. */
+  readFile?: (file: string) => string | null;
+  /** Base for relative paths; default process.cwd() (Apache resolves against the working directory). */
+  cwd?: string;
+}
+
+/** System properties our server honours (beyond those derived from typed zoo.cfg keys). */
+const KNOWN_SYSTEM_PROPERTIES = new Set([
+  'zookeeper.extendedTypesEnabled',
+  'zookeeper.emulate353TTLNodes',
+  'readonlymode.enabled',
+  'zookeeper.snapCount',
+  'jute.maxbuffer',
+  'zookeeper.jute.maxbuffer',
+  'zookeeper.preAllocSize',
+  'zookeeper.forceSync',
+  'zookeeper.globalOutstandingLimit',
+  'zookeeper.DigestAuthenticationProvider.superDigest',
+  'java.security.auth.login.config',
+  'zookeeper.4lw.commands.whitelist',
+  'zookeeper.electionPortBindRetry',
+  'zookeeper.multiAddress.enabled',
+  'zookeeper.skipACL',
+  'zookeeper.serverCnxnFactory',
+  'zookeeper.maxCnxns',
+  'zookeeper.admin.enableServer',
+]);
+
+/** Properties that configure things outside the server proper (logging, JMX, admin server) or are handled by prefix. */
+const QUIET_PROPERTY_PREFIXES = [
+  'zookeeper.ssl.',
+  'zookeeper.authProvider.',
+  'zookeeper.admin.',
+  'zookeeper.log.',
+  'zookeeper.root.logger',
+  'zookeeper.jmx.',
+  'log4j.',
+  'com.sun.management.',
+];
+
+/** zoo.cfg keys (without the zookeeper. prefix) that only set a system property and are meaningful to us. */
+const PROPERTY_KEYS_FROM_CFG = new Set([
+  'extendedTypesEnabled',
+  'emulate353TTLNodes',
+  'forceSync',
+  'globalOutstandingLimit',
+  'electionPortBindRetry',
+  'skipACL',
+  'serverCnxnFactory',
+  'maxCnxns',
+  'multiAddress.enabled',
+  '4lw.commands.whitelist',
+  'snapCount',
+  'preAllocSize',
+  'jute.maxbuffer',
+  'DigestAuthenticationProvider.superDigest',
+]);
+
+/** Apache's admin server keys: we have no admin server, so these are ignored quietly. */
+const KNOWN_ADMIN_KEYS = new Set([
+  'admin.enableServer',
+  'admin.serverAddress',
+  'admin.serverPort',
+  'admin.idleTimeout',
+  'admin.commandURL',
+  'admin.portUnification',
+  'admin.forceHttps',
+  'admin.needClientAuth',
+  'admin.httpVersion',
+  'admin.restrictedCommands',
+  'admin.snapshot.enabled',
+  'admin.snapshot.intervalInMS',
+]);
+
+/** Apache keys we parse for compatibility but whose feature our server does not have (warned once). */
+const ACCEPTED_UNSUPPORTED_KEYS = new Set([
+  'localSessionsEnabled',
+  'localSessionsUpgradingEnabled',
+  'syncEnabled',
+  'connectToLearnerMasterLimit',
+  'observerMasterPort',
+  'portUnification',
+  'sslQuorum',
+  'sslQuorumReloadCertFiles',
+  'client.portUnification',
+  'quorum.auth.enableSasl',
+  'quorum.auth.serverRequireSasl',
+  'quorum.auth.learnerRequireSasl',
+  'quorum.auth.learner.saslLoginContext',
+  'quorum.auth.server.saslLoginContext',
+  'quorum.auth.kerberos.servicePrincipal',
+  'quorum.cnxn.threads.size',
+  'jvm.pause.info-threshold.ms',
+  'jvm.pause.warn-threshold.ms',
+  'jvm.pause.sleep.time.ms',
+  'jvm.pause.monitor',
+  'multiAddress.reachabilityCheckTimeoutMs',
+  'multiAddress.reachabilityCheckEnabled',
+  'oraclePath',
+]);
+
+const SSL_KEYS: Record<string, keyof SslConfig> = {
+  'ssl.keyStore.location': 'keyStoreLocation',
+  'ssl.keyStore.password': 'keyStorePassword',
+  'ssl.keyStore.type': 'keyStoreType',
+  'ssl.trustStore.location': 'trustStoreLocation',
+  'ssl.trustStore.password': 'trustStorePassword',
+  'ssl.trustStore.type': 'trustStoreType',
+  'ssl.clientAuth': 'clientAuth',
+  'ssl.enabledProtocols': 'enabledProtocols',
+  'ssl.protocol': 'protocol',
+  'ssl.ciphersuites': 'ciphersuites',
+  'ssl.hostnameVerification': 'hostnameVerification',
+};
+
+/** Parses an integer the way Java's Integer.parseInt does (no decimals, no trailing junk), naming the key on failure. */
+export function parseIntStrict(key: string, value: string, min = -2147483648, max = 2147483647): number {
+  if (!/^[+-]?\d+$/.test(value)) throw new ConfigError(`Invalid value for ${key}: "${value}" is not an integer`, key);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`Invalid value for ${key}: ${value} is out of range [${min}, ${max}]`, key);
+  }
+  return n;
+}
+
+function parsePort(key: string, value: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw new ConfigError(`Invalid value for ${key}: "${value}" is not a port number`, key);
+  const n = Number(value);
+  if (n < 0 || n > 65535) throw new ConfigError(`Invalid value for ${key}: port ${value} is out of range [0, 65535]`, key);
+  return n;
+}
+
+function parseBool(key: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new ConfigError(`Invalid option ${value} for ${key}. Choose 'true' or 'false.'`, key);
+}
+
+/** Apache reads forceSync/skipACL as "yes"/"no". */
+function parseYesNo(key: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'yes' || v === 'true') return true;
+  if (v === 'no' || v === 'false') return false;
+  throw new ConfigError(`Invalid option ${value} for ${key}. Choose 'yes' or 'no'.`, key);
+}
+
+/** Splits "host:port" / "[v6]:port" / "port" into parts, like Apache's ConfigUtils.getHostAndPort. */
+export function splitHostAndPorts(s: string): string[] {
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) throw new ConfigError(`${s} starts with '[' but has no matching ']'`);
+    const host = s.slice(1, close);
+    const rest = s.slice(close + 1);
+    if (rest === '') return [host];
+    if (!rest.startsWith(':')) throw new ConfigError(`${s} does not have a colon after ']'`);
+    return [host, ...rest.slice(1).split(':')];
+  }
+  return s.split(':');
+}
+
+/**
+ * Parses the value of a `server.N` line.
+ * @example parseServerLine(1, '127.0.0.1:2888:3888:participant;127.0.0.1:2181')
+ */
+export function parseServerLine(id: number, value: string, multiAddressEnabled = false): QuorumServerSpec {
+  const key = `server.${id}`;
+  const wrong = () =>
+    new ConfigError(
+      `${key}=${value} does not have the form server_config or server_config;client_config where ` +
+        'server_config is the pipe separated list of host:port:port or host:port:port:type and client_config is port or host:port',
+      key,
+    );
+  const semi = value.split(';');
+  if (semi.length > 2) throw wrong();
+  const serverPart = semi[0].trim();
+  const clientPart = semi.length === 2 ? semi[1].trim() : undefined;
+  const addrStrings = serverPart.split('|').map((a) => a.trim());
+  if (addrStrings.length > 1 && !multiAddressEnabled) {
+    throw new ConfigError(
+      `Multiple address feature is disabled, but multiple addresses were specified for sid ${id} (set zookeeper.multiAddress.enabled=true)`,
+      key,
+    );
+  }
+  const addresses: QuorumServerSpec['addresses'] = [];
+  let role: QuorumServerSpec['role'] | undefined;
+  for (const a of addrStrings) {
+    let parts: string[];
+    try {
+      parts = splitHostAndPorts(a);
+    } catch {
+      throw wrong();
+    }
+    if (parts.length < 2 || parts.length > 4 || parts[0] === '') throw wrong();
+    if (parts.length === 2) throw new ConfigError(`Missing election port for server: ${id}`, key);
+    const quorumPort = parsePort(key, parts[1]);
+    const electionPort = parsePort(key, parts[2]);
+    if (quorumPort === 0 || electionPort === 0) throw new ConfigError(`${key}: quorum and election ports must be non-zero`, key);
+    if (quorumPort === electionPort) throw new ConfigError(`${key}: quorum port and election port must differ (${quorumPort})`, key);
+    let thisRole: QuorumServerSpec['role'] = 'participant';
+    if (parts.length === 4) {
+      const t = parts[3].trim().toLowerCase();
+      if (t === 'observer') thisRole = 'observer';
+      else if (t === 'participant') thisRole = 'participant';
+      else throw new ConfigError(`Unrecognised peertype: ${parts[3]}`, key);
+    }
+    if (role !== undefined && role !== thisRole) {
+      throw new ConfigError(`Multiple addresses should have similar roles: ${role} vs ${thisRole}`, key);
+    }
+    role = thisRole;
+    addresses.push({ host: parts[0], quorumPort, electionPort });
+  }
+  const spec: QuorumServerSpec = { id, addresses, role: role ?? 'participant' };
+  if (clientPart !== undefined) {
+    let parts: string[];
+    try {
+      parts = splitHostAndPorts(clientPart);
+    } catch {
+      throw wrong();
+    }
+    if (parts.length === 1) {
+      spec.clientAddress = '0.0.0.0';
+      spec.clientPort = parsePort(key, parts[0]);
+    } else if (parts.length === 2) {
+      spec.clientAddress = parts[0];
+      spec.clientPort = parsePort(key, parts[1]);
+    } else {
+      throw wrong();
+    }
+  }
+  return spec;
+}
+
+/** Formats a host for the dynamic config: IPv6 literals in brackets. */
+function delimitedHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * The dynamic-config text Apache serves in /zookeeper/config and prints in
+ * `conf` (QuorumMaj.toString): one "server.N=..." line per member, then
+ * "version=<hex>".
+ */
+export function formatDynamicConfig(servers: readonly QuorumServerSpec[], version: bigint | number = 0): string {
+  let out = '';
+  for (const s of [...servers].sort((a, b) => a.id - b.id)) {
+    const addrs = s.addresses.map((a) => `${delimitedHost(a.host)}:${a.quorumPort}:${a.electionPort}`).join('|');
+    out += `server.${s.id}=${addrs}:${s.role}`;
+    if (s.clientPort !== undefined) out += `;${delimitedHost(s.clientAddress ?? '0.0.0.0')}:${s.clientPort}`;
+    out += '\n';
+  }
+  return out + `version=${BigInt.asUintN(64, BigInt(version)).toString(16)}`;
+}
+
+function defaultReadFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * Parses zoo.cfg text into a validated ZooCfg. Reads `myid` from dataDir (and
+ * dynamicConfigFile when set) through `options.readFile`.
+ */
+export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): ZooCfg {
+  const readFile = options.readFile ?? defaultReadFile;
+  const cwd = options.cwd ?? process.cwd();
+  const props = parseJavaProperties(text);
+  const warnings: string[] = [];
+  const sys: Record<string, string> = { ...(options.systemProperties ?? {}) };
+  const where = options.configFile ? ` in ${options.configFile}` : '';
+
+  let tickTime = 3000;
+  let initLimit = 0;
+  let syncLimit = 0;
+  let dataDir: string | undefined;
+  let dataLogDir: string | undefined;
+  let clientPort = 0;
+  let clientPortAddress: string | undefined;
+  let secureClientPort = 0;
+  let secureClientPortAddress: string | undefined;
+  let maxClientCnxns = 60;
+  let minSessionTimeout = -1;
+  let maxSessionTimeout = -1;
+  let clientPortListenBacklog = -1;
+  let snapRetainCount = 3;
+  let purgeInterval = 0;
+  let standaloneEnabled = true;
+  let reconfigEnabled = false;
+  let peerType: 'participant' | 'observer' = 'participant';
+  let peerTypeSet = false;
+  let electionAlg = 3;
+  let quorumListenOnAllIPs = false;
+  let dynamicConfigFile: string | undefined;
+  const authProviders = new Map<string, string>();
+  const serverLines = new Map<number, string>();
+  const sslCfg: Record<string, string> = {};
+
+  const resolvePath = (p: string) => (path.isAbsolute(p) ? p : path.resolve(cwd, p));
+
+  for (const [key, raw] of props) {
+    const value = raw.trim();
+    if (key.startsWith('server.')) {
+      const idText = key.slice('server.'.length);
+      if (!/^\d+$/.test(idText)) throw new ConfigError(`Invalid server id in ${key}: must be a non-negative integer`, key);
+      serverLines.set(parseIntStrict(key, idText, 0, Number.MAX_SAFE_INTEGER), value);
+      continue;
+    }
+    if (key.startsWith('group.') || key.startsWith('weight.')) {
+      // Hierarchical quorums: Apache supports them; ours uses simple majorities.
+      warnings.push(`${key}${where}: hierarchical quorums are not supported; ignored (simple majority is used)`);
+      continue;
+    }
+    if (key.startsWith('authProvider.')) {
+      authProviders.set(key.slice('authProvider.'.length), value);
+      sys[`zookeeper.${key}`] = value;
+      continue;
+    }
+    if (key.startsWith('metricsProvider.')) continue; // no pluggable metrics provider; ignored quietly
+    if (key.startsWith('admin.')) {
+      if (!KNOWN_ADMIN_KEYS.has(key)) warnings.push(`unknown admin key ${key}${where}; ignored (no admin server)`);
+      continue;
+    }
+    if (key.startsWith('ssl.')) {
+      if (!(key in SSL_KEYS) && !key.startsWith('ssl.quorum.')) warnings.push(`unknown TLS key ${key}${where}; ignored`);
+      sslCfg[key] = value;
+      continue;
+    }
+    switch (key) {
+      case 'tickTime':
+        tickTime = parseIntStrict(key, value);
+        break;
+      case 'initLimit':
+        initLimit = parseIntStrict(key, value, 0);
+        break;
+      case 'syncLimit':
+        syncLimit = parseIntStrict(key, value, 0);
+        break;
+      case 'dataDir':
+        dataDir = value;
+        break;
+      case 'dataLogDir':
+        dataLogDir = value;
+        break;
+      case 'clientPort':
+        clientPort = parsePort(key, value);
+        break;
+      case 'clientPortAddress':
+        clientPortAddress = value;
+        break;
+      case 'secureClientPort':
+        secureClientPort = parsePort(key, value);
+        break;
+      case 'secureClientPortAddress':
+        secureClientPortAddress = value;
+        break;
+      case 'maxClientCnxns':
+        maxClientCnxns = parseIntStrict(key, value, 0);
+        break;
+      case 'minSessionTimeout':
+        minSessionTimeout = parseIntStrict(key, value);
+        break;
+      case 'maxSessionTimeout':
+        maxSessionTimeout = parseIntStrict(key, value);
+        break;
+      case 'clientPortListenBacklog':
+        clientPortListenBacklog = parseIntStrict(key, value);
+        break;
+      case 'autopurge.snapRetainCount':
+        snapRetainCount = parseIntStrict(key, value);
+        break;
+      case 'autopurge.purgeInterval':
+        purgeInterval = parseIntStrict(key, value);
+        break;
+      case 'standaloneEnabled':
+        standaloneEnabled = parseBool(key, value);
+        break;
+      case 'reconfigEnabled':
+        reconfigEnabled = parseBool(key, value);
+        break;
+      case 'peerType': {
+        const t = value.toLowerCase();
+        if (t !== 'observer' && t !== 'participant') throw new ConfigError(`Unrecognised peertype: ${value}`, key);
+        peerType = t;
+        peerTypeSet = true;
+        break;
+      }
+      case 'electionAlg':
+        electionAlg = parseIntStrict(key, value);
+        if (electionAlg !== 3) throw new ConfigError('Invalid electionAlg value. Only 3 is supported.', key);
+        break;
+      case 'quorumListenOnAllIPs':
+        quorumListenOnAllIPs = parseBool(key, value);
+        break;
+      case 'dynamicConfigFile':
+        dynamicConfigFile = value;
+        break;
+      case 'preAllocSize':
+      case 'snapCount':
+      case 'jute.maxbuffer':
+        // Typed below from the system property, so -D and zoo.cfg share one validation path.
+        sys[key === 'jute.maxbuffer' ? 'jute.maxbuffer' : `zookeeper.${key}`] = value;
+        break;
+      default:
+        if (ACCEPTED_UNSUPPORTED_KEYS.has(key)) {
+          warnings.push(`${key}${where} is not supported by this server; ignored`);
+        } else if (!PROPERTY_KEYS_FROM_CFG.has(key)) {
+          warnings.push(`unknown key ${key}${where}; ignored`);
+        }
+        // Apache turns every other key into the system property zookeeper.<key>.
+        sys[`zookeeper.${key}`] = value;
+    }
+  }
+
+  for (const k of Object.keys(options.systemProperties ?? {})) {
+    if (!KNOWN_SYSTEM_PROPERTIES.has(k) && !QUIET_PROPERTY_PREFIXES.some((p) => k.startsWith(p))) {
+      // Not fatal: JVMFLAGS often carries -Xmx-style neighbours' -D flags meant for the JVM or log4j.
+      warnings.push(`system property ${k} is not used by this server`);
+    }
+  }
+
+  // dataDir is required; relative paths resolve against the working directory, as in Apache.
+  if (dataDir === undefined || dataDir === '') throw new ConfigError(`dataDir is not set${where}`, 'dataDir');
+  if (!path.isAbsolute(dataDir)) warnings.push(`dataDir ${dataDir} is relative; resolved against ${cwd}`);
+  const absDataDir = resolvePath(dataDir);
+  const absDataLogDir = dataLogDir ? resolvePath(dataLogDir) : absDataDir;
+  if (dataLogDir && !path.isAbsolute(dataLogDir)) warnings.push(`dataLogDir ${dataLogDir} is relative; resolved against ${cwd}`);
+
+  if (tickTime <= 0) throw new ConfigError(tickTime === 0 ? 'tickTime is not set' : 'tickTime must be positive', 'tickTime');
+  if (minSessionTimeout === -1) minSessionTimeout = tickTime * 2;
+  if (maxSessionTimeout === -1) maxSessionTimeout = tickTime * 20;
+  if (minSessionTimeout <= 0) throw new ConfigError('minSessionTimeout must be positive', 'minSessionTimeout');
+  if (maxSessionTimeout <= 0) throw new ConfigError('maxSessionTimeout must be positive', 'maxSessionTimeout');
+  if (minSessionTimeout > maxSessionTimeout) {
+    throw new ConfigError('minSessionTimeout must not be larger than maxSessionTimeout', 'minSessionTimeout');
+  }
+  if (clientPortAddress !== undefined && clientPort === 0) {
+    throw new ConfigError('clientPortAddress is set but clientPort is not set', 'clientPortAddress');
+  }
+  if (secureClientPortAddress !== undefined && secureClientPort === 0) {
+    throw new ConfigError('secureClientPortAddress is set but secureClientPort is not set', 'secureClientPortAddress');
+  }
+  if (snapRetainCount < 3) {
+    warnings.push(`Invalid autopurge.snapRetainCount: ${snapRetainCount}. Defaulting to 3`);
+    snapRetainCount = 3;
+  }
+  if (purgeInterval < 0) purgeInterval = 0; // Apache: a non-positive interval disables purging
+
+  // Typed system properties (zoo.cfg-derived entries were written into sys above).
+  const snapCount = sys['zookeeper.snapCount'] !== undefined ? parseIntStrict('snapCount', sys['zookeeper.snapCount'].trim(), 2) : 100000;
+  const juteRaw = sys['jute.maxbuffer'] ?? sys['zookeeper.jute.maxbuffer'];
+  const juteMaxBuffer = juteRaw !== undefined ? parseJuteMaxBuffer(juteRaw.trim()) : 0xfffff;
+  const preAllocKb =
+    sys['zookeeper.preAllocSize'] !== undefined ? parseIntStrict('preAllocSize', sys['zookeeper.preAllocSize'].trim(), 1) : 65536;
+  const forceSync = sys['zookeeper.forceSync'] !== undefined ? parseYesNo('forceSync', sys['zookeeper.forceSync'].trim()) : true;
+  const globalOutstandingLimit =
+    sys['zookeeper.globalOutstandingLimit'] !== undefined
+      ? parseIntStrict('globalOutstandingLimit', sys['zookeeper.globalOutstandingLimit'].trim(), 1)
+      : 1000;
+  const extendedTypesEnabled =
+    sys['zookeeper.extendedTypesEnabled'] !== undefined
+      ? parseBool('zookeeper.extendedTypesEnabled', sys['zookeeper.extendedTypesEnabled'].trim())
+      : false;
+  const readOnlyModeEnabled =
+    sys['readonlymode.enabled'] !== undefined ? parseBool('readonlymode.enabled', sys['readonlymode.enabled'].trim()) : false;
+  const electionPortBindRetry =
+    sys['zookeeper.electionPortBindRetry'] !== undefined
+      ? parseIntStrict('electionPortBindRetry', sys['zookeeper.electionPortBindRetry'].trim(), 0)
+      : 3;
+  const multiAddressEnabled =
+    sys['zookeeper.multiAddress.enabled'] !== undefined
+      ? parseBool('multiAddress.enabled', sys['zookeeper.multiAddress.enabled'].trim())
+      : false;
+  const superDigest = sys['zookeeper.DigestAuthenticationProvider.superDigest'];
+  if (superDigest !== undefined && !/^[^:]+:[A-Za-z0-9+/=]+$/.test(superDigest.trim())) {
+    throw new ConfigError(
+      'Invalid value for zookeeper.DigestAuthenticationProvider.superDigest: expected user:base64(sha1(user:password))',
+      'zookeeper.DigestAuthenticationProvider.superDigest',
+    );
+  }
+  const jaasConfigFile = sys['java.security.auth.login.config'];
+  const fourLetterWordWhitelist = parseFourLetterWhitelist(sys['zookeeper.4lw.commands.whitelist'], readOnlyModeEnabled);
+
+  const ssl = buildSsl(sslCfg, sys);
+
+  // Ensemble membership: server.N lines, from zoo.cfg or the dynamic config file.
+  if (dynamicConfigFile !== undefined) {
+    if (serverLines.size > 0) {
+      const first = [...serverLines.keys()][0];
+      throw new ConfigError(`parameter: server.${first} must be in a separate dynamic config file`, `server.${first}`);
+    }
+    const dynPath = path.isAbsolute(dynamicConfigFile)
+      ? dynamicConfigFile
+      : path.resolve(options.configFile ? path.dirname(options.configFile) : cwd, dynamicConfigFile);
+    const dynText = readFile(dynPath);
+    if (dynText === null) throw new ConfigError(`dynamicConfigFile ${dynPath} does not exist`, 'dynamicConfigFile');
+    for (const [key, raw] of parseJavaProperties(dynText)) {
+      if (key.startsWith('server.')) {
+        const idText = key.slice('server.'.length);
+        if (!/^\d+$/.test(idText)) throw new ConfigError(`Invalid server id in ${key}: must be a non-negative integer`, key);
+        serverLines.set(Number(idText), raw.trim());
+      } else if (key === 'version') {
+        throw new ConfigError("dynamic file shouldn't have version inside", 'dynamicConfigFile');
+      } else if (!key.startsWith('group.') && !key.startsWith('weight.')) {
+        warnings.push(`unknown key ${key} in dynamic config file ${dynPath}; ignored`);
+      }
+    }
+    dynamicConfigFile = dynPath;
+  }
+  const servers = [...serverLines.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([id, v]) => parseServerLine(id, v, multiAddressEnabled));
+  checkDuplicateAddresses(servers);
+
+  const voters = servers.filter((s) => s.role === 'participant');
+  const observers = servers.filter((s) => s.role === 'observer');
+  let standalone = true;
+  let serverId = 0;
+  if (servers.length > 0) {
+    if (voters.length === 0) {
+      throw new ConfigError(
+        observers.length > 0 ? 'Observers w/o participants is an invalid configuration' : 'no participants in server list',
+        `server.${servers[0].id}`,
+      );
+    }
+    if (voters.length === 1 && standaloneEnabled) {
+      if (observers.length > 0) throw new ConfigError('Observers w/o quorum is an invalid configuration', `server.${observers[0].id}`);
+      warnings.push('Invalid configuration, only one server specified (ignoring)');
+    } else {
+      standalone = false;
+      if (voters.length === 2) warnings.push('No server failure will be tolerated. You need at least 3 servers.');
+      else if (voters.length % 2 === 0) warnings.push('Non-optimal configuration, consider an odd number of servers.');
+    }
+  }
+
+  if (!standalone) {
+    if (initLimit === 0) throw new ConfigError('initLimit is not set', 'initLimit');
+    if (syncLimit === 0) throw new ConfigError('syncLimit is not set', 'syncLimit');
+    serverId = readMyid(absDataDir, readFile);
+    const me = servers.find((s) => s.id === serverId);
+    if (!me) throw new ConfigError(`myid ${serverId} (from ${path.join(absDataDir, 'myid')}) is not in the server list`, 'myid');
+    if (peerTypeSet && peerType !== me.role) {
+      warnings.push(`Peer type from servers list (${me.role}) doesn't match peerType (${peerType}). Defaulting to servers list.`);
+    }
+    peerType = me.role;
+    // Apache takes the client port from this server's line when the static config gives none, and
+    // refuses a conflict between the two.
+    if (me.clientPort !== undefined) {
+      if (clientPort !== 0 && clientPort !== me.clientPort) {
+        throw new ConfigError(
+          `client port for this server (id = ${serverId}) in static config file is ${clientPort} ` +
+            `which is different from client port found in dynamic file: ${me.clientPort}`,
+          'clientPort',
+        );
+      }
+      clientPort = me.clientPort;
+      if (clientPortAddress === undefined && me.clientAddress !== undefined && me.clientAddress !== '0.0.0.0') {
+        clientPortAddress = me.clientAddress;
+      }
+    }
+  }
+
+  if (clientPort === 0 && secureClientPort === 0) {
+    throw new ConfigError(`clientPort is not set${where} (set clientPort or secureClientPort)`, 'clientPort');
+  }
+
+  return {
+    configFile: options.configFile,
+    tickTime,
+    initLimit,
+    syncLimit,
+    dataDir: absDataDir,
+    dataLogDir: absDataLogDir,
+    clientPort: clientPort === 0 ? undefined : clientPort,
+    clientPortAddress,
+    secureClientPort: secureClientPort === 0 ? undefined : secureClientPort,
+    secureClientPortAddress,
+    maxClientCnxns,
+    minSessionTimeout,
+    maxSessionTimeout,
+    clientPortListenBacklog,
+    autopurge: { snapRetainCount, purgeIntervalHours: purgeInterval },
+    fourLetterWordWhitelist,
+    snapCount,
+    juteMaxBuffer,
+    preAllocSize: preAllocKb * 1024,
+    forceSync,
+    globalOutstandingLimit,
+    extendedTypesEnabled,
+    readOnlyModeEnabled,
+    superDigest: superDigest?.trim(),
+    jaasConfigFile: jaasConfigFile ? resolvePath(jaasConfigFile.trim()) : undefined,
+    authProviders,
+    ssl,
+    standaloneEnabled,
+    reconfigEnabled,
+    peerType,
+    electionAlg,
+    electionPortBindRetry,
+    quorumListenOnAllIPs,
+    dynamicConfigFile,
+    servers,
+    serverId,
+    standalone,
+    systemProperties: sys,
+    warnings,
+  };
+}
+
+/** Reads and parses a zoo.cfg file; ConfigError when it is missing. */
+export function loadZooCfg(file: string, options: Omit<ParseZooCfgOptions, 'configFile'> = {}): ZooCfg {
+  const abs = path.resolve(options.cwd ?? process.cwd(), file);
+  const readFile = options.readFile ?? defaultReadFile;
+  const text = readFile(abs);
+  if (text === null) throw new ConfigError(`config file ${abs} does not exist`);
+  return parseZooCfg(text, { ...options, configFile: abs });
+}
+
+/** Reads dataDir/myid: first line, trimmed, a number (Apache: "serverid X is not a number"). */
+export function readMyid(dataDir: string, readFile: (f: string) => string | null = defaultReadFile): number {
+  const file = path.join(dataDir, 'myid');
+  const text = readFile(file);
+  if (text === null) throw new ConfigError(`${file} file is missing`, 'myid');
+  const first = text.split(/\r?\n/)[0].trim();
+  if (!/^\d+$/.test(first)) throw new ConfigError(`serverid ${first} is not a number`, 'myid');
+  return Number(first);
+}
+
+function parseJuteMaxBuffer(value: string): number {
+  // Apache reads jute.maxbuffer with Integer.decode, so 0x-prefixed hex works too.
+  let n: number;
+  if (/^0[xX][0-9a-fA-F]+$/.test(value)) n = parseInt(value.slice(2), 16);
+  else n = parseIntStrict('jute.maxbuffer', value);
+  if (n <= 0 || n > 0x7fffffff) throw new ConfigError(`Invalid value for jute.maxbuffer: ${value} must be positive`, 'jute.maxbuffer');
+  return n;
+}
+
+function buildSsl(cfg: Record<string, string>, sys: Record<string, string>): SslConfig {
+  // zoo.cfg ssl.x and the system property zookeeper.ssl.x are the same setting; zoo.cfg wins (as in Apache).
+  const get = (k: string): string | undefined => cfg[k] ?? sys[`zookeeper.${k}`];
+  const list = (v: string | undefined) =>
+    v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const clientAuthRaw = (get('ssl.clientAuth') ?? 'need').toLowerCase();
+  if (clientAuthRaw !== 'need' && clientAuthRaw !== 'want' && clientAuthRaw !== 'none') {
+    throw new ConfigError(`Invalid value for ssl.clientAuth: ${clientAuthRaw} (need, want or none)`, 'ssl.clientAuth');
+  }
+  const checkType = (k: string) => {
+    const v = get(k);
+    if (v !== undefined && !['PEM', 'PKCS12', 'JKS', 'BCFKS'].includes(v.toUpperCase())) {
+      throw new ConfigError(`Invalid value for ${k}: ${v} (PEM, PKCS12 or JKS)`, k);
+    }
+    return v?.toUpperCase();
+  };
+  const hv = get('ssl.hostnameVerification');
+  return {
+    keyStoreLocation: get('ssl.keyStore.location'),
+    keyStorePassword: get('ssl.keyStore.password'),
+    keyStoreType: checkType('ssl.keyStore.type'),
+    trustStoreLocation: get('ssl.trustStore.location'),
+    trustStorePassword: get('ssl.trustStore.password'),
+    trustStoreType: checkType('ssl.trustStore.type'),
+    clientAuth: clientAuthRaw,
+    enabledProtocols: list(get('ssl.enabledProtocols')),
+    protocol: get('ssl.protocol'),
+    ciphersuites: list(get('ssl.ciphersuites')),
+    hostnameVerification: hv === undefined ? true : parseBool('ssl.hostnameVerification', hv),
+  };
+}
+
+function checkDuplicateAddresses(servers: QuorumServerSpec[]): void {
+  const seen = new Map<string, string>();
+  for (const s of servers) {
+    for (const a of s.addresses) {
+      for (const [what, port] of [
+        ['address', a.quorumPort],
+        ['election address', a.electionPort],
+      ] as const) {
+        // Wildcard hosts are allowed to repeat only when ports differ; same host:port twice is a conflict.
+        const k = `${a.host}:${port}`;
+        const prev = seen.get(k);
+        if (prev !== undefined) {
+          throw new ConfigError(`${what} ${k} of server.${s.id} conflicts with ${prev}`, `server.${s.id}`);
+        }
+        seen.set(k, `${what} of server.${s.id}`);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Mapping to the embedded server's options
+
+/**
+ * Maps a parsed zoo.cfg to `ZooKeeperServer.start` options. Like Apache, a
+ * zoo.cfg without clientPortAddress listens on every interface (the embedded
+ * server's own default is loopback). Throws ConfigError for an ensemble
+ * config, which the standalone server cannot run.
+ */
+export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {}): ServerOptions {
+  if (!cfg.standalone) {
+    throw new ConfigError(
+      `this config describes an ensemble of ${cfg.servers.length} servers (server.N lines); ensemble mode is not available yet`,
+      `server.${cfg.servers[0]?.id ?? ''}`,
+    );
+  }
+  const ssl: SslOptions = {
+    keyStoreLocation: cfg.ssl.keyStoreLocation,
+    keyStorePassword: cfg.ssl.keyStorePassword,
+    keyStoreType: cfg.ssl.keyStoreType,
+    trustStoreLocation: cfg.ssl.trustStoreLocation,
+    trustStorePassword: cfg.ssl.trustStorePassword,
+    trustStoreType: cfg.ssl.trustStoreType,
+    clientAuth: cfg.ssl.clientAuth,
+    enabledProtocols: cfg.ssl.enabledProtocols,
+    ciphersuites: cfg.ssl.ciphersuites,
+  };
+  return {
+    dataDir: cfg.dataDir,
+    dataLogDir: cfg.dataLogDir,
+    clientPort: cfg.clientPort,
+    clientPortAddress: cfg.clientPort !== undefined ? (cfg.clientPortAddress ?? '0.0.0.0') : undefined,
+    secureClientPort: cfg.secureClientPort,
+    secureClientPortAddress: cfg.secureClientPort !== undefined ? (cfg.secureClientPortAddress ?? '0.0.0.0') : undefined,
+    ssl,
+    tickTime: cfg.tickTime,
+    minSessionTimeout: cfg.minSessionTimeout,
+    maxSessionTimeout: cfg.maxSessionTimeout,
+    maxClientCnxns: cfg.maxClientCnxns,
+    snapCount: cfg.snapCount,
+    juteMaxBuffer: cfg.juteMaxBuffer,
+    globalOutstandingLimit: cfg.globalOutstandingLimit,
+    extendedTypesEnabled: cfg.extendedTypesEnabled,
+    superDigest: cfg.superDigest,
+    jaasConfigFile: cfg.jaasConfigFile,
+    fourLetterWordWhitelist: cfg.fourLetterWordWhitelist,
+    preAllocSize: cfg.preAllocSize,
+    forceSync: cfg.forceSync,
+    autopurge: cfg.autopurge,
+    serverId: cfg.serverId,
+    ...extra,
+  };
+}
