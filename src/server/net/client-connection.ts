@@ -1,0 +1,267 @@
+/**
+ * One client-port connection: framing, the handshake, four-letter words,
+ * reply/event writing and back-pressure. Everything that decides *what* to
+ * answer lives in the server (handshake, auth) and the request pipeline; this
+ * class only moves bytes and keeps the per-connection queue.
+ *
+ * No exception escapes a socket callback: bad bytes close this connection
+ * only (Apache does the same), and the other sessions carry on.
+ */
+import type { Socket } from 'node:net';
+import { FrameDecoder, JuteReader, JuteWriter, type Record as JuteRecord } from '../../jute';
+import { AuthPacket, ConnectRequest, ConnectResponse, GetSASLRequest, Id, OpCode, ReplyHeader, RequestHeader, WatcherEvent } from '../../proto';
+import type { ClientHandle, QueuedRequest } from '../request/request-pipeline';
+import type { WatchedEvent } from '../tree/watch-manager';
+import { ipIdFor } from '../tree/acl-check';
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly maxBuffer: number;
+  /** Requests a connection may have outstanding before we stop reading its socket. */
+  readonly maxOutstanding: number;
+  /** First 4 bytes of a connection named a four-letter word: the reply text (null = not a word, treat as a frame). */
+  fourLetterWord(word: string, conn: ClientConnection): string | null;
+  isFourLetterWord(first4: Buffer): string | null;
+  handleConnect(conn: ClientConnection, req: ConnectRequest, hasReadOnly: boolean): void;
+  handleAuth(conn: ClientConnection, xid: number, packet: AuthPacket): void;
+  handleSasl(conn: ClientConnection, xid: number, req: GetSASLRequest): void;
+  /** A request arrived on an established session (touch it, queue it). */
+  handleRequest(conn: ClientConnection, req: QueuedRequest): void;
+  connectionClosed(conn: ClientConnection): void;
+  log(msg: string): void;
+}
+
+type State = 'new' | 'handshake' | 'established' | 'closed';
+
+let nextConnectionId = 1;
+
+export class ClientConnection implements ClientHandle {
+  readonly id = nextConnectionId++;
+  readonly queue: QueuedRequest[] = [];
+  readonly authInfo: Id[] = [];
+  sessionId = 0n;
+  sessionTimeout = 0;
+  /** Whether the client's ConnectRequest carried the trailing readOnly flag (old clients omit it, and get no flag back). */
+  clientSentReadOnly = true;
+  readonly established = Date.now();
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  stats = { packetsReceived: 0, packetsSent: 0, lastCxid: -1, lastZxid: -1n, lastOp: 'NA', lastResponseTime: 0 };
+  private state: State = 'new';
+  private decoder: FrameDecoder;
+  private held: Buffer[] = [];
+  private readPaused = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+    readonly secure = false,
+  ) {
+    this.remoteAddress = ipIdFor(socket.remoteAddress);
+    this.remotePort = socket.remotePort ?? 0;
+    this.decoder = new FrameDecoder(host.maxBuffer);
+    // Apache gives every connection its peer address as an "ip" id.
+    this.authInfo.push(new Id({ scheme: 'ip', id: this.remoteAddress }));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('end', () => this.close());
+  }
+
+  get isEstablished(): boolean {
+    return this.state === 'established';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get readingPaused(): boolean {
+    return this.readPaused;
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.host.log(`closing connection from ${this.remoteAddress}:${this.remotePort}: ${(e as Error).message}`);
+      this.close();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'new') {
+      // The first 4 bytes decide: a four-letter word, or the length of a ConnectRequest.
+      this.held.push(chunk);
+      const all = Buffer.concat(this.held);
+      if (all.length < 4) return;
+      this.held = [];
+      const word = this.host.isFourLetterWord(all.subarray(0, 4));
+      if (word !== null) {
+        const reply = this.host.fourLetterWord(word, this);
+        if (reply !== null) {
+          this.state = 'closed';
+          this.socket.end(reply);
+          this.host.connectionClosed(this);
+          return;
+        }
+      }
+      this.state = 'handshake';
+      chunk = all;
+    }
+    for (const f of this.decoder.push(chunk)) this.inbox.push(f);
+    this.processInbox();
+  }
+
+  /**
+   * Handles decoded frames while the connection may take more: one chunk can
+   * hold many frames, so pausing the socket alone would not bound the queue.
+   * Frames left here wait for the queue to drain (or for the handshake).
+   */
+  private processInbox(): void {
+    while (this.inbox.length > 0) {
+      if ((this.state as State) === 'closed') return;
+      if (this.state === 'handshake' && !this.connectSeen) {
+        this.connectSeen = true;
+        this.onConnectFrame(this.inbox.shift()!);
+        continue;
+      }
+      // Requests sent before the handshake finished wait for it (Apache stops reading meanwhile).
+      if (this.state !== 'established') return;
+      if (this.queue.length >= this.host.maxOutstanding) {
+        this.pauseReading();
+        return;
+      }
+      this.onRequestFrame(this.inbox.shift()!);
+    }
+  }
+
+  private inbox: Buffer[] = [];
+
+  private connectSeen = false;
+
+  private onConnectFrame(frame: Buffer): void {
+    const r = new JuteReader(frame);
+    const req = new ConnectRequest();
+    req.protocolVersion = r.readInt();
+    req.lastZxidSeen = r.readLong();
+    req.timeOut = r.readInt();
+    req.sessionId = r.readLong();
+    req.passwd = r.readBuffer();
+    // 3.x clients append readOnly; older ones do not, and must not get it back.
+    this.clientSentReadOnly = r.remaining >= 1;
+    req.readOnly = this.clientSentReadOnly ? r.readBool() : false;
+    this.pauseReading();
+    this.host.handleConnect(this, req, this.clientSentReadOnly);
+  }
+
+  /** Sends the ConnectResponse; on failure (expired / bad password) closes after it. */
+  finishSessionInit(valid: boolean, sessionId: bigint, timeout: number, passwd: Buffer): void {
+    if (this.state === 'closed') return;
+    const w = new JuteWriter(64).beginFrame();
+    w.writeInt(0);
+    w.writeInt(valid ? timeout : 0);
+    w.writeLong(valid ? sessionId : 0n);
+    w.writeBuffer(valid ? passwd : Buffer.alloc(16));
+    if (this.clientSentReadOnly) w.writeBool(false);
+    w.endFrame();
+    this.write(w.toBuffer());
+    if (!valid) {
+      this.closeSoon();
+      return;
+    }
+    this.sessionId = sessionId;
+    this.sessionTimeout = timeout;
+    this.state = 'established';
+    this.processInbox();
+    this.maybeResume();
+  }
+
+  private onRequestFrame(frame: Buffer): void {
+    const r = new JuteReader(frame);
+    const h = new RequestHeader().deserialize(r);
+    const body = frame.subarray(r.offset);
+    this.stats.packetsReceived++;
+    if (h.type === OpCode.auth) {
+      this.host.handleAuth(this, h.xid, new AuthPacket().deserialize(new JuteReader(body)));
+      return;
+    }
+    if (h.type === OpCode.sasl) {
+      this.host.handleSasl(this, h.xid, new GetSASLRequest().deserialize(new JuteReader(body)));
+      return;
+    }
+    this.host.handleRequest(this, { xid: h.xid, type: h.type, body: Buffer.from(body), submitted: false });
+    if (this.queue.length >= this.host.maxOutstanding) this.pauseReading();
+  }
+
+  private pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.socket.pause();
+  }
+
+  private maybeResume(): void {
+    if (!this.readPaused || this.state !== 'established') return;
+    if (this.queue.length > this.host.maxOutstanding / 2) return;
+    this.processInbox();
+    if (this.queue.length >= this.host.maxOutstanding || this.state !== 'established') return;
+    this.readPaused = false;
+    this.socket.resume();
+  }
+
+  onQueueShrunk(): void {
+    this.maybeResume();
+  }
+
+  onSessionClosed(): void {
+    this.closeSoon();
+  }
+
+  /** A watch fired: the event goes out now, ahead of the reply of the write that fired it. */
+  process(event: WatchedEvent): void {
+    if (this.state !== 'established') return;
+    const w = new JuteWriter(64).beginFrame();
+    new ReplyHeader({ xid: -1, zxid: -1n, err: 0 }).serialize(w);
+    new WatcherEvent({ type: event.type, state: event.state, path: event.path }).serialize(w);
+    w.endFrame();
+    this.write(w.toBuffer());
+  }
+
+  sendResponse(xid: number, zxid: bigint, err: number, body: JuteRecord | null): void {
+    if (this.state === 'closed') return;
+    const w = new JuteWriter(128).beginFrame();
+    new ReplyHeader({ xid, zxid, err }).serialize(w);
+    if (err === 0 && body) body.serialize(w);
+    w.endFrame();
+    this.stats.lastCxid = xid;
+    this.stats.lastZxid = zxid;
+    this.stats.lastResponseTime = Date.now();
+    this.write(w.toBuffer());
+  }
+
+  private write(buf: Buffer): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.stats.packetsSent++;
+    this.socket.write(buf);
+  }
+
+  /** Ends the connection after what was written so far has been flushed. */
+  closeSoon(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket.end();
+    // A peer that never reads would keep the socket half-open forever.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.host.connectionClosed(this);
+  }
+
+  close(): void {
+    // Already closing: closeSoon's end() is flushing, and its timer destroys a peer that lingers.
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket.destroy();
+    this.host.connectionClosed(this);
+  }
+}

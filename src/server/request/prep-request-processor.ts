@@ -1,0 +1,373 @@
+/**
+ * Turns a write request into a txn, validating it against the tree *as it
+ * will be* once every txn already in flight is applied. That is Apache's
+ * PrepRequestProcessor with its outstanding ChangeRecords: because we append
+ * to the log while earlier appends are still being fsynced, a create must see
+ * the parent's cversion as bumped by the creates before it, a delete must see
+ * a node created a moment ago, and so on.
+ *
+ * A request that fails validation still becomes a txn (an ErrorTxn with its
+ * own zxid), exactly as Apache logs it; the reply then carries that zxid.
+ */
+import { JuteWriter, type Record as JuteRecord } from '../../jute';
+import {
+  ACL,
+  CheckVersionRequest,
+  CheckVersionTxn,
+  CloseSessionTxn,
+  CreateContainerTxn,
+  CreateMode,
+  CreateRequest,
+  CreateSessionTxn,
+  CreateTTLRequest,
+  CreateTTLTxn,
+  CreateTxn,
+  DeleteRequest,
+  DeleteTxn,
+  ErrorCode,
+  ErrorTxn,
+  Id,
+  MultiTxn,
+  OpCode,
+  Perms,
+  SetACLRequest,
+  SetACLTxn,
+  SetDataRequest,
+  SetDataTxn,
+  StatPersisted,
+  Txn,
+  TxnHeader,
+  isContainer,
+  isEphemeral,
+  isSequential,
+  isTTL,
+  pathProblem,
+  sequenceSuffix,
+} from '../../proto';
+import { checkAcl, fixupAcl } from '../tree/acl-check';
+import { DataTree, ROOT, copyStatPersisted, createStat, isSpecialPath } from '../tree/data-tree';
+import { CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner, validTtl } from '../tree/ephemeral-type';
+import { KeeperCodeError, badArguments, noNode } from '../tree/keeper-error';
+import type { SessionTracker } from '../session/session-tracker';
+import type { MultiOp } from './request-records';
+
+/** A pending view of one path: what the tree will hold once txn `zxid` is applied (stat null = deleted). */
+export interface ChangeRecord {
+  zxid: bigint;
+  path: string;
+  stat: StatPersisted | null;
+  childCount: number;
+  acl: ACL[] | null;
+  data: Buffer | null;
+}
+
+export interface PrepInput {
+  sessionId: bigint;
+  cxid: number;
+  type: number;
+  /** The decoded request; null when it could not be decoded (becomes MARSHALLINGERROR). */
+  record: JuteRecord | MultiOp[] | null;
+  authInfo: readonly Id[];
+  /** createSession only: the negotiated timeout. */
+  timeout?: number;
+}
+
+export interface PreparedTxn {
+  header: TxnHeader;
+  txn: JuteRecord;
+  body: Buffer;
+  /** The validation failure, when the txn is an ErrorTxn (multi failures are reported per op instead). */
+  error?: KeeperCodeError;
+}
+
+export interface PrepOptions {
+  extendedTypesEnabled: boolean;
+  /** Reconfig is never enabled on a standalone server. */
+  reconfigEnabled?: boolean;
+}
+
+const VALID_FLAGS = new Set<number>(Object.values(CreateMode));
+
+function encode(rec: JuteRecord): Buffer {
+  const w = new JuteWriter(64);
+  rec.serialize(w);
+  return w.toBuffer();
+}
+
+/** checkAndIncVersion (3.8): -1 matches anything; the new version is current + 1 in int arithmetic. */
+function checkAndIncVersion(current: number, expected: number, path: string): number {
+  if (expected !== -1 && expected !== current) throw new KeeperCodeError(ErrorCode.BADVERSION, path);
+  return (current + 1) | 0;
+}
+
+function validatePath(path: string): void {
+  if (pathProblem(path) !== null) throw badArguments(path);
+}
+
+/** getParentPathAndValidate: needs a slash, no NUL, and never one of the built-in nodes. */
+function parentForDelete(path: string): string {
+  const i = path.lastIndexOf('/');
+  if (i === -1 || path.includes('\0') || isSpecialPath(path)) throw badArguments(path);
+  return i === 0 ? ROOT : path.slice(0, i);
+}
+
+export class PrepRequestProcessor {
+  /** In prep order (= zxid order). */
+  private outstanding: ChangeRecord[] = [];
+  private byPath = new Map<string, ChangeRecord>();
+  /** While prepping a multi: the map values the multi replaced, for rollback. */
+  private multiUndo: Map<string, ChangeRecord | undefined> | null = null;
+
+  constructor(
+    private readonly tree: DataTree,
+    private readonly sessions: SessionTracker,
+    private readonly opts: PrepOptions,
+  ) {}
+
+  get outstandingCount(): number {
+    return this.outstanding.length;
+  }
+
+  /** FinalRequestProcessor's cleanup: forget change records the tree now reflects. */
+  applied(zxid: bigint): void {
+    let n = 0;
+    while (n < this.outstanding.length && this.outstanding[n].zxid <= zxid) {
+      const cr = this.outstanding[n];
+      if (this.byPath.get(cr.path) === cr) this.byPath.delete(cr.path);
+      n++;
+    }
+    if (n > 0) this.outstanding.splice(0, n);
+  }
+
+  private getRecordForPath(path: string): ChangeRecord {
+    let cr = this.byPath.get(path);
+    if (!cr) {
+      const node = this.tree.getNode(path);
+      if (node) {
+        cr = { zxid: -1n, path, stat: node.stat, childCount: node.children.size, acl: this.tree.aclForNode(node), data: node.data };
+      }
+    }
+    if (!cr || cr.stat === null) throw noNode(path);
+    return cr;
+  }
+
+  private addChangeRecord(cr: ChangeRecord): void {
+    if (this.multiUndo && !this.multiUndo.has(cr.path)) this.multiUndo.set(cr.path, this.byPath.get(cr.path));
+    this.outstanding.push(cr);
+    this.byPath.set(cr.path, cr);
+  }
+
+  private duplicate(cr: ChangeRecord, zxid: bigint): ChangeRecord {
+    return { zxid, path: cr.path, stat: cr.stat ? copyStatPersisted(cr.stat) : null, childCount: cr.childCount, acl: cr.acl, data: cr.data };
+  }
+
+  /** Builds the txn for a write request (never throws a KeeperCodeError: failures become ErrorTxn). */
+  prepare(input: PrepInput, zxid: bigint, time: bigint): PreparedTxn {
+    const header = new TxnHeader({ clientId: input.sessionId, cxid: input.cxid, zxid, time, type: input.type });
+    if (input.type === OpCode.multi) return this.prepareMulti(input, header);
+    try {
+      if (input.record === null && input.type !== OpCode.closeSession && input.type !== OpCode.createSession) {
+        throw new KeeperCodeError(ErrorCode.MARSHALLINGERROR);
+      }
+      const txn = this.pRequest2Txn(input.type, header, input, input.record as JuteRecord);
+      return { header, txn, body: encode(txn) };
+    } catch (e) {
+      if (!(e instanceof KeeperCodeError)) throw e;
+      header.type = OpCode.error;
+      const txn = new ErrorTxn({ err: e.code });
+      return { header, txn, body: encode(txn), error: e };
+    }
+  }
+
+  private prepareMulti(input: PrepInput, header: TxnHeader): PreparedTxn {
+    const ops = input.record as MultiOp[] | null;
+    if (ops === null) {
+      header.type = OpCode.error;
+      const txn = new ErrorTxn({ err: ErrorCode.MARSHALLINGERROR });
+      return { header, txn, body: encode(txn), error: new KeeperCodeError(ErrorCode.MARSHALLINGERROR) };
+    }
+    const mark = this.outstanding.length;
+    this.multiUndo = new Map();
+    const txns: Txn[] = [];
+    let failed: KeeperCodeError | null = null;
+    try {
+      for (const op of ops) {
+        let type: number;
+        let txn: JuteRecord;
+        if (failed) {
+          type = OpCode.error;
+          txn = new ErrorTxn({ err: ErrorCode.RUNTIMEINCONSISTENCY });
+        } else {
+          try {
+            txn = this.pRequest2Txn(op.type, header, input, op.record);
+            type = op.type;
+          } catch (e) {
+            if (!(e instanceof KeeperCodeError)) throw e;
+            failed = e;
+            type = OpCode.error;
+            txn = new ErrorTxn({ err: e.code });
+            this.rollback(mark);
+          }
+        }
+        txns.push(new Txn({ type, data: encode(txn) }));
+      }
+    } finally {
+      this.multiUndo = null;
+    }
+    const txn = new MultiTxn({ txns });
+    return { header, txn, body: encode(txn) };
+  }
+
+  private rollback(mark: number): void {
+    this.outstanding.length = mark;
+    for (const [path, prev] of this.multiUndo ?? []) {
+      if (prev === undefined) this.byPath.delete(path);
+      else this.byPath.set(path, prev);
+    }
+    this.multiUndo = new Map();
+  }
+
+  private pRequest2Txn(type: number, header: TxnHeader, input: PrepInput, record: JuteRecord): JuteRecord {
+    const zxid = header.zxid;
+    switch (type) {
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createTTL:
+      case OpCode.createContainer:
+        return this.prepCreate(type, header, input, record as CreateRequest | CreateTTLRequest);
+      case OpCode.deleteContainer: {
+        const path = (record as DeleteRequest).path;
+        const parentPath = parentForDelete(path);
+        const node = this.getRecordForPath(path);
+        if (node.childCount > 0) throw new KeeperCodeError(ErrorCode.NOTEMPTY, path);
+        if (this.tree.kindOf(node.stat!.ephemeralOwner) === 'NORMAL') throw new KeeperCodeError(ErrorCode.BADVERSION, path);
+        const parent = this.duplicate(this.getRecordForPath(parentPath), zxid);
+        parent.childCount--;
+        parent.stat!.pzxid = zxid;
+        this.addChangeRecord(parent);
+        this.addChangeRecord({ zxid, path, stat: null, childCount: -1, acl: null, data: null });
+        return new DeleteTxn({ path });
+      }
+      case OpCode.delete: {
+        this.sessions.checkSession(input.sessionId);
+        const req = record as DeleteRequest;
+        const path = req.path;
+        const parentPath = parentForDelete(path);
+        const parentRec = this.getRecordForPath(parentPath);
+        checkAcl(parentRec.acl, Perms.DELETE, input.authInfo);
+        const node = this.getRecordForPath(path);
+        checkAndIncVersion(node.stat!.version, req.version, path);
+        if (node.childCount > 0) throw new KeeperCodeError(ErrorCode.NOTEMPTY, path);
+        const parent = this.duplicate(parentRec, zxid);
+        parent.childCount--;
+        parent.stat!.pzxid = zxid;
+        this.addChangeRecord(parent);
+        this.addChangeRecord({ zxid, path, stat: null, childCount: -1, acl: null, data: null });
+        return new DeleteTxn({ path });
+      }
+      case OpCode.setData: {
+        this.sessions.checkSession(input.sessionId);
+        const req = record as SetDataRequest;
+        const path = req.path;
+        validatePath(path);
+        const rec = this.getRecordForPath(path);
+        checkAcl(rec.acl, Perms.WRITE, input.authInfo);
+        const newVersion = checkAndIncVersion(rec.stat!.version, req.version, path);
+        const next = this.duplicate(rec, zxid);
+        next.stat!.version = newVersion;
+        next.stat!.mtime = header.time;
+        next.stat!.mzxid = zxid;
+        next.data = req.data;
+        this.addChangeRecord(next);
+        return new SetDataTxn({ path, data: req.data, version: newVersion });
+      }
+      case OpCode.setACL: {
+        this.sessions.checkSession(input.sessionId);
+        const req = record as SetACLRequest;
+        const path = req.path;
+        validatePath(path);
+        const acl = fixupAcl(path, input.authInfo, req.acl);
+        const rec = this.getRecordForPath(path);
+        checkAcl(rec.acl, Perms.ADMIN, input.authInfo);
+        const newVersion = checkAndIncVersion(rec.stat!.aversion, req.version, path);
+        const next = this.duplicate(rec, zxid);
+        next.stat!.aversion = newVersion;
+        next.acl = acl;
+        this.addChangeRecord(next);
+        return new SetACLTxn({ path, acl, version: newVersion });
+      }
+      case OpCode.check: {
+        this.sessions.checkSession(input.sessionId);
+        const req = record as CheckVersionRequest;
+        validatePath(req.path);
+        const rec = this.getRecordForPath(req.path);
+        checkAcl(rec.acl, Perms.READ, input.authInfo);
+        return new CheckVersionTxn({ path: req.path, version: checkAndIncVersion(rec.stat!.version, req.version, req.path) });
+      }
+      case OpCode.reconfig:
+        if (!this.opts.reconfigEnabled) throw new KeeperCodeError(ErrorCode.RECONFIGDISABLED);
+        this.sessions.checkSession(input.sessionId);
+        // Standalone: reconfiguration is not supported (Apache answers the same).
+        throw new KeeperCodeError(ErrorCode.UNIMPLEMENTED);
+      case OpCode.createSession: {
+        const timeout = input.timeout ?? 0;
+        this.sessions.addSession(input.sessionId, timeout);
+        return new CreateSessionTxn({ timeOut: timeout });
+      }
+      case OpCode.closeSession: {
+        const es = this.tree.getEphemerals(input.sessionId);
+        for (const c of this.outstanding) {
+          if (c.stat === null) es.delete(c.path);
+          else if (c.stat.ephemeralOwner === input.sessionId) es.add(c.path);
+        }
+        for (const p of es) this.addChangeRecord({ zxid, path: p, stat: null, childCount: 0, acl: null, data: null });
+        this.sessions.setSessionClosing(input.sessionId);
+        return new CloseSessionTxn({ paths2Delete: [...es] });
+      }
+      default:
+        // Reads and unknown types inside a multi: Apache leaves them without a txn; we refuse them.
+        throw new KeeperCodeError(ErrorCode.BADARGUMENTS);
+    }
+  }
+
+  private prepCreate(type: number, header: TxnHeader, input: PrepInput, req: CreateRequest | CreateTTLRequest): JuteRecord {
+    const zxid = header.zxid;
+    const flags = req.flags;
+    const ttl = req instanceof CreateTTLRequest ? req.ttl : -1n;
+    let path = req.path;
+    if (!VALID_FLAGS.has(flags)) throw badArguments(path);
+    // validateCreateRequest
+    if (isTTL(flags) && !this.opts.extendedTypesEnabled) throw new KeeperCodeError(ErrorCode.UNIMPLEMENTED);
+    if (isTTL(flags) ? !validTtl(ttl) : ttl >= 0n) throw badArguments(path);
+    this.sessions.checkSession(input.sessionId);
+    // validatePathForCreate
+    const lastSlash = path.lastIndexOf('/');
+    if (lastSlash === -1 || path.includes('\0')) throw badArguments(path);
+    const parentPath = lastSlash === 0 ? ROOT : path.slice(0, lastSlash);
+    const acl = fixupAcl(path, input.authInfo, req.acl);
+    const parentRec = this.getRecordForPath(parentPath);
+    checkAcl(parentRec.acl, Perms.CREATE, input.authInfo);
+    const parentCVersion = parentRec.stat!.cversion;
+    if (isSequential(flags)) path = path + sequenceSuffix(parentCVersion);
+    validatePath(path);
+    const existing = this.byPath.get(path);
+    if ((existing && existing.stat !== null) || (!existing && this.tree.getNode(path))) throw new KeeperCodeError(ErrorCode.NODEEXISTS, path);
+    if (this.tree.kindOf(parentRec.stat!.ephemeralOwner) === 'NORMAL') throw new KeeperCodeError(ErrorCode.NOCHILDRENFOREPHEMERALS, path);
+    const newCversion = (parentRec.stat!.cversion + 1) | 0;
+    let txn: JuteRecord;
+    if (type === OpCode.createContainer) txn = new CreateContainerTxn({ path, data: req.data, acl, parentCVersion: newCversion });
+    else if (type === OpCode.createTTL) txn = new CreateTTLTxn({ path, data: req.data, acl, parentCVersion: newCversion, ttl });
+    else txn = new CreateTxn({ path, data: req.data, acl, ephemeral: isEphemeral(flags), parentCVersion: newCversion });
+    let owner = 0n;
+    if (isContainer(flags)) owner = CONTAINER_EPHEMERAL_OWNER;
+    else if (isTTL(flags)) owner = ttlToEphemeralOwner(ttl);
+    else if (isEphemeral(flags)) owner = input.sessionId;
+    const parent = this.duplicate(parentRec, zxid);
+    parent.childCount++;
+    parent.stat!.cversion = newCversion;
+    parent.stat!.pzxid = zxid;
+    this.addChangeRecord(parent);
+    this.addChangeRecord({ zxid, path, stat: createStat(zxid, header.time, owner), childCount: 0, acl, data: req.data });
+    return txn;
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The request pipeline of a standalone server:
+ *
+ *   per-session queue -> prep (validate against tree + in-flight changes)
+ *   -> TxnHeader + txn -> store.append (fsync, group-committed by the store)
+ *   -> apply to the tree in zxid order -> watches fire -> reply.
+ *
+ * Appends are issued as soon as a write is prepped, without waiting for the
+ * previous one, so many txns share an fsync; completion is then re-serialized
+ * through `commitQueue`, which applies and replies strictly in zxid order.
+ * Reads are answered from the tree in session order: a read waits until every
+ * earlier request of its session has been answered, so a session always sees
+ * its own writes.
+ */
+import type { Record as JuteRecord } from '../../jute';
+import {
+  Create2Response,
+  CreateResponse,
+  ErrorCode,
+  Id,
+  OpCode,
+  SetACLResponse,
+  SetDataResponse,
+  TxnHeader,
+} from '../../proto';
+import type { TxnStore } from '../persist/types';
+import type { SessionTracker } from '../session/session-tracker';
+import type { DataTree, TxnResult } from '../tree/data-tree';
+import type { Watcher } from '../tree/watch-manager';
+import { PrepRequestProcessor, type PrepInput } from './prep-request-processor';
+import { processRead } from './read-processor';
+import { MultiResponse, decodeRequest, isWriteOp, type MultiOp, type OpResult } from './request-records';
+
+/** The server side of a client connection, as the pipeline sees it. */
+export interface ClientHandle extends Watcher {
+  readonly sessionId: bigint;
+  readonly authInfo: Id[];
+  /** Writes a reply frame (header, then body when err is 0 and a body is given). */
+  sendResponse(xid: number, zxid: bigint, err: number, body: JuteRecord | null): void;
+  /** The queue of this connection's requests not yet answered, oldest first. */
+  readonly queue: QueuedRequest[];
+  /** Called after the pipeline took requests off the queue (for back-pressure). */
+  onQueueShrunk(): void;
+  /** Called after the reply to closeSession was written. */
+  onSessionClosed(): void;
+}
+
+export interface QueuedRequest {
+  xid: number;
+  type: number;
+  body: Buffer;
+  submitted: boolean;
+}
+
+interface InFlight {
+  header: TxnHeader;
+  txn: JuteRecord;
+  owner: ClientHandle | null;
+  xid: number;
+  /** Set once the store has it on disk. */
+  durable: boolean;
+  /** Called after apply (before the reply is built). */
+  onApplied?: (rc: TxnResult) => void;
+}
+
+export interface PipelineDeps {
+  tree: DataTree;
+  sessions: SessionTracker;
+  store: TxnStore;
+  extendedTypesEnabled: boolean;
+  now?: () => number;
+  /** Told about each applied txn (snapshot scheduling, metrics). */
+  onCommitted?: (header: TxnHeader) => void;
+  /** A store failure: the server can no longer promise durability and must stop. */
+  onFatal?: (err: unknown) => void;
+}
+
+export class RequestPipeline {
+  readonly prep: PrepRequestProcessor;
+  private commitQueue: InFlight[] = [];
+  private draining = false;
+  private lastZxid: bigint;
+  private failed = false;
+  private readonly now: () => number;
+  /** Counters for mntr/srvr. */
+  stats = { packetsReceived: 0, packetsSent: 0, outstanding: 0 };
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.prep = new PrepRequestProcessor(deps.tree, deps.sessions, { extendedTypesEnabled: deps.extendedTypesEnabled });
+    this.lastZxid = deps.tree.lastProcessedZxid;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** After recovery: continue numbering after the last zxid on disk. */
+  resetZxid(zxid: bigint): void {
+    this.lastZxid = zxid;
+  }
+
+  /** The last zxid handed out (>= the tree's lastProcessedZxid). */
+  get highestZxid(): bigint {
+    return this.lastZxid;
+  }
+
+  get inFlight(): number {
+    return this.commitQueue.length;
+  }
+
+  /** Resolves when every txn handed to the store so far has been applied. */
+  async idle(): Promise<void> {
+    while (this.commitQueue.length > 0 && !this.failed) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  /**
+   * Submits a write that has no client request behind it (session create from
+   * a handshake, session expiry, container reaping). Returns the txn result
+   * once applied.
+   */
+  submitInternal(input: PrepInput, owner: ClientHandle | null = null): Promise<TxnResult> {
+    return new Promise((resolve) => this.submit(input, owner, input.cxid, resolve));
+  }
+
+  /** Takes requests off a connection's queue as far as session order allows. */
+  pump(h: ClientHandle): void {
+    const q = h.queue;
+    let shrunk = false;
+    for (let i = 0; i < q.length; i++) {
+      const r = q[i];
+      if (r.submitted) continue;
+      if (isWriteOp(r.type)) {
+        r.submitted = true;
+        let record: ReturnType<typeof decodeRequest> = null;
+        try {
+          record = decodeRequest(r.type, r.body);
+        } catch {
+          record = null;
+        }
+        this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid);
+        continue;
+      }
+      if (i > 0) break; // a read waits for the writes before it
+      q.shift();
+      i--;
+      shrunk = true;
+      this.answerRead(h, r);
+    }
+    if (shrunk) h.onQueueShrunk();
+  }
+
+  private answerRead(h: ClientHandle, r: QueuedRequest): void {
+    let record: ReturnType<typeof decodeRequest> = null;
+    try {
+      record = decodeRequest(r.type, r.body);
+    } catch {
+      record = null;
+    }
+    const res = processRead(this.deps.tree, h, r.type, record);
+    const xid = r.type === OpCode.ping ? -2 : r.xid;
+    h.sendResponse(xid, this.deps.tree.lastProcessedZxid, res.err, res.body);
+  }
+
+  private submit(input: PrepInput, owner: ClientHandle | null, xid: number, onApplied?: (rc: TxnResult) => void): void {
+    if (this.failed) return;
+    const zxid = ++this.lastZxid;
+    const prepared = this.prep.prepare(input, zxid, BigInt(this.now()));
+    const item: InFlight = { header: prepared.header, txn: prepared.txn, owner, xid, durable: false, onApplied };
+    this.commitQueue.push(item);
+    this.deps.store.append([{ header: prepared.header, body: prepared.body }]).then(
+      () => {
+        item.durable = true;
+        this.drain();
+      },
+      (err) => this.fail(err),
+    );
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.deps.onFatal?.(err);
+  }
+
+  /** Applies and answers, in zxid order, every txn at the head of the queue that is durable. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.commitQueue.length > 0 && this.commitQueue[0].durable) {
+        const item = this.commitQueue.shift()!;
+        this.applyAndReply(item);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private applyAndReply(item: InFlight): void {
+    const { header } = item;
+    const rc = this.deps.tree.processTxn(header, item.txn);
+    this.prep.applied(header.zxid);
+    if (header.type === OpCode.closeSession) this.deps.sessions.removeSession(header.clientId);
+    this.deps.onCommitted?.(header);
+    item.onApplied?.(rc);
+    const h = item.owner;
+    if (!h) return;
+    const q = h.queue;
+    if (q.length > 0 && q[0].submitted && q[0].xid === item.xid) q.shift();
+    const { err, body } = replyFor(rc, header.type);
+    h.sendResponse(item.xid, header.zxid, err, body);
+    if (header.type === OpCode.closeSession) {
+      h.onSessionClosed();
+      return;
+    }
+    h.onQueueShrunk();
+    this.pump(h);
+  }
+}
+
+/** FinalRequestProcessor's reply for an applied txn. */
+export function replyFor(rc: TxnResult, type: number): { err: number; body: JuteRecord | null } {
+  if (type === OpCode.multi) {
+    const results: OpResult[] = (rc.multiResult ?? []).map(toOpResult);
+    return { err: 0, body: new MultiResponse(results) };
+  }
+  if (rc.err !== 0) return { err: rc.err, body: null };
+  switch (type) {
+    case OpCode.create:
+      return { err: 0, body: new CreateResponse({ path: rc.path }) };
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return { err: 0, body: new Create2Response({ path: rc.path, stat: rc.stat }) };
+    case OpCode.setData:
+      return { err: 0, body: new SetDataResponse({ stat: rc.stat }) };
+    case OpCode.setACL:
+      return { err: 0, body: new SetACLResponse({ stat: rc.stat }) };
+    default:
+      return { err: 0, body: null };
+  }
+}
+
+function toOpResult(sub: TxnResult): OpResult {
+  switch (sub.type) {
+    case OpCode.check:
+      return { type: OpCode.check };
+    case OpCode.create:
+      return { type: OpCode.create, path: sub.path ?? '' };
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return { type: OpCode.create2, path: sub.path ?? '', stat: sub.stat! };
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return { type: OpCode.delete };
+    case OpCode.setData:
+      return { type: OpCode.setData, stat: sub.stat! };
+    case OpCode.error:
+      return { type: OpCode.error, err: sub.err };
+    default:
+      return { type: OpCode.error, err: ErrorCode.RUNTIMEINCONSISTENCY };
+  }
+}
+
+export type { MultiOp };

@@ -1,0 +1,140 @@
+/**
+ * The server side of SASL DIGEST-MD5 (RFC 2831) as ZooKeeper runs it
+ * (protocol "zookeeper", server name and realm "zk-sasl-md5", qop auth):
+ *
+ *   client: empty token
+ *   server: challenge  realm="zk-sasl-md5",nonce="..",charset=utf-8,algorithm=md5-sess
+ *   client: response   username=..,nonce=..,cnonce=..,nc=..,qop=auth,digest-uri=..,response=<hex>
+ *   server: rspauth=<hex>             (authentication complete)
+ *
+ * The authenticated id is the user name, as Apache's SaslServerCallbackHandler
+ * reports it (so ACLs name `sasl:<user>`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+
+export type SaslUsers = ReadonlyMap<string, string>;
+
+export const SASL_REALM = 'zk-sasl-md5';
+
+export class SaslError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SaslError';
+  }
+}
+
+const md5 = (...parts: (Buffer | string)[]): Buffer => {
+  const h = createHash('md5');
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+const hex = (b: Buffer): string => b.toString('hex');
+
+/** Parses `k=v,k="quoted, value",...` (RFC 2831 digest-challenge/response syntax). */
+export function parseDirectives(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /[\s,]/.test(text[i])) i++;
+    const eq = text.indexOf('=', i);
+    if (eq < 0) break;
+    const key = text.slice(i, eq).trim().toLowerCase();
+    i = eq + 1;
+    let value = '';
+    if (text[i] === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        value += text[i++];
+      }
+      i++;
+    } else {
+      const end = text.indexOf(',', i);
+      value = (end < 0 ? text.slice(i) : text.slice(i, end)).trim();
+      i = end < 0 ? text.length : end;
+    }
+    if (out.has(key)) throw new SaslError(`duplicate directive ${key}`);
+    out.set(key, value);
+  }
+  return out;
+}
+
+/** Computes the `response` (or, with `forServer`, the rspauth) value of RFC 2831 §2.1.2.1. */
+export function digestResponse(opts: {
+  username: string;
+  realm: string;
+  password: string;
+  nonce: string;
+  cnonce: string;
+  nc: string;
+  qop: string;
+  digestUri: string;
+  authzid?: string;
+  utf8: boolean;
+  forServer: boolean;
+}): string {
+  const enc: BufferEncoding = opts.utf8 ? 'utf8' : 'latin1';
+  const userHash = md5(Buffer.from(`${opts.username}:${opts.realm}:${opts.password}`, enc));
+  const a1 = [userHash, Buffer.from(`:${opts.nonce}:${opts.cnonce}`, enc)];
+  if (opts.authzid) a1.push(Buffer.from(`:${opts.authzid}`, enc));
+  const ha1 = hex(md5(...a1));
+  let a2 = `${opts.forServer ? '' : 'AUTHENTICATE'}:${opts.digestUri}`;
+  if (opts.qop === 'auth-int' || opts.qop === 'auth-conf') a2 += ':00000000000000000000000000000000';
+  const ha2 = hex(md5(a2));
+  return hex(md5(`${ha1}:${opts.nonce}:${opts.nc}:${opts.cnonce}:${opts.qop}:${ha2}`));
+}
+
+export class DigestMd5Server {
+  private step = 0;
+  private nonce = '';
+  private complete = false;
+  private authz: string | null = null;
+
+  constructor(
+    private readonly users: SaslUsers,
+    private readonly realm = SASL_REALM,
+    private readonly protocol = 'zookeeper',
+  ) {}
+
+  get isComplete(): boolean {
+    return this.complete;
+  }
+
+  get authorizationId(): string | null {
+    return this.authz;
+  }
+
+  /** Takes the client's token, returns the server's next token; throws SaslError on a failed exchange. */
+  evaluateResponse(token: Buffer): Buffer {
+    if (this.complete) throw new SaslError('authentication already complete');
+    if (this.step === 0) {
+      this.step = 1;
+      this.nonce = randomBytes(24).toString('base64').replace(/[+/=]/g, (c) => (c === '+' ? 'A' : c === '/' ? 'B' : ''));
+      return Buffer.from(`realm="${this.realm}",nonce="${this.nonce}",charset=utf-8,algorithm=md5-sess`, 'utf8');
+    }
+    if (this.step !== 1) throw new SaslError('unexpected SASL step');
+    this.step = 2;
+    const d = parseDirectives(token.toString('utf8'));
+    const username = d.get('username');
+    const nonce = d.get('nonce');
+    const cnonce = d.get('cnonce');
+    const nc = d.get('nc') ?? '00000001';
+    const qop = d.get('qop') ?? 'auth';
+    const digestUri = d.get('digest-uri');
+    const response = d.get('response');
+    const realm = d.get('realm') ?? '';
+    const authzid = d.get('authzid');
+    if (!username || !nonce || !cnonce || !digestUri || !response) throw new SaslError('incomplete DIGEST-MD5 response');
+    if (nonce !== this.nonce) throw new SaslError('nonce mismatch');
+    if (qop !== 'auth') throw new SaslError(`unsupported qop ${qop}`);
+    if (!digestUri.startsWith(`${this.protocol}/`)) throw new SaslError(`digest-uri ${digestUri} is not for ${this.protocol}`);
+    const password = this.users.get(username);
+    if (password === undefined) throw new SaslError(`unknown user ${username}`);
+    const utf8 = d.get('charset')?.toLowerCase() === 'utf-8';
+    const common = { username, realm, password, nonce, cnonce, nc, qop, digestUri, authzid, utf8 };
+    if (digestResponse({ ...common, forServer: false }) !== response.toLowerCase()) throw new SaslError(`bad password for ${username}`);
+    this.complete = true;
+    this.authz = username;
+    return Buffer.from(`rspauth=${digestResponse({ ...common, forServer: true })}`, 'utf8');
+  }
+}

@@ -1,0 +1,574 @@
+/**
+ * The in-memory znode tree, updated exactly as Apache's DataTree updates it,
+ * because Stat fields, sequential names and snapshots must match Apache's
+ * byte for byte. It is pure: no I/O, no clock (txn times come in the header).
+ *
+ * Two Apache details that are easy to get wrong and are kept here:
+ * - the persisted cversion is the *create counter* (bumped by creates only,
+ *   and it is what sequential suffixes use); the cversion a client sees is
+ *   `2 * counter - numChildren` (DataNode.copyStat).
+ * - the built-in nodes (/, /zookeeper, /zookeeper/quota, /zookeeper/config)
+ *   start with all-zero stats, so the root reports cversion -1.
+ */
+import {
+  ACL,
+  CheckVersionTxn,
+  CloseSessionTxn,
+  CreateContainerTxn,
+  CreateSessionTxn,
+  CreateTTLTxn,
+  CreateTxn,
+  DeleteTxn,
+  ErrorCode,
+  ErrorTxn,
+  EventType,
+  Ids,
+  MultiTxn,
+  OpCode,
+  SetACLTxn,
+  SetDataTxn,
+  Stat,
+  StatPersisted,
+  TxnHeader,
+} from '../../proto';
+import { JuteReader } from '../../jute';
+import type { Record as JuteRecord } from '../../jute';
+import type { SnapshotContents, SnapshotNode } from '../persist/types';
+import { AclCache, OPEN_UNSAFE_ACL_ID } from './acl-cache';
+import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from './ephemeral-type';
+import { KeeperCodeError, noNode } from './keeper-error';
+import { WatchManager, WatcherMode, type Watcher } from './watch-manager';
+
+export const ROOT = '/';
+export const PROC_ZOOKEEPER = '/zookeeper';
+export const QUOTA_ZOOKEEPER = '/zookeeper/quota';
+export const CONFIG_ZOOKEEPER = '/zookeeper/config';
+
+/** Paths no client may delete (Apache's ZKDatabase.isSpecialPath). */
+export function isSpecialPath(path: string): boolean {
+  return path === ROOT || path === PROC_ZOOKEEPER || path === QUOTA_ZOOKEEPER || path === CONFIG_ZOOKEEPER;
+}
+
+/** Parent of an absolute path, "/" for top-level nodes. */
+export function parentPathOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? ROOT : path.slice(0, i);
+}
+
+export class DataNode {
+  readonly children = new Set<string>();
+  constructor(
+    public data: Buffer | null,
+    public acl: bigint,
+    public stat: StatPersisted,
+  ) {}
+}
+
+export function createStat(zxid: bigint, time: bigint, ephemeralOwner: bigint): StatPersisted {
+  return new StatPersisted({ czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: time, mtime: time, version: 0, cversion: 0, aversion: 0, ephemeralOwner });
+}
+
+export function copyStatPersisted(s: StatPersisted): StatPersisted {
+  return new StatPersisted({
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    ctime: s.ctime,
+    mtime: s.mtime,
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: s.ephemeralOwner,
+    pzxid: s.pzxid,
+  });
+}
+
+/** The outcome of applying one txn: what the reply needs (Apache's ProcessTxnResult). */
+export interface TxnResult {
+  clientId: bigint;
+  cxid: number;
+  zxid: bigint;
+  type: number;
+  err: number;
+  path?: string;
+  stat?: Stat;
+  multiResult?: TxnResult[];
+}
+
+export interface DataTreeOptions {
+  /** zookeeper.extendedTypesEnabled: read TTL-encoded owners as TTL nodes. */
+  extendedTypesEnabled?: boolean;
+}
+
+/** Decodes a txn body by its header type (the shapes Apache logs). Returns null for an empty body. */
+export function decodeTxnBody(type: number, body: Buffer): JuteRecord | null {
+  const r = new JuteReader(body);
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+      return new CreateTxn().deserialize(r);
+    case OpCode.createTTL:
+      return new CreateTTLTxn().deserialize(r);
+    case OpCode.createContainer:
+      return new CreateContainerTxn().deserialize(r);
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return new DeleteTxn().deserialize(r);
+    case OpCode.setData:
+    case OpCode.reconfig:
+      return new SetDataTxn().deserialize(r);
+    case OpCode.setACL:
+      return new SetACLTxn().deserialize(r);
+    case OpCode.check:
+      return new CheckVersionTxn().deserialize(r);
+    case OpCode.error:
+      return new ErrorTxn().deserialize(r);
+    case OpCode.multi:
+      return new MultiTxn().deserialize(r);
+    case OpCode.createSession:
+      return body.length === 0 ? null : new CreateSessionTxn().deserialize(r);
+    case OpCode.closeSession:
+      return body.length === 0 ? null : new CloseSessionTxn().deserialize(r);
+    default:
+      return null;
+  }
+}
+
+export class DataTree {
+  readonly nodes = new Map<string, DataNode>();
+  readonly aclCache = new AclCache();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  /** session id -> its ephemeral paths. */
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  lastProcessedZxid = 0n;
+  readonly extendedTypesEnabled: boolean;
+
+  constructor(opts: DataTreeOptions = {}) {
+    this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
+    this.initBuiltins();
+  }
+
+  private initBuiltins(): void {
+    this.nodes.clear();
+    const root = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
+    this.nodes.set(ROOT, root);
+    this.ensureBuiltinNodes();
+  }
+
+  /** Adds /zookeeper, /zookeeper/quota and /zookeeper/config when missing (fresh tree, or a snapshot without them). */
+  private ensureBuiltinNodes(): void {
+    const root = this.nodes.get(ROOT)!;
+    if (!this.nodes.has(PROC_ZOOKEEPER)) {
+      root.children.add('zookeeper');
+      this.nodes.set(PROC_ZOOKEEPER, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+    }
+    const proc = this.nodes.get(PROC_ZOOKEEPER)!;
+    if (!this.nodes.has(QUOTA_ZOOKEEPER)) {
+      proc.children.add('quota');
+      this.nodes.set(QUOTA_ZOOKEEPER, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+    }
+    if (!this.nodes.has(CONFIG_ZOOKEEPER)) {
+      proc.children.add('config');
+      const config = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
+      this.nodes.set(CONFIG_ZOOKEEPER, config);
+      // Apache: setACL(configZookeeper, READ_ACL_UNSAFE, -1), which also leaves aversion at -1.
+      config.acl = this.aclCache.convertAcls(Ids.READ_ACL_UNSAFE);
+      config.stat.aversion = -1;
+    }
+  }
+
+  getNode(path: string): DataNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  aclForNode(node: DataNode): ACL[] {
+    return this.aclCache.convertLong(node.acl);
+  }
+
+  /** DataNode.copyStat: the client's view of a node. */
+  statOf(node: DataNode): Stat {
+    const s = node.stat;
+    const numChildren = node.children.size;
+    return new Stat({
+      czxid: s.czxid,
+      mzxid: s.mzxid,
+      ctime: s.ctime,
+      mtime: s.mtime,
+      version: s.version,
+      cversion: (s.cversion * 2 - numChildren) | 0,
+      aversion: s.aversion,
+      ephemeralOwner: this.kindOf(s.ephemeralOwner) === 'NORMAL' ? s.ephemeralOwner : 0n,
+      dataLength: node.data === null ? 0 : node.data.length,
+      numChildren,
+      pzxid: s.pzxid,
+    });
+  }
+
+  kindOf(owner: bigint): ReturnType<typeof ephemeralKind> {
+    return ephemeralKind(owner, this.extendedTypesEnabled);
+  }
+
+  // ---- reads (watch registration happens even when the node is missing, for exists) ----
+
+  statNode(path: string, watcher?: Watcher): Stat {
+    const node = this.nodes.get(path);
+    if (watcher) this.dataWatches.addWatch(path, watcher);
+    if (!node) throw noNode(path);
+    return this.statOf(node);
+  }
+
+  getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } {
+    const node = this.nodes.get(path);
+    if (!node) throw noNode(path);
+    if (watcher) this.dataWatches.addWatch(path, watcher);
+    return { data: node.data, stat: this.statOf(node) };
+  }
+
+  getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } {
+    const node = this.nodes.get(path);
+    if (!node) throw noNode(path);
+    if (watcher) this.childWatches.addWatch(path, watcher);
+    return { children: [...node.children], stat: this.statOf(node) };
+  }
+
+  getACL(path: string): { acl: ACL[]; stat: Stat } {
+    const node = this.nodes.get(path);
+    if (!node) throw noNode(path);
+    return { acl: this.aclForNode(node), stat: this.statOf(node) };
+  }
+
+  /** Number of descendants (not counting the node itself). */
+  getAllChildrenNumber(path: string): number {
+    const node = this.nodes.get(path);
+    if (!node) throw noNode(path);
+    if (path === ROOT) return this.nodes.size - 1;
+    let n = 0;
+    const stack = [path];
+    while (stack.length) {
+      const p = stack.pop()!;
+      const nd = this.nodes.get(p);
+      if (!nd) continue;
+      for (const c of nd.children) {
+        n++;
+        stack.push(p === ROOT ? `/${c}` : `${p}/${c}`);
+      }
+    }
+    return n;
+  }
+
+  getEphemerals(sessionId: bigint): Set<string> {
+    return new Set(this.ephemerals.get(sessionId) ?? []);
+  }
+
+  // ---- mutations (Apache's createNode/deleteNode/setData/setACL) ----
+
+  createNode(path: string, data: Buffer | null, acl: ACL[] | null, ephemeralOwner: bigint, parentCVersion: number, zxid: bigint, time: bigint, wantStat: boolean): Stat | undefined {
+    const parentName = parentPathOf(path);
+    const childName = path.slice(path.lastIndexOf('/') + 1);
+    const parent = this.nodes.get(parentName);
+    if (!parent) throw noNode(path);
+    if (parent.children.has(childName)) throw new KeeperCodeError(ErrorCode.NODEEXISTS, path);
+    const aclRef = this.aclCache.convertAcls(acl);
+    if (parentCVersion === -1) parentCVersion = parent.stat.cversion + 1;
+    // A replay over a fuzzy snapshot may see a create whose effect is already there: never move cversion back.
+    if (parentCVersion > parent.stat.cversion) {
+      parent.stat.cversion = parentCVersion;
+      parent.stat.pzxid = zxid;
+    }
+    const child = new DataNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
+    parent.children.add(childName);
+    this.nodes.set(path, child);
+    const kind = this.kindOf(ephemeralOwner);
+    if (kind === 'CONTAINER') this.containers.add(path);
+    else if (kind === 'TTL') this.ttls.add(path);
+    else if (ephemeralOwner !== 0n) {
+      let set = this.ephemerals.get(ephemeralOwner);
+      if (!set) this.ephemerals.set(ephemeralOwner, (set = new Set()));
+      set.add(path);
+    }
+    const stat = wantStat ? this.statOf(child) : undefined;
+    this.dataWatches.triggerWatch(path, EventType.NodeCreated);
+    this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged);
+    return stat;
+  }
+
+  deleteNode(path: string, zxid: bigint): void {
+    const parentName = parentPathOf(path);
+    const childName = path.slice(path.lastIndexOf('/') + 1);
+    const parent = this.nodes.get(parentName);
+    const node = this.nodes.get(path);
+    if (!parent || !node || path === ROOT) throw noNode(path);
+    parent.children.delete(childName);
+    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    this.nodes.delete(path);
+    this.aclCache.removeUsage(node.acl);
+    const owner = node.stat.ephemeralOwner;
+    const kind = this.kindOf(owner);
+    if (kind === 'CONTAINER') this.containers.delete(path);
+    else if (kind === 'TTL') this.ttls.delete(path);
+    else if (owner !== 0n) {
+      const set = this.ephemerals.get(owner);
+      if (set) {
+        set.delete(path);
+        if (set.size === 0) this.ephemerals.delete(owner);
+      }
+    }
+    const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted);
+    this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed);
+    this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged);
+  }
+
+  setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
+    const node = this.nodes.get(path);
+    if (!node) throw noNode(path);
+    node.data = data;
+    node.stat.mtime = time;
+    node.stat.mzxid = zxid;
+    node.stat.version = version;
+    const stat = this.statOf(node);
+    this.dataWatches.triggerWatch(path, EventType.NodeDataChanged);
+    return stat;
+  }
+
+  setACL(path: string, acl: ACL[], version: number): Stat {
+    const node = this.nodes.get(path);
+    if (!node) throw noNode(path);
+    node.stat.aversion = version;
+    this.aclCache.removeUsage(node.acl);
+    node.acl = this.aclCache.convertAcls(acl);
+    return this.statOf(node);
+  }
+
+  /** Deletes a closed session's ephemerals: the txn's list first, then anything else the tree still knows of. */
+  killSession(sessionId: bigint, zxid: bigint, pathsInTxn: string[] | null): void {
+    const local = this.ephemerals.get(sessionId);
+    this.ephemerals.delete(sessionId);
+    const remaining = new Set(local ?? []);
+    for (const p of pathsInTxn ?? []) {
+      remaining.delete(p);
+      this.deleteQuietly(p, zxid);
+    }
+    for (const p of remaining) this.deleteQuietly(p, zxid);
+  }
+
+  private deleteQuietly(path: string, zxid: bigint): void {
+    try {
+      this.deleteNode(path, zxid);
+    } catch (e) {
+      if (!(e instanceof KeeperCodeError)) throw e;
+    }
+  }
+
+  // ---- txn application (live and replay share this) ----
+
+  /** Decodes and applies a logged txn. */
+  applyTxn(header: TxnHeader, body: Buffer): TxnResult {
+    return this.processTxn(header, decodeTxnBody(header.type, body));
+  }
+
+  /** DataTree.processTxn: applies one txn, never throws a KeeperCodeError (it becomes `err`). */
+  processTxn(header: TxnHeader, txn: JuteRecord | null, isSubTxn = false): TxnResult {
+    const rc: TxnResult = { clientId: header.clientId, cxid: header.cxid, zxid: header.zxid, type: header.type, err: 0 };
+    try {
+      switch (header.type) {
+        case OpCode.create: {
+          const t = txn as CreateTxn;
+          rc.path = t.path;
+          this.createNode(t.path, t.data, t.acl, t.ephemeral ? header.clientId : 0n, t.parentCVersion, header.zxid, header.time, false);
+          break;
+        }
+        case OpCode.create2: {
+          const t = txn as CreateTxn;
+          rc.path = t.path;
+          rc.stat = this.createNode(t.path, t.data, t.acl, t.ephemeral ? header.clientId : 0n, t.parentCVersion, header.zxid, header.time, true);
+          break;
+        }
+        case OpCode.createTTL: {
+          const t = txn as CreateTTLTxn;
+          rc.path = t.path;
+          rc.stat = this.createNode(t.path, t.data, t.acl, ttlToEphemeralOwner(t.ttl), t.parentCVersion, header.zxid, header.time, true);
+          break;
+        }
+        case OpCode.createContainer: {
+          const t = txn as CreateContainerTxn;
+          rc.path = t.path;
+          rc.stat = this.createNode(t.path, t.data, t.acl, CONTAINER_EPHEMERAL_OWNER, t.parentCVersion, header.zxid, header.time, true);
+          break;
+        }
+        case OpCode.delete:
+        case OpCode.deleteContainer: {
+          const t = txn as DeleteTxn;
+          rc.path = t.path;
+          this.deleteNode(t.path, header.zxid);
+          break;
+        }
+        case OpCode.setData:
+        case OpCode.reconfig: {
+          const t = txn as SetDataTxn;
+          rc.path = t.path;
+          rc.stat = this.setData(t.path, t.data, t.version, header.zxid, header.time);
+          break;
+        }
+        case OpCode.setACL: {
+          const t = txn as SetACLTxn;
+          rc.path = t.path;
+          rc.stat = this.setACL(t.path, t.acl, t.version);
+          break;
+        }
+        case OpCode.closeSession:
+          this.killSession(header.clientId, header.zxid, txn ? (txn as CloseSessionTxn).paths2Delete : null);
+          break;
+        case OpCode.error:
+          rc.err = (txn as ErrorTxn).err;
+          break;
+        case OpCode.check:
+          rc.path = (txn as CheckVersionTxn).path;
+          break;
+        case OpCode.multi:
+          this.processMulti(header, txn as MultiTxn, rc);
+          break;
+        default:
+          // createSession and unknown types change nothing in the tree.
+          break;
+      }
+    } catch (e) {
+      if (!(e instanceof KeeperCodeError)) throw e;
+      rc.err = e.code;
+    }
+    if (!isSubTxn && header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid;
+    return rc;
+  }
+
+  private processMulti(header: TxnHeader, multi: MultiTxn, rc: TxnResult): void {
+    rc.multiResult = [];
+    const failed = multi.txns.some((t) => t.type === OpCode.error);
+    let postFailed = false;
+    for (const sub of multi.txns) {
+      let type = sub.type;
+      let record: JuteRecord | null;
+      if (type === OpCode.error) {
+        record = new ErrorTxn().deserialize(new JuteReader(sub.data ?? Buffer.alloc(0)));
+        postFailed = true;
+      } else if (failed) {
+        // In a failed multi every op is reported as an error: OK before the failure, RUNTIMEINCONSISTENCY after.
+        record = new ErrorTxn({ err: postFailed ? ErrorCode.RUNTIMEINCONSISTENCY : ErrorCode.OK });
+        type = OpCode.error;
+      } else {
+        record = decodeTxnBody(type, sub.data ?? Buffer.alloc(0));
+      }
+      const subHeader = new TxnHeader({ clientId: header.clientId, cxid: header.cxid, zxid: header.zxid, time: header.time, type });
+      const subRc = this.processTxn(subHeader, record, true);
+      rc.multiResult.push(subRc);
+      if (subRc.err !== 0 && rc.err === 0) rc.err = subRc.err;
+    }
+  }
+
+  // ---- watches ----
+
+  addWatch(path: string, mode: number, watcher: Watcher): void {
+    const m = mode === 1 ? WatcherMode.PERSISTENT_RECURSIVE : WatcherMode.PERSISTENT;
+    this.dataWatches.addWatch(path, watcher, m);
+    this.childWatches.addWatch(path, watcher, m);
+  }
+
+  /**
+   * DataTree.setWatches: re-registers a reconnecting client's watches and
+   * fires at once what it missed since relativeZxid.
+   */
+  setWatches(
+    relativeZxid: bigint,
+    w: { data: string[]; exist: string[]; child: string[]; persistent?: string[]; persistentRecursive?: string[] },
+    watcher: Watcher,
+  ): void {
+    const fire = (type: number, path: string): void => watcher.process({ type, state: 3, path });
+    for (const path of w.data) {
+      const node = this.nodes.get(path);
+      if (!node) fire(EventType.NodeDeleted, path);
+      else if (node.stat.mzxid > relativeZxid) fire(EventType.NodeDataChanged, path);
+      else this.dataWatches.addWatch(path, watcher);
+    }
+    for (const path of w.exist) {
+      if (this.nodes.has(path)) fire(EventType.NodeCreated, path);
+      else this.dataWatches.addWatch(path, watcher);
+    }
+    for (const path of w.child) {
+      const node = this.nodes.get(path);
+      if (!node) fire(EventType.NodeDeleted, path);
+      else if (node.stat.pzxid > relativeZxid) fire(EventType.NodeChildrenChanged, path);
+      else this.childWatches.addWatch(path, watcher);
+    }
+    for (const path of w.persistent ?? []) this.addWatch(path, 0, watcher);
+    for (const path of w.persistentRecursive ?? []) this.addWatch(path, 1, watcher);
+  }
+
+  removeWatcherEverywhere(watcher: Watcher): void {
+    this.dataWatches.removeAll(watcher);
+    this.childWatches.removeAll(watcher);
+  }
+
+  // ---- snapshots ----
+
+  /**
+   * A consistent copy of the tree for a snapshot, taken synchronously (so no
+   * txn can interleave); node data buffers are shared because the tree
+   * replaces, never mutates, a node's data.
+   */
+  snapshotContents(sessions: Map<bigint, number>): SnapshotContents & { nodes: SnapshotNode[] } {
+    const out: SnapshotNode[] = [];
+    const stack: string[] = [ROOT];
+    while (stack.length) {
+      const path = stack.pop()!;
+      const node = this.nodes.get(path)!;
+      out.push({ path: path === ROOT ? '' : path, data: node.data, aclRef: node.acl, stat: copyStatPersisted(node.stat) });
+      const kids = [...node.children].reverse();
+      for (const c of kids) stack.push(path === ROOT ? `/${c}` : `${path}/${c}`);
+    }
+    return { sessions: new Map(sessions), acls: this.aclCache.snapshot(), nodes: out };
+  }
+
+  /** Replaces the tree with a snapshot's nodes (parents first, root as ""). */
+  loadSnapshot(contents: { acls: Map<bigint, ACL[]>; nodes: Iterable<SnapshotNode> }, zxid: bigint): void {
+    this.nodes.clear();
+    this.ephemerals.clear();
+    this.containers.clear();
+    this.ttls.clear();
+    this.aclCache.load(contents.acls);
+    for (const sn of contents.nodes) {
+      const path = sn.path === '' ? ROOT : sn.path;
+      const node = new DataNode(sn.data, sn.aclRef, copyStatPersisted(sn.stat));
+      if (path !== ROOT) {
+        const parent = this.nodes.get(parentPathOf(path));
+        if (!parent) throw new Error(`snapshot node ${path} comes before its parent`);
+        parent.children.add(path.slice(path.lastIndexOf('/') + 1));
+        const owner = node.stat.ephemeralOwner;
+        const kind = this.kindOf(owner);
+        if (kind === 'CONTAINER') this.containers.add(path);
+        else if (kind === 'TTL') this.ttls.add(path);
+        else if (owner !== 0n) {
+          let set = this.ephemerals.get(owner);
+          if (!set) this.ephemerals.set(owner, (set = new Set()));
+          set.add(path);
+        }
+      }
+      this.nodes.set(path, node);
+      this.aclCache.addUsage(node.acl);
+    }
+    if (!this.nodes.has(ROOT)) this.nodes.set(ROOT, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+    this.aclCache.purgeUnused();
+    this.ensureBuiltinNodes();
+    this.lastProcessedZxid = zxid;
+  }
+
+  /** Approximate bytes of paths + data, like Apache's approximateDataSize (for mntr). */
+  approximateDataSize(): number {
+    let n = 0;
+    for (const [p, node] of this.nodes) n += p.length + (node.data?.length ?? 0);
+    return n;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Watch bookkeeping for one kind of watch (the tree keeps one manager for data
+ * watches and one for child watches, as Apache's DataTree does). Follows
+ * Apache's WatchManager: one-shot watches are removed when they fire,
+ * persistent ones stay, recursive ones also match every descendant but never
+ * receive NodeChildrenChanged, and a watcher gets one event per trigger even
+ * if it watches several matching paths.
+ */
+import { EventType, KeeperState } from '../../proto';
+
+export interface WatchedEvent {
+  type: number;
+  state: number;
+  path: string;
+}
+
+/** Whoever receives events: a client connection, or a test double. */
+export interface Watcher {
+  process(event: WatchedEvent): void;
+}
+
+export const WatcherMode = {
+  STANDARD: 0,
+  PERSISTENT: 1,
+  PERSISTENT_RECURSIVE: 2,
+} as const;
+export type WatcherMode = (typeof WatcherMode)[keyof typeof WatcherMode];
+
+/** The ancestors of a path, nearest first, ending at "/". */
+function* parentsOf(path: string): Generator<string> {
+  let p = path;
+  while (p !== '/') {
+    const i = p.lastIndexOf('/');
+    p = i <= 0 ? '/' : p.slice(0, i);
+    yield p;
+  }
+}
+
+export class WatchManager {
+  private table = new Map<string, Map<Watcher, WatcherMode>>();
+  private byWatcher = new Map<Watcher, Set<string>>();
+  private recursiveCount = 0;
+
+  /** Adds a watch; a one-shot watch never downgrades an existing persistent one. Returns false if it was already there. */
+  addWatch(path: string, watcher: Watcher, mode: WatcherMode = WatcherMode.STANDARD): boolean {
+    let watchers = this.table.get(path);
+    if (!watchers) this.table.set(path, (watchers = new Map()));
+    const prev = watchers.get(watcher);
+    if (prev !== undefined && (mode === WatcherMode.STANDARD || prev === mode)) return false;
+    if (prev === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+    if (mode === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount++;
+    watchers.set(watcher, mode);
+    let paths = this.byWatcher.get(watcher);
+    if (!paths) this.byWatcher.set(watcher, (paths = new Set()));
+    paths.add(path);
+    return prev === undefined;
+  }
+
+  /**
+   * Fires `type` at `path`: exact-path watches, plus recursive watches on any
+   * ancestor. Watchers in `suppress` are skipped (used so a delete notifies a
+   * watcher once across the data and child managers). Returns who matched.
+   */
+  triggerWatch(path: string, type: number, suppress?: Set<Watcher>): Set<Watcher> {
+    const matched = new Set<Watcher>();
+    const visit = (localPath: string, atParent: boolean): void => {
+      const watchers = this.table.get(localPath);
+      if (!watchers) return;
+      for (const [watcher, mode] of watchers) {
+        if (mode === WatcherMode.PERSISTENT_RECURSIVE) {
+          if (type !== EventType.NodeChildrenChanged) matched.add(watcher);
+        } else if (!atParent) {
+          matched.add(watcher);
+          if (mode === WatcherMode.STANDARD) {
+            watchers.delete(watcher);
+            this.byWatcher.get(watcher)?.delete(localPath);
+          }
+        }
+      }
+      if (watchers.size === 0) this.table.delete(localPath);
+    };
+    visit(path, false);
+    if (this.recursiveCount > 0) for (const p of parentsOf(path)) visit(p, true);
+    const event: WatchedEvent = { type, state: KeeperState.SyncConnected, path };
+    for (const w of matched) {
+      if (suppress?.has(w)) continue;
+      w.process(event);
+    }
+    return matched;
+  }
+
+  /** Removes a watcher's watch on a path; with `mode`, only a watch of that mode. Returns whether one was removed. */
+  removeWatcher(path: string, watcher: Watcher, mode?: WatcherMode): boolean {
+    const watchers = this.table.get(path);
+    const current = watchers?.get(watcher);
+    if (!watchers || current === undefined) return false;
+    if (mode !== undefined && current !== mode) return false;
+    if (current === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+    watchers.delete(watcher);
+    if (watchers.size === 0) this.table.delete(path);
+    this.byWatcher.get(watcher)?.delete(path);
+    return true;
+  }
+
+  containsWatcher(path: string, watcher: Watcher, mode?: WatcherMode): boolean {
+    const current = this.table.get(path)?.get(watcher);
+    if (current === undefined) return false;
+    return mode === undefined || current === mode;
+  }
+
+  /** Drops everything a watcher registered (its connection closed). */
+  removeAll(watcher: Watcher): void {
+    const paths = this.byWatcher.get(watcher);
+    if (!paths) return;
+    for (const p of paths) {
+      const watchers = this.table.get(p);
+      if (!watchers) continue;
+      if (watchers.get(watcher) === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+      watchers.delete(watcher);
+      if (watchers.size === 0) this.table.delete(p);
+    }
+    this.byWatcher.delete(watcher);
+  }
+
+  /** Number of (path, watcher) pairs. */
+  get size(): number {
+    let n = 0;
+    for (const w of this.table.values()) n += w.size;
+    return n;
+  }
+
+  /** path -> watchers, for the wchp four-letter word. */
+  byPath(): Map<string, Watcher[]> {
+    return new Map([...this.table].map(([p, w]) => [p, [...w.keys()]]));
+  }
+
+  /** watcher -> paths, for the wchc four-letter word. */
+  byWatcherMap(): Map<Watcher, string[]> {
+    return new Map([...this.byWatcher].filter(([, p]) => p.size > 0).map(([w, p]) => [w, [...p]]));
+  }
+
+  get pathCount(): number {
+    return this.table.size;
+  }
+}
