@@ -1014,7 +1014,11 @@ export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {})
     clientAuth: cfg.ssl.clientAuth,
     enabledProtocols: cfg.ssl.enabledProtocols,
     ciphersuites: cfg.ssl.ciphersuites,
+    protocol: cfg.ssl.protocol,
+    hostnameVerification: cfg.ssl.hostnameVerification,
   };
+  const sys = cfg.systemProperties;
+  const sessionless = sys['zookeeper.nio.sessionlessCnxnTimeout'];
   return {
     dataDir: cfg.dataDir,
     dataLogDir: cfg.dataLogDir,
@@ -1038,6 +1042,11 @@ export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {})
     forceSync: cfg.forceSync,
     autopurge: cfg.autopurge,
     serverId: cfg.serverId,
+    clientPortListenBacklog: cfg.clientPortListenBacklog,
+    readOnlyModeEnabled: cfg.readOnlyModeEnabled,
+    superUser: sys['zookeeper.superUser'],
+    x509SuperUser: sys['zookeeper.X509AuthenticationProvider.superUser'],
+    sessionlessCnxnTimeout: sessionless !== undefined && /^\d+$/.test(sessionless.trim()) ? Number(sessionless.trim()) : undefined,
     ...extra,
   };
 }

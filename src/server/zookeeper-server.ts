@@ -11,15 +11,23 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { execFileSync } from 'node:child_process';
-import { AuthPacket, ConnectRequest, DeleteRequest, ErrorCode, GetSASLRequest, Id, OpCode, SetSASLResponse, TxnHeader } from '../proto';
-import { DEFAULT_MAX_BUFFER } from '../jute';
+import { AuthPacket, ConnectRequest, DeleteRequest, GetSASLRequest, SetSASLResponse } from '../proto/generated/proto';
+import { ErrorCode, OpCode } from '../proto/constants';
+import { Id } from '../proto/generated/data';
+import { TxnHeader } from '../proto/generated/txn';
+import { DEFAULT_MAX_BUFFER } from '../jute/framer';
 import { MemoryTxnStore } from './persist/memory-store';
+import { FileTxnStore } from './persist/file-store';
+import type { TxnLogStats } from './persist/txn-log-writer';
 import type { TxnStore } from './persist/types';
 import { ClientConnection, type ConnectionHost } from './net/client-connection';
+import { ServerStats, elapsedMs } from './net/server-stats';
+import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } from './net/tls-options';
 import { RequestPipeline, type QueuedRequest } from './request/request-pipeline';
 import { isValidOp } from './request/request-records';
+import { ExpiryQueue } from './session/expiry-queue';
 import { SessionTracker } from './session/session-tracker';
 import { checkPassword, generatePassword } from './session/session-password';
 import { DigestMd5Server, type SaslUsers } from './session/sasl-digest-md5';
@@ -29,20 +37,7 @@ import { DataTree, decodeTxnBody } from './tree/data-tree';
 import { ttlOf } from './tree/ephemeral-type';
 import * as fourLetter from './net/four-letter-words';
 
-/** TLS settings, in the vocabulary of Apache's ssl.* keys. */
-export interface SslOptions {
-  keyStoreLocation?: string;
-  keyStorePassword?: string;
-  /** 'PEM' | 'PKCS12' (guessed from the extension when unset; JKS is not supported). */
-  keyStoreType?: string;
-  trustStoreLocation?: string;
-  trustStorePassword?: string;
-  trustStoreType?: string;
-  /** 'need' (default, as Apache), 'want' or 'none'. */
-  clientAuth?: 'need' | 'want' | 'none';
-  enabledProtocols?: string[];
-  ciphersuites?: string[];
-}
+export type { SslOptions } from './net/tls-options';
 
 export interface ServerOptions {
   dataDir?: string;
@@ -61,7 +56,9 @@ export interface ServerOptions {
   maxSessionTimeout?: number;
   /** Connections per client IP; 0 = unlimited. Default 60. */
   maxClientCnxns?: number;
-  /** Txns between snapshots (Apache randomizes the first at snapCount/2..snapCount). Default 100000. */
+  /** listen() backlog (clientPortListenBacklog); -1 or unset = the platform default. */
+  clientPortListenBacklog?: number;
+  /** Txns between snapshots; each roll is randomized to snapCount/2 + random(snapCount/2), like Apache. Default 100000. */
   snapCount?: number;
   jute?: { maxbuffer?: number };
   /** Same as jute.maxbuffer (config.ts's name). */
@@ -71,14 +68,23 @@ export interface ServerOptions {
   extendedTypesEnabled?: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>". */
   superDigest?: string;
+  /** zookeeper.superUser: the SASL user that is also a super user. */
+  superUser?: string;
+  /** zookeeper.X509AuthenticationProvider.superUser: the client certificate DN that is a super user. */
+  x509SuperUser?: string;
+  /** readonlymode.enabled: accepted; a standalone server is never read-only (Apache ignores it there too). */
+  readOnlyModeEnabled?: boolean;
   /** A JAAS file with a `Server { ... DigestLoginModule ... user_<name>="<password>"; }` section. */
   jaasConfigFile?: string;
   /** Four-letter words allowed (Apache's 4lw.commands.whitelist); default only srvr, '*' for all. */
   fourLetterWordWhitelist?: Set<string> | string[] | '*';
   /** How often the container/TTL reaper runs (znode.container.checkIntervalMs). Default 60000. */
   containerCheckIntervalMs?: number;
+  /** zookeeper.nio.sessionlessCnxnTimeout: a connection without a session is closed after this idle time. Default 10000. */
+  sessionlessCnxnTimeout?: number;
   preAllocSize?: number;
   forceSync?: boolean;
+  /** autopurge.snapRetainCount (at least 3) and autopurge.purgeInterval in hours (0 = off; fractions allowed). */
   autopurge?: { snapRetainCount: number; purgeIntervalHours: number };
   serverId?: number;
   /** Use this store instead of a memory or file store (tests). */
@@ -90,16 +96,17 @@ export interface ServerOptions {
 }
 
 const DEFAULT_TICK = 3000;
+const DEFAULT_SESSIONLESS_CNXN_TIMEOUT = 10000;
 
-interface FileStoreModule {
-  FileTxnStore: new (opts: { dataDir: string; dataLogDir?: string; preAllocSize?: number; fsync?: boolean }) => TxnStore;
-}
-
-function loadFileStore(opts: ServerOptions): TxnStore {
-  // Resolved at run time so the server works before (and without) the file store being present.
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const mod = require('./persist/file-store') as FileStoreModule;
-  return new mod.FileTxnStore({ dataDir: opts.dataDir!, dataLogDir: opts.dataLogDir, preAllocSize: opts.preAllocSize, fsync: opts.forceSync });
+/** Durability counters: the store's group commit and the snapshots taken (for tests, mntr and benchmarks). */
+export interface DurabilityStats {
+  /** Txn log counters when the store is a file store (null for memory stores). */
+  log: (TxnLogStats & { entriesPerFsync: number }) | null;
+  snapshotsTaken: number;
+  snapshotsFailed: number;
+  /** The zxid of the newest snapshot written by this process (-1n = none yet). */
+  lastSnapshotZxid: bigint;
+  purgeRuns: number;
 }
 
 export class ZooKeeperServer implements ConnectionHost {
@@ -114,27 +121,32 @@ export class ZooKeeperServer implements ConnectionHost {
   readonly maxOutstanding: number;
   readonly maxClientCnxns: number;
   readonly snapCount: number;
+  readonly serverStats = new ServerStats();
   private readonly now: () => number;
   private readonly superDigest?: string;
   private readonly saslUsers: SaslUsers | null;
   private readonly whitelist: Set<string> | '*';
   private readonly log_: (msg: string) => void;
+  private readonly sessionlessCnxnTimeout: number;
+  /** NIOServerCnxnFactory's cnxnExpiryQueue: idle connections are closed (and `dump` lists them). */
+  private readonly cnxnExpiry: ExpiryQueue<ClientConnection>;
   private servers: net.Server[] = [];
   private connections = new Set<ClientConnection>();
   private bySession = new Map<bigint, ClientConnection>();
   private perIp = new Map<string, number>();
   private sasl = new Map<ClientConnection, DigestMd5Server>();
   private expiryTimer: NodeJS.Timeout | null = null;
+  private cnxnTimer: NodeJS.Timeout | null = null;
   private reaperTimer: NodeJS.Timeout | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
+  private purging: Promise<void> | null = null;
   private txnsSinceSnapshot = 0;
   private nextSnapshotAt: number;
   private snapshotInFlight: Promise<void> | null = null;
+  private durability = { snapshotsTaken: 0, snapshotsFailed: 0, lastSnapshotZxid: -1n, purgeRuns: 0 };
   private closed = false;
   private fatal: unknown = null;
   private readonly startedAt = Date.now();
-  private authFailedCount = 0;
-  private latency = { min: Number.MAX_SAFE_INTEGER, max: 0, total: 0, count: 0 };
   clientPort = -1;
   secureClientPort = -1;
   private host = '127.0.0.1';
@@ -147,18 +159,23 @@ export class ZooKeeperServer implements ConnectionHost {
     this.maxOutstanding = opts.globalOutstandingLimit ?? 1000;
     this.maxClientCnxns = opts.maxClientCnxns ?? 60;
     this.snapCount = Math.max(2, opts.snapCount ?? 100000);
-    // Apache randomizes the first roll so that ensemble members do not all snapshot at once.
-    this.nextSnapshotAt = Math.floor(this.snapCount / 2) + Math.floor(Math.random() * (this.snapCount / 2));
+    this.nextSnapshotAt = this.randomSnapRoll();
     this.now = opts.now ?? Date.now;
     this.superDigest = opts.superDigest;
     this.log_ = opts.logger ?? (() => undefined);
+    this.sessionlessCnxnTimeout = opts.sessionlessCnxnTimeout ?? DEFAULT_SESSIONLESS_CNXN_TIMEOUT;
+    this.cnxnExpiry = new ExpiryQueue(this.sessionlessCnxnTimeout, Date.now());
     const wl = opts.fourLetterWordWhitelist;
     this.whitelist = wl === '*' ? '*' : wl instanceof Set ? wl : new Set(wl ?? ['srvr']);
     this.saslUsers = opts.jaasConfigFile ? loadJaasUsers(opts.jaasConfigFile) : null;
     this.tree = new DataTree({ extendedTypesEnabled: opts.extendedTypesEnabled ?? false });
     // Apache's standalone server creates its session ids with server id 1 in the top byte.
     this.sessions = new SessionTracker(this.tickTime, this.now, opts.serverId || 1);
-    this.store = opts.store ?? (opts.dataDir ? loadFileStore(opts) : new MemoryTxnStore());
+    this.store =
+      opts.store ??
+      (opts.dataDir
+        ? new FileTxnStore({ dataDir: opts.dataDir, dataLogDir: opts.dataLogDir, preAllocSize: opts.preAllocSize, fsync: opts.forceSync })
+        : new MemoryTxnStore());
     this.pipeline = new RequestPipeline({
       tree: this.tree,
       sessions: this.sessions,
@@ -180,6 +197,7 @@ export class ZooKeeperServer implements ConnectionHost {
       throw e;
     }
     srv.scheduleExpiry();
+    srv.scheduleConnectionExpiry();
     srv.scheduleReaper();
     srv.schedulePurge();
     return srv;
@@ -199,6 +217,12 @@ export class ZooKeeperServer implements ConnectionHost {
 
   // ---- start-up ----
 
+  /**
+   * FileTxnSnapLog.restore + ZooKeeperServer.loadData: the newest snapshot,
+   * then the log after it. A snapshot Apache wrote is fuzzy (it may already
+   * hold some of the txns replayed after it); the tree tolerates those the
+   * way Apache's does (NodeExists/NoNode ignored, parent cversion adjusted).
+   */
   private async recover(): Promise<void> {
     const state = await this.store.load();
     if (state.snapshot) {
@@ -213,13 +237,12 @@ export class ZooKeeperServer implements ConnectionHost {
       } else if (h.type === OpCode.closeSession) {
         this.sessions.removeSession(h.clientId);
       }
-      // A fuzzy (Apache) snapshot may already hold some of these; the tree tolerates NodeExists/NoNode as Apache does.
       this.tree.applyTxn(h, entry.body);
     }
     if (state.lastZxid > this.tree.lastProcessedZxid) this.tree.lastProcessedZxid = state.lastZxid;
     this.pipeline.resetZxid(this.tree.lastProcessedZxid);
     if (!state.snapshot && state.txns.length === 0) {
-      // Apache writes snapshot.0 on first start; a dataDir with logs but no snapshot is refused on load.
+      // Apache writes snapshot.0 on first start, before any txn is logged: a dataDir with logs but no snapshot is refused on load.
       await this.store.snapshot(0n, this.tree.snapshotContents(this.sessions.snapshot()));
     }
   }
@@ -232,7 +255,7 @@ export class ZooKeeperServer implements ConnectionHost {
       this.clientPort = await this.bind(srv, this.opts.clientPort ?? 0, this.host);
     }
     if (this.opts.secureClientPort !== undefined) {
-      const srv = tls.createServer(this.tlsOptions(), (s) => this.accept(s, true));
+      const srv = tls.createServer(serverTlsOptions(this.opts.ssl ?? {}), (s) => this.accept(s, true));
       srv.on('tlsClientError', (err) => this.log(`TLS handshake failed: ${err.message}`));
       this.secureClientPort = await this.bind(srv, this.opts.secureClientPort, this.opts.secureClientPortAddress ?? this.host);
     }
@@ -240,54 +263,17 @@ export class ZooKeeperServer implements ConnectionHost {
 
   private bind(srv: net.Server, port: number, host: string): Promise<number> {
     this.servers.push(srv);
+    const backlog = this.opts.clientPortListenBacklog;
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
-      srv.listen(port, host, () => {
+      const done = (): void => {
         srv.off('error', reject);
         srv.on('error', (e) => this.log(`listener error: ${e.message}`));
         resolve((srv.address() as net.AddressInfo).port);
-      });
+      };
+      if (backlog !== undefined && backlog > 0) srv.listen(port, host, backlog, done);
+      else srv.listen(port, host, done);
     });
-  }
-
-  private tlsOptions(): tls.TlsOptions {
-    const ssl = this.opts.ssl ?? {};
-    const out: tls.TlsOptions = {};
-    const storeType = (loc: string, type?: string): string => {
-      if (type) return type.toUpperCase();
-      return /\.(p12|pfx|pkcs12)$/i.test(loc) ? 'PKCS12' : /\.jks$/i.test(loc) ? 'JKS' : 'PEM';
-    };
-    if (ssl.keyStoreLocation) {
-      const t = storeType(ssl.keyStoreLocation, ssl.keyStoreType);
-      const data = fs.readFileSync(ssl.keyStoreLocation);
-      if (t === 'PKCS12') {
-        out.pfx = data;
-        out.passphrase = ssl.keyStorePassword;
-      } else if (t === 'PEM') {
-        // Apache's PEM keystore: the private key and its certificate chain in one file.
-        out.key = data;
-        out.cert = data;
-        if (ssl.keyStorePassword) out.passphrase = ssl.keyStorePassword;
-      } else {
-        throw new Error(`ssl.keyStore.type ${t} is not supported (use PEM or PKCS12)`);
-      }
-    }
-    if (ssl.trustStoreLocation) {
-      const t = storeType(ssl.trustStoreLocation, ssl.trustStoreType);
-      if (t === 'PEM') out.ca = fs.readFileSync(ssl.trustStoreLocation);
-      else if (t === 'PKCS12') out.ca = pkcs12Certificates(ssl.trustStoreLocation, ssl.trustStorePassword ?? '');
-      else throw new Error(`ssl.trustStore.type ${t} is not supported (use PEM or PKCS12)`);
-    }
-    const clientAuth = ssl.clientAuth ?? 'need';
-    out.requestCert = clientAuth !== 'none';
-    out.rejectUnauthorized = clientAuth === 'need';
-    if (ssl.enabledProtocols?.length) {
-      const sorted = [...ssl.enabledProtocols].sort();
-      out.minVersion = sorted[0] as tls.SecureVersion;
-      out.maxVersion = sorted[sorted.length - 1] as tls.SecureVersion;
-    }
-    if (ssl.ciphersuites?.length) out.ciphers = ssl.ciphersuites.join(':');
-    return out;
   }
 
   // ---- connections ----
@@ -297,6 +283,14 @@ export class ZooKeeperServer implements ConnectionHost {
       if (this.closed) {
         socket.destroy();
         return;
+      }
+      if (secure) {
+        const problem = tlsClientProblem(socket as tls.TLSSocket, this.opts.ssl ?? {});
+        if (problem !== null) {
+          this.log(`refusing TLS client ${socket.remoteAddress}: ${problem}`);
+          socket.destroy();
+          return;
+        }
       }
       const ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
       const n = this.perIp.get(ip) ?? 0;
@@ -309,19 +303,33 @@ export class ZooKeeperServer implements ConnectionHost {
       const conn = new ClientConnection(socket, this, secure);
       (conn as { ipKey?: string }).ipKey = ip;
       this.connections.add(conn);
-      if (secure) {
-        const cert = (socket as tls.TLSSocket).getPeerCertificate?.();
-        // Apache's X509AuthenticationProvider gives a client certificate's subject DN as an x509 id.
-        if (cert && cert.subject) conn.authInfo.push(new Id({ scheme: 'x509', id: x509Name(cert.subject) }));
-      }
+      this.touchConnection(conn);
+      if (secure) this.addX509Identity(conn, socket as tls.TLSSocket);
     } catch (e) {
       this.log(`accept failed: ${(e as Error).message}`);
       socket.destroy();
     }
   }
 
+  /** Apache's X509AuthenticationProvider: a verified client certificate's subject DN becomes an x509 id. */
+  private addX509Identity(conn: ClientConnection, socket: tls.TLSSocket): void {
+    if (!socket.authorized) return;
+    const cert = socket.getPeerCertificate();
+    if (!cert || !cert.raw) return;
+    let dn: string;
+    try {
+      dn = x509SubjectName(cert.raw);
+    } catch (e) {
+      this.log(`cannot read the client certificate's subject: ${(e as Error).message}`);
+      return;
+    }
+    addId(conn.authInfo, new Id({ scheme: 'x509', id: dn }));
+    if (this.opts.x509SuperUser !== undefined && this.opts.x509SuperUser === dn) addId(conn.authInfo, new Id({ scheme: 'super', id: dn }));
+  }
+
   connectionClosed(conn: ClientConnection): void {
     if (!this.connections.delete(conn)) return;
+    this.cnxnExpiry.remove(conn);
     const ip = (conn as { ipKey?: string }).ipKey ?? conn.remoteAddress;
     const n = (this.perIp.get(ip) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(ip);
@@ -329,6 +337,11 @@ export class ZooKeeperServer implements ConnectionHost {
     if (this.bySession.get(conn.sessionId) === conn) this.bySession.delete(conn.sessionId);
     this.sasl.delete(conn);
     this.tree.removeWatcherEverywhere(conn);
+  }
+
+  touchConnection(conn: ClientConnection): void {
+    if (conn.isClosed) return;
+    this.cnxnExpiry.update(conn, conn.sessionTimeout > 0 ? conn.sessionTimeout : this.sessionlessCnxnTimeout, Date.now());
   }
 
   isFourLetterWord(first4: Buffer): string | null {
@@ -339,7 +352,7 @@ export class ZooKeeperServer implements ConnectionHost {
     return fourLetter.runFourLetterWord(word, this.fourLetterContext(), this.whitelist);
   }
 
-  handleConnect(conn: ClientConnection, req: ConnectRequest): void {
+  handleConnect(conn: ClientConnection, req: ConnectRequest, _hasReadOnly: boolean, receivedAt: number = elapsedMs()): void {
     if (this.closed) {
       conn.close();
       return;
@@ -357,10 +370,15 @@ export class ZooKeeperServer implements ConnectionHost {
       const id = this.sessions.newSessionId();
       this.pipeline
         .submitInternal({ sessionId: id, cxid: 0, type: OpCode.createSession, record: null, authInfo: [], timeout })
-        .then(() => {
+        .then((rc) => {
           if (conn.isClosed) return;
           this.bySession.set(id, conn);
           conn.finishSessionInit(true, id, timeout, generatePassword(id));
+          // FinalRequestProcessor counts the createSession request (lop=SESS, cxid 0) like any other.
+          const now = elapsedMs();
+          conn.stats.updateForResponse(0, rc.zxid, 'SESS', receivedAt, now);
+          this.serverStats.latency.add(now - receivedAt);
+          this.touchConnection(conn);
         })
         .catch((e) => this.log(`createSession failed: ${(e as Error).message}`));
       return;
@@ -374,6 +392,7 @@ export class ZooKeeperServer implements ConnectionHost {
       this.bySession.set(id, conn);
     }
     conn.finishSessionInit(valid, id, timeout, generatePassword(id));
+    if (valid) this.touchConnection(conn);
   }
 
   handleRequest(conn: ClientConnection, req: QueuedRequest): void {
@@ -381,7 +400,7 @@ export class ZooKeeperServer implements ConnectionHost {
     if (!isValidOp(req.type)) {
       // Apache's UnimplementedRequestProcessor answers UNIMPLEMENTED with zxid -1 and then closes the
       // connection; we keep the connection (a client probing for a newer opcode can carry on).
-      conn.sendResponse(req.xid, -1n, ErrorCode.UNIMPLEMENTED, null);
+      conn.sendResponse(req.xid, -1n, ErrorCode.UNIMPLEMENTED, null, req);
       return;
     }
     conn.queue.push(req);
@@ -405,8 +424,8 @@ export class ZooKeeperServer implements ConnectionHost {
       conn.sendResponse(xid, 0n, ErrorCode.OK, null);
       return;
     }
-    // Unknown scheme (or sasl through addAuth): AuthFailed, then Apache closes the connection.
-    this.authFailedCount++;
+    // Unknown scheme (or sasl/x509 through addAuth): AuthFailed, then Apache closes the connection.
+    this.serverStats.authFailedCount++;
     conn.sendResponse(xid, 0n, ErrorCode.AUTHFAILED, null);
     conn.closeSoon();
   }
@@ -414,7 +433,7 @@ export class ZooKeeperServer implements ConnectionHost {
   handleSasl(conn: ClientConnection, xid: number, req: GetSASLRequest): void {
     this.sessions.touchSession(conn.sessionId);
     if (!this.saslUsers) {
-      this.authFailedCount++;
+      this.serverStats.authFailedCount++;
       conn.sendResponse(xid, 0n, ErrorCode.AUTHFAILED, new SetSASLResponse({ token: null }));
       conn.closeSoon();
       return;
@@ -426,18 +445,19 @@ export class ZooKeeperServer implements ConnectionHost {
       if (server.isComplete) {
         const authz = server.authorizationId!;
         addId(conn.authInfo, new Id({ scheme: 'sasl', id: authz }));
-        if (process.env['zookeeper.superUser'] === authz) addId(conn.authInfo, new Id({ scheme: 'super', id: '' }));
+        // SaslServerCallbackHandler: the user named by zookeeper.superUser is also a super user.
+        if (this.opts.superUser !== undefined && this.opts.superUser === authz) addId(conn.authInfo, new Id({ scheme: 'super', id: '' }));
       }
       conn.sendResponse(xid, 0n, ErrorCode.OK, new SetSASLResponse({ token }));
     } catch (e) {
       this.log(`SASL authentication failed: ${(e as Error).message}`);
-      this.authFailedCount++;
+      this.serverStats.authFailedCount++;
       conn.sendResponse(xid, 0n, ErrorCode.AUTHFAILED, new SetSASLResponse({ token: null }));
       conn.closeSoon();
     }
   }
 
-  // ---- sessions ----
+  // ---- sessions and idle connections ----
 
   private scheduleExpiry(): void {
     if (this.closed) return;
@@ -468,6 +488,20 @@ export class ZooKeeperServer implements ConnectionHost {
         if (conn) conn.close();
       })
       .catch(() => undefined);
+  }
+
+  private scheduleConnectionExpiry(): void {
+    if (this.closed) return;
+    const delay = Math.max(1, this.cnxnExpiry.nextExpirationTime - Date.now());
+    this.cnxnTimer = setTimeout(() => {
+      this.cnxnTimer = null;
+      for (const conn of this.cnxnExpiry.poll(Date.now())) {
+        this.log(`closing idle connection from ${conn.remoteAddress}:${conn.remotePort} (session 0x${conn.sessionId.toString(16)})`);
+        conn.close();
+      }
+      this.scheduleConnectionExpiry();
+    }, delay);
+    this.cnxnTimer.unref();
   }
 
   // ---- containers and TTL nodes ----
@@ -502,22 +536,42 @@ export class ZooKeeperServer implements ConnectionHost {
 
   // ---- snapshots and purge ----
 
-  private onCommitted(_h: TxnHeader): void {
-    if (++this.txnsSinceSnapshot < this.nextSnapshotAt) return;
-    if (this.snapshotInFlight) return;
-    this.txnsSinceSnapshot = 0;
-    this.nextSnapshotAt = Math.floor(this.snapCount / 2) + Math.floor(Math.random() * (this.snapCount / 2));
-    this.takeSnapshot();
+  /** SyncRequestProcessor: the next snapshot comes after snapCount/2 + random(snapCount/2) txns, so ensemble members do not snapshot in step. */
+  private randomSnapRoll(): number {
+    const half = Math.floor(this.snapCount / 2);
+    return half + Math.floor(Math.random() * Math.max(1, half));
   }
 
-  /** Writes a snapshot of the tree as it is now, in the background. */
+  private onCommitted(_h: TxnHeader): void {
+    if (++this.txnsSinceSnapshot < this.nextSnapshotAt) return;
+    // Apache skips a roll while the previous snapshot is still being written ("Too busy to snap, skipping").
+    if (this.snapshotInFlight) return;
+    this.txnsSinceSnapshot = 0;
+    this.nextSnapshotAt = this.randomSnapRoll();
+    void this.takeSnapshot();
+  }
+
+  /**
+   * Writes a snapshot of the tree as it is now. The copy is taken at once
+   * (so it is exact at lastProcessedZxid); the file is written in the
+   * background while appends and replies carry on.
+   */
   takeSnapshot(): Promise<void> {
     if (this.snapshotInFlight) return this.snapshotInFlight;
     const zxid = this.tree.lastProcessedZxid;
     const contents = this.tree.snapshotContents(this.sessions.snapshot());
     const p = this.store
       .snapshot(zxid, contents)
-      .catch((e) => this.log(`snapshot at 0x${zxid.toString(16)} failed: ${(e as Error).message}`))
+      .then(
+        () => {
+          this.durability.snapshotsTaken++;
+          this.durability.lastSnapshotZxid = zxid;
+        },
+        (e) => {
+          this.durability.snapshotsFailed++;
+          this.log(`snapshot at 0x${zxid.toString(16)} failed: ${(e as Error).message}`);
+        },
+      )
       .finally(() => {
         this.snapshotInFlight = null;
       });
@@ -525,13 +579,39 @@ export class ZooKeeperServer implements ConnectionHost {
     return p;
   }
 
+  /**
+   * DatadirCleanupManager: purges once at start-up and then every
+   * purgeInterval hours, keeping snapRetainCount (at least 3) snapshots.
+   */
   private schedulePurge(): void {
     const ap = this.opts.autopurge;
-    if (!ap || ap.purgeIntervalHours <= 0) return;
-    this.purgeTimer = setInterval(() => {
-      this.store.purge(Math.max(3, ap.snapRetainCount)).catch((e) => this.log(`purge failed: ${(e as Error).message}`));
-    }, ap.purgeIntervalHours * 3600_000);
+    if (!ap || !(ap.purgeIntervalHours > 0)) return;
+    void this.purgeNow();
+    this.purgeTimer = setInterval(() => void this.purgeNow(), Math.max(1, Math.round(ap.purgeIntervalHours * 3600_000)));
     this.purgeTimer.unref();
+  }
+
+  /** Runs one purge now (autopurge.snapRetainCount, default 3); one at a time. */
+  purgeNow(retain: number = this.opts.autopurge?.snapRetainCount ?? 3): Promise<void> {
+    if (this.purging) return this.purging;
+    if (this.closed) return Promise.resolve();
+    const p = this.store
+      .purge(Math.max(3, retain))
+      .then(() => {
+        this.durability.purgeRuns++;
+      })
+      .catch((e) => this.log(`purge failed: ${(e as Error).message}`))
+      .finally(() => {
+        this.purging = null;
+      });
+    this.purging = p;
+    return p;
+  }
+
+  /** Group-commit and snapshot counters. */
+  durabilityStats(): DurabilityStats {
+    const withStats = this.store as TxnStore & { stats?: () => TxnLogStats & { entriesPerFsync: number } };
+    return { log: typeof withStats.stats === 'function' ? withStats.stats() : null, ...this.durability };
   }
 
   private onFatal(err: unknown): void {
@@ -546,32 +626,34 @@ export class ZooKeeperServer implements ConnectionHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.expiryTimer, this.reaperTimer, this.purgeTimer]) if (t) clearTimeout(t);
+    for (const t of [this.expiryTimer, this.cnxnTimer, this.reaperTimer, this.purgeTimer]) if (t) clearTimeout(t);
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     if (!this.fatal) await this.pipeline.idle();
     for (const c of [...this.connections]) c.close();
     await Promise.all(closing);
     if (this.snapshotInFlight) await this.snapshotInFlight;
+    if (this.purging) await this.purging;
     await this.store.close();
   }
 
   // ---- four-letter words ----
 
   fourLetterContext(): fourLetter.FourLetterContext {
-    const avg = this.latency.count ? this.latency.total / this.latency.count : 0;
-    const conns = [...this.connections];
+    const conns = (): ClientConnection[] => [...this.connections];
+    const outstanding = (): number => conns().reduce((n, c) => n + c.queue.length, 0);
     return {
       version: fourLetter.SERVER_VERSION,
       isServing: () => !this.closed,
       mode: () => 'standalone',
       stats: () => ({
-        minLatency: this.latency.count ? this.latency.min : 0,
-        avgLatency: avg,
-        maxLatency: this.latency.max,
-        packetsReceived: conns.reduce((n, c) => n + c.stats.packetsReceived, 0),
-        packetsSent: conns.reduce((n, c) => n + c.stats.packetsSent, 0),
-        outstandingRequests: conns.reduce((n, c) => n + c.queue.length, 0),
-        aliveConnections: this.connections.size + 1,
+        minLatency: this.serverStats.latency.minOrZero,
+        avgLatency: this.serverStats.latency.average,
+        maxLatency: this.serverStats.latency.max,
+        packetsReceived: this.serverStats.packetsReceived,
+        packetsSent: this.serverStats.packetsSent,
+        outstandingRequests: outstanding(),
+        // Apache counts every open client-port connection, the one asking included.
+        aliveConnections: this.connections.size,
         lastProcessedZxid: this.tree.lastProcessedZxid,
         nodeCount: this.tree.nodeCount,
       }),
@@ -581,31 +663,34 @@ export class ZooKeeperServer implements ConnectionHost {
         watchCount: this.tree.dataWatches.size + this.tree.childWatches.size,
         globalSessions: this.sessions.sessions.size,
         localSessions: 0,
-        authFailedCount: this.authFailedCount,
-        lastClientResponseSize: -1,
-        minClientResponseSize: -1,
-        maxClientResponseSize: -1,
+        authFailedCount: this.serverStats.authFailedCount,
+        lastClientResponseSize: this.serverStats.lastClientResponseSize,
+        minClientResponseSize: this.serverStats.minClientResponseSize,
+        maxClientResponseSize: this.serverStats.maxClientResponseSize,
         uptimeMs: Date.now() - this.startedAt,
+        ...fileDescriptorCounts(),
+        extra: this.mntrExtra(),
       }),
       connections: () =>
-        conns.map((c) => ({
+        conns().map((c) => ({
           remoteAddress: c.remoteAddress,
           remotePort: c.remotePort,
-          interestOps: c.readingPaused ? 0 : 1,
+          // The 4lw connection is not selecting for reads while its word runs (Apache prints [0]).
+          interestOps: c.isFourLetterWord || c.readingPaused ? 0 : 1,
           outstandingRequests: c.queue.length,
           packetsReceived: c.stats.packetsReceived,
           packetsSent: c.stats.packetsSent,
           sessionId: c.sessionId,
-          lastOperation: 'NA',
+          lastOperation: c.stats.lastOp,
           established: c.established,
           sessionTimeout: c.sessionTimeout,
           lastCxid: c.stats.lastCxid,
           lastZxid: c.stats.lastZxid,
           lastResponseTime: c.stats.lastResponseTime,
-          lastLatency: 0,
-          minLatency: 0,
-          avgLatency: 0,
-          maxLatency: 0,
+          lastLatency: c.stats.lastLatency,
+          minLatency: c.stats.latency.minOrZero,
+          avgLatency: c.stats.latency.integerAverage,
+          maxLatency: c.stats.latency.max,
         })),
       dataWatchesBySession: () => {
         const out = new Map<bigint, string[]>();
@@ -618,35 +703,54 @@ export class ZooKeeperServer implements ConnectionHost {
       conf: () => ({
         clientPort: this.clientPort,
         secureClientPort: this.secureClientPort,
-        dataDir: this.opts.dataDir ? `${this.opts.dataDir}/version-2` : '',
-        dataLogDir: this.opts.dataLogDir || this.opts.dataDir ? `${this.opts.dataLogDir ?? this.opts.dataDir}/version-2` : '',
+        dataDir: this.opts.dataDir ? path.join(this.opts.dataDir, 'version-2') : '',
+        dataLogDir: this.opts.dataLogDir || this.opts.dataDir ? path.join(this.opts.dataLogDir ?? this.opts.dataDir!, 'version-2') : '',
         tickTime: this.tickTime,
         maxClientCnxns: this.maxClientCnxns,
         minSessionTimeout: this.minSessionTimeout,
         maxSessionTimeout: this.maxSessionTimeout,
-        clientPortListenBacklog: -1,
+        clientPortListenBacklog: this.opts.clientPortListenBacklog ?? -1,
         serverId: this.opts.serverId ?? 0,
       }),
-      dirSizes: () => ({ dataDir: 0, logDir: 0 }),
+      dirSizes: () => ({
+        dataDir: this.opts.dataDir ? dirSize(path.join(this.opts.dataDir, 'version-2')) : 0,
+        logDir: this.opts.dataLogDir || this.opts.dataDir ? dirSize(path.join(this.opts.dataLogDir ?? this.opts.dataDir!, 'version-2')) : 0,
+      }),
       environment: () => fourLetter.defaultEnvironment(),
-      sessionExpiry: () => {
-        const buckets = new Map<number, bigint[]>();
-        for (const id of this.sessions.sessions.keys()) {
-          const at = this.sessions.expiryOf(id);
-          if (at === undefined) continue;
-          buckets.set(at, [...(buckets.get(at) ?? []), id]);
-        }
-        return [...buckets].sort((a, b) => a[0] - b[0]).map(([expiresAt, items]) => ({ expiresAt, items }));
-      },
+      sessionExpiry: () => this.sessions.expiryBuckets(),
       ephemerals: () => new Map([...this.tree.ephemerals].map(([id, s]) => [id, [...s]])),
-      connectionExpiry: () => [],
+      connectionExpiry: () =>
+        this.cnxnExpiry.buckets().map((b) => ({
+          expiresAt: b.expiresAt,
+          items: b.items.map((c) => ({ remoteAddress: c.remoteAddress, remotePort: c.remotePort, sessionId: c.sessionId })),
+        })),
       resetConnectionStats: () => {
-        for (const c of this.connections) c.stats = { packetsReceived: 0, packetsSent: 0, lastCxid: -1, lastZxid: -1n, lastOp: 'NA', lastResponseTime: 0 };
+        for (const c of this.connections) c.stats.reset();
       },
-      resetServerStats: () => {
-        this.latency = { min: Number.MAX_SAFE_INTEGER, max: 0, total: 0, count: 0 };
-      },
+      resetServerStats: () => this.serverStats.reset(),
     };
+  }
+
+  /** mntr lines beyond the core set: Apache's fsync and sync-processor summaries, from the txn log's counters. */
+  private mntrExtra(): Array<[string, number | string]> {
+    const log = this.durabilityStats().log;
+    if (!log) return [];
+    const fsyncs = log.fsyncs;
+    return [
+      ...fourLetter.summaryMetrics('fsynctime', {
+        count: fsyncs,
+        sum: Math.round(log.fsyncTimeTotalMs),
+        min: Math.round(log.fsyncTimeMinMs),
+        max: Math.round(log.fsyncTimeMaxMs),
+      }),
+      ...fourLetter.summaryMetrics('sync_processor_batch_size', {
+        count: log.batches,
+        sum: log.entries,
+        min: log.batches > 0 ? 1 : 0,
+        max: log.maxBatchEntries,
+      }),
+      ['snap_count', this.durability.snapshotsTaken],
+    ];
   }
 
   /** Connections currently open (for tests and 4lw). */
@@ -659,13 +763,35 @@ function addId(list: Id[], id: Id): void {
   if (!list.some((x) => x.scheme === id.scheme && x.id === id.id)) list.push(id);
 }
 
-/** The CA/trusted certificates of a PKCS12 truststore as PEM (Node cannot read key-less PKCS12 itself). */
-function pkcs12Certificates(file: string, password: string): Buffer {
-  return execFileSync('openssl', ['pkcs12', '-in', file, '-nokeys', '-passin', `pass:${password}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Bytes under a directory, recursively (ZooKeeperServer.getDirSize); 0 when it is missing. */
+function dirSize(dir: string): number {
+  let total = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    try {
+      total += e.isDirectory() ? dirSize(p) : fs.statSync(p).size;
+    } catch {
+      // Removed meanwhile (a purge): not part of the size.
+    }
+  }
+  return total;
 }
 
-function x509Name(subject: tls.PeerCertificate['subject']): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(subject)) parts.push(`${k}=${Array.isArray(v) ? v.join('+') : v}`);
-  return parts.reverse().join(',');
+/** Open and maximum file descriptors, as Apache's mntr prints them on Unix (omitted where /proc is missing). */
+function fileDescriptorCounts(): { openFileDescriptorCount?: number; maxFileDescriptorCount?: number } {
+  try {
+    const open = fs.readdirSync('/proc/self/fd').length;
+    const limits = fs.readFileSync('/proc/self/limits', 'utf8');
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    const max = m && m[1] !== 'unlimited' ? Number(m[1]) : undefined;
+    return { openFileDescriptorCount: open, maxFileDescriptorCount: max };
+  } catch {
+    return {};
+  }
 }

@@ -8,36 +8,60 @@
  * only (Apache does the same), and the other sessions carry on.
  */
 import type { Socket } from 'node:net';
-import { FrameDecoder, JuteReader, JuteWriter, type Record as JuteRecord } from '../../jute';
-import { AuthPacket, ConnectRequest, ConnectResponse, GetSASLRequest, Id, OpCode, ReplyHeader, RequestHeader, WatcherEvent } from '../../proto';
+import { FrameDecoder } from '../../jute/framer';
+import { JuteReader } from '../../jute/reader';
+import { JuteWriter } from '../../jute/writer';
+import { type Record as JuteRecord } from '../../jute/record';
+import { AuthPacket, ConnectRequest, GetSASLRequest, RequestHeader } from '../../proto/generated/proto';
+import { Id } from '../../proto/generated/data';
+import { OpCode } from '../../proto/constants';
 import type { ClientHandle, QueuedRequest } from '../request/request-pipeline';
 import type { WatchedEvent } from '../tree/watch-manager';
 import { ipIdFor } from '../tree/acl-check';
+import { lastOpAbbreviation } from './four-letter-words';
+import { ConnectionStats, elapsedMs, type ServerStats } from './server-stats';
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly maxBuffer: number;
   /** Requests a connection may have outstanding before we stop reading its socket. */
   readonly maxOutstanding: number;
+  /** Server-wide packet and latency counters this connection adds to. */
+  readonly serverStats: ServerStats;
   /** First 4 bytes of a connection named a four-letter word: the reply text (null = not a word, treat as a frame). */
   fourLetterWord(word: string, conn: ClientConnection): string | null;
   isFourLetterWord(first4: Buffer): string | null;
-  handleConnect(conn: ClientConnection, req: ConnectRequest, hasReadOnly: boolean): void;
+  /** `receivedAt` is elapsedMs() when the ConnectRequest was read (for the SESS latency). */
+  handleConnect(conn: ClientConnection, req: ConnectRequest, hasReadOnly: boolean, receivedAt: number): void;
   handleAuth(conn: ClientConnection, xid: number, packet: AuthPacket): void;
   handleSasl(conn: ClientConnection, xid: number, req: GetSASLRequest): void;
   /** A request arrived on an established session (touch it, queue it). */
   handleRequest(conn: ClientConnection, req: QueuedRequest): void;
   connectionClosed(conn: ClientConnection): void;
+  /** There was I/O on the connection: push its idle expiry out (NIOServerCnxnFactory.touchCnxn). */
+  touchConnection(conn: ClientConnection): void;
   log(msg: string): void;
 }
 
+/** What a reply answers, for the latency and last-operation figures (absent for replies outside the request path, e.g. auth). */
+export interface AnsweredRequest {
+  type: number;
+  /** elapsedMs() when the request was read. */
+  receivedAt: number;
+}
+
 type State = 'new' | 'handshake' | 'established' | 'closed';
+
+/** The output buffer's starting size; it is replaced after a turn that grew it past OUT_KEEP. */
+const OUT_INITIAL = 4096;
+const OUT_KEEP = 1 << 20;
 
 let nextConnectionId = 1;
 
 export class ClientConnection implements ClientHandle {
   readonly id = nextConnectionId++;
   readonly queue: QueuedRequest[] = [];
+  pumped = 0;
   readonly authInfo: Id[] = [];
   sessionId = 0n;
   sessionTimeout = 0;
@@ -46,8 +70,13 @@ export class ClientConnection implements ClientHandle {
   readonly established = Date.now();
   readonly remoteAddress: string;
   readonly remotePort: number;
-  stats = { packetsReceived: 0, packetsSent: 0, lastCxid: -1, lastZxid: -1n, lastOp: 'NA', lastResponseTime: 0 };
+  readonly stats = new ConnectionStats();
+  /** The connection carried a four-letter word (cons shows it with interest ops 0). */
+  isFourLetterWord = false;
   private state: State = 'new';
+  /** Frames encoded this event-loop turn, back to back, sent as one socket write (see frameDone()). */
+  private out = new JuteWriter(OUT_INITIAL);
+  private flushQueued = false;
   private decoder: FrameDecoder;
   private held: Buffer[] = [];
   private readPaused = false;
@@ -100,17 +129,23 @@ export class ClientConnection implements ClientHandle {
       this.held = [];
       const word = this.host.isFourLetterWord(all.subarray(0, 4));
       if (word !== null) {
+        // Apache counts the word as a packet received before running it, and its reply as one sent.
+        this.isFourLetterWord = true;
+        this.countReceived();
         const reply = this.host.fourLetterWord(word, this);
         if (reply !== null) {
+          this.host.serverStats.packetsSent++;
           this.state = 'closed';
           this.socket.end(reply);
           this.host.connectionClosed(this);
           return;
         }
+        this.isFourLetterWord = false;
       }
       this.state = 'handshake';
       chunk = all;
     }
+    this.host.touchConnection(this);
     for (const f of this.decoder.push(chunk)) this.inbox.push(f);
     this.processInbox();
   }
@@ -142,7 +177,14 @@ export class ClientConnection implements ClientHandle {
 
   private connectSeen = false;
 
+  private countReceived(): void {
+    this.stats.packetsReceived++;
+    this.host.serverStats.packetsReceived++;
+  }
+
   private onConnectFrame(frame: Buffer): void {
+    const receivedAt = elapsedMs();
+    this.countReceived();
     const r = new JuteReader(frame);
     const req = new ConnectRequest();
     req.protocolVersion = r.readInt();
@@ -154,20 +196,20 @@ export class ClientConnection implements ClientHandle {
     this.clientSentReadOnly = r.remaining >= 1;
     req.readOnly = this.clientSentReadOnly ? r.readBool() : false;
     this.pauseReading();
-    this.host.handleConnect(this, req, this.clientSentReadOnly);
+    this.host.handleConnect(this, req, this.clientSentReadOnly, receivedAt);
   }
 
   /** Sends the ConnectResponse; on failure (expired / bad password) closes after it. */
   finishSessionInit(valid: boolean, sessionId: bigint, timeout: number, passwd: Buffer): void {
     if (this.state === 'closed') return;
-    const w = new JuteWriter(64).beginFrame();
+    const w = this.out.beginFrame();
     w.writeInt(0);
     w.writeInt(valid ? timeout : 0);
     w.writeLong(valid ? sessionId : 0n);
     w.writeBuffer(valid ? passwd : Buffer.alloc(16));
     if (this.clientSentReadOnly) w.writeBool(false);
     w.endFrame();
-    this.write(w.toBuffer());
+    this.frameDone();
     if (!valid) {
       this.closeSoon();
       return;
@@ -183,7 +225,7 @@ export class ClientConnection implements ClientHandle {
     const r = new JuteReader(frame);
     const h = new RequestHeader().deserialize(r);
     const body = frame.subarray(r.offset);
-    this.stats.packetsReceived++;
+    this.countReceived();
     if (h.type === OpCode.auth) {
       this.host.handleAuth(this, h.xid, new AuthPacket().deserialize(new JuteReader(body)));
       return;
@@ -192,7 +234,8 @@ export class ClientConnection implements ClientHandle {
       this.host.handleSasl(this, h.xid, new GetSASLRequest().deserialize(new JuteReader(body)));
       return;
     }
-    this.host.handleRequest(this, { xid: h.xid, type: h.type, body: Buffer.from(body), submitted: false });
+    // The frame is a view into a chunk the decoder owns; the request keeps a view of it (no copy: the decoder never reuses chunks).
+    this.host.handleRequest(this, { xid: h.xid, type: h.type, body, submitted: false, receivedAt: elapsedMs() });
     if (this.queue.length >= this.host.maxOutstanding) this.pauseReading();
   }
 
@@ -221,36 +264,71 @@ export class ClientConnection implements ClientHandle {
 
   /** A watch fired: the event goes out now, ahead of the reply of the write that fired it. */
   process(event: WatchedEvent): void {
-    if (this.state !== 'established') return;
-    const w = new JuteWriter(64).beginFrame();
-    new ReplyHeader({ xid: -1, zxid: -1n, err: 0 }).serialize(w);
-    new WatcherEvent({ type: event.type, state: event.state, path: event.path }).serialize(w);
+    if (this.state !== 'established' || this.socket.destroyed) return;
+    // ReplyHeader {xid -1, zxid -1, err 0} + WatcherEvent {type, state, path}.
+    const w = this.out.beginFrame();
+    w.writeInt(-1);
+    w.writeLong(-1n);
+    w.writeInt(0);
+    w.writeInt(event.type);
+    w.writeInt(event.state);
+    w.writeString(event.path);
     w.endFrame();
-    this.write(w.toBuffer());
+    this.frameDone();
   }
 
-  sendResponse(xid: number, zxid: bigint, err: number, body: JuteRecord | null): void {
-    if (this.state === 'closed') return;
-    const w = new JuteWriter(128).beginFrame();
-    new ReplyHeader({ xid, zxid, err }).serialize(w);
+  sendResponse(xid: number, zxid: bigint, err: number, body: JuteRecord | null, answered?: AnsweredRequest): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    // Encoded straight into this turn's output buffer: no per-reply allocation or copy.
+    const w = this.out;
+    const start = w.length;
+    w.beginFrame();
+    w.writeInt(xid);
+    w.writeLong(zxid);
+    w.writeInt(err);
     if (err === 0 && body) body.serialize(w);
     w.endFrame();
-    this.stats.lastCxid = xid;
-    this.stats.lastZxid = zxid;
-    this.stats.lastResponseTime = Date.now();
-    this.write(w.toBuffer());
+    const size = w.length - start - 4;
+    this.frameDone();
+    if (answered) {
+      // FinalRequestProcessor.updateStats + ServerStats.updateLatency (+ the response size, except for pings).
+      const now = elapsedMs();
+      this.stats.updateForResponse(xid, zxid, lastOpAbbreviation(answered.type), answered.receivedAt, now);
+      const server = this.host.serverStats;
+      server.latency.add(now - answered.receivedAt);
+      if (answered.type !== OpCode.ping) server.updateClientResponseSize(size);
+    }
   }
 
-  private write(buf: Buffer): void {
-    if (this.state === 'closed' || this.socket.destroyed) return;
+  /**
+   * Counts a frame just encoded into `out` and makes sure it is sent: every
+   * frame of one event-loop turn (a read burst's replies, a group commit's
+   * replies, their watch events) goes out in a single socket write.
+   */
+  private frameDone(): void {
     this.stats.packetsSent++;
-    this.socket.write(buf);
+    this.host.serverStats.packetsSent++;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(this.flush);
+    }
   }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const w = this.out;
+    if (w.length === 0) return;
+    if (!this.socket.destroyed) this.socket.write(w.toBuffer());
+    if (w.length > OUT_KEEP) this.out = new JuteWriter(OUT_INITIAL);
+    else w.reset();
+    if (this.state !== 'closed') this.host.touchConnection(this);
+  };
 
   /** Ends the connection after what was written so far has been flushed. */
   closeSoon(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.flush();
     this.socket.end();
     // A peer that never reads would keep the socket half-open forever.
     setTimeout(() => this.socket.destroy(), 1000).unref();

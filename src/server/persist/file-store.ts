@@ -248,7 +248,17 @@ export class FileTxnStore implements TxnStore {
 
   /** Group-commit counters of the current log writer. */
   stats(): TxnLogStats & { entriesPerFsync: number } {
-    const s = this.writer?.stats ?? { appends: 0, entries: 0, batches: 0, fsyncs: 0, filesCreated: 0 };
+    const s = this.writer?.stats ?? {
+      appends: 0,
+      entries: 0,
+      batches: 0,
+      fsyncs: 0,
+      filesCreated: 0,
+      fsyncTimeTotalMs: 0,
+      fsyncTimeMinMs: 0,
+      fsyncTimeMaxMs: 0,
+      maxBatchEntries: 0,
+    };
     return { ...s, entriesPerFsync: s.fsyncs === 0 ? 0 : s.entries / s.fsyncs };
   }
 

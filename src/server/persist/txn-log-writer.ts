@@ -68,6 +68,13 @@ export interface TxnLogStats {
   fsyncs: number;
   /** log files created. */
   filesCreated: number;
+  /** Time spent in fdatasync, in ms: total and the longest one (mntr's fsynctime). */
+  fsyncTimeTotalMs: number;
+  /** The shortest fdatasync (0 until the first). */
+  fsyncTimeMinMs: number;
+  fsyncTimeMaxMs: number;
+  /** The most entries one batch (one write + fsync) carried. */
+  maxBatchEntries: number;
 }
 
 interface Pending {
@@ -97,7 +104,17 @@ export class TxnLogWriter {
   private lastQueuedZxid: bigint;
   private failure: unknown = null;
   private closed = false;
-  readonly stats: TxnLogStats = { appends: 0, entries: 0, batches: 0, fsyncs: 0, filesCreated: 0 };
+  readonly stats: TxnLogStats = {
+    appends: 0,
+    entries: 0,
+    batches: 0,
+    fsyncs: 0,
+    filesCreated: 0,
+    fsyncTimeTotalMs: 0,
+    fsyncTimeMinMs: 0,
+    fsyncTimeMaxMs: 0,
+    maxBatchEntries: 0,
+  };
 
   constructor(opts: TxnLogWriterOptions) {
     this.dir = opts.dir;
@@ -224,10 +241,18 @@ export class TxnLogWriter {
     this.position = end;
     if (end > this.allocated) this.allocated = end;
     if (this.fsync) {
+      const started = performance.now();
       await fh.datasync();
+      const took = performance.now() - started;
       this.stats.fsyncs++;
+      this.stats.fsyncTimeTotalMs += took;
+      if (took > this.stats.fsyncTimeMaxMs) this.stats.fsyncTimeMaxMs = took;
+      if (this.stats.fsyncs === 1 || took < this.stats.fsyncTimeMinMs) this.stats.fsyncTimeMinMs = took;
     }
     this.stats.batches++;
+    let entries = 0;
+    for (const p of batch) entries += p.entries;
+    if (entries > this.stats.maxBatchEntries) this.stats.maxBatchEntries = entries;
   }
 
   private async openFile(firstZxid: bigint): Promise<void> {

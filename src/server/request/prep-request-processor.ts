@@ -9,41 +9,13 @@
  * A request that fails validation still becomes a txn (an ErrorTxn with its
  * own zxid), exactly as Apache logs it; the reply then carries that zxid.
  */
-import { JuteWriter, type Record as JuteRecord } from '../../jute';
-import {
-  ACL,
-  CheckVersionRequest,
-  CheckVersionTxn,
-  CloseSessionTxn,
-  CreateContainerTxn,
-  CreateMode,
-  CreateRequest,
-  CreateSessionTxn,
-  CreateTTLRequest,
-  CreateTTLTxn,
-  CreateTxn,
-  DeleteRequest,
-  DeleteTxn,
-  ErrorCode,
-  ErrorTxn,
-  Id,
-  MultiTxn,
-  OpCode,
-  Perms,
-  SetACLRequest,
-  SetACLTxn,
-  SetDataRequest,
-  SetDataTxn,
-  StatPersisted,
-  Txn,
-  TxnHeader,
-  isContainer,
-  isEphemeral,
-  isSequential,
-  isTTL,
-  pathProblem,
-  sequenceSuffix,
-} from '../../proto';
+import { JuteWriter } from '../../jute/writer';
+import { type Record as JuteRecord } from '../../jute/record';
+import { ACL, Id, StatPersisted } from '../../proto/generated/data';
+import { CheckVersionRequest, CreateRequest, CreateTTLRequest, DeleteRequest, SetACLRequest, SetDataRequest } from '../../proto/generated/proto';
+import { CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateSessionTxn, CreateTTLTxn, CreateTxn, DeleteTxn, ErrorTxn, MultiTxn, SetACLTxn, SetDataTxn, Txn, TxnHeader } from '../../proto/generated/txn';
+import { CreateMode, ErrorCode, OpCode, Perms, isContainer, isEphemeral, isSequential, isTTL } from '../../proto/constants';
+import { pathProblem, sequenceSuffix } from '../../proto/path';
 import { checkAcl, fixupAcl } from '../tree/acl-check';
 import { DataTree, ROOT, copyStatPersisted, createStat, isSpecialPath } from '../tree/data-tree';
 import { CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner, validTtl } from '../tree/ephemeral-type';

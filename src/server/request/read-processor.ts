@@ -3,40 +3,10 @@
  * FinalRequestProcessor read branch): reads with their ACL checks and watch
  * registration, watch management, sync, ping, whoAmI and multiRead.
  */
-import type { Record as JuteRecord } from '../../jute';
-import {
-  AddWatchMode,
-  AddWatchRequest,
-  CheckWatchesRequest,
-  ClientInfo,
-  ErrorCode,
-  ErrorResponse,
-  ExistsRequest,
-  ExistsResponse,
-  GetACLRequest,
-  GetACLResponse,
-  GetAllChildrenNumberRequest,
-  GetAllChildrenNumberResponse,
-  GetChildren2Request,
-  GetChildren2Response,
-  GetChildrenRequest,
-  GetChildrenResponse,
-  GetDataRequest,
-  GetDataResponse,
-  GetEphemeralsRequest,
-  GetEphemeralsResponse,
-  Id,
-  ACL,
-  OpCode,
-  Perms,
-  RemoveWatchesRequest,
-  SetWatches,
-  SetWatches2,
-  SyncRequest,
-  SyncResponse,
-  WatcherType,
-  WhoAmIResponse,
-} from '../../proto';
+import type { Record as JuteRecord } from '../../jute/record';
+import { AddWatchMode, ErrorCode, OpCode, Perms, WatcherType } from '../../proto/constants';
+import { AddWatchRequest, CheckWatchesRequest, ErrorResponse, ExistsRequest, ExistsResponse, GetACLRequest, GetACLResponse, GetAllChildrenNumberRequest, GetAllChildrenNumberResponse, GetChildren2Request, GetChildren2Response, GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse, GetEphemeralsRequest, GetEphemeralsResponse, RemoveWatchesRequest, SetWatches, SetWatches2, SyncRequest, SyncResponse, WhoAmIResponse } from '../../proto/generated/proto';
+import { ClientInfo, Id, ACL } from '../../proto/generated/data';
 import { checkAcl, whoAmIUser } from '../tree/acl-check';
 import type { DataTree } from '../tree/data-tree';
 import { KeeperCodeError, badArguments, noNode } from '../tree/keeper-error';

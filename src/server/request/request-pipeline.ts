@@ -12,17 +12,11 @@
  * earlier request of its session has been answered, so a session always sees
  * its own writes.
  */
-import type { Record as JuteRecord } from '../../jute';
-import {
-  Create2Response,
-  CreateResponse,
-  ErrorCode,
-  Id,
-  OpCode,
-  SetACLResponse,
-  SetDataResponse,
-  TxnHeader,
-} from '../../proto';
+import type { Record as JuteRecord } from '../../jute/record';
+import { Create2Response, CreateResponse, SetACLResponse, SetDataResponse } from '../../proto/generated/proto';
+import { ErrorCode, OpCode } from '../../proto/constants';
+import { Id } from '../../proto/generated/data';
+import { TxnHeader } from '../../proto/generated/txn';
 import type { TxnStore } from '../persist/types';
 import type { SessionTracker } from '../session/session-tracker';
 import type { DataTree, TxnResult } from '../tree/data-tree';
@@ -35,10 +29,19 @@ import { MultiResponse, decodeRequest, isWriteOp, type MultiOp, type OpResult } 
 export interface ClientHandle extends Watcher {
   readonly sessionId: bigint;
   readonly authInfo: Id[];
-  /** Writes a reply frame (header, then body when err is 0 and a body is given). */
-  sendResponse(xid: number, zxid: bigint, err: number, body: JuteRecord | null): void;
+  /**
+   * Writes a reply frame (header, then body when err is 0 and a body is given).
+   * `answered` names the request it answers, for latency and last-op figures.
+   */
+  sendResponse(xid: number, zxid: bigint, err: number, body: JuteRecord | null, answered?: { type: number; receivedAt: number }): void;
   /** The queue of this connection's requests not yet answered, oldest first. */
   readonly queue: QueuedRequest[];
+  /**
+   * How many requests at the head of `queue` were handed to the pipeline
+   * (submitted writes always form a prefix: a read waits at the head), so a
+   * pump starts where the last one stopped instead of rescanning the queue.
+   */
+  pumped: number;
   /** Called after the pipeline took requests off the queue (for back-pressure). */
   onQueueShrunk(): void;
   /** Called after the reply to closeSession was written. */
@@ -50,6 +53,8 @@ export interface QueuedRequest {
   type: number;
   body: Buffer;
   submitted: boolean;
+  /** elapsedMs() when the request was read off the socket. */
+  receivedAt: number;
 }
 
 interface InFlight {
@@ -57,6 +62,10 @@ interface InFlight {
   txn: JuteRecord;
   owner: ClientHandle | null;
   xid: number;
+  /** The client request behind the txn (null for internal ones). */
+  request: QueuedRequest | null;
+  /** The txn as logged, until it is handed to the store. */
+  body: Buffer | null;
   /** Set once the store has it on disk. */
   durable: boolean;
   /** Called after apply (before the reply is built). */
@@ -78,6 +87,9 @@ export interface PipelineDeps {
 export class RequestPipeline {
   readonly prep: PrepRequestProcessor;
   private commitQueue: InFlight[] = [];
+  /** Txns prepped this turn, handed to the store together (one append, one promise) at the end of it. */
+  private toAppend: InFlight[] = [];
+  private appendQueued = false;
   private draining = false;
   private lastZxid: bigint;
   private failed = false;
@@ -123,18 +135,18 @@ export class RequestPipeline {
   pump(h: ClientHandle): void {
     const q = h.queue;
     let shrunk = false;
-    for (let i = 0; i < q.length; i++) {
+    for (let i = h.pumped; i < q.length; i++) {
       const r = q[i];
-      if (r.submitted) continue;
       if (isWriteOp(r.type)) {
         r.submitted = true;
+        h.pumped++;
         let record: ReturnType<typeof decodeRequest> = null;
         try {
           record = decodeRequest(r.type, r.body);
         } catch {
           record = null;
         }
-        this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid);
+        this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid, undefined, r);
         continue;
       }
       if (i > 0) break; // a read waits for the writes before it
@@ -155,23 +167,44 @@ export class RequestPipeline {
     }
     const res = processRead(this.deps.tree, h, r.type, record);
     const xid = r.type === OpCode.ping ? -2 : r.xid;
-    h.sendResponse(xid, this.deps.tree.lastProcessedZxid, res.err, res.body);
+    h.sendResponse(xid, this.deps.tree.lastProcessedZxid, res.err, res.body, r);
   }
 
-  private submit(input: PrepInput, owner: ClientHandle | null, xid: number, onApplied?: (rc: TxnResult) => void): void {
+  private submit(
+    input: PrepInput,
+    owner: ClientHandle | null,
+    xid: number,
+    onApplied?: (rc: TxnResult) => void,
+    request: QueuedRequest | null = null,
+  ): void {
     if (this.failed) return;
     const zxid = ++this.lastZxid;
     const prepared = this.prep.prepare(input, zxid, BigInt(this.now()));
-    const item: InFlight = { header: prepared.header, txn: prepared.txn, owner, xid, durable: false, onApplied };
+    const item: InFlight = { header: prepared.header, txn: prepared.txn, owner, xid, request, body: prepared.body, durable: false, onApplied };
     this.commitQueue.push(item);
-    this.deps.store.append([{ header: prepared.header, body: prepared.body }]).then(
+    this.toAppend.push(item);
+    if (!this.appendQueued) {
+      this.appendQueued = true;
+      process.nextTick(this.appendBatch);
+    }
+  }
+
+  /** Appends everything prepped since the last call; the store group-commits these batches further across turns. */
+  private readonly appendBatch = (): void => {
+    this.appendQueued = false;
+    const batch = this.toAppend;
+    this.toAppend = [];
+    if (batch.length === 0 || this.failed) return;
+    const entries = batch.map((it) => ({ header: it.header, body: it.body! }));
+    for (const it of batch) it.body = null;
+    this.deps.store.append(entries).then(
       () => {
-        item.durable = true;
+        for (const it of batch) it.durable = true;
         this.drain();
       },
       (err) => this.fail(err),
     );
-  }
+  };
 
   private fail(err: unknown): void {
     if (this.failed) return;
@@ -203,9 +236,12 @@ export class RequestPipeline {
     const h = item.owner;
     if (!h) return;
     const q = h.queue;
-    if (q.length > 0 && q[0].submitted && q[0].xid === item.xid) q.shift();
+    if (q.length > 0 && q[0].submitted && q[0].xid === item.xid) {
+      q.shift();
+      h.pumped--;
+    }
     const { err, body } = replyFor(rc, header.type);
-    h.sendResponse(item.xid, header.zxid, err, body);
+    h.sendResponse(item.xid, header.zxid, err, body, item.request ?? undefined);
     if (header.type === OpCode.closeSession) {
       h.onSessionClosed();
       return;

@@ -4,41 +4,13 @@
  * hand-written in Apache too, not jute-generated), and the opcode classes the
  * pipeline routes on.
  */
-import { JuteReader, JuteWriter, MalformedInputError, type Record as JuteRecord } from '../../jute';
-import {
-  AddWatchRequest,
-  CheckVersionRequest,
-  CheckWatchesRequest,
-  Create2Response,
-  CreateRequest,
-  CreateResponse,
-  CreateTTLRequest,
-  DeleteRequest,
-  ErrorResponse,
-  ExistsRequest,
-  GetACLRequest,
-  GetAllChildrenNumberRequest,
-  GetChildren2Request,
-  GetChildrenRequest,
-  GetChildrenResponse,
-  GetDataRequest,
-  GetDataResponse,
-  GetEphemeralsRequest,
-  GetSASLRequest,
-  MultiHeader,
-  OpCode,
-  ReconfigRequest,
-  RemoveWatchesRequest,
-  SetACLRequest,
-  SetDataRequest,
-  SetDataResponse,
-  SetWatches,
-  SetWatches2,
-  Stat,
-  SyncRequest,
-  isContainer,
-  isTTL,
-} from '../../proto';
+import { JuteReader } from '../../jute/reader';
+import { JuteWriter } from '../../jute/writer';
+import { MalformedInputError } from '../../jute/errors';
+import { type Record as JuteRecord } from '../../jute/record';
+import { AddWatchRequest, CheckVersionRequest, CheckWatchesRequest, Create2Response, CreateRequest, CreateResponse, CreateTTLRequest, DeleteRequest, ErrorResponse, ExistsRequest, GetACLRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse, GetEphemeralsRequest, GetSASLRequest, MultiHeader, ReconfigRequest, RemoveWatchesRequest, SetACLRequest, SetDataRequest, SetDataResponse, SetWatches, SetWatches2, SyncRequest } from '../../proto/generated/proto';
+import { OpCode, isContainer, isTTL } from '../../proto/constants';
+import { Stat } from '../../proto/generated/data';
 
 /** Opcodes that become a txn (Apache routes these through the log). */
 const WRITE_OPS = new Set<number>([

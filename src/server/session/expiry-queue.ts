@@ -47,29 +47,29 @@ export class ExpiryQueue<E> {
   }
 
   private removeFromBucket(elem: E, time: number): void {
-    const set = this.expiryMap.get(time);
-    if (!set) return;
-    set.delete(elem);
-    if (set.size === 0) this.expiryMap.delete(time);
+    // Like Apache, an emptied bucket stays until its time comes: `dump` lists it as "0 expire at ...".
+    this.expiryMap.get(time)?.delete(elem);
   }
 
   /** Takes every element whose bucket is due at `now` (all past buckets too). */
   poll(now: number): E[] {
+    if (now < this.next) return [];
     const out: E[] = [];
-    while (now >= this.next) {
-      const set = this.expiryMap.get(this.next);
-      this.expiryMap.delete(this.next);
-      if (set) {
-        for (const e of set) {
-          this.elemMap.delete(e);
-          out.push(e);
-        }
+    const due = [...this.expiryMap.keys()].filter((k) => k <= now).sort((a, b) => a - b);
+    for (const k of due) {
+      for (const e of this.expiryMap.get(k)!) {
+        this.elemMap.delete(e);
+        out.push(e);
       }
-      this.next += this.interval;
-      // Skip quickly across long idle gaps instead of stepping bucket by bucket.
-      if (this.expiryMap.size === 0 && now >= this.next) this.next = this.roundToNextInterval(now);
+      this.expiryMap.delete(k);
     }
+    this.next = this.roundToNextInterval(now);
     return out;
+  }
+
+  /** Every bucket (empty ones included, as Apache's dump shows them), soonest first. */
+  buckets(): Array<{ expiresAt: number; items: E[] }> {
+    return [...this.expiryMap.entries()].sort((a, b) => a[0] - b[0]).map(([expiresAt, set]) => ({ expiresAt, items: [...set] }));
   }
 
   expiryOf(elem: E): number | undefined {

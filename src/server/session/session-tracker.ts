@@ -4,7 +4,7 @@
  * It does not own a timer: the server asks for `nextExpirationTime` and calls
  * `expireDue(now)`, so tests can drive expiry with an injected clock.
  */
-import { ErrorCode } from '../../proto';
+import { ErrorCode } from '../../proto/constants';
 import { KeeperCodeError } from '../tree/keeper-error';
 import { ExpiryQueue } from './expiry-queue';
 
@@ -101,6 +101,11 @@ export class SessionTracker {
   /** id -> timeout, for snapshots. */
   snapshot(): Map<bigint, number> {
     return new Map([...this.sessions.values()].map((s) => [s.id, s.timeout]));
+  }
+
+  /** The expiry buckets with their session ids, empty ones included (for `dump`). */
+  expiryBuckets(): Array<{ expiresAt: number; items: bigint[] }> {
+    return this.queue.buckets().map((b) => ({ expiresAt: b.expiresAt, items: b.items.map((s) => s.id) }));
   }
 
   expiryOf(id: bigint): number | undefined {

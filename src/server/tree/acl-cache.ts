@@ -5,7 +5,8 @@
  * assigned the same way (1, 2, 3, ...; -1 is the implicit OPEN_ACL_UNSAFE of
  * the built-in nodes and of a null list).
  */
-import { ACL, Id, Ids } from '../../proto';
+import { ACL, Id } from '../../proto/generated/data';
+import { Ids } from '../../proto/ids';
 
 export const OPEN_UNSAFE_ACL_ID = -1n;
 

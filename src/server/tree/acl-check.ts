@@ -5,7 +5,8 @@
  * same NoAuth/InvalidACL answer on our server as on Apache's.
  */
 import { createHash } from 'node:crypto';
-import { ACL, ErrorCode, Id } from '../../proto';
+import { ACL, Id } from '../../proto/generated/data';
+import { ErrorCode } from '../../proto/constants';
 import { KeeperCodeError } from './keeper-error';
 
 /** Apache's DigestAuthenticationProvider.generateDigest: `user:base64(sha1("user:password"))`. */
@@ -101,11 +102,24 @@ export const saslScheme: AuthScheme = {
   userName: (id) => id,
 };
 
-/** The schemes Apache registers in a default standalone server (plus sasl, which it adds when SASL is configured). */
+/**
+ * Apache's X509AuthenticationProvider: a TLS client's id is its certificate's
+ * subject DN as Java prints it (RFC 2253, e.g. "CN=client,OU=dev,O=Acme"),
+ * matched exactly.
+ */
+export const x509Scheme: AuthScheme = {
+  isValid: () => true,
+  matches: (authId, aclExpr) => authId === aclExpr,
+  isAuthenticated: true,
+  userName: (id) => id,
+};
+
+/** The schemes our server accepts: Apache's defaults, sasl (when SASL is configured) and x509 (TLS client certificates). */
 export const AUTH_SCHEMES: ReadonlyMap<string, AuthScheme> = new Map([
   ['digest', digestScheme],
   ['ip', ipScheme],
   ['sasl', saslScheme],
+  ['x509', x509Scheme],
 ]);
 
 /** ZooKeeperServer.checkACL: throws NoAuth unless some ACL entry with `perm` matches one of `ids`. */

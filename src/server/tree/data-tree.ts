@@ -10,29 +10,12 @@
  * - the built-in nodes (/, /zookeeper, /zookeeper/quota, /zookeeper/config)
  *   start with all-zero stats, so the root reports cversion -1.
  */
-import {
-  ACL,
-  CheckVersionTxn,
-  CloseSessionTxn,
-  CreateContainerTxn,
-  CreateSessionTxn,
-  CreateTTLTxn,
-  CreateTxn,
-  DeleteTxn,
-  ErrorCode,
-  ErrorTxn,
-  EventType,
-  Ids,
-  MultiTxn,
-  OpCode,
-  SetACLTxn,
-  SetDataTxn,
-  Stat,
-  StatPersisted,
-  TxnHeader,
-} from '../../proto';
-import { JuteReader } from '../../jute';
-import type { Record as JuteRecord } from '../../jute';
+import { ACL, Stat, StatPersisted } from '../../proto/generated/data';
+import { CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateSessionTxn, CreateTTLTxn, CreateTxn, DeleteTxn, ErrorTxn, MultiTxn, SetACLTxn, SetDataTxn, TxnHeader } from '../../proto/generated/txn';
+import { ErrorCode, EventType, OpCode } from '../../proto/constants';
+import { Ids } from '../../proto/ids';
+import { JuteReader } from '../../jute/reader';
+import type { Record as JuteRecord } from '../../jute/record';
 import type { SnapshotContents, SnapshotNode } from '../persist/types';
 import { AclCache, OPEN_UNSAFE_ACL_ID } from './acl-cache';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from './ephemeral-type';
@@ -440,9 +423,27 @@ export class DataTree {
     } catch (e) {
       if (!(e instanceof KeeperCodeError)) throw e;
       rc.err = e.code;
+      if (header.type === OpCode.create && e.code === ErrorCode.NODEEXISTS) this.adjustParentAfterReplayedCreate(txn as CreateTxn, header.zxid);
     }
     if (!isSubTxn && header.zxid > this.lastProcessedZxid) this.lastProcessedZxid = header.zxid;
     return rc;
+  }
+
+  /**
+   * Replaying a create over a fuzzy snapshot that already holds the node (a
+   * session's ephemeral deleted and re-created by another session while the
+   * snapshot was written): Apache still moves the parent's cversion/pzxid
+   * forward to the txn's (DataTree.processTxn + setCversionPzxid), and only
+   * for OpCode.create; we do the same so both servers load the same tree.
+   */
+  private adjustParentAfterReplayedCreate(t: CreateTxn, zxid: bigint): void {
+    const parent = this.nodes.get(parentPathOf(t.path));
+    if (!parent) return;
+    const cversion = t.parentCVersion === -1 ? parent.stat.cversion + 1 : t.parentCVersion;
+    if (cversion > parent.stat.cversion) {
+      parent.stat.cversion = cversion;
+      parent.stat.pzxid = zxid;
+    }
   }
 
   private processMulti(header: TxnHeader, multi: MultiTxn, rc: TxnResult): void {

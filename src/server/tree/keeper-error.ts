@@ -4,7 +4,7 @@
  * pipeline. Keeping the code on the error, not in the message, means callers
  * never parse text to decide what to send.
  */
-import { ErrorCode } from '../../proto';
+import { ErrorCode } from '../../proto/constants';
 
 export class KeeperCodeError extends Error {
   constructor(

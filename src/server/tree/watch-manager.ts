@@ -6,7 +6,7 @@
  * receive NodeChildrenChanged, and a watcher gets one event per trigger even
  * if it watches several matching paths.
  */
-import { EventType, KeeperState } from '../../proto';
+import { EventType, KeeperState } from '../../proto/constants';
 
 export interface WatchedEvent {
   type: number;
@@ -36,6 +36,8 @@ function* parentsOf(path: string): Generator<string> {
   }
 }
 
+const NO_WATCHERS: ReadonlySet<Watcher> = new Set<Watcher>();
+
 export class WatchManager {
   private table = new Map<string, Map<Watcher, WatcherMode>>();
   private byWatcher = new Map<Watcher, Set<string>>();
@@ -61,7 +63,9 @@ export class WatchManager {
    * ancestor. Watchers in `suppress` are skipped (used so a delete notifies a
    * watcher once across the data and child managers). Returns who matched.
    */
-  triggerWatch(path: string, type: number, suppress?: Set<Watcher>): Set<Watcher> {
+  triggerWatch(path: string, type: number, suppress?: ReadonlySet<Watcher>): ReadonlySet<Watcher> {
+    // Most writes fire nothing: skip the allocations below when no watch can match.
+    if (this.recursiveCount === 0 && !this.table.has(path)) return NO_WATCHERS;
     const matched = new Set<Watcher>();
     const visit = (localPath: string, atParent: boolean): void => {
       const watchers = this.table.get(localPath);

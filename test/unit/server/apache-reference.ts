@@ -27,22 +27,33 @@ export async function freePort(): Promise<number> {
 export interface ApacheServer {
   port: number;
   dir: string;
+  /** The dataDir it runs on (removed by stop() unless the caller supplied it). */
+  dataDir: string;
+  /** kill -9 (Apache has fsynced every acknowledged write), then removes what start created. */
   stop(): Promise<void>;
 }
 
-export async function startApache(opts: { tickTime?: number; extra?: Record<string, string>; sysProps?: Record<string, string> } = {}): Promise<ApacheServer> {
+export interface StartApacheOptions {
+  tickTime?: number;
+  extra?: Record<string, string>;
+  sysProps?: Record<string, string>;
+  /** Run on this existing dataDir (e.g. one our server wrote); it is left in place by stop(). */
+  dataDir?: string;
+}
+
+export async function startApache(opts: StartApacheOptions = {}): Promise<ApacheServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-apache-ref-'));
   const port = await freePort();
   const cfg = {
     tickTime: String(opts.tickTime ?? 2000),
-    dataDir: path.join(dir, 'data'),
+    dataDir: opts.dataDir ?? path.join(dir, 'data'),
     clientPort: String(port),
     clientPortAddress: '127.0.0.1',
     '4lw.commands.whitelist': '*',
     'admin.enableServer': 'false',
     ...(opts.extra ?? {}),
   };
-  fs.mkdirSync(cfg.dataDir);
+  fs.mkdirSync(cfg.dataDir, { recursive: true });
   const cfgFile = path.join(dir, 'zoo.cfg');
   fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   fs.writeFileSync(path.join(dir, 'log4j.properties'), 'log4j.rootLogger=WARN, F\nlog4j.appender.F=org.apache.log4j.FileAppender\n' +
@@ -56,7 +67,10 @@ export async function startApache(opts: { tickTime?: number; extra?: Record<stri
   );
   const deadline = Date.now() + 30000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`Apache ZooKeeper exited with ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      const log = fs.existsSync(path.join(dir, 'zk.log')) ? fs.readFileSync(path.join(dir, 'zk.log'), 'utf8').slice(-4000) : '';
+      throw new Error(`Apache ZooKeeper exited with ${child.exitCode}\n${log}`);
+    }
     if (await serving(port)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -67,6 +81,7 @@ export async function startApache(opts: { tickTime?: number; extra?: Record<stri
   return {
     port,
     dir,
+    dataDir: cfg.dataDir,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
