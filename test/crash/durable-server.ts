@@ -1,0 +1,95 @@
+/**
+ * Our server as a separate process on a data dir, configured the way a
+ * durability test needs it: fsync on (the harness's startOurs turns it off
+ * for speed, and does not take extra options), a small snapCount so that
+ * snapshots are taken (and interrupted) during the test, and the same data
+ * dir across kill -9 and restart.
+ *
+ * It reuses the harness's pieces: ManagedServer (start, SIGKILL, readiness)
+ * and run-our-server.ts (the child-process entry point).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ManagedServer } from '../harness/managed-server';
+import { OUR_SERVER_MODULE, ourServerAvailable } from '../harness/our-cluster';
+import { freePort } from '../harness/ports';
+import { makeTempDir, removeTempDir } from '../harness/temp-dirs';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const RUN_OUR_SERVER = path.join(REPO_ROOT, 'test', 'harness', 'run-our-server.ts');
+
+export interface DurableServer {
+  server: ManagedServer;
+  connectString: string;
+  dataDir: string;
+  /** Kills the process (if running) and removes the directory. */
+  dispose(): Promise<void>;
+}
+
+/** Starts our server with fsync on a fresh temp data dir; restart it with server.start(). */
+export async function startDurableServer(options: Record<string, unknown> = {}): Promise<DurableServer> {
+  if (!ourServerAvailable()) throw new Error(`our server is not there yet (${OUR_SERVER_MODULE})`);
+  const root = makeTempDir('zk-crash-');
+  const dataDir = path.join(root, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const clientPort = await freePort();
+  const launchFile = path.join(root, 'launch.json');
+  const readyFile = path.join(root, 'ready.json');
+  fs.writeFileSync(
+    launchFile,
+    JSON.stringify({
+      options: {
+        dataDir,
+        clientPort,
+        clientPortAddress: '127.0.0.1',
+        tickTime: 500,
+        maxClientCnxns: 0,
+        fourLetterWordWhitelist: '*',
+        forceSync: true,
+        snapCount: 400,
+        ...options,
+      },
+      readyFile,
+    }),
+  );
+  const register = require.resolve('ts-node/register/transpile-only');
+  const server = new ManagedServer({
+    id: 1,
+    clientPort,
+    dataDir,
+    dir: root,
+    logFiles: [path.join(root, 'server.log')],
+    launch: () => {
+      fs.rmSync(readyFile, { force: true });
+      return {
+        command: process.execPath,
+        args: ['-r', register, RUN_OUR_SERVER, launchFile],
+        env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json') },
+      };
+    },
+    readyProbe: async (_what, pid) => {
+      try {
+        return (JSON.parse(fs.readFileSync(readyFile, 'utf8')) as { pid: number }).pid === pid;
+      } catch {
+        return false;
+      }
+    },
+    startTimeoutMs: 60_000,
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    await server.kill();
+    removeTempDir(root);
+    throw err;
+  }
+  return {
+    server,
+    connectString: server.hostPort,
+    dataDir,
+    async dispose() {
+      await server.kill();
+      removeTempDir(root);
+    },
+  };
+}
