@@ -1,0 +1,135 @@
+/**
+ * The in-repo TypeScript server (src/server) as a test target. Each server
+ * runs in its own Node process (run-our-server.ts, loaded through
+ * transpile-cache-register.js), so kill()
+ * is a real SIGKILL and restart() reloads the data dir from disk, exactly as
+ * with Apache.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Cluster, ClusterOptions } from './cluster-types';
+import { ManagedServer, makeCluster } from './managed-server';
+import { freePorts } from './ports';
+import { makeTempDir, removeTempDir } from './temp-dirs';
+import { generateTlsFixtures, TlsFixtures } from './tls-fixtures';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const OUR_SERVER_MODULE = path.join(REPO_ROOT, 'src', 'server', 'index.ts');
+
+/** True once src/server/index.ts exists and exports ZooKeeperServer. */
+export function ourServerAvailable(): boolean {
+  try {
+    return /export\s[^;]*\bZooKeeperServer\b/.test(fs.readFileSync(OUR_SERVER_MODULE, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The options handed to ZooKeeperServer.start (src/server's ServerOptions),
+ * built from the same ClusterOptions that become zoo.cfg lines and -D flags
+ * for Apache.
+ */
+function serverOptions(
+  opts: ClusterOptions,
+  dataDir: string,
+  clientPort: number,
+  securePort: number | undefined,
+  tls: TlsFixtures | undefined,
+  jaasFile: string | undefined,
+): Record<string, unknown> {
+  const unsupported = Object.keys(opts.extraConfig ?? {}).concat(Object.keys(opts.systemProperties ?? {}));
+  if (unsupported.length > 0) throw new Error(`startOurs: extraConfig/systemProperties are not mapped yet: ${unsupported.join(', ')}`);
+  if (opts.readOnlyMode) throw new Error('startOurs: read-only mode needs an ensemble, which our server does not have yet');
+  const o: Record<string, unknown> = {
+    dataDir,
+    clientPort,
+    clientPortAddress: '127.0.0.1',
+    tickTime: opts.tickTime ?? 500,
+    maxClientCnxns: 0,
+    fourLetterWordWhitelist: '*',
+    containerCheckIntervalMs: opts.containerCheckIntervalMs ?? 1000,
+    // As with Apache in the harness (forceSync=no): the data is thrown away.
+    forceSync: false,
+  };
+  if (opts.minSessionTimeout !== undefined) o.minSessionTimeout = opts.minSessionTimeout;
+  if (opts.maxSessionTimeout !== undefined) o.maxSessionTimeout = opts.maxSessionTimeout;
+  if (tls && securePort) {
+    o.secureClientPort = securePort;
+    o.secureClientPortAddress = '127.0.0.1';
+    o.ssl = {
+      keyStoreLocation: tls.files.serverKeyStore,
+      keyStorePassword: tls.storePassword,
+      keyStoreType: 'PKCS12',
+      trustStoreLocation: tls.files.trustStore,
+      trustStorePassword: tls.storePassword,
+      trustStoreType: 'PKCS12',
+      clientAuth: 'need',
+    };
+  }
+  if (jaasFile) o.jaasConfigFile = jaasFile;
+  if (opts.superDigest) o.superDigest = opts.superDigest;
+  if (opts.extendedTypes) o.extendedTypesEnabled = true;
+  if (opts.juteMaxBuffer !== undefined) o.juteMaxBuffer = opts.juteMaxBuffer;
+  return o;
+}
+
+/** Starts our server (standalone); resolves once it listens. */
+export async function startOurs(opts: ClusterOptions = {}): Promise<Cluster> {
+  if (!ourServerAvailable()) throw new Error(`our server is not there yet (${OUR_SERVER_MODULE} does not export ZooKeeperServer)`);
+  if ((opts.servers ?? 1) !== 1) throw new Error('our server has no ensemble mode yet: only servers: 1 is supported');
+  const root = makeTempDir('zk-ours-');
+  const servers: ManagedServer[] = [];
+  try {
+    const tls = opts.tls ? generateTlsFixtures(path.join(root, 'tls')) : undefined;
+    const [clientPort, securePort] = await freePorts(opts.tls ? 2 : 1);
+    let jaasFile: string | undefined;
+    if (opts.sasl) {
+      jaasFile = path.join(root, 'jaas.conf');
+      const users = Object.entries(opts.sasl.users).map(([u, pw]) => `  user_${u}="${pw.replace(/(["\\])/g, '\\$1')}"`);
+      fs.writeFileSync(jaasFile, `Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n${users.join('\n')};\n};\n`);
+    }
+    const dir = path.join(root, 'server-1');
+    const dataDir = path.join(dir, 'data');
+    fs.mkdirSync(dataDir, { recursive: true });
+    const launchFile = path.join(dir, 'launch.json');
+    const readyFile = path.join(dir, 'ready.json');
+    fs.writeFileSync(launchFile, JSON.stringify({
+      options: serverOptions(opts, dataDir, clientPort, opts.tls ? securePort : undefined, tls, jaasFile),
+      readyFile,
+    }, null, 2));
+    const register = path.join(__dirname, 'transpile-cache-register.js');
+    const server = new ManagedServer({
+      id: 1,
+      clientPort,
+      secureClientPort: opts.tls ? securePort : undefined,
+      dataDir,
+      dir,
+      logFiles: [path.join(dir, 'server.log')],
+      launch: () => {
+        fs.rmSync(readyFile, { force: true });
+        return {
+          command: process.execPath,
+          args: ['-r', register, path.join(__dirname, 'run-our-server.ts'), launchFile],
+          env: process.env,
+        };
+      },
+      readyProbe: async (_what, pid) => {
+        try {
+          return (JSON.parse(fs.readFileSync(readyFile, 'utf8')) as { pid: number }).pid === pid;
+        } catch {
+          return false;
+        }
+      },
+      // The first start of a run transpiles the server (~10 s on a busy machine); later ones hit the cache.
+      startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    });
+    servers.push(server);
+    await server.start();
+    return makeCluster('ours', servers, root, { tls });
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.kill()));
+    removeTempDir(root);
+    throw err;
+  }
+}
