@@ -26,7 +26,6 @@ import { ClientConnection, type ConnectionHost } from './net/client-connection';
 import { ServerStats, elapsedMs } from './net/server-stats';
 import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } from './net/tls-options';
 import { RequestPipeline, type QueuedRequest } from './request/request-pipeline';
-import { isValidOp } from './request/request-records';
 import { ExpiryQueue } from './session/expiry-queue';
 import { SessionTracker } from './session/session-tracker';
 import { checkPassword, generatePassword } from './session/session-password';
@@ -104,6 +103,8 @@ export interface DurabilityStats {
   log: (TxnLogStats & { entriesPerFsync: number }) | null;
   snapshotsTaken: number;
   snapshotsFailed: number;
+  /** Snapshots that came due while the previous one was still being written, and were skipped. */
+  snapshotsSkipped: number;
   /** The zxid of the newest snapshot written by this process (-1n = none yet). */
   lastSnapshotZxid: bigint;
   purgeRuns: number;
@@ -143,7 +144,7 @@ export class ZooKeeperServer implements ConnectionHost {
   private txnsSinceSnapshot = 0;
   private nextSnapshotAt: number;
   private snapshotInFlight: Promise<void> | null = null;
-  private durability = { snapshotsTaken: 0, snapshotsFailed: 0, lastSnapshotZxid: -1n, purgeRuns: 0 };
+  private durability = { snapshotsTaken: 0, snapshotsFailed: 0, snapshotsSkipped: 0, lastSnapshotZxid: -1n, purgeRuns: 0 };
   private closed = false;
   private fatal: unknown = null;
   private readonly startedAt = Date.now();
@@ -397,12 +398,8 @@ export class ZooKeeperServer implements ConnectionHost {
 
   handleRequest(conn: ClientConnection, req: QueuedRequest): void {
     this.sessions.touchSession(conn.sessionId);
-    if (!isValidOp(req.type)) {
-      // Apache's UnimplementedRequestProcessor answers UNIMPLEMENTED with zxid -1 and then closes the
-      // connection; we keep the connection (a client probing for a newer opcode can carry on).
-      conn.sendResponse(req.xid, -1n, ErrorCode.UNIMPLEMENTED, null, req);
-      return;
-    }
+    // Unknown opcodes are queued too: the pipeline answers them UNIMPLEMENTED in session order and,
+    // unlike Apache, keeps the connection open (a product decision; see RequestPipeline.answerRead).
     conn.queue.push(req);
     this.pipeline.pump(conn);
   }
@@ -544,10 +541,15 @@ export class ZooKeeperServer implements ConnectionHost {
 
   private onCommitted(_h: TxnHeader): void {
     if (++this.txnsSinceSnapshot < this.nextSnapshotAt) return;
-    // Apache skips a roll while the previous snapshot is still being written ("Too busy to snap, skipping").
-    if (this.snapshotInFlight) return;
     this.txnsSinceSnapshot = 0;
     this.nextSnapshotAt = this.randomSnapRoll();
+    if (this.snapshotInFlight) {
+      // SyncRequestProcessor: "Too busy to snap, skipping". The count starts over like Apache's, so a slow
+      // disk does not get a full-tree copy and another snapshot the moment the previous one lands.
+      this.durability.snapshotsSkipped++;
+      this.log(`too busy to snapshot at 0x${this.tree.lastProcessedZxid.toString(16)}, skipping`);
+      return;
+    }
     void this.takeSnapshot();
   }
 
@@ -559,13 +561,17 @@ export class ZooKeeperServer implements ConnectionHost {
   takeSnapshot(): Promise<void> {
     if (this.snapshotInFlight) return this.snapshotInFlight;
     const zxid = this.tree.lastProcessedZxid;
+    const started = Date.now();
     const contents = this.tree.snapshotContents(this.sessions.snapshot());
+    // Apache logs every snapshot at INFO ("Snapshotting: 0x.. to .."): a stalled one is otherwise invisible.
+    this.log(`snapshotting at 0x${zxid.toString(16)} (${this.tree.nodeCount} nodes, ${contents.sessions.size} sessions)`);
     const p = this.store
       .snapshot(zxid, contents)
       .then(
         () => {
           this.durability.snapshotsTaken++;
           this.durability.lastSnapshotZxid = zxid;
+          this.log(`snapshot at 0x${zxid.toString(16)} written in ${Date.now() - started} ms`);
         },
         (e) => {
           this.durability.snapshotsFailed++;

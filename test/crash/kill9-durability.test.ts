@@ -17,6 +17,8 @@
  * Clients: our SDK (src/index.ts).
  */
 import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { CreateMode, Op, Stat, ZooKeeper } from '../../src';
 import { DurableServer, startDurableServer } from './durable-server';
 
@@ -48,6 +50,20 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The files of <dataDir>/version-2 with their sizes, for failure messages. */
+function listDataDir(dataDir: string): string {
+  const dir = path.join(dataDir, 'version-2');
+  try {
+    return fs
+      .readdirSync(dir)
+      .sort()
+      .map((n) => `${n} ${fs.statSync(path.join(dir, n)).size}`)
+      .join('\n');
+  } catch (e) {
+    return `(cannot list ${dir}: ${(e as Error).message})`;
+  }
+}
 
 /** What the clients were told, across all cycles. */
 class Ledger {
@@ -292,8 +308,19 @@ describe(`kill -9 durability of our server (seed ${SEED})`, () => {
     return maxZxid;
   }
 
+  /** Any failure inside a cycle also shows the data dir and the server's log: a stall leaves no other trace. */
+  async function withDiagnostics(context: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      const e = err as Error;
+      e.message = `${context}: ${e.message}\n--- data dir ---\n${listDataDir(srv.dataDir)}\n--- server log ---\n${srv.server.logTail(40)}`;
+      throw e;
+    }
+  }
+
   for (let cycle = 1; cycle <= CYCLES; cycle++) {
-    test(`cycle ${cycle}: kill -9 during the write stream, restart, every acknowledged write is there`, async () => {
+    test(`cycle ${cycle}: kill -9 during the write stream, restart, every acknowledged write is there`, () => withDiagnostics(`cycle ${cycle}, seed ${SEED}`, async () => {
       const zk = client();
       await withTimeout(zk.connected(), 20_000, 'writer connecting');
       const streams = writeStreams(zk, ledger, cycle);
@@ -335,7 +362,7 @@ describe(`kill -9 durability of our server (seed ${SEED})`, () => {
       ledger.counterAcked = cur + 1;
       ledger.counterSent = cur + 1;
       await reader.close();
-    }, 90_000);
+    }), 90_000);
   }
 
   test('a clean restart (SIGTERM) after the crashes loses nothing either', async () => {

@@ -40,7 +40,11 @@ export interface PrepInput {
   /** The decoded request; null when it could not be decoded (becomes MARSHALLINGERROR). */
   record: JuteRecord | MultiOp[] | null;
   authInfo: readonly Id[];
-  /** createSession only: the negotiated timeout. */
+  /**
+   * createSession only: the negotiated timeout. Only the server's handshake
+   * sets it; a createSession a client sends inside its session comes without
+   * one and is refused (see bodilessTxn).
+   */
   timeout?: number;
 }
 
@@ -81,6 +85,18 @@ function parentForDelete(path: string): string {
   const i = path.lastIndexOf('/');
   if (i === -1 || path.includes('\0') || isSpecialPath(path)) throw badArguments(path);
   return i === 0 ? ROOT : path.slice(0, i);
+}
+
+/**
+ * The txns whose request has no body to decode: closeSession, and the
+ * createSession of a handshake. A createSession opcode sent by a client on an
+ * established session is not one: Apache's pRequest2Txn reads the timeout
+ * from the (empty) body, fails, and logs an ErrorTxn(MarshallingError) with
+ * its own zxid; we refuse it the same way whatever its body holds (Apache,
+ * given a readable body, would re-run session init on the connection).
+ */
+function bodilessTxn(input: PrepInput): boolean {
+  return input.type === OpCode.closeSession || (input.type === OpCode.createSession && input.timeout !== undefined);
 }
 
 export class PrepRequestProcessor {
@@ -138,9 +154,7 @@ export class PrepRequestProcessor {
     const header = new TxnHeader({ clientId: input.sessionId, cxid: input.cxid, zxid, time, type: input.type });
     if (input.type === OpCode.multi) return this.prepareMulti(input, header);
     try {
-      if (input.record === null && input.type !== OpCode.closeSession && input.type !== OpCode.createSession) {
-        throw new KeeperCodeError(ErrorCode.MARSHALLINGERROR);
-      }
+      if (input.record === null && !bodilessTxn(input)) throw new KeeperCodeError(ErrorCode.MARSHALLINGERROR);
       const txn = this.pRequest2Txn(input.type, header, input, input.record as JuteRecord);
       return { header, txn, body: encode(txn) };
     } catch (e) {

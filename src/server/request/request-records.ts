@@ -6,7 +6,7 @@
  */
 import { JuteReader } from '../../jute/reader';
 import { JuteWriter } from '../../jute/writer';
-import { MalformedInputError } from '../../jute/errors';
+import { MalformedInputError, TruncatedInputError } from '../../jute/errors';
 import { type Record as JuteRecord } from '../../jute/record';
 import { AddWatchRequest, CheckVersionRequest, CheckWatchesRequest, Create2Response, CreateRequest, CreateResponse, CreateTTLRequest, DeleteRequest, ErrorResponse, ExistsRequest, GetACLRequest, GetAllChildrenNumberRequest, GetChildren2Request, GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse, GetEphemeralsRequest, GetSASLRequest, MultiHeader, ReconfigRequest, RemoveWatchesRequest, SetACLRequest, SetDataRequest, SetDataResponse, SetWatches, SetWatches2, SyncRequest } from '../../proto/generated/proto';
 import { OpCode, isContainer, isTTL } from '../../proto/constants';
@@ -29,10 +29,13 @@ const WRITE_OPS = new Set<number>([
   OpCode.createSession,
 ]);
 
-/** Request.isValid: the opcodes a client may send; anything else gets UNIMPLEMENTED. */
+/**
+ * Request.isValid: the opcodes a client may send; anything else gets
+ * UNIMPLEMENTED. Opcode 0 (notification) is not one of them: Apache answers
+ * a client that sends it like any unknown opcode.
+ */
 const VALID_OPS = new Set<number>([
   ...WRITE_OPS,
-  OpCode.notification,
   OpCode.exists,
   OpCode.getACL,
   OpCode.getChildren,
@@ -88,6 +91,29 @@ const REQUEST_RECORDS = new Map<number, RecordCtor>([
   [OpCode.sasl, GetSASLRequest],
 ]);
 
+/**
+ * The reader for request bodies. Apache reads them with BinaryInputArchive,
+ * whose vectors take -1 as null and any other negative count as an empty
+ * vector (its index is "done" at once), and the request then goes on: e.g. a
+ * create whose ACL count is -5 reads as an empty ACL and is answered
+ * InvalidACL, not MarshallingError. Only request decoding is this lenient;
+ * src/jute's JuteReader stays strict for replies, the log and snapshots.
+ */
+export class RequestBodyReader extends JuteReader {
+  /** Vectors read as null (count -1); the generated records turn them into empty arrays. */
+  nullVectors = 0;
+
+  override readVectorLength(): number {
+    const n = this.readInt();
+    if (n < -1) return 0;
+    if (n === -1) this.nullVectors++;
+    if (n > this.remaining) {
+      throw new TruncatedInputError(`vector of ${n} items cannot fit in ${this.remaining} bytes at offset ${this.offset - 4}`);
+    }
+    return n;
+  }
+}
+
 export interface MultiOp {
   type: number;
   record: JuteRecord;
@@ -98,12 +124,18 @@ export function decodeRequest(type: number, body: Buffer): JuteRecord | MultiOp[
   if (type === OpCode.multi || type === OpCode.multiRead) return decodeMulti(body);
   const Ctor = REQUEST_RECORDS.get(type);
   if (!Ctor) return null;
-  return new Ctor().deserialize(new JuteReader(body));
+  const r = new RequestBodyReader(body);
+  const record = new Ctor().deserialize(r);
+  // Apache's DataTree.setWatches walks every list it was given: a null one fails (MarshallingError).
+  if ((type === OpCode.setWatches || type === OpCode.setWatches2) && r.nullVectors > 0) {
+    throw new MalformedInputError(`${type === OpCode.setWatches ? 'setWatches' : 'setWatches2'} with a null watch list`);
+  }
+  return record;
 }
 
 /** MultiOperationRecord: (MultiHeader op)* ending with a header whose done flag is set. */
 export function decodeMulti(body: Buffer): MultiOp[] {
-  const r = new JuteReader(body);
+  const r = new RequestBodyReader(body);
   const ops: MultiOp[] = [];
   for (;;) {
     const h = new MultiHeader().deserialize(r);

@@ -162,8 +162,14 @@ export class DataTree {
     }
   }
 
+  /**
+   * The node at `path`. Apache's DataTree keys the root under both "/" and ""
+   * (the snapshot spelling), so a read of the empty path finds the root:
+   * exists(""), getData(""), getChildren("") answer with the root's stat.
+   * Writes never get here with "": their path validation refuses it first.
+   */
   getNode(path: string): DataNode | undefined {
-    return this.nodes.get(path);
+    return this.nodes.get(path === '' ? ROOT : path);
   }
 
   get nodeCount(): number {
@@ -200,37 +206,39 @@ export class DataTree {
   // ---- reads (watch registration happens even when the node is missing, for exists) ----
 
   statNode(path: string, watcher?: Watcher): Stat {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (watcher) this.dataWatches.addWatch(path, watcher);
     if (!node) throw noNode(path);
     return this.statOf(node);
   }
 
   getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (!node) throw noNode(path);
     if (watcher) this.dataWatches.addWatch(path, watcher);
     return { data: node.data, stat: this.statOf(node) };
   }
 
   getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (!node) throw noNode(path);
     if (watcher) this.childWatches.addWatch(path, watcher);
     return { children: [...node.children], stat: this.statOf(node) };
   }
 
   getACL(path: string): { acl: ACL[]; stat: Stat } {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (!node) throw noNode(path);
     return { acl: this.aclForNode(node), stat: this.statOf(node) };
   }
 
   /** Number of descendants (not counting the node itself). */
   getAllChildrenNumber(path: string): number {
-    const node = this.nodes.get(path);
+    const node = this.getNode(path);
     if (!node) throw noNode(path);
     if (path === ROOT) return this.nodes.size - 1;
+    // Apache counts the keys that start with path + "/": for "" that is every node but "", "/" (its second root key) included.
+    if (path === '') return this.nodes.size;
     let n = 0;
     const stack = [path];
     while (stack.length) {
