@@ -30,15 +30,43 @@
  *    for an unexpected xid, undecodable body) drops the connection like a
  *    network error: pending requests get ConnectionLoss, then reconnect.
  *    Nothing thrown while handling input escapes the socket callbacks.
+ *  - Read-only mode (canBeReadOnly, ClientCnxn.pingRwServer): while
+ *    connected to a read-only server, ask the other hosts `isro` one at a
+ *    time on a separate short-lived socket, waiting 100 ms before the first
+ *    probe and doubling the wait after each up to 60 s. The first that
+ *    answers `rw` wins: the read-only connection is dropped like a network
+ *    failure (Disconnected, sent requests get ConnectionLoss) and the next
+ *    attempt goes to that server. The session goes along only if a r/w
+ *    server has seen it before; a session born on a read-only server is
+ *    local to it, so the r/w server is asked for a new one (Java sends
+ *    session id 0 unless seenRwServerBefore).
+ *  - requestTimeout > 0 (zookeeper.request.timeout): a request without a
+ *    reply that long after it was issued fails with RequestTimeout, and, if
+ *    it had been sent, the connection is dropped as Java's submitRequest
+ *    does (cleanAndNotifyState): the other sent requests get
+ *    ConnectionLoss, Disconnected is raised, and the client reconnects.
+ *    A request still waiting for a connection only fails itself.
  */
 import * as net from 'net';
 import * as tls from 'tls';
-import { FrameDecoder, JuteReader, JuteWriter, Record } from '../jute';
+// Codec and records from their defining modules, not the index files: their
+// `export *` re-exports compile to getters, paid on every use in the hot path.
+import { FrameDecoder } from '../jute/framer';
+import { JuteReader } from '../jute/reader';
+import type { Record } from '../jute/record';
+import { JuteWriter } from '../jute/writer';
 import { ErrorCode, KeeperState, OpCode, PROTOCOL_VERSION, Xid } from '../proto/constants';
-import { AuthPacket, GetSASLRequest, SetWatches, SetWatches2, WatcherEvent } from '../proto/generated';
+import {
+  AuthPacket,
+  GetSASLRequest,
+  SetWatches,
+  SetWatches2,
+  WatcherEvent,
+} from '../proto/generated/proto';
 import type { HostAddress } from './connect-string';
-import { AuthFailedError, ConnectionLossError, KeeperError, MarshallingError, SessionExpiredError } from './errors';
+import { AuthFailedError, ConnectionLossError, KeeperError, MarshallingError, RequestTimeoutError, SessionExpiredError } from './errors';
 import { Fifo } from './fifo';
+import { askFourLetterWord, FourLetterWordProbe } from './four-letter-word';
 import { HostProvider } from './host-provider';
 import { DigestMd5Client } from './sasl/digest-md5';
 import type { WatchManager } from './watch-manager';
@@ -54,6 +82,8 @@ export class Request {
   watcher: unknown = null;
   /** Free slot for the handle's decoder (create2 wanted, multi ops, removal args...). */
   extra: unknown = null;
+  /** Date.now() after which the request fails with RequestTimeout; 0 = never (requestTimeout off). */
+  deadline = 0;
 
   constructor(
     /** The opcode. */
@@ -108,13 +138,36 @@ export interface ConnectionOptions {
   tls: tls.ConnectionOptions | null;
   sasl: SaslOptions | null;
   localSessionExpiry: boolean;
+  /** Fail a request after this many ms without a reply and reconnect; 0 = never. */
+  requestTimeout: number;
+  /** Wait before the first `isro` probe while read-only (Java: 100 ms); doubles after each probe. */
+  rwProbeMinInterval: number;
+  /** Cap of the probe wait (Java: 60 s). */
+  rwProbeMaxInterval: number;
 }
+
+/** Java's pingRwServer: 100 ms, doubling up to 60 s. */
+export const RW_PROBE_MIN_INTERVAL = 100;
+export const RW_PROBE_MAX_INTERVAL = 60_000;
+/** How long one `isro` probe may take (Java's probe socket has a 1 s read timeout). */
+const RW_PROBE_TIMEOUT = 1000;
 
 /** The wire's limit on the paths of one SetWatches packet (ClientCnxn.SET_WATCHES_MAX_LENGTH). */
 export const SET_WATCHES_MAX_BYTES = 128 * 1024;
 
 /** Headroom over jute.maxbuffer for reply headers and Stat, like the server's extraMaxBufferSize. */
 const FRAME_HEADROOM = 1024;
+/**
+ * With this many requests awaiting replies, batched requests go out on the
+ * next timer tick (~1 ms) instead of at the end of the current one. A deep
+ * pipeline otherwise splits into many small waves that bounce between
+ * client and server, each costing a write syscall (the largest single cost
+ * in CPU profiles of pipelined getData/setData); waiting for the replies of
+ * the next reads to add their follow-up requests cuts writes about 5x. The
+ * extra millisecond is small next to the queueing delay of hundreds of
+ * requests in flight, and a shallow pipeline or a lone call is not delayed.
+ */
+const COALESCE_WHEN_PENDING = 256;
 /** The Java client pings at least this often whatever the timeout. */
 const MAX_PING_INTERVAL = 10_000;
 
@@ -140,11 +193,13 @@ export class Connection {
   private phase: Phase = 'connecting';
   private socket: net.Socket | null = null;
   private decoder: FrameDecoder;
+  private readonly maxFrame: number;
   private readonly pending = new Fifo<Request>(256);
   private readonly outgoing = new Fifo<Request>(16);
   private readonly authReplies = new Fifo<AuthInfo | null>(4);
   private out = new JuteWriter(16 * 1024);
   private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
   private xid = 1;
   private seenRwServer = false;
   private sasl: DigestMd5Client | null = null;
@@ -162,6 +217,17 @@ export class Connection {
   private closeWaiter: (() => void) | null = null;
   private readonly flushBound = () => this.flush();
   private readonly tickBound = () => this.tick();
+  // Request timeout: one timer for the oldest request's deadline.
+  private requestTimer: NodeJS.Timeout | null = null;
+  private readonly requestTimerBound = () => this.onRequestTimer();
+  // Looking for a read/write server while on a read-only one.
+  private rwProbeInterval: number;
+  private lastRwProbe = 0;
+  private rwProbeTimer: NodeJS.Timeout | null = null;
+  private rwProbe: FourLetterWordProbe | null = null;
+  private rwProbeCursor = -1;
+  /** A read/write server a probe found: the next connection attempt goes there. */
+  private rwServer: HostAddress | null = null;
 
   constructor(
     hosts: HostProvider,
@@ -175,7 +241,9 @@ export class Connection {
     this.sessionPassword = opts.sessionPassword ?? Buffer.alloc(16);
     // A handle given an existing session re-attaches to it like a reconnect.
     this.seenRwServer = opts.sessionId !== 0n;
-    this.decoder = new FrameDecoder(opts.maxBufferSize + FRAME_HEADROOM);
+    this.maxFrame = opts.maxBufferSize + FRAME_HEADROOM;
+    this.decoder = new FrameDecoder(this.maxFrame);
+    this.rwProbeInterval = opts.rwProbeMinInterval;
   }
 
   get isAlive(): boolean {
@@ -199,6 +267,10 @@ export class Connection {
     if (this.phase === 'dead') {
       this.handler.fail(req, this.deadError(req.path));
       return;
+    }
+    if (this.opts.requestTimeout > 0) {
+      req.deadline = Date.now() + this.opts.requestTimeout;
+      if (this.requestTimer === null) this.armRequestTimer(req.deadline);
     }
     if (this.phase === 'connected' && !this.saslInProgress) this.write(req);
     else this.outgoing.push(req);
@@ -260,12 +332,20 @@ export class Connection {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(this.flushBound);
+    if (this.pending.length >= COALESCE_WHEN_PENDING) {
+      this.flushTimer = setTimeout(this.flushBound, 0);
+    } else {
+      queueMicrotask(this.flushBound);
+    }
   }
 
-  /** Writes everything batched in this tick with one socket write. */
+  /** Writes everything batched in this tick (or, under deep pipelining, this timer tick) with one socket write. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
     const w = this.out;
     if (w.length === 0 || this.socket === null) {
       w.reset();
@@ -283,6 +363,13 @@ export class Connection {
   private connectNext(): void {
     if (this.phase === 'dead') return;
     this.phase = 'connecting';
+    const rw = this.rwServer;
+    if (rw !== null) {
+      // A probe found this server read/write: go there now, outside the round-robin.
+      this.rwServer = null;
+      this.dial(rw);
+      return;
+    }
     const { host, delay } = this.hosts.next();
     if (delay > 0) {
       this.retryTimer = setTimeout(() => {
@@ -345,11 +432,27 @@ export class Connection {
     if (sock !== this.socket) return;
     this.lastRecv = Date.now();
     try {
+      if (this.phase === 'connected' && this.decoder.pending === 0) {
+        // Hot path: read the replies where they lie in the chunk (no per-frame
+        // Buffer view, no frame array). Whatever is left, a partial frame or
+        // a length to refuse, goes to the decoder, which keeps or rejects it.
+        const n = chunk.length;
+        let pos = 0;
+        while (n - pos >= 4) {
+          const len = chunk.readInt32BE(pos);
+          if (len < 0 || len > this.maxFrame || n - pos - 4 < len) break;
+          this.onFrame(new JuteReader(chunk, pos + 4, pos + 4 + len));
+          pos += 4 + len;
+          if (sock !== this.socket) return; // that frame ended the connection
+        }
+        if (pos === n) return;
+        if (pos > 0) chunk = chunk.subarray(pos);
+      }
       const frames = this.decoder.push(chunk);
       for (let i = 0; i < frames.length; i++) {
         if (sock !== this.socket) return; // a frame before this one ended the connection
         if (this.phase === 'handshake') this.onHandshake(frames[i]);
-        else this.onFrame(frames[i]);
+        else this.onFrame(new JuteReader(frames[i]));
       }
     } catch (err) {
       this.drop(sock, err as Error);
@@ -390,6 +493,8 @@ export class Connection {
     if (!readOnly) this.seenRwServer = true;
     this.phase = 'connected';
     this.armTick();
+    if (readOnly && this.opts.canBeReadOnly) this.armRwProbe();
+    else if (!readOnly) this.rwProbeInterval = this.opts.rwProbeMinInterval;
     this.handler.onState(readOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected);
     if (this.opts.sasl) {
       this.saslInProgress = true;
@@ -472,8 +577,7 @@ export class Connection {
 
   // ---- frames -----------------------------------------------------------
 
-  private onFrame(frame: Buffer): void {
-    const r = new JuteReader(frame);
+  private onFrame(r: JuteReader): void {
     const xid = r.readInt();
     const zxid = r.readLong();
     const err = r.readInt();
@@ -577,6 +681,108 @@ export class Connection {
     this.windowTimer = this.expiryTimer = null;
   }
 
+  // ---- request timeout ----------------------------------------------------
+
+  private armRequestTimer(deadline: number): void {
+    this.requestTimer = setTimeout(this.requestTimerBound, Math.max(1, deadline - Date.now()));
+    this.requestTimer.unref();
+  }
+
+  /**
+   * Fails the requests whose deadline passed. Deadlines grow with
+   * submission order and both queues keep that order, so only their heads
+   * need looking at: one timer serves every request.
+   */
+  private onRequestTimer(): void {
+    this.requestTimer = null;
+    if (this.phase === 'dead') return;
+    const now = Date.now();
+    const timeout = this.opts.requestTimeout;
+    let sentExpired = 0;
+    for (let req = this.pending.peek(); req !== undefined && req.deadline <= now; req = this.pending.peek()) {
+      this.pending.shift();
+      sentExpired++;
+      this.handler.fail(req, new RequestTimeoutError(`no reply within the request timeout (${timeout} ms)`, req.path));
+    }
+    for (let req = this.outgoing.peek(); req !== undefined && req.deadline <= now; req = this.outgoing.peek()) {
+      this.outgoing.shift();
+      this.handler.fail(req, new RequestTimeoutError(`not sent within the request timeout (${timeout} ms): no connection`, req.path));
+    }
+    if (sentExpired > 0 && this.socket !== null) {
+      // The replies still owed on this connection can no longer be matched to
+      // requests in order: start over on a fresh connection, as Java does.
+      this.drop(this.socket, new Error(`${sentExpired} request(s) got no reply within the request timeout (${timeout} ms)`));
+    }
+    const a = this.pending.peek();
+    const b = this.outgoing.peek();
+    const next = a === undefined ? b?.deadline : b === undefined ? a.deadline : Math.min(a.deadline, b.deadline);
+    if (next !== undefined && this.requestTimer === null) this.armRequestTimer(next);
+  }
+
+  // ---- read-only mode: looking for a read/write server ----------------------
+
+  /** Schedules the next `isro` probe, `rwProbeInterval` after the previous one (Java keeps that clock across reconnects). */
+  private armRwProbe(): void {
+    if (this.rwProbeTimer !== null || this.rwProbe !== null) return;
+    if (!this.hasOtherHosts()) return;
+    const now = Date.now();
+    if (this.lastRwProbe === 0) this.lastRwProbe = now;
+    const delay = Math.max(0, this.lastRwProbe + this.rwProbeInterval - now);
+    this.rwProbeTimer = setTimeout(() => {
+      this.rwProbeTimer = null;
+      this.probeRw();
+    }, delay);
+    this.rwProbeTimer.unref();
+  }
+
+  private hasOtherHosts(): boolean {
+    const cur = this.currentHost;
+    return this.hosts.hosts.some((h) => cur === null || h.host !== cur.host || h.port !== cur.port);
+  }
+
+  /** The next host after the last probed one, skipping the one we are on. */
+  private nextProbeHost(): HostAddress | null {
+    const list = this.hosts.hosts;
+    const cur = this.currentHost;
+    for (let i = 0; i < list.length; i++) {
+      this.rwProbeCursor = (this.rwProbeCursor + 1) % list.length;
+      const h = list[this.rwProbeCursor];
+      if (cur === null || h.host !== cur.host || h.port !== cur.port) return h;
+    }
+    return null;
+  }
+
+  private probeRw(): void {
+    const sock = this.socket;
+    if (this.phase !== 'connected' || !this.readOnly || sock === null) return;
+    const host = this.nextProbeHost();
+    if (host === null) return;
+    this.lastRwProbe = Date.now();
+    this.rwProbeInterval = Math.min(2 * this.rwProbeInterval, this.opts.rwProbeMaxInterval);
+    const probe = askFourLetterWord(host, 'isro', RW_PROBE_TIMEOUT, this.opts.tls);
+    this.rwProbe = probe;
+    probe.answer.then((answer) => {
+      if (this.rwProbe !== probe) return; // cancelled: the connection changed meanwhile
+      this.rwProbe = null;
+      if (sock !== this.socket || this.phase !== 'connected' || !this.readOnly) return;
+      if (answer !== null && answer.trim() === 'rw') {
+        this.rwProbeInterval = this.opts.rwProbeMinInterval;
+        this.rwServer = host;
+        this.drop(sock, new Error(`read/write server found at ${host.host}:${host.port}`));
+        return;
+      }
+      this.armRwProbe();
+    });
+  }
+
+  private stopRwProbe(): void {
+    if (this.rwProbeTimer !== null) clearTimeout(this.rwProbeTimer);
+    this.rwProbeTimer = null;
+    const probe = this.rwProbe;
+    this.rwProbe = null;
+    probe?.cancel();
+  }
+
   // ---- losing the connection ------------------------------------------
 
   /** Ends one socket (error, close, timeout, bad input) and moves on to the next host. */
@@ -589,6 +795,7 @@ export class Connection {
     if (this.attemptTimer) clearTimeout(this.attemptTimer);
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.attemptTimer = this.tickTimer = null;
+    this.stopRwProbe();
     this.lastError = cause;
     const wasConnected = this.phase === 'connected';
     this.saslInProgress = false;
@@ -596,6 +803,8 @@ export class Connection {
     this.decoder.reset();
     this.out.reset();
     this.flushScheduled = false;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     this.failSent(cause);
     if (this.phase === 'dead') return;
     if (this.closeWaiter) {
@@ -643,11 +852,15 @@ export class Connection {
       if (kind === 'closed') sock.end();
       else sock.destroy();
     }
-    for (const t of [this.attemptTimer, this.tickTimer, this.retryTimer, this.expiryTimer]) if (t) clearTimeout(t);
+    for (const t of [this.attemptTimer, this.tickTimer, this.retryTimer, this.expiryTimer, this.requestTimer]) if (t) clearTimeout(t);
     if (this.windowTimer) clearInterval(this.windowTimer);
-    this.attemptTimer = this.tickTimer = this.retryTimer = this.expiryTimer = this.windowTimer = null;
+    this.attemptTimer = this.tickTimer = this.retryTimer = this.expiryTimer = this.windowTimer = this.requestTimer = null;
+    this.stopRwProbe();
+    this.rwServer = null;
     // Frames batched but not yet flushed will never be sent.
     this.out.reset();
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     for (let req = this.pending.shift(); req !== undefined; req = this.pending.shift()) this.handler.fail(req, this.deadError(req.path));
     for (let req = this.outgoing.shift(); req !== undefined; req = this.outgoing.shift()) this.handler.fail(req, this.deadError(req.path));
     for (let a = this.authReplies.shift(); a !== undefined; a = this.authReplies.shift()) {

@@ -10,8 +10,10 @@
  */
 import { JuteReader, JuteWriter } from '../jute';
 import { CreateMode, ErrorCode, OpCode, isContainer, isSequential, isTTL } from '../proto/constants';
+// Records from their defining modules, not the generated index: its `export *`
+// re-exports are getters, paid on every use in the request hot path.
+import { ACL, Stat } from '../proto/generated/data';
 import {
-  ACL,
   CheckVersionRequest,
   Create2Response,
   CreateRequest,
@@ -26,8 +28,7 @@ import {
   MultiHeader,
   SetDataRequest,
   SetDataResponse,
-  Stat,
-} from '../proto/generated';
+} from '../proto/generated/proto';
 import { Ids } from '../proto/ids';
 import { pathProblem } from '../proto/path';
 import { BadArgumentsError, InvalidACLError, KeeperError, MarshallingError } from './errors';

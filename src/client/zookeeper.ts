@@ -25,11 +25,12 @@ import { EventEmitter } from 'events';
 import type * as tls from 'tls';
 import { DEFAULT_MAX_BUFFER, JuteReader, Record } from '../jute';
 import { AddWatchMode, CreateMode, ErrorCode, EventType, KeeperState, OpCode, WatcherType } from '../proto/constants';
+// Records from their defining modules, not the generated index: its `export *`
+// re-exports are getters, paid on every use in the request hot path.
+import { ACL, ClientInfo, Stat } from '../proto/generated/data';
 import {
-  ACL,
   AddWatchRequest,
   CheckWatchesRequest,
-  ClientInfo,
   Create2Response,
   CreateRequest,
   CreateTTLRequest,
@@ -50,15 +51,14 @@ import {
   RemoveWatchesRequest,
   SetACLRequest,
   SetDataRequest,
-  Stat,
   SyncRequest,
   SyncResponse,
   WatcherEvent,
   WhoAmIResponse,
-} from '../proto/generated';
+} from '../proto/generated/proto';
 import { Ids } from '../proto/ids';
 import { ConnectString, parseConnectString, toClientPath, toServerPath } from './connect-string';
-import { AuthInfo, Connection, Request, SaslOptions, SessionHandler } from './connection';
+import { AuthInfo, Connection, Request, RW_PROBE_MAX_INTERVAL, RW_PROBE_MIN_INTERVAL, SaslOptions, SessionHandler } from './connection';
 import { BadArgumentsError, KeeperError, NoWatcherError, restack } from './errors';
 import { EventQueue, runHandlers } from './event-queue';
 import { HostProvider } from './host-provider';
@@ -88,8 +88,27 @@ export interface ZooKeeperOptions {
    * handle keeps trying after that.
    */
   connectTimeout?: number;
-  /** Accept a read-only server (one cut off from its quorum); state ConnectedReadOnly. */
+  /**
+   * Accept a read-only server (one cut off from its quorum); state
+   * ConnectedReadOnly. While read-only, the other hosts are asked `isro`
+   * now and then; the handle moves to the first read/write one by itself
+   * (Disconnected, then SyncConnected; a session born read-only is local to
+   * that server, so the move starts a new session, as in Java).
+   */
   canBeReadOnly?: boolean;
+  /**
+   * While read-only: wait before the first `isro` probe, doubled after each
+   * probe up to `max` (default { initial: 100, max: 60 000 } ms, the Java client's).
+   */
+  rwProbeInterval?: { initial?: number; max?: number };
+  /**
+   * Java's zookeeper.request.timeout: when > 0, a call without a reply this
+   * many ms after it was made fails with RequestTimeoutError (code -122) and
+   * the connection is dropped and re-established (the other calls sent on
+   * it fail with ConnectionLoss). Default 0: wait as long as the
+   * connection lives.
+   */
+  requestTimeout?: number;
   /** Re-attach to an existing session (with sessionPassword). */
   sessionId?: bigint;
   sessionPassword?: Buffer;
@@ -188,6 +207,9 @@ export class ZooKeeper extends EventEmitter implements SessionHandler {
         tls: options.tls ?? null,
         sasl: options.sasl ?? null,
         localSessionExpiry: options.localSessionExpiry ?? true,
+        requestTimeout: nonNegative('requestTimeout', options.requestTimeout ?? 0),
+        rwProbeMinInterval: positive('rwProbeInterval.initial', options.rwProbeInterval?.initial ?? RW_PROBE_MIN_INTERVAL),
+        rwProbeMaxInterval: positive('rwProbeInterval.max', options.rwProbeInterval?.max ?? RW_PROBE_MAX_INTERVAL),
       },
       this,
       this.watches,
@@ -825,6 +847,16 @@ function checkWatcherType(type: number, path: string): void {
 }
 
 function noop(): void {}
+
+function nonNegative(name: string, v: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new BadArgumentsError(`${name} must be a finite number >= 0 (got ${v})`);
+  return v;
+}
+
+function positive(name: string, v: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new BadArgumentsError(`${name} must be a finite number > 0 (got ${v})`);
+  return v;
+}
 
 /** Collects ops for one multi(): `zk.transaction().check('/a', 1).setData('/a', d).commit()`. */
 export class Transaction {

@@ -1,5 +1,11 @@
 import { MalformedInputError, TruncatedInputError } from './errors';
 
+const ZERO = 0n;
+const LONG_CACHE_MASK = 255;
+/** readLong's recent values: the number in a slot (NaN = empty) and its bigint. */
+const cachedNumbers = new Float64Array(LONG_CACHE_MASK + 1).fill(NaN);
+const cachedLongs: bigint[] = new Array<bigint>(LONG_CACHE_MASK + 1).fill(ZERO);
+
 /**
  * Reads jute's binary encoding from one Buffer. Never touches I/O: the framer
  * hands it a whole frame, so running out of bytes is always a protocol error.
@@ -41,11 +47,36 @@ export class JuteReader {
     return v;
   }
 
+  /**
+   * Most longs on the wire (zxids, times, a zero ephemeralOwner) fit in a
+   * double: build those with one BigInt(number) instead of
+   * readBigInt64BE's shift-and-add over two BigInts, and hand out one shared
+   * 0n for the many zero fields. Session ids (server id in the top byte) take
+   * the general path.
+   */
   readLong(): bigint {
     this.need(8, 'long');
-    const v = this.buf.readBigInt64BE(this.pos);
-    this.pos += 8;
-    return v;
+    const b = this.buf;
+    const p = this.pos;
+    this.pos = p + 8;
+    const hi = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+    const lo = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
+    // |hi| < 2^21 keeps hi * 2^32 + lo within 2^53: exact as a double.
+    if (hi >= -0x200000 && hi < 0x200000) {
+      const n = hi * 0x1_0000_0000 + lo;
+      if (n === 0) return ZERO;
+      // BigInt(n) allocates (~70 ns); the same zxids and times come back in
+      // reply after reply (a node's Stat, the last zxid), so recently built
+      // values are kept in a small direct-mapped table. Sharing is safe:
+      // bigints are immutable values.
+      const slot = (lo ^ hi) & LONG_CACHE_MASK;
+      if (cachedNumbers[slot] === n) return cachedLongs[slot];
+      const v = BigInt(n);
+      cachedNumbers[slot] = n;
+      cachedLongs[slot] = v;
+      return v;
+    }
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   readBool(): boolean {

@@ -1,6 +1,6 @@
 import { ZooKeeper, KeeperState, EventType, OpCode, ConnectionLossError, SessionExpiredError, KeeperError, Stat } from '../../../src';
 import { GetDataRequest, SetWatches, WatcherEvent } from '../../../src/proto/generated';
-import { FakeServer, FakeConnection, deadPort } from './support/fake-server';
+import { FakeServer, FakeConnection, deadPort, replyFrame } from './support/fake-server';
 
 const stat = new Stat({ version: 1, dataLength: 1 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,6 +145,49 @@ describe('client against a scripted server', () => {
     getDataReply(c, f.xid, 3n, 'new');
     await second;
     expect(log).toEqual(['watcher', 'data new']);
+  });
+
+  it('keeps order and loses nothing under deep pipelining, where batched requests go out on a timer tick', async () => {
+    const zk = open();
+    const c = await server.connection();
+    await c.next();
+    c.accept();
+    await zk.connected();
+    const TOTAL = 1500;
+    const WINDOW = 600; // above the 256 in flight where writes are coalesced
+    const results: string[] = [];
+    let issued = 0;
+    const issue = (): Promise<void> | undefined => {
+      if (issued >= TOTAL) return undefined;
+      const i = issued++;
+      return zk.getData(`/n${i}`).then((r) => {
+        results.push(`${i}=${r.data}`);
+        return issue();
+      });
+    };
+    const all = Array.from({ length: WINDOW }, () => issue());
+    // Answer in small groups, as a server does, each group as one chunk.
+    let answered = 0;
+    const seen: number[] = [];
+    while (answered < TOTAL) {
+      const group: Buffer[] = [];
+      for (let k = 0; k < 7 && answered < TOTAL; k++, answered++) {
+        const f = await c.next();
+        expect(f.type).toBe(OpCode.getData);
+        const path = GetDataRequest.decode(f.body).path;
+        seen.push(Number(path.slice(2)));
+        group.push(replyFrame(f.xid, BigInt(answered + 1), 0, (w) => {
+          w.writeBuffer(Buffer.from(path.slice(2)));
+          stat.serialize(w);
+        }));
+      }
+      c.write(Buffer.concat(group));
+    }
+    await Promise.all(all);
+    expect(seen).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+    expect(results).toHaveLength(TOTAL);
+    for (const r of results) expect(r).toMatch(/^(\d+)=\1$/);
+    expect(zk.lastZxid).toBe(BigInt(TOTAL));
   });
 
   it('pings when idle and drops a server that stops answering (read timeout)', async () => {

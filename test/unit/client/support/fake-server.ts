@@ -3,7 +3,9 @@
  * client handles what a real server never sends (malformed or oversized
  * frames, replies out of order) and connection loss at chosen moments.
  * Each accepted connection is exposed as a FakeConnection: the test reads
- * the client's frames and writes whatever bytes it wants back.
+ * the client's frames and writes whatever bytes it wants back. A connection
+ * that opens with a four-letter word (`isro`, `ruok`...) is answered from
+ * `fourLetterWords` and closed, like a real server's, and only logged.
  */
 import * as net from 'net';
 import { FrameDecoder, JuteReader, JuteWriter } from '../../../../src/jute';
@@ -24,8 +26,8 @@ export class FakeConnection {
   private first = true;
   readonly closed: Promise<void>;
 
-  constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk) => {
+  constructor(readonly socket: net.Socket, initial?: Buffer) {
+    const onData = (chunk: Buffer) => {
       for (const frame of this.decoder.push(chunk)) {
         const r = new JuteReader(frame);
         let f: ClientFrame;
@@ -41,7 +43,9 @@ export class FakeConnection {
         if (w) w(f);
         else this.frames.push(f);
       }
-    });
+    };
+    socket.on('data', onData);
+    if (initial) onData(initial);
     socket.on('error', () => {});
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
@@ -84,19 +88,52 @@ export function replyFrame(xid: number, zxid: bigint, err: number, body?: (w: Ju
   return w.toBuffer();
 }
 
+/** One four-letter word a client asked, and when. */
+export interface FourLetterWordAsked {
+  word: string;
+  at: number;
+}
+
 export class FakeServer {
   private conns: FakeConnection[] = [];
   private waiters: ((c: FakeConnection) => void)[] = [];
   readonly all: FakeConnection[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  /** Answers to four-letter words (e.g. `{ isro: 'rw' }`); a word not listed gets an empty answer. Tests may change it at any time. */
+  fourLetterWords: Record<string, string> = {};
+  /** Every four-letter word asked, in order. */
+  readonly asked: FourLetterWordAsked[] = [];
 
   private constructor(private readonly server: net.Server, readonly port: number) {
     server.on('connection', (s) => {
-      const c = new FakeConnection(s);
-      this.all.push(c);
-      const w = this.waiters.shift();
-      if (w) w(c);
-      else this.conns.push(c);
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+      s.on('error', () => {});
+      // Decide from the first 4 bytes: a four-letter word, or a client session.
+      let head = Buffer.alloc(0);
+      const classify = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < 4) return;
+        s.removeListener('data', classify);
+        const word = head.subarray(0, 4).toString('latin1');
+        if (/^[a-z]{4}$/.test(word)) {
+          this.asked.push({ word, at: Date.now() });
+          s.end(this.fourLetterWords[word] ?? '');
+          return;
+        }
+        const c = new FakeConnection(s, head);
+        this.all.push(c);
+        const w = this.waiters.shift();
+        if (w) w(c);
+        else this.conns.push(c);
+      };
+      s.on('data', classify);
     });
+  }
+
+  /** The four-letter words asked so far (just the words). */
+  askedWords(): string[] {
+    return this.asked.map((a) => a.word);
   }
 
   static async start(): Promise<FakeServer> {
@@ -116,7 +153,7 @@ export class FakeServer {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.all) c.destroy();
+    for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
