@@ -9,7 +9,11 @@
  * digest-challenge; the client sends a digest-response; the server answers
  * with `rspauth=...`, which the client verifies. Then the mechanism is done.
  */
-import { createHash, randomBytes } from 'crypto';
+import { randomBytes } from 'crypto';
+import { digestMd5Response, parseDirectives, SaslError } from '../../sasl/digest-md5';
+
+export { digestMd5Response, parseDirectives, SaslError };
+export type { DigestInputs } from '../../sasl/digest-md5';
 
 export interface DigestMd5Options {
   username: string;
@@ -22,74 +26,6 @@ export interface DigestMd5Options {
   authzid?: string;
   /** Client nonce (tests pin it); random by default. */
   cnonce?: string;
-}
-
-export class SaslError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SaslError';
-  }
-}
-
-/** Parses a digest-challenge: comma-separated `key=value` or `key="quoted\"value"`. */
-export function parseDirectives(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    while (i < n && (text[i] === ',' || text[i] === ' ' || text[i] === '\t' || text[i] === '\r' || text[i] === '\n')) i++;
-    if (i >= n) break;
-    const eq = text.indexOf('=', i);
-    if (eq < 0) throw new SaslError(`malformed digest directive at offset ${i}`);
-    const key = text.slice(i, eq).trim().toLowerCase();
-    i = eq + 1;
-    let value = '';
-    if (text[i] === '"') {
-      i++;
-      let closed = false;
-      while (i < n) {
-        const c = text[i];
-        if (c === '\\' && i + 1 < n) {
-          value += text[i + 1];
-          i += 2;
-        } else if (c === '"') {
-          i++;
-          closed = true;
-          break;
-        } else {
-          value += c;
-          i++;
-        }
-      }
-      if (!closed) throw new SaslError(`unterminated quoted value for ${key}`);
-    } else {
-      const comma = text.indexOf(',', i);
-      const end = comma < 0 ? n : comma;
-      value = text.slice(i, end).trim();
-      i = end;
-    }
-    // RFC 2831: realm may repeat (we take the first); other duplicates are an error we tolerate by keeping the first.
-    if (!out.has(key)) out.set(key, value);
-  }
-  return out;
-}
-
-function md5(...parts: (string | Buffer)[]): Buffer {
-  const h = createHash('md5');
-  for (const p of parts) h.update(p);
-  return h.digest();
-}
-
-function hex(b: Buffer): string {
-  return b.toString('hex');
-}
-
-/** RFC 2831 2.1.2.1: with charset=utf-8, text representable in ISO 8859-1 is hashed as 8859-1. */
-function encodeText(s: string, utf8: boolean): Buffer {
-  if (utf8) {
-    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return Buffer.from(s, 'utf8');
-  }
-  return Buffer.from(s, 'latin1');
 }
 
 function quote(s: string): string {
@@ -181,31 +117,3 @@ export class DigestMd5Client {
   }
 }
 
-export interface DigestInputs {
-  username: string;
-  realm: string;
-  password: string;
-  nonce: string;
-  cnonce: string;
-  nc: string;
-  qop: string;
-  digestUri: string;
-  authzid?: string;
-  utf8: boolean;
-}
-
-/** The response and expected rspauth values of RFC 2831 2.1.2.1 (qop=auth). */
-export function digestMd5Response(i: DigestInputs): { response: string; rspauth: string } {
-  const userHash = md5(
-    encodeText(i.username, i.utf8),
-    ':',
-    encodeText(i.realm, i.utf8),
-    ':',
-    encodeText(i.password, i.utf8),
-  );
-  const a1Parts: (string | Buffer)[] = [userHash, ':', i.nonce, ':', i.cnonce];
-  if (i.authzid) a1Parts.push(':', encodeText(i.authzid, i.utf8));
-  const ha1 = hex(md5(...a1Parts));
-  const kd = (a2: string) => hex(md5(ha1, ':', i.nonce, ':', i.nc, ':', i.cnonce, ':', i.qop, ':', hex(md5(a2))));
-  return { response: kd(`AUTHENTICATE:${i.digestUri}`), rspauth: kd(`:${i.digestUri}`) };
-}

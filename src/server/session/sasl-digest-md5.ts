@@ -10,78 +10,19 @@
  * The authenticated id is the user name, as Apache's SaslServerCallbackHandler
  * reports it (so ACLs name `sasl:<user>`).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { DigestInputs, digestMd5Response, parseDirectives, SaslError } from '../../sasl/digest-md5';
+
+export { parseDirectives, SaslError };
 
 export type SaslUsers = ReadonlyMap<string, string>;
 
 export const SASL_REALM = 'zk-sasl-md5';
 
-export class SaslError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SaslError';
-  }
-}
-
-const md5 = (...parts: (Buffer | string)[]): Buffer => {
-  const h = createHash('md5');
-  for (const p of parts) h.update(p);
-  return h.digest();
-};
-const hex = (b: Buffer): string => b.toString('hex');
-
-/** Parses `k=v,k="quoted, value",...` (RFC 2831 digest-challenge/response syntax). */
-export function parseDirectives(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /[\s,]/.test(text[i])) i++;
-    const eq = text.indexOf('=', i);
-    if (eq < 0) break;
-    const key = text.slice(i, eq).trim().toLowerCase();
-    i = eq + 1;
-    let value = '';
-    if (text[i] === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < text.length) i++;
-        value += text[i++];
-      }
-      i++;
-    } else {
-      const end = text.indexOf(',', i);
-      value = (end < 0 ? text.slice(i) : text.slice(i, end)).trim();
-      i = end < 0 ? text.length : end;
-    }
-    if (out.has(key)) throw new SaslError(`duplicate directive ${key}`);
-    out.set(key, value);
-  }
-  return out;
-}
-
-/** Computes the `response` (or, with `forServer`, the rspauth) value of RFC 2831 §2.1.2.1. */
-export function digestResponse(opts: {
-  username: string;
-  realm: string;
-  password: string;
-  nonce: string;
-  cnonce: string;
-  nc: string;
-  qop: string;
-  digestUri: string;
-  authzid?: string;
-  utf8: boolean;
-  forServer: boolean;
-}): string {
-  const enc: BufferEncoding = opts.utf8 ? 'utf8' : 'latin1';
-  const userHash = md5(Buffer.from(`${opts.username}:${opts.realm}:${opts.password}`, enc));
-  const a1 = [userHash, Buffer.from(`:${opts.nonce}:${opts.cnonce}`, enc)];
-  if (opts.authzid) a1.push(Buffer.from(`:${opts.authzid}`, enc));
-  const ha1 = hex(md5(...a1));
-  let a2 = `${opts.forServer ? '' : 'AUTHENTICATE'}:${opts.digestUri}`;
-  if (opts.qop === 'auth-int' || opts.qop === 'auth-conf') a2 += ':00000000000000000000000000000000';
-  const ha2 = hex(md5(a2));
-  return hex(md5(`${ha1}:${opts.nonce}:${opts.nc}:${opts.cnonce}:${opts.qop}:${ha2}`));
+/** Computes the client's `response` or, with `forServer`, the server's rspauth (RFC 2831 2.1.2.1). */
+export function digestResponse(opts: DigestInputs & { forServer: boolean }): string {
+  const { response, rspauth } = digestMd5Response(opts);
+  return opts.forServer ? rspauth : response;
 }
 
 export class DigestMd5Server {
