@@ -27,7 +27,7 @@ import { LOG_PREFIX, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX, VERSION_DIR, ZxidFil
 import { PurgeResult, purgeDataDirs } from './purge';
 import { fsyncDir, readSnapshotFile, writeSnapshotFile } from './snapshot-file';
 import { LogScan, scanLogFile } from './txn-log-reader';
-import { DEFAULT_PREALLOC_SIZE, TxnLogStats, TxnLogWriter } from './txn-log-writer';
+import { DEFAULT_PREALLOC_SIZE, TxnLogStats, TxnLogSyncMethod, TxnLogWriter } from './txn-log-writer';
 import type { LoadedState, SnapshotContents, TxnEntry, TxnStore } from './types';
 
 export interface FileTxnStoreOptions {
@@ -39,6 +39,14 @@ export interface FileTxnStoreOptions {
   preAllocSize?: number;
   /** fdatasync each batch before acknowledging it (zookeeper.forceSync); default true. */
   fsync?: boolean;
+  /**
+   * How a batch is made durable when fsync is on: 'fdatasync' (default: write
+   * into the page cache, fdatasync on the thread pool), 'dsync' (the log is
+   * opened O_DSYNC; one pooled write per batch) or 'inline' (fdatasync on the
+   * event loop itself: no thread hand-off, but the loop blocks for each
+   * fsync). See txn-log-writer.ts for the trade-offs.
+   */
+  syncMethod?: TxnLogSyncMethod;
   /** Start even when logs exist without any snapshot (zookeeper.snapshot.trust.empty); default false, like Apache. */
   trustEmptySnapshot?: boolean;
   /**
@@ -71,6 +79,7 @@ export class FileTxnStore implements TxnStore {
   readonly logDir: string;
   private readonly preAllocSize: number;
   private readonly fsync: boolean;
+  private readonly syncMethod: TxnLogSyncMethod;
   private readonly trustEmptySnapshot: boolean;
   private readonly truncateCorruptLog: boolean;
   private writer: TxnLogWriter | null = null;
@@ -84,6 +93,7 @@ export class FileTxnStore implements TxnStore {
     this.logDir = path.join(opts.dataLogDir ?? opts.dataDir, VERSION_DIR);
     this.preAllocSize = opts.preAllocSize ?? DEFAULT_PREALLOC_SIZE;
     this.fsync = opts.fsync ?? true;
+    this.syncMethod = opts.syncMethod ?? 'fdatasync';
     this.trustEmptySnapshot = opts.trustEmptySnapshot ?? false;
     this.truncateCorruptLog = opts.truncateCorruptLog ?? false;
   }
@@ -141,7 +151,7 @@ export class FileTxnStore implements TxnStore {
     }
     if (this.fsync && (report.truncated.length > 0 || report.removed.length > 0)) await fsyncDir(this.logDir);
 
-    this.writer = new TxnLogWriter({ dir: this.logDir, preAllocSize: this.preAllocSize, fsync: this.fsync, lastZxid });
+    this.writer = new TxnLogWriter({ dir: this.logDir, preAllocSize: this.preAllocSize, fsync: this.fsync, syncMethod: this.syncMethod, lastZxid });
     this.lastLoadReport = report;
     return { snapshot, txns, lastZxid };
   }

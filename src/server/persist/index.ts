@@ -6,4 +6,4 @@ export { MemoryTxnStore } from './memory-store';
 export { DIGEST_VERSION, nodeDigest, treeDigest, addDigest, removeDigest } from './digest';
 export { makeLogName, makeSnapshotName } from './file-names';
 export { DEFAULT_PREALLOC_SIZE } from './txn-log-writer';
-export type { TxnLogStats } from './txn-log-writer';
+export type { TxnLogStats, TxnLogSyncMethod } from './txn-log-writer';

@@ -47,11 +47,26 @@ export function encodeTxnPayload(entry: TxnEntry, w = new JuteWriter(TXN_HEADER_
   return w.toBuffer();
 }
 
-/** Appends one complete log record (checksum, length, payload, EOR) for `entry` to `w`. */
+/**
+ * Appends one complete log record (checksum, length, payload, EOR) for `entry` to `w`.
+ * The payload is serialized in place and the checksum and length patched in
+ * afterwards, so a record costs no allocation of its own (the log writer
+ * encodes every append this way into one reused buffer). If serializing
+ * throws, `w` is left holding a partial record; TxnLogWriter cuts it off.
+ */
 export function writeLogRecord(w: JuteWriter, entry: TxnEntry): void {
-  const payload = encodeTxnPayload(entry);
-  w.writeLong(BigInt(adler32(payload)));
-  w.writeBuffer(payload);
+  const start = w.length;
+  // checksum (long) + length (int), patched below once the payload is there.
+  w.writeInt(0).writeInt(0).writeInt(0);
+  entry.header.serialize(w);
+  w.writeRaw(entry.body);
+  if (entry.digest != null) entry.digest.serialize(w);
+  const end = w.length;
+  const buf = w.view();
+  const payloadStart = start + 12;
+  // Adler32 is a 32-bit value written as a Java long: high word zero.
+  buf.writeUInt32BE(adler32(buf, payloadStart, end), start + 4);
+  buf.writeInt32BE(end - payloadStart, start + 8);
   w.writeByte(END_OF_RECORD);
 }
 
