@@ -27,7 +27,7 @@ import { LOG_PREFIX, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX, VERSION_DIR, ZxidFil
 import { PurgeResult, purgeDataDirs } from './purge';
 import { fsyncDir, readSnapshotFile, writeSnapshotFile } from './snapshot-file';
 import { LogScan, scanLogFile } from './txn-log-reader';
-import { DEFAULT_PREALLOC_SIZE, TxnLogStats, TxnLogSyncMethod, TxnLogWriter } from './txn-log-writer';
+import { DEFAULT_PREALLOC_SIZE, emptyTxnLogStats, TxnLogStats, TxnLogSyncMethod, TxnLogWriter } from './txn-log-writer';
 import type { LoadedState, SnapshotContents, TxnEntry, TxnStore } from './types';
 
 export interface FileTxnStoreOptions {
@@ -258,17 +258,7 @@ export class FileTxnStore implements TxnStore {
 
   /** Group-commit counters of the current log writer. */
   stats(): TxnLogStats & { entriesPerFsync: number } {
-    const s = this.writer?.stats ?? {
-      appends: 0,
-      entries: 0,
-      batches: 0,
-      fsyncs: 0,
-      filesCreated: 0,
-      fsyncTimeTotalMs: 0,
-      fsyncTimeMinMs: 0,
-      fsyncTimeMaxMs: 0,
-      maxBatchEntries: 0,
-    };
+    const s = this.writer?.stats ?? emptyTxnLogStats();
     return { ...s, entriesPerFsync: s.fsyncs === 0 ? 0 : s.entries / s.fsyncs };
   }
 

@@ -124,6 +124,11 @@ export interface TxnLogStats {
   maxBatchEntries: number;
 }
 
+/** Counters of a log that has written nothing yet. */
+export function emptyTxnLogStats(): TxnLogStats {
+  return { appends: 0, entries: 0, batches: 0, fsyncs: 0, filesCreated: 0, fsyncTimeTotalMs: 0, fsyncTimeMinMs: 0, fsyncTimeMaxMs: 0, maxBatchEntries: 0 };
+}
+
 /** The appends of one batch: their callers and how much they carried. */
 interface BatchWaiters {
   resolve: Array<() => void>;
@@ -169,17 +174,7 @@ export class TxnLogWriter {
   private lastQueuedZxid: bigint;
   private failure: unknown = null;
   private closed = false;
-  readonly stats: TxnLogStats = {
-    appends: 0,
-    entries: 0,
-    batches: 0,
-    fsyncs: 0,
-    filesCreated: 0,
-    fsyncTimeTotalMs: 0,
-    fsyncTimeMinMs: 0,
-    fsyncTimeMaxMs: 0,
-    maxBatchEntries: 0,
-  };
+  readonly stats: TxnLogStats = emptyTxnLogStats();
 
   constructor(opts: TxnLogWriterOptions) {
     this.dir = opts.dir;
