@@ -16,7 +16,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ourServerAvailable } from '../../test/harness';
-import { JAVA, ZOOKEEPER_JAR, apacheAvailable } from '../../test/harness/apache-cluster';
+import { readyFileProbe } from '../../test/harness/our-cluster';
+import { JAVA, ZOOKEEPER_JAR, apacheAvailable, log4jProperties } from '../../test/harness/apache-cluster';
 import type { Cluster } from '../../test/harness/cluster-types';
 import { ManagedServer, makeCluster } from '../../test/harness/managed-server';
 import { freePort } from '../../test/harness/ports';
@@ -84,14 +85,7 @@ export async function startApacheForBench(): Promise<BenchServer> {
   const logFile = path.join(dir, 'zookeeper.log');
   fs.writeFileSync(
     path.join(dir, 'log4j.properties'),
-    [
-      'log4j.rootLogger=INFO, FILE',
-      'log4j.appender.FILE=org.apache.log4j.FileAppender',
-      `log4j.appender.FILE.File=${logFile}`,
-      'log4j.appender.FILE.layout=org.apache.log4j.PatternLayout',
-      'log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n',
-      '',
-    ].join('\n'),
+    log4jProperties(logFile),
   );
   const args = [
     '-Xmx1000m',
@@ -154,13 +148,7 @@ export async function startOursForBench(): Promise<BenchServer> {
       const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`, '--cpu-prof-name=our-server.cpuprofile'] : [];
       return { command: process.execPath, args: [...prof, '-r', TRANSPILE_HOOK, RUN_OUR_SERVER, launchFile] };
     },
-    readyProbe: async (_what, pid) => {
-      try {
-        return (JSON.parse(fs.readFileSync(readyFile, 'utf8')) as { pid: number }).pid === pid;
-      } catch {
-        return false;
-      }
-    },
+    readyProbe: readyFileProbe(readyFile),
     startTimeoutMs: 60_000,
   });
   try {

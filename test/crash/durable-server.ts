@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ManagedServer } from '../harness/managed-server';
-import { OUR_SERVER_MODULE, ourServerAvailable } from '../harness/our-cluster';
+import { OUR_SERVER_MODULE, ourServerAvailable, readyFileProbe } from '../harness/our-cluster';
 import { freePort } from '../harness/ports';
 import { makeTempDir, removeTempDir } from '../harness/temp-dirs';
 
@@ -70,13 +70,7 @@ export async function startDurableServer(options: Record<string, unknown> = {}):
         env: process.env,
       };
     },
-    readyProbe: async (_what, pid) => {
-      try {
-        return (JSON.parse(fs.readFileSync(readyFile, 'utf8')) as { pid: number }).pid === pid;
-      } catch {
-        return false;
-      }
-    },
+    readyProbe: readyFileProbe(readyFile),
     startTimeoutMs: 60_000,
   });
   try {

@@ -31,7 +31,8 @@ export function apacheAvailable(): boolean {
   return fs.existsSync(JAVA) && fs.existsSync(ZOOKEEPER_JAR);
 }
 
-function log4jProperties(logFile: string): string {
+/** A log4j 1.2 config that sends Apache's log to one file. */
+export function log4jProperties(logFile: string): string {
   return [
     'log4j.rootLogger=INFO, FILE',
     'log4j.appender.FILE=org.apache.log4j.FileAppender',

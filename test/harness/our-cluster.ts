@@ -16,6 +16,20 @@ import { generateTlsFixtures, TlsFixtures } from './tls-fixtures';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const OUR_SERVER_MODULE = path.join(REPO_ROOT, 'src', 'server', 'index.ts');
 
+/**
+ * Readiness of our server run by run-our-server.ts: it writes `{ pid }` to the
+ * ready file once it serves, so a stale file from an earlier process never counts.
+ */
+export function readyFileProbe(readyFile: string): (what: 'serving' | 'process', pid: number) => Promise<boolean> {
+  return async (_what, pid) => {
+    try {
+      return (JSON.parse(fs.readFileSync(readyFile, 'utf8')) as { pid: number }).pid === pid;
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** True once src/server/index.ts exists and exports ZooKeeperServer. */
 export function ourServerAvailable(): boolean {
   try {
@@ -114,13 +128,7 @@ export async function startOurs(opts: ClusterOptions = {}): Promise<Cluster> {
           env: process.env,
         };
       },
-      readyProbe: async (_what, pid) => {
-        try {
-          return (JSON.parse(fs.readFileSync(readyFile, 'utf8')) as { pid: number }).pid === pid;
-        } catch {
-          return false;
-        }
-      },
+      readyProbe: readyFileProbe(readyFile),
       // The first start of a run transpiles the server (~10 s on a busy machine); later ones hit the cache.
       startTimeoutMs: opts.startTimeoutMs ?? 60_000,
     });
