@@ -1,0 +1,13 @@
+/**
+ * zookeeper-ts/recipes: locks, leader latch and election, helpers, and (part B)
+ * barriers, queues, counters, caches and group membership, on the client's
+ * public API. Node layouts follow Apache Curator 5 (kazoo's as an option for
+ * the lock and the election).
+ */
+export * from './state/connection-state';
+// Part B's families; each line is enabled once its recipes/<family>/index.ts exists.
+// export * from './barrier';
+// export * from './queue';
+// export * from './counter';
+// export * from './cache';
+// export * from './membership';
