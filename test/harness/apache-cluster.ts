@@ -97,7 +97,7 @@ export async function startApache(opts: ClusterOptions = {}): Promise<Cluster> {
         'admin.enableServer': 'false',
         maxClientCnxns: '0',
         // Keep fsync from dominating a 2-core test machine's time budget.
-        forceSync: 'no',
+        forceSync: opts.forceSync ? 'yes' : 'no',
       };
       if (opts.minSessionTimeout !== undefined) cfg.minSessionTimeout = String(opts.minSessionTimeout);
       if (opts.maxSessionTimeout !== undefined) cfg.maxSessionTimeout = String(opts.maxSessionTimeout);

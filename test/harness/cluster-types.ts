@@ -81,6 +81,8 @@ export interface ClusterOptions {
   juteMaxBuffer?: number;
   /** How often the container/TTL reaper runs (znode.container.checkIntervalMs); default 1000 ms. */
   containerCheckIntervalMs?: number;
+  /** fsync the txn log before acknowledging (default false: test data is thrown away, and fsync only slows the suite). */
+  forceSync?: boolean;
   /** Extra zoo.cfg lines (key -> value). */
   extraConfig?: Record<string, string>;
   /** Extra Java-style system properties (key -> value). */

@@ -63,8 +63,8 @@ function serverOptions(
     maxClientCnxns: 0,
     fourLetterWordWhitelist: '*',
     containerCheckIntervalMs: opts.containerCheckIntervalMs ?? 1000,
-    // As with Apache in the harness (forceSync=no): the data is thrown away.
-    forceSync: false,
+    // As with Apache in the harness (forceSync=no unless asked): the data is thrown away.
+    forceSync: opts.forceSync ?? false,
   };
   if (opts.minSessionTimeout !== undefined) o.minSessionTimeout = opts.minSessionTimeout;
   if (opts.maxSessionTimeout !== undefined) o.maxSessionTimeout = opts.maxSessionTimeout;

@@ -13,11 +13,11 @@ import { JuteReader } from '../../jute/reader';
 import { JuteWriter } from '../../jute/writer';
 import { type Record as JuteRecord } from '../../jute/record';
 import { AuthPacket, ConnectRequest, GetSASLRequest, RequestHeader } from '../../proto/generated/proto';
-import { Id } from '../../proto/generated/data';
-import { OpCode } from '../../proto/constants';
+import { type ACL, Id } from '../../proto/generated/data';
+import { OpCode, Perms } from '../../proto/constants';
 import type { ClientHandle, QueuedRequest } from '../request/request-pipeline';
 import type { WatchedEvent } from '../tree/watch-manager';
-import { ipIdFor } from '../tree/acl-check';
+import { hasPermission, ipIdFor } from '../tree/acl-check';
 import { lastOpAbbreviation } from './four-letter-words';
 import { ConnectionStats, elapsedMs, type ServerStats } from './server-stats';
 
@@ -110,12 +110,22 @@ export class ClientConnection implements ClientHandle {
     return this.readPaused;
   }
 
-  private guard(fn: () => void): void {
+  /**
+   * The one guard around client bytes: every decode (frames from onData, the
+   * handshake, frames queued in the inbox and handled on resume or after the
+   * handshake) runs inside it. A throw, a malformed frame above all, closes
+   * this connection only, with a log line naming the peer and the reason.
+   * Returns false when the connection was closed.
+   */
+  private guard(fn: () => void): boolean {
     try {
       fn();
+      return true;
     } catch (e) {
-      this.host.log(`closing connection from ${this.remoteAddress}:${this.remotePort}: ${(e as Error).message}`);
+      const err = e as Error;
+      this.host.log(`closing connection from ${this.remoteAddress}:${this.remotePort} (session 0x${this.sessionId.toString(16)}): ${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`);
       this.close();
+      return false;
     }
   }
 
@@ -160,7 +170,8 @@ export class ClientConnection implements ClientHandle {
       if ((this.state as State) === 'closed') return;
       if (this.state === 'handshake' && !this.connectSeen) {
         this.connectSeen = true;
-        this.onConnectFrame(this.inbox.shift()!);
+        const frame = this.inbox.shift()!;
+        if (!this.guard(() => this.onConnectFrame(frame))) return;
         continue;
       }
       // Requests sent before the handshake finished wait for it (Apache stops reading meanwhile).
@@ -169,7 +180,8 @@ export class ClientConnection implements ClientHandle {
         this.pauseReading();
         return;
       }
-      this.onRequestFrame(this.inbox.shift()!);
+      const frame = this.inbox.shift()!;
+      if (!this.guard(() => this.onRequestFrame(frame))) return;
     }
   }
 
@@ -262,9 +274,13 @@ export class ClientConnection implements ClientHandle {
     this.closeSoon();
   }
 
-  /** A watch fired: the event goes out now, ahead of the reply of the write that fired it. */
-  process(event: WatchedEvent): void {
+  /**
+   * A watch fired: the event goes out now, ahead of the reply of the write that
+   * fired it, but only to a session that may READ the node (CVE-2024-23944).
+   */
+  process(event: WatchedEvent, acl?: readonly ACL[]): void {
     if (this.state !== 'established' || this.socket.destroyed) return;
+    if (acl !== undefined && !hasPermission(acl, Perms.READ, this.authInfo)) return;
     // ReplyHeader {xid -1, zxid -1, err 0} + WatcherEvent {type, state, path}.
     const w = this.out.beginFrame();
     w.writeInt(-1);

@@ -122,20 +122,25 @@ export const AUTH_SCHEMES: ReadonlyMap<string, AuthScheme> = new Map([
   ['x509', x509Scheme],
 ]);
 
-/** ZooKeeperServer.checkACL: throws NoAuth unless some ACL entry with `perm` matches one of `ids`. */
-export function checkAcl(acl: readonly ACL[] | null, perm: number, ids: readonly Id[]): void {
-  if (acl == null || acl.length === 0) return;
-  for (const authId of ids) if (authId.scheme === 'super') return;
+/** Whether some ACL entry with `perm` matches one of `ids` (an empty or absent ACL, and a super id, allow everything). */
+export function hasPermission(acl: readonly ACL[] | null, perm: number, ids: readonly Id[]): boolean {
+  if (acl == null || acl.length === 0) return true;
+  for (const authId of ids) if (authId.scheme === 'super') return true;
   for (const a of acl) {
     if ((a.perms & perm) === 0) continue;
-    if (a.id.scheme === 'world' && a.id.id === 'anyone') return;
+    if (a.id.scheme === 'world' && a.id.id === 'anyone') return true;
     const scheme = AUTH_SCHEMES.get(a.id.scheme);
     if (scheme === undefined) continue;
     for (const authId of ids) {
-      if (authId.scheme === a.id.scheme && scheme.matches(authId.id, a.id.id)) return;
+      if (authId.scheme === a.id.scheme && scheme.matches(authId.id, a.id.id)) return true;
     }
   }
-  throw new KeeperCodeError(ErrorCode.NOAUTH);
+  return false;
+}
+
+/** ZooKeeperServer.checkACL: throws NoAuth unless some ACL entry with `perm` matches one of `ids`. */
+export function checkAcl(acl: readonly ACL[] | null, perm: number, ids: readonly Id[]): void {
+  if (!hasPermission(acl, perm, ids)) throw new KeeperCodeError(ErrorCode.NOAUTH);
 }
 
 /** PrepRequestProcessor.fixupACL: dedupe, validate, and expand `auth` to the caller's authenticated ids. */

@@ -284,8 +284,8 @@ export class DataTree {
       set.add(path);
     }
     const stat = wantStat ? this.statOf(child) : undefined;
-    this.dataWatches.triggerWatch(path, EventType.NodeCreated);
-    this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged);
+    this.dataWatches.triggerWatch(path, EventType.NodeCreated, this.aclForNode(child));
+    this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged, this.aclForNode(parent));
     return stat;
   }
 
@@ -298,6 +298,8 @@ export class DataTree {
     parent.children.delete(childName);
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     this.nodes.delete(path);
+    // The watchers of the deleted node check its ACL as it was (Apache reads it before removing the node).
+    const acl = this.aclForNode(node);
     this.aclCache.removeUsage(node.acl);
     const owner = node.stat.ephemeralOwner;
     const kind = this.kindOf(owner);
@@ -310,9 +312,9 @@ export class DataTree {
         if (set.size === 0) this.ephemerals.delete(owner);
       }
     }
-    const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted);
-    this.childWatches.triggerWatch(path, EventType.NodeDeleted, processed);
-    this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged);
+    const processed = this.dataWatches.triggerWatch(path, EventType.NodeDeleted, acl);
+    this.childWatches.triggerWatch(path, EventType.NodeDeleted, acl, processed);
+    this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged, this.aclForNode(parent));
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
@@ -323,7 +325,7 @@ export class DataTree {
     node.stat.mzxid = zxid;
     node.stat.version = version;
     const stat = this.statOf(node);
-    this.dataWatches.triggerWatch(path, EventType.NodeDataChanged);
+    this.dataWatches.triggerWatch(path, EventType.NodeDataChanged, this.aclForNode(node));
     return stat;
   }
 

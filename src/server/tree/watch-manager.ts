@@ -5,8 +5,15 @@
  * persistent ones stay, recursive ones also match every descendant but never
  * receive NodeChildrenChanged, and a watcher gets one event per trigger even
  * if it watches several matching paths.
+ *
+ * Every trigger carries the ACL of the node it is about (the parent's for
+ * NodeChildrenChanged), read at trigger time: a watcher delivers the event
+ * only if its session may READ that node (CVE-2024-23944, Apache's
+ * ServerCnxn.process(event, acl)). A one-shot watch is consumed either way,
+ * as in Apache: a suppressed event does not leave the watch registered.
  */
 import { EventType, KeeperState } from '../../proto/constants';
+import type { ACL } from '../../proto/generated/data';
 
 export interface WatchedEvent {
   type: number;
@@ -16,7 +23,8 @@ export interface WatchedEvent {
 
 /** Whoever receives events: a client connection, or a test double. */
 export interface Watcher {
-  process(event: WatchedEvent): void;
+  /** `acl` is the watched node's ACL at trigger time (absent: nothing to check, e.g. events replayed by setWatches). */
+  process(event: WatchedEvent, acl?: readonly ACL[]): void;
 }
 
 export const WatcherMode = {
@@ -61,9 +69,10 @@ export class WatchManager {
   /**
    * Fires `type` at `path`: exact-path watches, plus recursive watches on any
    * ancestor. Watchers in `suppress` are skipped (used so a delete notifies a
-   * watcher once across the data and child managers). Returns who matched.
+   * watcher once across the data and child managers). `acl` is the node's ACL,
+   * which each watcher checks before delivering. Returns who matched.
    */
-  triggerWatch(path: string, type: number, suppress?: ReadonlySet<Watcher>): ReadonlySet<Watcher> {
+  triggerWatch(path: string, type: number, acl: readonly ACL[], suppress?: ReadonlySet<Watcher>): ReadonlySet<Watcher> {
     // Most writes fire nothing: skip the allocations below when no watch can match.
     if (this.recursiveCount === 0 && !this.table.has(path)) return NO_WATCHERS;
     const matched = new Set<Watcher>();
@@ -88,7 +97,7 @@ export class WatchManager {
     const event: WatchedEvent = { type, state: KeeperState.SyncConnected, path };
     for (const w of matched) {
       if (suppress?.has(w)) continue;
-      w.process(event);
+      w.process(event, acl);
     }
     return matched;
   }
