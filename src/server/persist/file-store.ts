@@ -28,6 +28,7 @@ import { PurgeResult, purgeDataDirs } from './purge';
 import { fsyncDir, readSnapshotFile, writeSnapshotFile } from './snapshot-file';
 import { LogScan, scanLogFile } from './txn-log-reader';
 import { DEFAULT_PREALLOC_SIZE, emptyTxnLogStats, TxnLogStats, TxnLogSyncMethod, TxnLogWriter } from './txn-log-writer';
+import { DataDirLock } from './data-dir-lock';
 import type { LoadedState, SnapshotContents, TxnEntry, TxnStore } from './types';
 
 export interface FileTxnStoreOptions {
@@ -85,6 +86,8 @@ export class FileTxnStore implements TxnStore {
   private writer: TxnLogWriter | null = null;
   private snapshotChain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Held from load() to close(): no second server may write these directories (see data-dir-lock.ts). */
+  private dirLock: DataDirLock | null = null;
   /** Filled by load(). */
   lastLoadReport: LoadReport | null = null;
 
@@ -100,6 +103,18 @@ export class FileTxnStore implements TxnStore {
 
   async load(): Promise<LoadedState> {
     if (this.closed) throw new StoreStateError('store is closed');
+    this.dirLock ??= DataDirLock.acquire([path.dirname(this.snapDir), path.dirname(this.logDir)]);
+    try {
+      return await this.loadLocked();
+    } catch (e) {
+      // A store that failed to load is not used (and often not closed): leave the directories free.
+      this.dirLock.release();
+      this.dirLock = null;
+      throw e;
+    }
+  }
+
+  private async loadLocked(): Promise<LoadedState> {
     if (this.writer !== null) await this.writer.close();
     await fsp.mkdir(this.snapDir, { recursive: true });
     await fsp.mkdir(this.logDir, { recursive: true });
@@ -268,6 +283,11 @@ export class FileTxnStore implements TxnStore {
     await this.snapshotChain;
     const w = this.writer;
     this.writer = null;
-    if (w !== null) await w.close();
+    try {
+      if (w !== null) await w.close();
+    } finally {
+      this.dirLock?.release();
+      this.dirLock = null;
+    }
   }
 }
