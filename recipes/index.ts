@@ -5,6 +5,12 @@
  * the lock and the election).
  */
 export * from './state/connection-state';
+export * from './lock';
+export * from './leader';
+export { mkdirs, deleteRecursive } from './util/mkdirs';
+export type { MkdirsOptions } from './util/mkdirs';
+export { Namespace } from './util/namespace';
+export { RecipeError, NotHeldError, AcquireTimeoutError, SessionLostError, RecipeClosedError, RecipeArgumentError } from './util/errors';
 // Part B's families; each line is enabled once its recipes/<family>/index.ts exists.
 // export * from './barrier';
 // export * from './queue';
