@@ -208,3 +208,67 @@ export function configVersionOf(config: string): bigint | undefined {
   const m = /(?:^|\n)version=([0-9a-fA-F]{1,16})\s*$/.exec(config);
   return m ? BigInt(`0x${m[1]}`) : undefined;
 }
+
+/** What one chunk of an inbound election stream yielded. */
+export interface ElectionStreamEvents {
+  /** Set once, when the initial message completes (inbound links only). */
+  initial?: InitialMessage;
+  /** Complete frame payloads, in order. */
+  frames: Buffer[];
+}
+
+/**
+ * Splits an election-port byte stream: optionally the initial message, then
+ * `int length` frames of 1..524288 bytes (`RecvWorker.run` drops the link on
+ * anything else). Takes chunks of any size; throws ElectionWireError on bad
+ * input, after which the stream cannot be trusted and the link must close.
+ */
+export class ElectionStreamDecoder {
+  private buf: Buffer = Buffer.alloc(0);
+  private needInitial: boolean;
+
+  constructor(opts: { expectInitialMessage: boolean; maxFrame?: number }) {
+    this.needInitial = opts.expectInitialMessage;
+    this.maxFrame = opts.maxFrame ?? MAX_ELECTION_FRAME;
+  }
+
+  private readonly maxFrame: number;
+
+  /** Bytes held waiting for the rest of a message. */
+  get pending(): number {
+    return this.buf.length;
+  }
+
+  push(chunk: Buffer): ElectionStreamEvents {
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    const events: ElectionStreamEvents = { frames: [] };
+    if (this.needInitial) {
+      const init = parseInitialMessage(this.buf);
+      if (!init) return events;
+      this.needInitial = false;
+      events.initial = init.message;
+      this.buf = this.buf.subarray(init.consumed);
+    }
+    let pos = 0;
+    while (this.buf.length - pos >= 4) {
+      const len = this.buf.readInt32BE(pos);
+      if (len <= 0 || len > this.maxFrame) {
+        throw new ElectionWireError(`election frame length ${len} outside 1..${this.maxFrame}`);
+      }
+      if (this.buf.length - pos - 4 < len) break;
+      events.frames.push(this.buf.subarray(pos + 4, pos + 4 + len));
+      pos += 4 + len;
+    }
+    this.buf = this.buf.subarray(pos);
+    if (this.buf.length === 0) this.buf = Buffer.alloc(0);
+    return events;
+  }
+}
+
+/** Prefixes a payload with its `int length`, as `SendWorker.send` does. */
+export function frameElectionMessage(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4 + payload.length);
+  out.writeInt32BE(payload.length, 0);
+  payload.copy(out, 4);
+  return out;
+}

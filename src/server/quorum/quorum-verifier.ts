@@ -103,7 +103,7 @@ export class MajorityQuorum implements QuorumVerifier {
     return n > this.half;
   }
 
-  override toString(): string {
+  toString(): string {
     return `${serverLines(this.servers)}version=${this.version.toString(16)}`;
   }
 }
@@ -170,7 +170,7 @@ export class HierarchicalQuorum implements QuorumVerifier {
     return majorities > Math.floor(this.numGroups / 2);
   }
 
-  override toString(): string {
+  toString(): string {
     const gids = [...this.groups.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const groupLines = gids.map((g) => `group.${g}=${this.groups.get(g)!.join(':')}\n`).join('');
     const weightLines = sortedSids(this.servers)
