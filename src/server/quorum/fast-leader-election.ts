@@ -118,6 +118,7 @@ export class FastLeaderElection {
   private currentVote: Vote;
   private logicalClock = 0n;
   private history: LocalHistory;
+  private everDecided = false;
 
   // The round in progress (lookForLeader's locals in Apache).
   private inRound = false;
@@ -192,6 +193,8 @@ export class FastLeaderElection {
   /** Starts a new round: LOOKING, round + 1, vote for ourselves, notify every voter. */
   lookForLeader(now: number, history: LocalHistory): ElectionOutput {
     this.history = { ...history };
+    // Until a first decision, the current vote is QuorumPeer's start-up vote for ourselves.
+    if (!this.everDecided) this.currentVote = lookingVote(this.myId, history.lastLoggedZxid, 0n, history.currentEpoch);
     this.peerState = ServerState.LOOKING;
     this.inRound = true;
     this.recvset = new Map();
@@ -294,6 +297,7 @@ export class FastLeaderElection {
   private decide(leader: bigint, endVote: Vote): void {
     const state = leader === this.myId ? ServerState.LEADING : this.learningState();
     this.peerState = state;
+    this.everDecided = true;
     this.inRound = false;
     this.finalizing = false;
     this.currentVote = lookingVote(endVote.leader, endVote.zxid, endVote.electionEpoch, endVote.peerEpoch);
