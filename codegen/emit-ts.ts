@@ -48,6 +48,49 @@ function tsType(t: JuteType): string {
   }
 }
 
+/** The plain-data type a caller may pass for a field: nested records as their Fields interfaces. */
+function plainType(t: JuteType): string {
+  switch (t.kind) {
+    case 'vector':
+      return `${t.element.kind === 'primitive' && t.element.name === 'buffer' ? '(Buffer | null)' : plainType(t.element)}[]`;
+    case 'record':
+      return `${t.name}Fields`;
+    default:
+      return tsType(t);
+  }
+}
+
+/** True when values of t may arrive as plain data and need turning into records. */
+function holdsRecords(t: JuteType): boolean {
+  return t.kind === 'record' || (t.kind === 'vector' && holdsRecords(t.element));
+}
+
+/** An expression turning plain data `expr` of type t into records (only called when holdsRecords(t)). */
+function fromPlainExpr(t: JuteType, expr: string, depth: number): string {
+  if (t.kind === 'record') return `${t.name}.from(${expr})`;
+  if (t.kind === 'vector') {
+    const v = `e${depth}`;
+    return `${expr}.map((${v}) => ${fromPlainExpr(t.element, v, depth + 1)})`;
+  }
+  return expr;
+}
+
+/** True when values of t hold 64-bit longs, which JSON cannot carry as bigints. */
+function holdsLongs(t: JuteType): boolean {
+  if (t.kind === 'primitive') return t.name === 'long';
+  return t.kind === 'vector' && holdsLongs(t.element);
+}
+
+/** An expression giving the JSON form of `expr` of type t: longs become decimal strings. */
+function jsonExpr(t: JuteType, expr: string, depth: number): string {
+  if (t.kind === 'primitive' && t.name === 'long') return `${expr}.toString()`;
+  if (t.kind === 'vector' && holdsLongs(t.element)) {
+    const v = `e${depth}`;
+    return `${expr}.map((${v}) => ${jsonExpr(t.element, v, depth + 1)})`;
+  }
+  return expr;
+}
+
 function defaultValue(t: JuteType): string {
   switch (t.kind) {
     case 'primitive':
@@ -132,9 +175,9 @@ function docComment(rec: RecordDef): string {
 function emitRecord(rec: RecordDef): string {
   const lines: string[] = [];
   const fieldsIface = `${rec.name}Fields`;
-  lines.push(`/** The fields of {@link ${rec.name}}. */`);
+  lines.push(`/** The fields of {@link ${rec.name}}, as plain data (nested records may be plain objects too). */`);
   lines.push(`export interface ${fieldsIface} {`);
-  for (const f of rec.fields) lines.push(`  ${f.name}: ${tsType(f.type)};`);
+  for (const f of rec.fields) lines.push(`  ${f.name}: ${plainType(f.type)};`);
   lines.push('}');
   lines.push('');
   lines.push(docComment(rec));
@@ -143,13 +186,23 @@ function emitRecord(rec: RecordDef): string {
   for (const f of rec.fields) lines.push(`  ${f.name}: ${tsType(f.type)} = ${defaultValue(f.type)};`);
   lines.push('');
   if (rec.fields.length) {
+    // Plain objects given for nested records become records here, so that
+    // serialize() never meets an object without a serialize method.
     lines.push(`  constructor(init?: Partial<${fieldsIface}>) {`);
     lines.push('    if (init !== undefined) {');
-    for (const f of rec.fields) lines.push(`      if (init.${f.name} !== undefined) this.${f.name} = init.${f.name};`);
+    for (const f of rec.fields) {
+      const value = holdsRecords(f.type) ? fromPlainExpr(f.type, `init.${f.name}`, 0) : `init.${f.name}`;
+      lines.push(`      if (init.${f.name} !== undefined) this.${f.name} = ${value};`);
+    }
     lines.push('    }');
     lines.push('  }');
     lines.push('');
   }
+  lines.push(`  /** The record itself, or a new one holding a copy of plain fields. */`);
+  lines.push(`  static from(v: ${fieldsIface}): ${rec.name} {`);
+  lines.push(`    return v instanceof ${rec.name} ? v : new ${rec.name}(v);`);
+  lines.push('  }');
+  lines.push('');
   lines.push(`  serialize(${rec.fields.length ? 'w' : '_w'}: JuteWriter): void {`);
   for (const f of rec.fields) lines.push(`    ${writeExpr(f.type, `this.${f.name}`, 'w', 0)}`);
   lines.push('  }');
@@ -162,6 +215,16 @@ function emitRecord(rec: RecordDef): string {
   lines.push(`  static decode(r: JuteReader): ${rec.name} {`);
   lines.push(`    return new ${rec.name}().deserialize(r);`);
   lines.push('  }');
+  if (rec.fields.some((f) => holdsLongs(f.type))) {
+    // JSON.stringify throws on a bigint: longs (zxids, times, session ids) go out as decimal strings.
+    lines.push('');
+    lines.push(`  /** The JSON form: longs as decimal strings (JSON has no 64-bit integers). */`);
+    lines.push('  toJSON(): object {');
+    lines.push('    return {');
+    for (const f of rec.fields) lines.push(`      ${f.name}: ${jsonExpr(f.type, `this.${f.name}`, 0)},`);
+    lines.push('    };');
+    lines.push('  }');
+  }
   lines.push('}');
   return lines.join('\n');
 }
@@ -187,7 +250,9 @@ export function emitTypeScript(model: JuteModel, opts: EmitOptions): EmittedFile
     const parts: string[] = [HEADER(opts.sourceName)];
     parts.push(`import { JuteReader, JuteWriter, Record } from '${opts.runtimeImport}';`);
     for (const [other, recs] of referencedModules(mod)) {
-      parts.push(`import { ${[...recs].sort().join(', ')} } from './${names.get(other)}';`);
+      // Each record with its Fields interface (the plain-data type of fields that hold it).
+      const imported = [...recs].flatMap((r) => [r, `${r}Fields`]).sort();
+      parts.push(`import { ${imported.join(', ')} } from './${names.get(other)}';`);
     }
     parts.push('');
     for (const rec of mod.records) {

@@ -20,6 +20,12 @@ export interface ConnectString {
 
 export const DEFAULT_CLIENT_PORT = 2181;
 
+/** A DNS name or IPv4 address: letters, digits, '-', '_' and dots, starting with a letter, digit or '_'. */
+const NAME_HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** An IPv6 address, with an optional zone (`fe80::1%eth0`). */
+const IPV6_HOST = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
+
+/** Parses `host[:port][,host[:port]...][/chroot]`; throws BadArgumentsError for anything that is not one. */
 export function parseConnectString(input: string): ConnectString {
   if (typeof input !== 'string' || input.trim() === '') {
     throw new BadArgumentsError('connect string is empty');
@@ -71,6 +77,9 @@ function parseHost(item: string): HostAddress {
     }
   }
   if (host === '') throw new BadArgumentsError(`empty host in ${JSON.stringify(item)}`);
+  if (!(host.includes(':') ? IPV6_HOST : NAME_HOST).test(host)) {
+    throw new BadArgumentsError(`${JSON.stringify(item)} is not a host: expected host[:port][,host[:port]...][/chroot]`);
+  }
   let port = DEFAULT_CLIENT_PORT;
   if (portText !== undefined) {
     if (!/^\d+$/.test(portText)) throw new BadArgumentsError(`bad port in ${JSON.stringify(item)}`);

@@ -64,12 +64,12 @@ import {
   WatcherEvent,
 } from '../proto/generated/proto';
 import type { HostAddress } from './connect-string';
-import { AuthFailedError, ConnectionLossError, KeeperError, MarshallingError, RequestTimeoutError, SessionExpiredError } from './errors';
+import { AuthFailedError, ConnectionLossError, KeeperError, MarshallingError, PayloadTooLargeError, RequestTimeoutError, SessionExpiredError } from './errors';
 import { Fifo } from './fifo';
 import { askFourLetterWord, FourLetterWordProbe } from './four-letter-word';
 import { HostProvider } from './host-provider';
 import { DigestMd5Client } from './sasl/digest-md5';
-import type { WatchManager } from './watch-manager';
+import { Watcher, WatchKind, WatchManager } from './watch-manager';
 
 /** One request on its way: what to send, and how to settle its promise. */
 export class Request {
@@ -78,9 +78,10 @@ export class Request {
   reject!: (err: any) => void;
   /** Settle at once even if events are queued (issued from inside a handler; see event-queue.ts). */
   bypass = false;
-  /** Registration to make when the reply arrives (see zookeeper.ts). */
-  watcher: unknown = null;
-  /** Free slot for the handle's decoder (create2 wanted, multi ops, removal args...). */
+  /** The watcher the reply registers (see operations.ts), with its kind. */
+  watcher: Watcher | null = null;
+  watchKind: WatchKind = WatchKind.Data;
+  /** Free slot for the operation (multi ops, removal args...). */
   extra: unknown = null;
   /** Date.now() after which the request fails with RequestTimeout; 0 = never (requestTimeout off). */
   deadline = 0;
@@ -89,11 +90,13 @@ export class Request {
     /** The opcode. */
     readonly type: number,
     /** The request body, or null when there is none (whoAmI, closeSession). */
-    readonly record: Record | null,
+    public record: Record | null,
     /** The client path, for errors. */
     readonly path: string | undefined,
     /** The server path (chroot added), for watch registration. */
     readonly serverPath: string | undefined,
+    /** How the reply decodes (operations.ts); opaque to the connection. */
+    readonly op: unknown = null,
   ) {}
 }
 
@@ -272,8 +275,29 @@ export class Connection {
       req.deadline = Date.now() + this.opts.requestTimeout;
       if (this.requestTimer === null) this.armRequestTimer(req.deadline);
     }
-    if (this.phase === 'connected' && !this.saslInProgress) this.write(req);
-    else this.outgoing.push(req);
+    if (this.phase === 'connected' && !this.saslInProgress) {
+      this.write(req);
+      return;
+    }
+    // Not sent yet: refuse an oversized request now rather than after the next handshake.
+    const size = this.packetSize(req);
+    if (size > this.opts.maxBufferSize) {
+      this.handler.fail(req, new PayloadTooLargeError(size, this.opts.maxBufferSize, req.path));
+      return;
+    }
+    this.outgoing.push(req);
+  }
+
+  /** The size of a request's packet after its length prefix (0 when it cannot be encoded: write() reports that). */
+  private packetSize(req: Request): number {
+    const w = new JuteWriter(256);
+    try {
+      w.writeInt(0).writeInt(req.type);
+      if (req.record !== null) req.record.serialize(w);
+    } catch {
+      return 0;
+    }
+    return w.length;
   }
 
   /** Queues an auth packet (addAuthInfo) on a ready connection. */
@@ -293,15 +317,28 @@ export class Connection {
       if (req.record !== null) req.record.serialize(w);
       w.endFrame();
     } catch (err) {
-      // Keep the frames already batched; drop the half-written one.
-      const keep = Buffer.from(w.view().subarray(0, start));
-      w.reset();
-      w.writeRaw(keep);
+      this.unwrite(start);
       this.handler.fail(req, new MarshallingError(`cannot encode request: ${(err as Error).message}`, req.path, { cause: err }));
+      return;
+    }
+    const size = w.length - start - 4;
+    if (size > this.opts.maxBufferSize) {
+      // The server would refuse the packet and drop the connection (and every
+      // request on it): refuse it here, with the limit in the message.
+      this.unwrite(start);
+      this.handler.fail(req, new PayloadTooLargeError(size, this.opts.maxBufferSize, req.path));
       return;
     }
     this.pending.push(req);
     this.scheduleFlush();
+  }
+
+  /** Drops what was written after `start` (a frame that must not go out), keeping the frames batched before it. */
+  private unwrite(start: number): void {
+    const w = this.out;
+    const keep = Buffer.from(w.view().subarray(0, start));
+    w.reset();
+    w.writeRaw(keep);
   }
 
   private writeAuth(info: AuthInfo): void {

@@ -118,6 +118,27 @@ export const SessionClosedRequireSaslAuthError = named(
 export const QuotaExceededError = named(define(ErrorCode.QUOTAEXCEEDED), 'QuotaExceededError');
 export const ThrottledOpError = named(define(ErrorCode.THROTTLEDOP), 'ThrottledOpError');
 
+/**
+ * A request larger than the server's jute.maxbuffer (the whole packet after
+ * its length prefix; Apache's default is 0xfffff bytes). Refused before it is
+ * sent: the server would drop the connection, and a retry would fail the same way.
+ */
+export class PayloadTooLargeError extends BadArgumentsError {
+  constructor(
+    /** The request packet's size in bytes. */
+    readonly size: number,
+    /** The limit it broke (the handle's maxBufferSize option). */
+    readonly limit: number,
+    path?: string,
+  ) {
+    super(
+      `request of ${size} bytes exceeds the server's jute.maxbuffer limit of ${limit} bytes (option maxBufferSize; 0x${limit.toString(16)})` +
+        (path !== undefined ? `: ${path}` : ''),
+      path,
+    );
+  }
+}
+
 // Instance types, so `catch (e) { if (e instanceof NoNodeError) ... }` narrows and
 // users can write `let e: NoNodeError`.
 export type SystemError = KeeperError;

@@ -12,7 +12,8 @@ import { JuteReader, JuteWriter } from '../jute';
 import { CreateMode, ErrorCode, OpCode, isContainer, isSequential, isTTL } from '../proto/constants';
 // Records from their defining modules, not the generated index: its `export *`
 // re-exports are getters, paid on every use in the request hot path.
-import { ACL, Stat } from '../proto/generated/data';
+import { Stat } from '../proto/generated/data';
+import type { ACLFields } from '../proto/generated/data';
 import {
   CheckVersionRequest,
   Create2Response,
@@ -39,13 +40,13 @@ export type Data = Buffer | Uint8Array | string | null | undefined;
 export interface CreateOptions {
   /** CreateMode (default PERSISTENT). */
   mode?: CreateMode;
-  /** ACL list (default Ids.OPEN_ACL_UNSAFE). */
-  acl?: ACL[];
+  /** ACL list (default OPEN_ACL_UNSAFE); plain `{ perms, id: { scheme, id } }` objects or ACL records. */
+  acl?: readonly ACLFields[];
   /** Time to live in ms; required with the TTL modes, refused with the others. */
   ttl?: number | bigint;
 }
 
-export type CreateOp = { type: 'create'; path: string; data: Buffer | null; acl: ACL[]; mode: CreateMode; ttl: bigint };
+export type CreateOp = { type: 'create'; path: string; data: Buffer | null; acl: readonly ACLFields[]; mode: CreateMode; ttl: bigint };
 export type DeleteOp = { type: 'delete'; path: string; version: number };
 export type SetDataOp = { type: 'setData'; path: string; data: Buffer | null; version: number };
 export type CheckOp = { type: 'check'; path: string; version: number };
@@ -68,6 +69,7 @@ export type OpResult = CreateResult | DeleteResult | SetDataResult | CheckResult
 export const Op = {
   /** Creates a node (any mode; TTL modes need `ttl`). */
   create(path: string, data?: Data, options: CreateOptions = {}): CreateOp {
+    if (options === null || typeof options !== 'object') throw new BadArgumentsError('create options must be an object', path);
     return {
       type: 'create',
       path,
@@ -114,7 +116,7 @@ export function checkPath(path: string, sequential = false): void {
 }
 
 /** Checks a create's mode, ttl and ACL the way the Java client does before sending. */
-export function checkCreate(path: string, mode: number, acl: ACL[] | null | undefined, ttl: bigint): void {
+export function checkCreate(path: string, mode: number, acl: readonly ACLFields[] | null | undefined, ttl: bigint): void {
   if (!Number.isInteger(mode) || mode < 0 || mode > 6) throw new BadArgumentsError(`unknown create mode ${mode}`, path);
   checkPath(path, isSequential(mode));
   checkAcl(acl, path);
@@ -126,7 +128,7 @@ export function checkCreate(path: string, mode: number, acl: ACL[] | null | unde
 }
 
 /** Refuses an empty or malformed ACL list before it reaches the encoder (Java: InvalidACLException). */
-export function checkAcl(acl: ACL[] | null | undefined, path?: string): asserts acl is ACL[] {
+export function checkAcl(acl: readonly ACLFields[] | null | undefined, path?: string): void {
   if (!Array.isArray(acl) || acl.length === 0) throw new InvalidACLError('ACL list must not be empty', path);
   for (const a of acl) {
     if (
@@ -151,9 +153,11 @@ export function createOpcode(mode: number): number {
 }
 
 /** Writes a create request record for the opcode createOpcode() chose. */
-export function writeCreate(w: JuteWriter, serverPath: string, data: Buffer | null, acl: ACL[], mode: number, ttl: bigint): void {
-  if (isTTL(mode)) new CreateTTLRequest({ path: serverPath, data, acl, flags: mode, ttl }).serialize(w);
-  else new CreateRequest({ path: serverPath, data, acl, flags: mode }).serialize(w);
+export function writeCreate(w: JuteWriter, serverPath: string, data: Buffer | null, acl: readonly ACLFields[], mode: number, ttl: bigint): void {
+  // The record constructors turn plain ACL objects into records.
+  const list = acl as ACLFields[];
+  if (isTTL(mode)) new CreateTTLRequest({ path: serverPath, data, acl: list, flags: mode, ttl }).serialize(w);
+  else new CreateRequest({ path: serverPath, data, acl: list, flags: mode }).serialize(w);
 }
 
 const WRITE_OPS = new Set(['create', 'delete', 'setData', 'check']);
@@ -279,4 +283,39 @@ export function multiFailure(results: OpResult[], ops: readonly Op[]): KeeperErr
   err.opIndex = index;
   err.results = results;
   return err;
+}
+
+/** What a Transaction commits through (the ZooKeeper handle). */
+export interface MultiRunner {
+  multi(ops: Op[]): Promise<OpResult[]>;
+}
+
+/** Collects ops for one multi(): `zk.transaction().check('/a', 1).setData('/a', d).commit()`. */
+export class Transaction {
+  private readonly ops: Op[] = [];
+  constructor(private readonly zk: MultiRunner) {}
+  /** Adds a create (any mode; TTL modes need `ttl`). */
+  create(path: string, data?: Data, options?: CreateOptions): this {
+    this.ops.push(Op.create(path, data, options));
+    return this;
+  }
+  /** Adds a delete; version -1 matches any. */
+  delete(path: string, version = -1): this {
+    this.ops.push(Op.delete(path, version));
+    return this;
+  }
+  /** Adds a setData; version -1 matches any. */
+  setData(path: string, data: Data, version = -1): this {
+    this.ops.push(Op.setData(path, data, version));
+    return this;
+  }
+  /** Adds a version check. */
+  check(path: string, version: number): this {
+    this.ops.push(Op.check(path, version));
+    return this;
+  }
+  /** Sends the ops as one multi(). */
+  commit(): Promise<OpResult[]> {
+    return this.zk.multi(this.ops);
+  }
 }

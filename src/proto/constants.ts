@@ -2,7 +2,25 @@
  * Numbers of the ZooKeeper wire protocol that are not records: opcodes,
  * special xids, error codes, create modes, event types and states.
  * Values are Apache ZooKeeper 3.9's (ZooDefs.OpCode, KeeperException.Code, ...).
+ *
+ * The tables a user logs (KeeperState, EventType, WatcherType, CreateMode,
+ * AddWatchMode) also map a value back to its name, as a TypeScript enum does:
+ * `KeeperState[3] === 'SyncConnected'`. The reverse keys are not enumerable,
+ * so Object.keys/values/entries still list each name once.
  */
+
+/** The value -> name half of a named table. */
+export interface ValueNames {
+  readonly [value: number]: string;
+}
+
+/** Adds the value -> name keys to a name -> value table without changing what it enumerates. */
+function withNames<T extends { readonly [name: string]: number }>(table: T): T & ValueNames {
+  for (const [name, value] of Object.entries(table)) {
+    Object.defineProperty(table, value, { value: name, enumerable: false, writable: false, configurable: false });
+  }
+  return Object.freeze(table) as T & ValueNames;
+}
 
 export const OpCode = {
   notification: 0,
@@ -85,7 +103,7 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export const CreateMode = {
+const CreateMode_VALUES = {
   PERSISTENT: 0,
   EPHEMERAL: 1,
   PERSISTENT_SEQUENTIAL: 2,
@@ -94,7 +112,11 @@ export const CreateMode = {
   PERSISTENT_WITH_TTL: 5,
   PERSISTENT_SEQUENTIAL_WITH_TTL: 6,
 } as const;
-export type CreateMode = (typeof CreateMode)[keyof typeof CreateMode];
+type CreateModeValues = typeof CreateMode_VALUES;
+/** CreateMode values by name, and (not enumerable) names by value: `CreateMode[value]`. */
+export interface CreateModeTable extends CreateModeValues, ValueNames {}
+export const CreateMode: CreateModeTable = withNames(CreateMode_VALUES);
+export type CreateMode = (typeof CreateMode_VALUES)[keyof typeof CreateMode_VALUES];
 
 export function isSequential(mode: number): boolean {
   return mode === CreateMode.PERSISTENT_SEQUENTIAL || mode === CreateMode.EPHEMERAL_SEQUENTIAL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL;
@@ -109,7 +131,7 @@ export function isContainer(mode: number): boolean {
   return mode === CreateMode.CONTAINER;
 }
 
-export const EventType = {
+const EventType_VALUES = {
   None: -1,
   NodeCreated: 1,
   NodeDeleted: 2,
@@ -119,9 +141,13 @@ export const EventType = {
   ChildWatchRemoved: 6,
   PersistentWatchRemoved: 7,
 } as const;
-export type EventType = (typeof EventType)[keyof typeof EventType];
+type EventTypeValues = typeof EventType_VALUES;
+/** EventType values by name, and (not enumerable) names by value: `EventType[value]`. */
+export interface EventTypeTable extends EventTypeValues, ValueNames {}
+export const EventType: EventTypeTable = withNames(EventType_VALUES);
+export type EventType = (typeof EventType_VALUES)[keyof typeof EventType_VALUES];
 
-export const KeeperState = {
+const KeeperState_VALUES = {
   Disconnected: 0,
   SyncConnected: 3,
   AuthFailed: 4,
@@ -130,29 +156,43 @@ export const KeeperState = {
   Expired: -112,
   Closed: 7,
 } as const;
-export type KeeperState = (typeof KeeperState)[keyof typeof KeeperState];
+type KeeperStateValues = typeof KeeperState_VALUES;
+/** KeeperState values by name, and (not enumerable) names by value: `KeeperState[value]`. */
+export interface KeeperStateTable extends KeeperStateValues, ValueNames {}
+export const KeeperState: KeeperStateTable = withNames(KeeperState_VALUES);
+export type KeeperState = (typeof KeeperState_VALUES)[keyof typeof KeeperState_VALUES];
 
-export const WatcherType = {
+const WatcherType_VALUES = {
   Children: 1,
   Data: 2,
   Any: 3,
   Persistent: 4,
   PersistentRecursive: 5,
 } as const;
-export type WatcherType = (typeof WatcherType)[keyof typeof WatcherType];
+type WatcherTypeValues = typeof WatcherType_VALUES;
+/** WatcherType values by name, and (not enumerable) names by value: `WatcherType[value]`. */
+export interface WatcherTypeTable extends WatcherTypeValues, ValueNames {}
+export const WatcherType: WatcherTypeTable = withNames(WatcherType_VALUES);
+export type WatcherType = (typeof WatcherType_VALUES)[keyof typeof WatcherType_VALUES];
 
-export const AddWatchMode = {
+const AddWatchMode_VALUES = {
   PERSISTENT: 0,
   PERSISTENT_RECURSIVE: 1,
 } as const;
-export type AddWatchMode = (typeof AddWatchMode)[keyof typeof AddWatchMode];
+type AddWatchModeValues = typeof AddWatchMode_VALUES;
+/** AddWatchMode values by name, and (not enumerable) names by value: `AddWatchMode[value]`. */
+export interface AddWatchModeTable extends AddWatchModeValues, ValueNames {}
+export const AddWatchMode: AddWatchModeTable = withNames(AddWatchMode_VALUES);
+export type AddWatchMode = (typeof AddWatchMode_VALUES)[keyof typeof AddWatchMode_VALUES];
 
+/** ACL permission bits (ZooDefs.Perms); combine with `|` or `combinePerms` (client/acl.ts). */
 export const Perms = {
   READ: 1,
   WRITE: 2,
   CREATE: 4,
   DELETE: 8,
   ADMIN: 16,
+  /** READ | WRITE | CREATE | DELETE | ADMIN. */
   ALL: 31,
 } as const;
 

@@ -2,7 +2,7 @@
 
 import { JuteReader, JuteWriter, Record } from '../../jute';
 
-/** The fields of {@link Id}. */
+/** The fields of {@link Id}, as plain data (nested records may be plain objects too). */
 export interface IdFields {
   scheme: string;
   id: string;
@@ -30,6 +30,11 @@ export class Id implements Record, IdFields {
     }
   }
 
+  /** The record itself, or a new one holding a copy of plain fields. */
+  static from(v: IdFields): Id {
+    return v instanceof Id ? v : new Id(v);
+  }
+
   serialize(w: JuteWriter): void {
     w.writeString(this.scheme);
     w.writeString(this.id);
@@ -46,10 +51,10 @@ export class Id implements Record, IdFields {
   }
 }
 
-/** The fields of {@link ACL}. */
+/** The fields of {@link ACL}, as plain data (nested records may be plain objects too). */
 export interface ACLFields {
   perms: number;
-  id: Id;
+  id: IdFields;
 }
 
 /**
@@ -70,8 +75,13 @@ export class ACL implements Record, ACLFields {
   constructor(init?: Partial<ACLFields>) {
     if (init !== undefined) {
       if (init.perms !== undefined) this.perms = init.perms;
-      if (init.id !== undefined) this.id = init.id;
+      if (init.id !== undefined) this.id = Id.from(init.id);
     }
+  }
+
+  /** The record itself, or a new one holding a copy of plain fields. */
+  static from(v: ACLFields): ACL {
+    return v instanceof ACL ? v : new ACL(v);
   }
 
   serialize(w: JuteWriter): void {
@@ -90,7 +100,7 @@ export class ACL implements Record, ACLFields {
   }
 }
 
-/** The fields of {@link Stat}. */
+/** The fields of {@link Stat}, as plain data (nested records may be plain objects too). */
 export interface StatFields {
   czxid: bigint;
   mzxid: bigint;
@@ -154,6 +164,11 @@ export class Stat implements Record, StatFields {
     }
   }
 
+  /** The record itself, or a new one holding a copy of plain fields. */
+  static from(v: StatFields): Stat {
+    return v instanceof Stat ? v : new Stat(v);
+  }
+
   serialize(w: JuteWriter): void {
     w.writeLong(this.czxid);
     w.writeLong(this.mzxid);
@@ -186,9 +201,26 @@ export class Stat implements Record, StatFields {
   static decode(r: JuteReader): Stat {
     return new Stat().deserialize(r);
   }
+
+  /** The JSON form: longs as decimal strings (JSON has no 64-bit integers). */
+  toJSON(): object {
+    return {
+      czxid: this.czxid.toString(),
+      mzxid: this.mzxid.toString(),
+      ctime: this.ctime.toString(),
+      mtime: this.mtime.toString(),
+      version: this.version,
+      cversion: this.cversion,
+      aversion: this.aversion,
+      ephemeralOwner: this.ephemeralOwner.toString(),
+      dataLength: this.dataLength,
+      numChildren: this.numChildren,
+      pzxid: this.pzxid.toString(),
+    };
+  }
 }
 
-/** The fields of {@link StatPersisted}. */
+/** The fields of {@link StatPersisted}, as plain data (nested records may be plain objects too). */
 export interface StatPersistedFields {
   czxid: bigint;
   mzxid: bigint;
@@ -244,6 +276,11 @@ export class StatPersisted implements Record, StatPersistedFields {
     }
   }
 
+  /** The record itself, or a new one holding a copy of plain fields. */
+  static from(v: StatPersistedFields): StatPersisted {
+    return v instanceof StatPersisted ? v : new StatPersisted(v);
+  }
+
   serialize(w: JuteWriter): void {
     w.writeLong(this.czxid);
     w.writeLong(this.mzxid);
@@ -272,9 +309,24 @@ export class StatPersisted implements Record, StatPersistedFields {
   static decode(r: JuteReader): StatPersisted {
     return new StatPersisted().deserialize(r);
   }
+
+  /** The JSON form: longs as decimal strings (JSON has no 64-bit integers). */
+  toJSON(): object {
+    return {
+      czxid: this.czxid.toString(),
+      mzxid: this.mzxid.toString(),
+      ctime: this.ctime.toString(),
+      mtime: this.mtime.toString(),
+      version: this.version,
+      cversion: this.cversion,
+      aversion: this.aversion,
+      ephemeralOwner: this.ephemeralOwner.toString(),
+      pzxid: this.pzxid.toString(),
+    };
+  }
 }
 
-/** The fields of {@link ClientInfo}. */
+/** The fields of {@link ClientInfo}, as plain data (nested records may be plain objects too). */
 export interface ClientInfoFields {
   authScheme: string;
   user: string;
@@ -300,6 +352,11 @@ export class ClientInfo implements Record, ClientInfoFields {
       if (init.authScheme !== undefined) this.authScheme = init.authScheme;
       if (init.user !== undefined) this.user = init.user;
     }
+  }
+
+  /** The record itself, or a new one holding a copy of plain fields. */
+  static from(v: ClientInfoFields): ClientInfo {
+    return v instanceof ClientInfo ? v : new ClientInfo(v);
   }
 
   serialize(w: JuteWriter): void {

@@ -2,7 +2,7 @@
 
 import { JuteReader, JuteWriter, Record } from '../../jute';
 
-/** The fields of {@link FileHeader}. */
+/** The fields of {@link FileHeader}, as plain data (nested records may be plain objects too). */
 export interface FileHeaderFields {
   magic: number;
   version: number;
@@ -34,6 +34,11 @@ export class FileHeader implements Record, FileHeaderFields {
     }
   }
 
+  /** The record itself, or a new one holding a copy of plain fields. */
+  static from(v: FileHeaderFields): FileHeader {
+    return v instanceof FileHeader ? v : new FileHeader(v);
+  }
+
   serialize(w: JuteWriter): void {
     w.writeInt(this.magic);
     w.writeInt(this.version);
@@ -49,5 +54,14 @@ export class FileHeader implements Record, FileHeaderFields {
 
   static decode(r: JuteReader): FileHeader {
     return new FileHeader().deserialize(r);
+  }
+
+  /** The JSON form: longs as decimal strings (JSON has no 64-bit integers). */
+  toJSON(): object {
+    return {
+      magic: this.magic,
+      version: this.version,
+      dbid: this.dbid.toString(),
+    };
   }
 }

@@ -31,6 +31,7 @@ import {
   ACL,
   Id,
 } from '../../../src';
+import { sessionOf } from '../../../src/client/zookeeper';
 import { Cluster, startApache, apacheAvailable, TcpProxy, digestOf } from '../../harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -196,7 +197,7 @@ describeApache('client against Apache ZooKeeper 3.8', () => {
 
     // local removal works while disconnected
     await zk.getChildren(root, child);
-    zk.dropConnection();
+    sessionOf(zk).connection.dropConnection();
     await zk.removeWatches(root, child, WatcherType.Children, true);
     await until(() => events.length >= 1);
     expect(events[0][1].type).toBe(EventType.ChildWatchRemoved);
