@@ -222,6 +222,7 @@ export interface ElectionStreamEvents {
  * `int length` frames of 1..524288 bytes (`RecvWorker.run` drops the link on
  * anything else). Takes chunks of any size; throws ElectionWireError on bad
  * input, after which the stream cannot be trusted and the link must close.
+ * The push that completes the initial message returns only it.
  */
 export class ElectionStreamDecoder {
   private buf: Buffer = Buffer.alloc(0);
@@ -248,6 +249,9 @@ export class ElectionStreamDecoder {
       this.needInitial = false;
       events.initial = init.message;
       this.buf = this.buf.subarray(init.consumed);
+      // Stop here: the caller decides whether to accept this peer before any
+      // frame is parsed; `push(Buffer.alloc(0))` then yields what followed.
+      return events;
     }
     let pos = 0;
     while (this.buf.length - pos >= 4) {

@@ -1,0 +1,132 @@
+/**
+ * One server's election, live: the FLE state machine driven by real
+ * election links and a real clock. This is the only place the two meet;
+ * the server (and, next, ZAB) uses it as "start an election, tell me what
+ * it decided".
+ *
+ * Example:
+ *   const node = new ElectionNode({ myId: 1n, verifier, history: () => store.electionHistory() });
+ *   node.on('decided', (d) => startZab(d.state, d.vote));
+ *   await node.start();
+ */
+import { EventEmitter } from 'events';
+import { ElectionLinks, ElectionTransport } from './election-links';
+import { ServerState } from './election-wire';
+import { ElectionDecision, ElectionOutput, FastLeaderElection, LocalHistory } from './fast-leader-election';
+import type { QuorumVerifier } from './quorum-verifier';
+
+export interface ElectionNodeOptions {
+  myId: bigint;
+  verifier: QuorumVerifier;
+  /** What is durable now (last logged zxid, currentEpoch); read at the start of every round. */
+  history: () => LocalHistory;
+  transport?: ElectionTransport;
+  logger?: (msg: string) => void;
+  finalizeWaitMs?: number;
+  minNotificationIntervalMs?: number;
+  maxNotificationIntervalMs?: number;
+  connectTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** Events: 'decided' (ElectionDecision), 'lookingPeer' (sid: bigint). */
+export class ElectionNode extends EventEmitter {
+  readonly fle: FastLeaderElection;
+  readonly links: ElectionLinks;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly log: (msg: string) => void;
+  private lastDecision?: ElectionDecision;
+
+  constructor(private readonly opts: ElectionNodeOptions) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger ?? (() => undefined);
+    this.fle = new FastLeaderElection({
+      myId: opts.myId,
+      verifier: opts.verifier,
+      finalizeWaitMs: opts.finalizeWaitMs,
+      minNotificationIntervalMs: opts.minNotificationIntervalMs,
+      maxNotificationIntervalMs: opts.maxNotificationIntervalMs,
+      history: opts.history(),
+    });
+    this.links = new ElectionLinks({
+      myId: opts.myId,
+      verifier: opts.verifier,
+      transport: opts.transport,
+      logger: opts.logger,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      handshakeTimeoutMs: opts.handshakeTimeoutMs,
+      onNotification: (from, n) => {
+        if (!this.closed) this.apply(this.fle.step(from, n, this.now()));
+      },
+    });
+  }
+
+  /** The state the election left us in (LOOKING while a round runs). */
+  get state(): ServerState {
+    return this.fle.state;
+  }
+
+  /** The last decision, if any round has ended. */
+  get decision(): ElectionDecision | undefined {
+    return this.lastDecision;
+  }
+
+  /** Listens on the election port and starts the first round. */
+  async start(): Promise<void> {
+    await this.links.start();
+    this.lookForLeader();
+  }
+
+  /** Starts a new round (ZAB lost its leader or its quorum). */
+  lookForLeader(): void {
+    if (this.closed) return;
+    this.lastDecision = undefined;
+    const h = this.opts.history();
+    this.log(`election: new round, my id ${this.opts.myId}, last zxid 0x${h.lastLoggedZxid.toString(16)}, epoch ${h.currentEpoch}`);
+    this.apply(this.fle.lookForLeader(this.now(), h));
+  }
+
+  /** After ZAB synced to a new epoch (ZOOKEEPER-1732). */
+  updateElectionVote(epoch: bigint): void {
+    this.fle.updateElectionVote(epoch);
+  }
+
+  /** Resolves with the next decision (or the current one when already decided). */
+  decided(): Promise<ElectionDecision> {
+    if (this.lastDecision) return Promise.resolve(this.lastDecision);
+    return new Promise((resolve) => this.once('decided', resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.links.close();
+  }
+
+  private apply(out: ElectionOutput): void {
+    for (const m of out.messages) this.links.send(m.to, m.notification);
+    if (out.connectAll) this.links.connectAll();
+    for (const sid of out.lookingPeers) this.emit('lookingPeer', sid);
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (out.nextTickAt !== undefined && !this.closed) {
+      const wait = Math.max(0, out.nextTickAt - this.now());
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (!this.closed) this.apply(this.fle.tick(this.now()));
+      }, wait);
+    }
+    if (out.decided) {
+      this.lastDecision = out.decided;
+      const v = out.decided.vote;
+      this.log(`election: decided ${ServerState[out.decided.state]}, leader ${v.leader}, round ${v.electionEpoch}, zxid 0x${v.zxid.toString(16)}, peerEpoch ${v.peerEpoch}`);
+      this.emit('decided', out.decided);
+    }
+  }
+}
