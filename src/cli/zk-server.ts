@@ -22,10 +22,34 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, extractSystemPropertyFlags, loadZooCfg, systemPropertiesFrom, toServerOptions, ZooCfg } from '../server/config';
+import { setPrepProcessSettings } from '../server/request/prep-request-processor';
 import { sendFourLetterWord } from './four-letter-client';
 import { runForeground, ServerStarter } from './server-launch';
 
 export const USAGE = 'Usage: zk-server [--config <conf-dir>] [-Dkey=value ...] {start|start-foreground|stop|restart|status} [zoo.cfg]';
+
+/** What `zk-server --help` prints: the usage line and what each part means. */
+export const HELP = [
+  USAGE,
+  '',
+  'Runs the zookeeper-ts server the way zkServer.sh runs Apache ZooKeeper.',
+  '',
+  'Commands:',
+  '  start             start the server in the background (log: $ZOO_LOG_DIR/zookeeper-server.out)',
+  '  start-foreground  run the server in this process until SIGTERM or Ctrl-C',
+  '  stop              stop the server named by the pid file (SIGTERM, then SIGKILL after $ZOO_STOP_TIMEOUT s)',
+  '  restart           stop, then start',
+  '  status            print the server mode (srvr); exit 1 when it does not answer',
+  '',
+  'Options:',
+  '  --config <dir>    directory holding the config file (default $ZOOCFGDIR or ./conf)',
+  '  -Dkey=value       a Java-style system property (also read from SERVER_JVMFLAGS and JVMFLAGS)',
+  '  -h, --help        print this help',
+  '',
+  'The config file is the zoo.cfg argument when it names a file, else <dir>/<arg>,',
+  'else <dir>/$ZOOCFG (default zoo.cfg). Settings this server does not implement',
+  'are reported on stderr as "WARN config: ..." when the server starts.',
+].join('\n');
 export const PID_FILE_NAME = 'zookeeper_server.pid';
 export const LOG_FILE_NAME = 'zookeeper-server.out';
 
@@ -164,6 +188,10 @@ export async function queryMode(cfg: ZooCfg, timeoutMs = 2000): Promise<string |
 
 /** Runs the command; resolves with the process exit code (start-foreground resolves only when asked to stop). */
 export async function zkServerMain(argv: readonly string[], io: ZkServerIo): Promise<number> {
+  if (argv.some((a) => a === '--help' || a === '-h' || a === '-help') || (argv.length === 1 && argv[0] === 'help')) {
+    io.out(`${HELP}\n`);
+    return 0;
+  }
   let args: ParsedServerArgs;
   try {
     args = parseServerArgs(argv);
@@ -187,6 +215,10 @@ export async function zkServerMain(argv: readonly string[], io: ZkServerIo): Pro
       return 1;
     }
     throw e;
+  }
+  if (args.command === 'start' || args.command === 'start-foreground' || args.command === 'restart') {
+    // On the console, not only in the server's log (start sends the server's own output to a file).
+    for (const w of cfg.warnings) io.err(`WARN config: ${w}\n`);
   }
   switch (args.command) {
     case 'start-foreground':
@@ -214,8 +246,11 @@ async function startForeground(cfg: ZooCfg, io: ZkServerIo): Promise<number> {
   }
   fs.mkdirSync(cfg.dataDir, { recursive: true });
   fs.mkdirSync(cfg.dataLogDir, { recursive: true });
+  // Process-wide, like Apache's JVM-wide settings (see setPrepProcessSettings).
+  setPrepProcessSettings({ reconfigEnabled: cfg.reconfigEnabled, enforceQuota: cfg.enforceQuota });
   return new Promise<number>((resolve) => {
-    runForeground(cfg, { starter: io.starter, log: (l) => io.out(`${new Date().toISOString()} ${l}\n`), exit: resolve }).catch((e) => {
+    // The warnings went to stderr already (zkServerMain); do not print them twice.
+    runForeground({ ...cfg, warnings: [] }, { starter: io.starter, log: (l) => io.out(`${new Date().toISOString()} ${l}\n`), exit: resolve }).catch((e) => {
       io.err(`Unable to start the server: ${(e as Error).message}\n`);
       resolve(1);
     });

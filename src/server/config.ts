@@ -102,6 +102,8 @@ export interface ZooCfg {
   ssl: SslConfig;
   standaloneEnabled: boolean;
   reconfigEnabled: boolean;
+  /** zookeeper.enforceQuota: writes over a /zookeeper/quota limit fail with QuotaExceeded (default false). */
+  enforceQuota: boolean;
   peerType: 'participant' | 'observer';
   electionAlg: number;
   electionPortBindRetry: number;
@@ -305,7 +307,6 @@ export interface ParseZooCfgOptions {
 /** System properties our server honours (beyond those derived from typed zoo.cfg keys). */
 const KNOWN_SYSTEM_PROPERTIES = new Set([
   'zookeeper.extendedTypesEnabled',
-  'zookeeper.emulate353TTLNodes',
   'readonlymode.enabled',
   'zookeeper.snapCount',
   'jute.maxbuffer',
@@ -318,11 +319,44 @@ const KNOWN_SYSTEM_PROPERTIES = new Set([
   'zookeeper.4lw.commands.whitelist',
   'zookeeper.electionPortBindRetry',
   'zookeeper.multiAddress.enabled',
-  'zookeeper.skipACL',
-  'zookeeper.serverCnxnFactory',
-  'zookeeper.maxCnxns',
-  'zookeeper.admin.enableServer',
+  'zookeeper.enforceQuota',
 ]);
+
+/**
+ * Apache settings our server does not implement. Each is accepted quietly
+ * when its value asks for what our server does anyway, and warned about
+ * (on the console, like unknown keys) otherwise, so nobody believes a
+ * setting took effect when nothing reads it.
+ */
+const UNIMPLEMENTED_SETTINGS: ReadonlyArray<{ property: string; quietWhen: (v: string) => boolean; why: string }> = [
+  { property: 'zookeeper.skipACL', quietWhen: (v) => v.toLowerCase() === 'no', why: 'this server always checks ACLs' },
+  {
+    property: 'zookeeper.emulate353TTLNodes',
+    quietWhen: (v) => v.toLowerCase() === 'false',
+    why: 'TTL nodes always use the 3.5.4+ ephemeralOwner encoding',
+  },
+  {
+    property: 'zookeeper.maxCnxns',
+    quietWhen: (v) => /^\s*0\s*$/.test(v),
+    why: 'the total number of connections is not limited (maxClientCnxns, per client address, is)',
+  },
+  {
+    property: 'zookeeper.serverCnxnFactory',
+    quietWhen: () => false,
+    why: 'the connection factory is a Java class; this server has one Node.js implementation',
+  },
+  { property: 'zookeeper.admin.enableServer', quietWhen: (v) => v.toLowerCase() === 'false', why: 'this server has no admin server' },
+];
+
+/** The warnings for UNIMPLEMENTED_SETTINGS present in the system properties. */
+function unimplementedSettingWarnings(sys: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const s of UNIMPLEMENTED_SETTINGS) {
+    const v = sys[s.property];
+    if (v !== undefined && !s.quietWhen(v.trim())) out.push(`${s.property}=${v.trim()} is not implemented by this server; ignored (${s.why})`);
+  }
+  return out;
+}
 
 /** Properties that configure things outside the server proper (logging, JMX, admin server) or are handled by prefix. */
 const QUIET_PROPERTY_PREFIXES = [
@@ -343,10 +377,12 @@ const PROPERTY_KEYS_FROM_CFG = new Set([
   'forceSync',
   'globalOutstandingLimit',
   'electionPortBindRetry',
+  // Warned by value (see UNIMPLEMENTED_SETTINGS), not as unknown keys.
   'skipACL',
   'serverCnxnFactory',
   'maxCnxns',
   'multiAddress.enabled',
+  'enforceQuota',
   '4lw.commands.whitelist',
   'snapCount',
   'preAllocSize',
@@ -620,6 +656,8 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     if (key.startsWith('metricsProvider.')) continue; // no pluggable metrics provider; ignored quietly
     if (key.startsWith('admin.')) {
       if (!KNOWN_ADMIN_KEYS.has(key)) warnings.push(`unknown admin key ${key}${where}; ignored (no admin server)`);
+      // Apache turns it into zookeeper.admin.enableServer; warned below unless false.
+      if (key === 'admin.enableServer') sys[`zookeeper.${key}`] = value;
       continue;
     }
     if (key.startsWith('ssl.')) {
@@ -713,7 +751,9 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     }
   }
 
+  warnings.push(...unimplementedSettingWarnings(sys));
   for (const k of Object.keys(options.systemProperties ?? {})) {
+    if (UNIMPLEMENTED_SETTINGS.some((s) => s.property === k)) continue;
     if (!KNOWN_SYSTEM_PROPERTIES.has(k) && !QUIET_PROPERTY_PREFIXES.some((p) => k.startsWith(p))) {
       // Not fatal: JVMFLAGS often carries -Xmx-style neighbours' -D flags meant for the JVM or log4j.
       warnings.push(`system property ${k} is not used by this server`);
@@ -779,6 +819,8 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
       'zookeeper.DigestAuthenticationProvider.superDigest',
     );
   }
+  // Apache reads it with Boolean.parseBoolean: anything but "true" (any case) is false.
+  const enforceQuota = (sys['zookeeper.enforceQuota'] ?? '').trim().toLowerCase() === 'true';
   const jaasConfigFile = sys['java.security.auth.login.config'];
   const fourLetterWordWhitelist = parseFourLetterWhitelist(sys['zookeeper.4lw.commands.whitelist'], readOnlyModeEnabled);
 
@@ -895,6 +937,7 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     ssl,
     standaloneEnabled,
     reconfigEnabled,
+    enforceQuota,
     peerType,
     electionAlg,
     electionPortBindRetry,

@@ -18,6 +18,7 @@ import { CreateMode, ErrorCode, OpCode, Perms, isContainer, isEphemeral, isSeque
 import { pathProblem, sequenceSuffix } from '../../proto/path';
 import { checkAcl, fixupAcl } from '../tree/acl-check';
 import { DataTree, ROOT, copyStatPersisted, createStat, isSpecialPath } from '../tree/data-tree';
+import { checkQuota } from '../tree/quota';
 import { CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner, validTtl } from '../tree/ephemeral-type';
 import { KeeperCodeError, badArguments, noNode } from '../tree/keeper-error';
 import type { SessionTracker } from '../session/session-tracker';
@@ -58,8 +59,28 @@ export interface PreparedTxn {
 
 export interface PrepOptions {
   extendedTypesEnabled: boolean;
-  /** Reconfig is never enabled on a standalone server. */
+  /**
+   * zoo.cfg reconfigEnabled. A standalone server answers a reconfig with
+   * ReconfigDisabled (-123) when false and Unimplemented (-6) when true,
+   * exactly as Apache 3.8 standalone does. Default: the process setting.
+   */
   reconfigEnabled?: boolean;
+  /** zookeeper.enforceQuota: hard quota limits refuse writes with QuotaExceeded. Default: the process setting. */
+  enforceQuota?: boolean;
+}
+
+/**
+ * Process-wide defaults for the options above. Apache keeps both in the JVM
+ * (the zookeeper.enforceQuota system property, QuorumPeerConfig's static
+ * reconfigEnabled); zk-server sets them from zoo.cfg before it starts the
+ * server, and a processor whose own options name them ignores these.
+ */
+const processSettings: { reconfigEnabled: boolean; enforceQuota: boolean } = { reconfigEnabled: false, enforceQuota: false };
+
+/** Sets the process-wide reconfigEnabled / enforceQuota defaults (what zk-server reads from zoo.cfg). */
+export function setPrepProcessSettings(settings: Partial<typeof processSettings>): void {
+  if (settings.reconfigEnabled !== undefined) processSettings.reconfigEnabled = settings.reconfigEnabled;
+  if (settings.enforceQuota !== undefined) processSettings.enforceQuota = settings.enforceQuota;
 }
 
 const VALID_FLAGS = new Set<number>(Object.values(CreateMode));
@@ -258,6 +279,8 @@ export class PrepRequestProcessor {
         validatePath(path);
         const rec = this.getRecordForPath(path);
         checkAcl(rec.acl, Perms.WRITE, input.authInfo);
+        // Apache checks the quota before the version (PrepRequestProcessor, setData).
+        this.checkQuota(path, (req.data?.length ?? 0) - (rec.data?.length ?? 0), 0);
         const newVersion = checkAndIncVersion(rec.stat!.version, req.version, path);
         const next = this.duplicate(rec, zxid);
         next.stat!.version = newVersion;
@@ -291,7 +314,7 @@ export class PrepRequestProcessor {
         return new CheckVersionTxn({ path: req.path, version: checkAndIncVersion(rec.stat!.version, req.version, req.path) });
       }
       case OpCode.reconfig:
-        if (!this.opts.reconfigEnabled) throw new KeeperCodeError(ErrorCode.RECONFIGDISABLED);
+        if (!(this.opts.reconfigEnabled ?? processSettings.reconfigEnabled)) throw new KeeperCodeError(ErrorCode.RECONFIGDISABLED);
         this.sessions.checkSession(input.sessionId);
         // Standalone: reconfiguration is not supported (Apache answers the same).
         throw new KeeperCodeError(ErrorCode.UNIMPLEMENTED);
@@ -314,6 +337,12 @@ export class PrepRequestProcessor {
         // Reads and unknown types inside a multi: Apache leaves them without a txn; we refuse them.
         throw new KeeperCodeError(ErrorCode.BADARGUMENTS);
     }
+  }
+
+  /** zookeeper.enforceQuota: refuse a write that takes a quota'd subtree over a hard limit (see tree/quota.ts). */
+  private checkQuota(path: string, bytesDiff: number, countDiff: number): void {
+    if (!(this.opts.enforceQuota ?? processSettings.enforceQuota)) return;
+    checkQuota(this.tree, path, bytesDiff, countDiff);
   }
 
   private prepCreate(type: number, header: TxnHeader, input: PrepInput, req: CreateRequest | CreateTTLRequest): JuteRecord {
@@ -339,6 +368,7 @@ export class PrepRequestProcessor {
     const existing = this.byPath.get(path);
     if ((existing && existing.stat !== null) || (!existing && this.tree.getNode(path))) throw new KeeperCodeError(ErrorCode.NODEEXISTS, path);
     if (this.tree.kindOf(parentRec.stat!.ephemeralOwner) === 'NORMAL') throw new KeeperCodeError(ErrorCode.NOCHILDRENFOREPHEMERALS, path);
+    this.checkQuota(path, req.data?.length ?? 0, 1);
     const newCversion = (parentRec.stat!.cversion + 1) | 0;
     let txn: JuteRecord;
     if (type === OpCode.createContainer) txn = new CreateContainerTxn({ path, data: req.data, acl, parentCVersion: newCversion });
