@@ -51,12 +51,17 @@ export class WatchManager {
   private byWatcher = new Map<Watcher, Set<string>>();
   private recursiveCount = 0;
 
-  /** Adds a watch; a one-shot watch never downgrades an existing persistent one. Returns false if it was already there. */
+  /**
+   * Adds a watch. A watcher has ONE mode per path, and the latest registration
+   * sets it, as in Apache 3.8 (WatcherModeManager.setWatcherMode): a getData
+   * watch on a path with a persistent watch turns it into a one-shot watch.
+   * (ZOOKEEPER-4466 made 3.9 keep both; we follow the 3.8 line we are tested
+   * against.) Returns true when the path is new for this watcher.
+   */
   addWatch(path: string, watcher: Watcher, mode: WatcherMode = WatcherMode.STANDARD): boolean {
     let watchers = this.table.get(path);
     if (!watchers) this.table.set(path, (watchers = new Map()));
     const prev = watchers.get(watcher);
-    if (prev !== undefined && (mode === WatcherMode.STANDARD || prev === mode)) return false;
     if (prev === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
     if (mode === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount++;
     watchers.set(watcher, mode);
