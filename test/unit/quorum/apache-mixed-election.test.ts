@@ -60,7 +60,7 @@ async function expectOrExplain(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-test('all three start together: Apache 3 leads, Apache 2 follows, and our peer decides FOLLOWING 3', async () => {
+test('all three start together: one Apache server leads, the other follows, and our peer follows the same leader', async () => {
   const plan = await planEnsemble([1n, 2n, 3n]);
   const node = startOurs(new MajorityQuorum(plan.servers));
   await node.start();
@@ -70,10 +70,12 @@ test('all three start together: Apache 3 leads, Apache 2 follows, and our peer d
       const m = await modes(plan, [2n, 3n]);
       return m.every((x) => x === 'leader' || x === 'follower') ? m : undefined;
     }, 120_000, 250);
-    expect(m).toEqual(['follower', 'leader']);
+    // Usually 3 (highest sid); 2 when it started first and our vote made the quorum with it.
+    expect([...m].sort()).toEqual(['follower', 'leader']);
+    const leader = m[0] === 'leader' ? 2n : 3n;
     const d = await node.decided();
     expect(d.state).toBe(ServerState.FOLLOWING);
-    expect(d.vote.leader).toBe(3n);
+    expect(d.vote.leader).toBe(leader);
   });
 });
 
