@@ -157,7 +157,10 @@ export function isOurServerProcess(pid: number): boolean {
   const cmdlineFile = `/proc/${pid}/cmdline`;
   if (!fs.existsSync('/proc/self/cmdline')) return isAlive(pid);
   try {
-    return fs.readFileSync(cmdlineFile, 'utf8').includes('zk-server');
+    // The argv `start` spawns: node <...>/bin/zk-server [flags] start-foreground <cfg>. Matching whole
+    // words, not a substring, keeps e.g. a test runner given "zk-server-args.test.ts" from qualifying.
+    const words = fs.readFileSync(cmdlineFile, 'utf8').split('\0');
+    return words.includes('start-foreground') && words.some((w) => /^zk-server(\.[jt]s)?$/.test(path.basename(w)));
   } catch {
     return false;
   }
