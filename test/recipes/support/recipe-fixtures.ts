@@ -1,0 +1,93 @@
+/**
+ * Shared pieces of the recipe tests (both recipe engineers use them):
+ * targets to iterate, handles that are closed after the file, a unique
+ * base path per test, condition waits, and a seeded random source.
+ */
+import { randomBytes } from 'crypto';
+import { ZooKeeper, ZooKeeperOptions } from '../../../src';
+import { targets, targetsWith } from '../../harness';
+import type { Feature, TargetKind } from '../../harness';
+
+export { targets, targetsWith };
+export type { Feature, TargetKind };
+
+/** Budget for a beforeAll that starts a cluster. */
+export const START_TIMEOUT = 120_000;
+
+/** Opens handles and closes every one of them in closeAll(). */
+export class Handles {
+  private readonly open = new Set<ZooKeeper>();
+
+  /** A connected handle (sessionTimeout 10 s unless given). */
+  async connect(connectString: string, options: ZooKeeperOptions = {}): Promise<ZooKeeper> {
+    const zk = this.create(connectString, options);
+    await zk.connected();
+    return zk;
+  }
+
+  /** A handle not yet awaited. */
+  create(connectString: string, options: ZooKeeperOptions = {}): ZooKeeper {
+    const zk = new ZooKeeper(connectString, { sessionTimeout: 10_000, ...options });
+    // Unobserved 'error' events must not crash jest; tests check what they care about.
+    zk.on('error', () => undefined);
+    zk.on('watcherError', () => undefined);
+    this.open.add(zk);
+    return zk;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.open];
+    this.open.clear();
+    await Promise.all(all.map((zk) => zk.close().catch(() => undefined)));
+  }
+}
+
+/** A fresh path under the root for one test, e.g. '/r-3fa9c1-mutex'. */
+export function uniquePath(label = 'r'): string {
+  return `/${label.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `pred` every `everyMs` until it is true; rejects with `what` after `timeoutMs`. */
+export async function waitUntil(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await pred()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A small seeded PRNG (mulberry32), so a failing random schedule can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The seed of a randomized test: RECIPES_SEED when set, else a fresh one (printed by the test on failure). */
+export function testSeed(): number {
+  const env = process.env.RECIPES_SEED;
+  return env ? Number(env) : (Date.now() ^ (process.pid << 8)) >>> 0;
+}
+
+/** Rejects if `p` is still pending after `ms` (the message names `what`). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
