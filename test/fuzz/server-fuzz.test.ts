@@ -16,107 +16,44 @@
  * ZK_FUZZ_RUNS=<n> for more or fewer runs per property).
  */
 import fc from 'fast-check';
-import * as fs from 'fs';
-import { randomBytes } from 'crypto';
-import { apacheAvailable, Cluster, fourLetterWord, startApache, startOurs, waitFor } from '../harness';
+import { apacheAvailable, Cluster, startApache, waitFor } from '../harness';
 import { ZooKeeper } from '../../src';
 import { BAD_INPUT_CASES, CaseOutcome, runCase } from './bad-input-cases';
 import { MAX_BUFFER, badHandshake, handshakeBytes, mutate, mutation, serialize, validFrames } from './frame-mutators';
+import { FuzzTarget, STEP_TIMEOUT_MS, mntr, reproducible, rssKb, withTimeout } from './fuzz-target';
 import { RawConnection, frameWithLength } from './raw-wire';
 
 const SEED = process.env.ZK_FUZZ_SEED ? Number(process.env.ZK_FUZZ_SEED) : 20_240_611;
 const RUNS = process.env.ZK_FUZZ_RUNS ? Number(process.env.ZK_FUZZ_RUNS) : 300;
+const REPRODUCE = `ZK_FUZZ_SEED=${SEED} ZK_FUZZ_RUNS=${RUNS}`;
 // Each property stops early (still passing) when it has used this much time: the suite has a budget.
 const PROPERTY_TIME_LIMIT_MS = 45_000;
-const STEP_TIMEOUT_MS = 5000;
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<T>((_, reject) => {
-      t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    }),
-  ]);
-}
-
-async function mntr(port: number): Promise<Map<string, string>> {
-  const out = await fourLetterWord('127.0.0.1', port, 'mntr', 3000);
-  return new Map(out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
-}
-
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]);
-}
 
 describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
-  let ours: Cluster;
+  let target: FuzzTarget;
   let port: number;
   let pid: number;
-  let sentinel: ZooKeeper;
-  const sentinelPath = `/fuzz-sentinel-${randomBytes(3).toString('hex')}`;
-  let sentinelWrites = 0;
   let baselineConnections: number;
   let baselineSessions: number;
   let rssWarm = 0;
 
   beforeAll(async () => {
     // tickTime 500: the fuzz handshakes ask for a 1 ms session, clamped up to 1 s, so their sessions go quickly.
-    ours = await startOurs({ tickTime: 500 });
-    port = ours.servers[0].clientPort;
-    pid = ours.servers[0].pid()!;
-    sentinel = new ZooKeeper(ours.connectString, { sessionTimeout: 20_000 });
-    sentinel.on('error', () => undefined);
-    await sentinel.connected();
-    await sentinel.create(sentinelPath, Buffer.from('0'));
+    target = await FuzzTarget.start('ours', { tickTime: 500 }, REPRODUCE);
+    port = target.port;
+    pid = target.pid;
     const m = await mntr(port);
     baselineConnections = Number(m.get('zk_num_alive_connections'));
     baselineSessions = Number(m.get('zk_global_sessions'));
   }, 60_000);
 
   afterAll(async () => {
-    await sentinel?.close().catch(() => undefined);
-    await ours?.stop();
+    await target?.stop();
   });
 
-  /** The server process is alive and the pre-fuzz client still writes and reads. */
-  async function assertServing(context: string): Promise<void> {
-    if (!ours.servers[0].running()) {
-      throw new Error(`server process died (${context}); seed ${SEED}\n${ours.servers[0].logTail(60)}`);
-    }
-    const value = Buffer.from(String(++sentinelWrites));
-    await withTimeout(sentinel.setData(sentinelPath, value), STEP_TIMEOUT_MS, `sentinel setData after ${context}`);
-    const got = await withTimeout(sentinel.getData(sentinelPath), STEP_TIMEOUT_MS, `sentinel getData after ${context}`);
-    if (!got.data?.equals(value)) throw new Error(`sentinel read ${got.data} after writing ${value} (${context})`);
-  }
-
-  /** What the fuzz runs provoked, so a run that never reaches the server's parser does not pass unnoticed. */
-  const provoked = { replies: 0, errorReplies: 0, closedByServer: 0, closedAfterEof: 0 };
-
-  /** After our EOF the server must close its side too: no connection is left half-open. */
-  async function endAndExpectClose(conn: RawConnection, context: string): Promise<void> {
-    // Let the server see and answer what was sent, without waiting for a quiet period.
-    for (;;) {
-      const f = await conn.nextFrame(30);
-      if (!f) break;
-      if (f.length >= 16) {
-        provoked.replies++;
-        if (f.readInt32BE(12) !== 0) provoked.errorReplies++;
-      }
-    }
-    if (conn.isClosed) {
-      provoked.closedByServer++;
-      return;
-    }
-    conn.end();
-    if (!(await conn.closesWithin(STEP_TIMEOUT_MS))) {
-      conn.destroy();
-      throw new Error(`server did not close the connection within ${STEP_TIMEOUT_MS} ms of our EOF (${context})`);
-    }
-    provoked.closedAfterEof++;
-  }
+  const assertServing = (context: string) => target.assertServing(context);
+  const endAndExpectClose = (conn: RawConnection, context: string) => target.endAndExpectClose(conn, context);
+  const check = (label: string, run: () => Promise<void>) => reproducible(label, REPRODUCE, run);
 
   const fcParams = {
     seed: SEED,
@@ -125,16 +62,6 @@ describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
     interruptAfterTimeLimit: PROPERTY_TIME_LIMIT_MS,
     markInterruptAsFailure: false,
   };
-
-  /** fc.assert, with the way to reproduce a failure put first in its message. */
-  async function check(label: string, run: () => Promise<void>): Promise<void> {
-    try {
-      await run();
-    } catch (err) {
-      (err as Error).message = `${label} failed; reproduce with ZK_FUZZ_SEED=${SEED} ZK_FUZZ_RUNS=${RUNS}\n${(err as Error).message}`;
-      throw err;
-    }
-  }
 
   describe('hand-picked bad input: the same outcome as Apache ZooKeeper 3.8', () => {
     let apache: Cluster | undefined;
@@ -219,6 +146,7 @@ describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
       fcParams,
     ));
     // The mutations reached the request parser: some requests were answered, some refused, some connections dropped.
+    const { provoked } = target;
     expect(provoked.replies).toBeGreaterThan(0);
     expect(provoked.errorReplies).toBeGreaterThan(0);
     expect(provoked.closedByServer).toBeGreaterThan(0);
@@ -304,11 +232,11 @@ describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
   }, 60_000);
 
   test('afterwards: a new client connects, connections and sessions return to baseline, memory is bounded', async () => {
-    const fresh = new ZooKeeper(ours.connectString, { sessionTimeout: 10_000 });
+    const fresh = new ZooKeeper(target.cluster.connectString, { sessionTimeout: 10_000 });
     fresh.on('error', () => undefined);
     try {
       await withTimeout(fresh.connected(), 15_000, 'a new client connecting after the fuzz');
-      const p = `${sentinelPath}-after`;
+      const p = `/fuzz-after-${process.pid}`;
       await fresh.create(p, Buffer.from('after'));
       expect((await fresh.getData(p)).data!.toString()).toBe('after');
       await fresh.delete(p);
