@@ -133,29 +133,29 @@ export class DistributedAtomicLong {
   }
 
   /** Adds 1. */
-  increment(): Promise<AtomicValue> {
+  async increment(): Promise<AtomicValue> {
     return this.add(1n);
   }
 
   /** Subtracts 1. */
-  decrement(): Promise<AtomicValue> {
+  async decrement(): Promise<AtomicValue> {
     return this.add(-1n);
   }
 
   /** Adds `delta` (wrapping at 64 bits, as Java's long). */
-  add(delta: bigint | number): Promise<AtomicValue> {
+  async add(delta: bigint | number): Promise<AtomicValue> {
     const d = toLong(delta, 'delta');
     return this.change((pre) => wrap64(pre + d));
   }
 
   /** Subtracts `delta`. */
-  subtract(delta: bigint | number): Promise<AtomicValue> {
+  async subtract(delta: bigint | number): Promise<AtomicValue> {
     const d = toLong(delta, 'delta');
     return this.change((pre) => wrap64(pre - d));
   }
 
   /** Sets `newValue` with the same optimistic retries (and lock) as add. */
-  trySet(newValue: bigint | number): Promise<AtomicValue> {
+  async trySet(newValue: bigint | number): Promise<AtomicValue> {
     const v = toLong(newValue, 'newValue');
     return this.change(() => v);
   }

@@ -141,10 +141,10 @@ export class SharedCount extends EventEmitter {
       if (stat.version === previous.version) continue;
       const value = decodeCount(data);
       this.update(value, stat.version, stat.mzxid);
-      if (stat.version === previous.version + 1 && value === newCount) {
-        throw new IndeterminateResultError(`SharedCount ${this.path}: reply lost; the count is now ${newCount} but maybe set by another client`);
-      }
-      return false;
+      // One write since `previous` with another value: not ours. Anything
+      // else may include ours (a false here would invite a second add).
+      if (stat.version === previous.version + 1 && value !== newCount) return false;
+      throw new IndeterminateResultError(`SharedCount ${this.path}: a write's reply was lost and the count moved on; it may or may not have been applied`);
     }
   }
 

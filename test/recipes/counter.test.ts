@@ -1,0 +1,204 @@
+/**
+ * SharedCount and DistributedAtomicLong on both targets. Invariant from a
+ * shared record: no increment is lost and none is applied twice: with S
+ * increments reported successful and I reported indeterminate (reply lost
+ * and the node moved on), the final value is between S and S + I, while
+ * connections are cut at random and the server is killed and restarted.
+ */
+import { Cluster, startTarget, TcpProxy } from '../harness';
+import { ZooKeeper } from '../../src';
+import { DistributedAtomicLong, SharedCount, decodeLong, encodeCount } from '../../recipes/counter';
+import { IndeterminateResultError } from '../../recipes/cache/support/recipe-errors';
+import { RecipeArgumentError, RecipeClosedError } from '../../recipes/util/errors';
+import { Handles, START_TIMEOUT, seededRandom, sleep, targets, testSeed, uniquePath, waitUntil } from './support/recipe-fixtures';
+
+describe.each(targets())('counters on %s', (kind) => {
+  let cluster: Cluster;
+  const handles = new Handles();
+  let zk: ZooKeeper;
+
+  beforeAll(async () => {
+    cluster = await startTarget(kind, { tickTime: 500 });
+    zk = await handles.connect(cluster.connectString, { sessionTimeout: 8000 });
+  }, START_TIMEOUT);
+  afterAll(async () => {
+    await handles.closeAll();
+    await cluster?.stop();
+  });
+
+  test('shared count: seed, set, versioned compare-and-set, change events on another handle', async () => {
+    const path = `${uniquePath('count')}/n`;
+    const a = new SharedCount(zk, path, 7);
+    await a.start();
+    expect(a.getCount()).toBe(7);
+    expect((await zk.getData(path)).data).toEqual(encodeCount(7)); // Curator's 4-byte big-endian int
+    const other = await handles.connect(cluster.connectString);
+    const b = new SharedCount(other, path, 99); // the seed only applies to a missing node
+    const seen: number[] = [];
+    b.on('change', (v: number) => seen.push(v));
+    await b.start();
+    expect(b.getCount()).toBe(7);
+    await a.setCount(10);
+    await waitUntil(() => b.getCount() === 10, 'b sees 10');
+    const stale = b.getVersionedValue();
+    expect(await a.trySetCount(a.getVersionedValue(), 11)).toBe(true);
+    expect(await b.trySetCount(stale, 50)).toBe(false); // somebody changed it first
+    expect(b.getCount()).toBe(11); // refreshed by the failed try
+    expect(await b.trySetCount(b.getVersionedValue(), 12)).toBe(true);
+    await waitUntil(() => a.getCount() === 12, 'a sees 12');
+    expect(seen).toEqual(expect.arrayContaining([10, 11]));
+    await expect(a.setCount(2 ** 31)).rejects.toBeInstanceOf(RecipeArgumentError);
+    await a.close();
+    await b.close();
+    expect(() => a.getCount()).toThrow(RecipeClosedError);
+  });
+
+  test('shared count: contenders doing compare-and-set loops through cut connections never lose an increment', async () => {
+    const seed = testSeed();
+    const rnd = seededRandom(seed);
+    const path = uniquePath('count-race');
+    const proxies = await Promise.all([0, 1, 2].map(() => TcpProxy.start(cluster.servers[0].clientPort)));
+    let ok = 0;
+    let unknown = 0;
+    let stop = false;
+    try {
+      const counts = await Promise.all(proxies.map(async (p) => {
+        const c = new SharedCount(await handles.connect(p.hostPort, { sessionTimeout: 8000 }), path, 0);
+        await c.start();
+        return c;
+      }));
+      let cuts = 0;
+      const chaos = (async () => {
+        while (!stop) {
+          await sleep(10 + rnd() * 40);
+          proxies[Math.floor(rnd() * 3)].cut();
+          cuts++;
+        }
+      })();
+      await Promise.all(counts.map(async (c) => {
+        for (let n = 0; n < 40; n++) {
+          for (;;) {
+            const v = c.getVersionedValue();
+            try {
+              if (await c.trySetCount(v, v.value + 1)) {
+                ok++;
+                break;
+              }
+            } catch (err) {
+              if (!(err instanceof IndeterminateResultError)) throw err;
+              unknown++;
+              break;
+            }
+          }
+        }
+      }));
+      stop = true;
+      await chaos;
+      const final = (await zk.getData(path)).data!.readInt32BE(0);
+      expect({ seed, lost: final < ok, doubled: final > ok + unknown }).toEqual({ seed, lost: false, doubled: false });
+      expect(ok + unknown).toBe(120);
+      expect(cuts).toBeGreaterThan(3);
+      await Promise.all(counts.map((c) => c.close()));
+    } finally {
+      stop = true;
+      await Promise.all(proxies.map((p) => p.close()));
+    }
+  }, 90_000);
+
+  test('atomic long: increments from contenders through cut connections and a server kill: none lost, none doubled', async () => {
+    const seed = testSeed();
+    const rnd = seededRandom(seed);
+    const path = uniquePath('atomic');
+    const CONTENDERS = 4;
+    const EACH = 20;
+    const proxies = await Promise.all(Array.from({ length: CONTENDERS }, () => TcpProxy.start(cluster.servers[0].clientPort)));
+    let ok = 0;
+    let unknown = 0;
+    let stop = false;
+    let killed = 0;
+    try {
+      const chaos = (async () => {
+        while (!stop) {
+          await sleep(40 + rnd() * 80);
+          proxies[Math.floor(rnd() * CONTENDERS)].cut();
+          if (killed === 0 && ok >= (CONTENDERS * EACH) / 3) {
+            await cluster.servers[0].kill();
+            await cluster.servers[0].start();
+            killed++;
+          }
+        }
+      })();
+      await Promise.all(proxies.map(async (p) => {
+        const h = await handles.connect(p.hostPort, { sessionTimeout: 8000, connectTimeout: 30_000 });
+        const counter = new DistributedAtomicLong(h, path, { retry: { retries: 50, maxTimeout: 50 } });
+        for (let n = 0; n < EACH; n++) {
+          for (;;) {
+            try {
+              const r = await counter.increment();
+              if (!r.succeeded) continue; // out of tries: not applied, go again
+              expect(r.postValue).toBe(r.preValue + 1n);
+              ok++;
+            } catch (err) {
+              if (!(err instanceof IndeterminateResultError)) throw err;
+              unknown++;
+            }
+            break;
+          }
+        }
+      }));
+      await waitUntil(() => killed === 1, 'the kill happened', 30_000);
+      stop = true;
+      await chaos;
+      const final = decodeLong((await zk.getData(path)).data);
+      expect({ seed, final: Number(final) >= ok && Number(final) <= ok + unknown }).toEqual({ seed, final: true });
+      expect(ok + unknown).toBe(CONTENDERS * EACH);
+    } finally {
+      stop = true;
+      await Promise.all(proxies.map((p) => p.close()));
+      await cluster.waitHealthy(30_000);
+    }
+  }, 120_000);
+
+  test('atomic long: promoted to a lock when optimism runs out; every increment counted', async () => {
+    const path = uniquePath('atomic-lock');
+    const hs = await Promise.all([0, 1, 2, 3].map(() => handles.connect(cluster.connectString)));
+    let promoted = 0;
+    let ok = 0;
+    await Promise.all(hs.map(async (h) => {
+      const c = new DistributedAtomicLong(h, path, { retry: { retries: 0 }, promotedToLock: { lockPath: `${path}-lock`, retry: { retries: 20, maxTimeout: 20 } } });
+      for (let i = 0; i < 10; i++) {
+        const r = await c.increment();
+        if (r.stats.promotedTries > 0) promoted++;
+        if (r.succeeded) ok++;
+      }
+    }));
+    expect(await new DistributedAtomicLong(zk, path).get()).toBe(BigInt(ok));
+    expect(ok).toBeGreaterThan(30);
+    expect(promoted).toBeGreaterThan(0);
+  }, 60_000);
+
+  test('atomic long: Curator encoding, set, compare-and-set, initialize, 64-bit values', async () => {
+    const path = uniquePath('atomic-ops');
+    const c = new DistributedAtomicLong(zk, path);
+    expect(await c.get()).toBe(0n); // missing node reads 0
+    expect(await c.initialize(5)).toBe(true);
+    expect(await c.initialize(9)).toBe(false);
+    expect(await c.get()).toBe(5n);
+    await c.forceSet(-2n);
+    expect((await zk.getData(path)).data!.toString('hex')).toBe('fffffffffffffffe');
+    expect((await c.compareAndSet(3, 4)).succeeded).toBe(false);
+    const cas = await c.compareAndSet(-2n, 2n ** 62n);
+    expect(cas).toMatchObject({ succeeded: true, preValue: -2n, postValue: 2n ** 62n });
+    const add = await c.add(2n ** 62n - 1n);
+    expect(add.postValue).toBe(2n ** 63n - 1n); // Long.MAX_VALUE
+    expect((await c.increment()).postValue).toBe(-(2n ** 63n)); // wraps like a Java long
+    expect((await c.subtract(1)).postValue).toBe(2n ** 63n - 1n);
+    expect((await c.trySet(42)).postValue).toBe(42n);
+    expect((await c.decrement()).postValue).toBe(41n);
+    await expect(c.add(0.5)).rejects.toBeInstanceOf(RecipeArgumentError);
+    await expect(c.add(2n ** 64n)).rejects.toBeInstanceOf(RecipeArgumentError);
+    expect(() => new DistributedAtomicLong(zk, 'rel')).toThrow(RecipeArgumentError);
+    expect(() => new DistributedAtomicLong(zk, '/x', { retry: { retries: -1 } })).toThrow(RecipeArgumentError);
+    expect(() => new SharedCount(zk, '/x', 1.5)).toThrow(RecipeArgumentError);
+  });
+});
