@@ -34,7 +34,6 @@ import {
   GetChildrenRequest,
   GetChildrenResponse,
   GetDataRequest,
-  GetDataResponse,
   GetEphemeralsRequest,
   GetEphemeralsResponse,
   ReconfigRequest,
@@ -155,9 +154,10 @@ function watching(req: Request, watcher: Watcher | null, kind: WatchKind): Reque
 
 const nothing = (): undefined => undefined;
 const decodeStat = (r: JuteReader): Stat => Stat.decode(r);
+// GetDataResponse{buffer data; Stat stat}, read straight into the result (no intermediate record).
 const decodeNodeData = (r: JuteReader): NodeData => {
-  const res = GetDataResponse.decode(r);
-  return { data: res.data, stat: res.stat };
+  const data = r.readBuffer();
+  return { data, stat: Stat.decode(r) };
 };
 
 function buildCreate(ctx: OpContext, op: Operation, path: string, data: Data, options: CreateOptions = {}): Request {
