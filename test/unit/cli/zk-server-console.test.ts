@@ -113,7 +113,7 @@ describe('zk-server --help and console warnings', () => {
     sessions.addSession(1n, 30000);
     const prep = new PrepRequestProcessor(tree, sessions, { extendedTypesEnabled: false });
     const r = prep.prepare(
-      { sessionId: 1n, cxid: 1, type: OpCode.reconfig, record: new ReconfigRequest({ joiningServers: 'server.5=127.0.0.1:1:2', leavingServers: null, newMembers: null, curConfigId: -1n }), authInfo: [] },
+      { sessionId: 1n, cxid: 1, type: OpCode.reconfig, record: new ReconfigRequest({ joiningServers: 'server.5=127.0.0.1:1:2', curConfigId: -1n }), authInfo: [] },
       1n,
       0n,
     );
