@@ -67,16 +67,29 @@ export async function runForeground(cfg: ZooCfg, opts: ForegroundOptions = {}): 
   return srv;
 }
 
-/** SIGTERM/SIGINT close the server once; a second signal while closing forces exit. */
-export function installShutdown(srv: RunningServer, log: (line: string) => void, exit: (code: number) => void): void {
-  let closing = false;
+/**
+ * Signals that arrive within this many ms of the first are the same request:
+ * Ctrl-C under `npm start` reaches the server twice, once from the terminal
+ * (the whole foreground process group) and once forwarded by npm.
+ */
+export const REPEATED_SIGNAL_GRACE_MS = 1000;
+
+/** SIGTERM/SIGINT close the server once; another signal later than REPEATED_SIGNAL_GRACE_MS while closing forces exit. */
+export function installShutdown(
+  srv: RunningServer,
+  log: (line: string) => void,
+  exit: (code: number) => void,
+  now: () => number = Date.now,
+): void {
+  let closingSince: number | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
+    if (closingSince !== null) {
+      if (now() - closingSince < REPEATED_SIGNAL_GRACE_MS) return;
       log(`${signal} again while shutting down; exiting now`);
       exit(1);
       return;
     }
-    closing = true;
+    closingSince = now();
     log(`${signal} received; shutting down`);
     srv.close().then(
       () => {

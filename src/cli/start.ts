@@ -3,10 +3,15 @@
  * development. Listens on 127.0.0.1:2181, or on a free port when 2181 is
  * taken; keeps its data in <project>/data/standalone (gitignored) so the tree
  * survives restarts; prints the connect string and how to reach it; Ctrl-C
- * (SIGINT) or SIGTERM closes it cleanly.
+ * (SIGINT) or SIGTERM closes it cleanly. npm runs bin/zk-dev-server with
+ * `exec` (package.json), so the signals reach this process, not a shell.
  *
  * Environment: ZK_PORT to ask for another port, ZK_DATA_DIR for another data
- * directory. All four-letter words are enabled (it is a development server).
+ * directory, and Java-style system properties as `npm start -- -Dkey=value`
+ * or in SERVER_JVMFLAGS / JVMFLAGS (as zk-server reads them). All
+ * four-letter words are enabled (it is a development server). A second
+ * server on the same data directory refuses to start (the store locks it:
+ * src/server/persist/data-dir-lock.ts) instead of sharing its txn log.
  */
 import * as fs from 'fs';
 import * as net from 'net';
@@ -34,7 +39,7 @@ export function banner(connectString: string, dataDir: string, wantedPort: numbe
     `  connect string: ${connectString}`,
     `  data dir:       ${dataDir}`,
   ];
-  if (port !== wantedPort) lines.push(`  (port ${wantedPort} was taken, so a free port was chosen)`);
+  if (wantedPort !== 0 && port !== wantedPort) lines.push(`  (port ${wantedPort} was taken, so a free port was chosen)`);
   lines.push(
     '',
     'Reach it with the shell:',

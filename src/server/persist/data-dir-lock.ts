@@ -72,13 +72,11 @@ function installExitHook(): void {
 
 /** The start time of `pid` (field 22 of /proc/<pid>/stat), null where /proc is not available or the process is gone. */
 export function processStartTime(pid: number): string | null {
-  const stat = readProcStat(pid);
-  if (stat === null) return null;
-  return stat.fields[19] ?? null;
+  return readProcStat(pid)?.startTime ?? null;
 }
 
-/** /proc/<pid>/stat split after the command name (which may hold spaces and parentheses). */
-function readProcStat(pid: number): { state: string; fields: string[] } | null {
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; the command name before them may hold spaces and parentheses. */
+function readProcStat(pid: number): { state: string; startTime: string | null } | null {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -87,9 +85,9 @@ function readProcStat(pid: number): { state: string; fields: string[] } | null {
   }
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
-  // After "pid (comm) ": state is field 3, starttime is field 22, i.e. index 19 of the rest after state.
+  // After "pid (comm) " come fields 3, 4, ...: field n is at index n - 3.
   const rest = text.slice(close + 2).trim().split(/\s+/);
-  return { state: rest[0], fields: rest.slice(1) };
+  return { state: rest[0], startTime: rest[22 - 3] ?? null };
 }
 
 const hasProc = (() => {
@@ -114,7 +112,7 @@ export function ownerIsAlive(owner: LockOwner): boolean {
   if (stat === null) return false;
   // Z: exited, waiting for its parent to reap it; X: dead.
   if (stat.state === 'Z' || stat.state === 'X') return false;
-  if (owner.startTime !== null && stat.fields[19] !== undefined && stat.fields[19] !== owner.startTime) return false;
+  if (owner.startTime !== null && stat.startTime !== null && stat.startTime !== owner.startTime) return false;
   return true;
 }
 
