@@ -168,6 +168,7 @@ async function oneShot(args: CliArgs, io: CliMainIo): Promise<number> {
     const outcome = await Promise.race([zk.connected().then(() => null), refused]);
     if (outcome !== null) {
       io.err(outcome);
+      await zk.close().catch(() => undefined);
       return 1;
     }
   } catch (e) {
