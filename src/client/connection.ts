@@ -171,6 +171,9 @@ const FRAME_HEADROOM = 1024;
  * requests in flight, and a shallow pipeline or a lone call is not delayed.
  */
 const COALESCE_WHEN_PENDING = 256;
+/** Settled once; flushes are scheduled as reactions on it. */
+const RESOLVED = Promise.resolve();
+
 /** The Java client pings at least this often whatever the timeout. */
 const MAX_PING_INTERVAL = 10_000;
 
@@ -372,7 +375,10 @@ export class Connection {
     if (this.pending.length >= COALESCE_WHEN_PENDING) {
       this.flushTimer = setTimeout(this.flushBound, 0);
     } else {
-      queueMicrotask(this.flushBound);
+      // Not queueMicrotask: Node wraps each callback in a new AsyncResource
+      // (seen in profiles of sequential calls, one flush per call); a reaction
+      // on a settled promise runs at the same point for a fraction of the cost.
+      RESOLVED.then(this.flushBound);
     }
   }
 

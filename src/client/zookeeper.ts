@@ -9,13 +9,19 @@
  *   const { data, stat } = await zk.getData('/x', (event) => console.log(event));
  *   await zk.close();
  *
- * Every method validates its arguments first (a bad path rejects with
- * BadArgumentsError and nothing is sent), then sends one request. Replies,
+ * Every method names one operation of operations.ts, which describes how
+ * its arguments are checked (a bad path rejects with BadArgumentsError and
+ * nothing is sent), how its request is built, how its reply decodes and
+ * which watch it sets; session.ts runs them all the same way. Replies,
  * watch events and state changes are delivered in server order through one
  * serial queue (event-queue.ts); watches are kept client-side
  * (watch-manager.ts) and re-registered after a reconnect (connection.ts).
+ * Records may be given as plain data (`{ perms, id: { scheme, id } }` for
+ * an ACL); results print well: `JSON.stringify(stat)` gives zxids as
+ * strings, `KeeperState[zk.state]` and `EventType[event.type]` give names,
+ * and an event logs as `WatchedEvent NodeDataChanged /x (SyncConnected)`.
  *
- * Events: 'state' (state: KeeperState) for every state change; 'error'
+ * Events: 'state' (state: KeeperState, event) for every state change; 'error'
  * (err: KeeperError) when no server could be reached within connectTimeout
  * (only emitted when someone listens, so an unhandled 'error' never crashes
  * a process that awaits connected() instead); 'watcherError' (err) when a
