@@ -160,8 +160,10 @@ export class GroupMember extends EventEmitter {
   /** Creates our node, or adopts it when this session already made it (a create whose reply was lost). */
   private async join(zk: ZooKeeper): Promise<void> {
     // A node of another session may be our own from a session the client gave
-    // up on locally but the server has not expired yet: give it time to go.
-    for (let foreign = 0; ; ) {
+    // up on locally but the server has not expired yet: give it a session
+    // timeout to go before calling the id taken.
+    const giveUpAt = Date.now() + Math.max(2000, zk.negotiatedTimeout);
+    for (;;) {
       const done = await retryForever(zk, async () => {
         try {
           await createWithParents(zk, this.ourPath, this.payload, CreateMode.EPHEMERAL);
@@ -171,8 +173,8 @@ export class GroupMember extends EventEmitter {
           const stat = await zk.exists(this.ourPath);
           if (stat === null) return false; // gone again: create it
           if (stat.ephemeralOwner === zk.sessionId) return true;
-          if (++foreign > 40) throw new RecipeStateError(`member id ${this.memberId} is already in use in ${this.path}`);
-          await new Promise((r) => setTimeout(r, 500));
+          if (Date.now() > giveUpAt) throw new RecipeStateError(`member id ${this.memberId} is already in use in ${this.path} (by session 0x${stat.ephemeralOwner.toString(16)})`);
+          await new Promise((r) => setTimeout(r, 250));
           return false;
         }
       });

@@ -190,6 +190,8 @@ describe.each(targets())('queues on %s', (kind) => {
       stop = true;
       await Promise.all(proxies.map((p) => p.close()));
       await cluster.waitHealthy(30_000);
+      // The kill may have outlasted the shared handle's session: later tests need a live one.
+      if (isDead(zk)) zk = await handles.connect(cluster.connectString, { sessionTimeout: 8000 });
     }
   }, 120_000);
 
