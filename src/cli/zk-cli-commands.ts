@@ -305,9 +305,9 @@ function parseReconfig(words: readonly string[]): ParsedCommand {
     const w = words[i];
     if (w === '-s') opts.set('s', true);
     else if (['-v', '-file', '-members', '-add', '-remove'].includes(w)) {
-      if (i + 1 >= words.length) throw new CliUsageError(`option ${w} needs a value`);
+      if (i + 1 >= words.length) throw new CliUsageError(`org.apache.commons.cli.MissingArgumentException: Missing argument for option: ${w.slice(1)}`);
       opts.set(w.slice(1), words[++i]);
-    } else throw new CliUsageError(`unknown option ${w}`);
+    } else throw new CliUsageError(`org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: ${w}`);
   }
   const hasMembers = opts.has('file') || opts.has('members');
   const hasIncremental = opts.has('add') || opts.has('remove');
@@ -418,7 +418,8 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (a.args[2] !== undefined) options.acl = parseAcl(a.args[2]);
       if (ttlText !== undefined) options.ttl = parseIntArg('ttl', ttlText as string);
       const created = await zk.create(a.args[0], data, options);
-      io.out(`Created ${created}`);
+      // zkCli 3.8 prints this one on stderr.
+      io.err(`Created ${created}`);
     },
   },
   delete: {
@@ -517,7 +518,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   whoami: {
-    usage: 'whoami',
+    usage: 'whoami ',
     flags: '',
     valued: '',
     minArgs: 0,
@@ -701,10 +702,10 @@ function parseCommand(spec: CommandSpec, words: readonly string[]): ParsedComman
           const rest = letters.slice(j + 1);
           if (rest !== '') opts.set(l, rest);
           else if (i + 1 < words.length) opts.set(l, words[++i]);
-          else throw new CliUsageError(`option -${l} needs a value`);
+          else throw new CliUsageError(`org.apache.commons.cli.MissingArgumentException: Missing argument for option: ${l}`);
           break;
         }
-        if (!spec.flags.includes(l)) throw new CliUsageError(`unknown option -${l}`);
+        if (!spec.flags.includes(l)) throw new CliUsageError(`org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: -${l}`);
         opts.set(l, true);
       }
     } else {
@@ -720,7 +721,8 @@ function parseCommand(spec: CommandSpec, words: readonly string[]): ParsedComman
     }
   }
   if (args.length < spec.minArgs || args.length > spec.maxArgs) {
-    throw new CliUsageError(args.length < spec.minArgs ? 'missing argument' : `too many arguments: ${args.slice(spec.maxArgs).join(' ')}`);
+    // zkCli prints only the usage for a missing argument; extra words it would ignore are refused here, naming them.
+    throw new CliUsageError(args.length < spec.minArgs ? '' : `too many arguments: ${args.slice(spec.maxArgs).join(' ')}`);
   }
   return { opts, args };
 }
@@ -739,14 +741,16 @@ export async function runCommand(
   const [name, ...rest] = words;
   if (name === 'quit' || name === 'exit') return { ok: true, quit: true };
   if (name === 'help') {
-    io.out(helpText());
+    // zkCli 3.8 has no help command: it prints the usage list as for any unknown word (stderr).
+    io.err(helpText());
+    io.err('Command not found: Command not found help');
     return { ok: true };
   }
   if (name in SHELL_COMMANDS) return runShellCommand(zk, name, rest, io, ctx);
   const spec = COMMANDS[name];
   if (!spec) {
-    io.err(`Command not found: Command not found ${name}`);
     io.err(helpText());
+    io.err(`Command not found: Command not found ${name}`);
     return { ok: false };
   }
   let parsed: ParsedCommand;

@@ -195,7 +195,8 @@ async function shell(args: CliArgs, io: CliMainIo): Promise<number> {
   const terminal = io.isTTY ?? process.stdin.isTTY ?? false;
   const rl = readline.createInterface({
     input: io.input ?? process.stdin,
-    output: io.isTTY === false ? undefined : (io.output ?? process.stdout),
+    // Like zkCli without JLine, no prompt when the input is not a terminal (piped commands).
+    output: terminal ? (io.output ?? process.stdout) : undefined,
     terminal,
     completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => {
       completeLine(line, COMMAND_NAMES, session.zk).then(

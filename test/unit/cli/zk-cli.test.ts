@@ -126,7 +126,7 @@ describe('zk-cli commands against our server', () => {
 
   it('create, get, set with versions, stat', async () => {
     expect(await cmd('create /cli hello')).toEqual({ ok: true });
-    expect(out).toEqual(['Created /cli']);
+    expect(err).toEqual(['Created /cli']);
     await cmd('get /cli');
     expect(out).toEqual(['hello']);
     expect((await cmd('set -v 0 /cli bye')).ok).toBe(true);
@@ -143,13 +143,13 @@ describe('zk-cli commands against our server', () => {
 
   it('create modes: sequential, ephemeral, container, ttl; errors name the path', async () => {
     await cmd('create -s /cli/seq-');
-    expect(out[0]).toMatch(/^Created \/cli\/seq-\d{10}$/);
+    expect(err[0]).toMatch(/^Created \/cli\/seq-\d{10}$/);
     await cmd('create -e /cli/eph data');
-    expect(out).toEqual(['Created /cli/eph']);
+    expect(err).toEqual(['Created /cli/eph']);
     await cmd('create -c /cli/container');
-    expect(out).toEqual(['Created /cli/container']);
+    expect(err).toEqual(['Created /cli/container']);
     await cmd('create -t 60000 /cli/ttl');
-    expect(out).toEqual(['Created /cli/ttl']);
+    expect(err).toEqual(['Created /cli/ttl']);
     expect(await cmd('create -e -t 5 /cli/bad')).toEqual({ ok: false });
     expect(err[0]).toMatch(/TTLs cannot be used with Ephemeral or Container nodes/);
     expect(await cmd('create /cli/eph')).toEqual({ ok: false });
@@ -216,14 +216,19 @@ describe('zk-cli commands against our server', () => {
 
   it('usage errors print the command usage; unknown commands are reported', async () => {
     expect(await cmd('get')).toEqual({ ok: false });
-    expect(err).toEqual(['missing argument\nget [-s] [-w] path']);
+    expect(err).toEqual(['get [-s] [-w] path']);
     expect(await cmd('get -x /a')).toEqual({ ok: false });
-    expect(err[0]).toMatch(/unknown option -x/);
+    expect(err).toEqual(['org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: -x']);
+    expect(await cmd('get /a /b')).toEqual({ ok: false });
+    expect(err).toEqual(['too many arguments: /b\nget [-s] [-w] path']);
+    expect(await cmd('set -v')).toEqual({ ok: false });
+    expect(err).toEqual(['org.apache.commons.cli.MissingArgumentException: Missing argument for option: v']);
     expect(await cmd('frob /a')).toEqual({ ok: false });
-    expect(err[0]).toBe('Command not found: Command not found frob');
+    expect(err[0]).toMatch(/^ZooKeeper -server host:port/);
+    expect(err[err.length - 1]).toBe('Command not found: Command not found frob');
     expect(await cmd('quit')).toEqual({ ok: true, quit: true });
     expect((await cmd('help')).ok).toBe(true);
-    expect(out[0]).toMatch(/get \[-s\] \[-w\] path/);
+    expect(err[0]).toMatch(/\tget \[-s\] \[-w\] path/);
   });
 
   it('zkCliMain runs one command non-interactively with exit codes', async () => {
@@ -231,12 +236,13 @@ describe('zk-cli commands against our server', () => {
     const errs: string[] = [];
     const mio = { out: (l: string) => lines.push(l), err: (l: string) => errs.push(l) };
     expect(await zkCliMain(['-server', srv.connectString, 'create', '/oneshot', 'v'], mio)).toBe(0);
-    expect(lines).toEqual(['Created /oneshot']);
+    expect(lines).toEqual([]);
+    expect(errs).toContain('Created /oneshot');
     expect(await zkCliMain(['-server', srv.connectString, 'get', '/oneshot'], mio)).toBe(0);
-    expect(lines[1]).toBe('v');
+    expect(lines).toEqual(['v']);
     expect(await zkCliMain(['-server', srv.connectString, 'get', '/nothing'], mio)).toBe(1);
     // zkCli's "Connecting to" line goes to stderr in one-shot mode, so stdout is the command's output alone.
-    expect(errs.filter((l) => !l.startsWith('Connecting to '))).toEqual(['Node does not exist: /nothing']);
+    expect(errs.filter((l) => !l.startsWith('Connecting to ') && !l.startsWith('Created '))).toEqual(['Node does not exist: /nothing']);
     expect(await zkCliMain(['-server'], mio)).toBe(2);
   });
 
@@ -253,7 +259,7 @@ describe('zk-cli commands against our server', () => {
     input.write('get /shell\n'); // after quit: never run
     expect(await done).toBe(0);
     const printed = lines.filter((l) => !l.includes('WATCHER::'));
-    expect(printed).toEqual([`Connecting to ${srv.connectString}`, 'Welcome to ZooKeeper!', 'Created /shell', 'two words']);
-    expect(errs).toEqual(['unterminated quote']);
+    expect(printed).toEqual([`Connecting to ${srv.connectString}`, 'Welcome to ZooKeeper!', 'two words']);
+    expect(errs).toEqual(['Created /shell', 'unterminated quote']);
   });
 });
