@@ -35,7 +35,11 @@
  * when one side has version 0. One deliberate difference: Apache re-sends
  * on a timeout only if some send queue is empty (`haveDelivered`) and
  * otherwise reconnects; we always do both and let the links drop what they
- * cannot deliver.
+ * cannot deliver. Two more break notification storms Apache has (found by
+ * the simulation, test/sim): an observer does not answer a voter's LOOKING
+ * notification from an older round, and a voter answers a non-voter only
+ * when that non-voter is LOOKING (see receive()). Neither changes what a
+ * voter counts, so mixed ensembles with Apache behave the same.
  */
 import { Notification, ServerState } from './election-wire';
 import type { QuorumVerifier } from './quorum-verifier';
@@ -67,6 +71,8 @@ export interface OutgoingNotification {
 export interface ElectionDecision {
   state: ServerState.LEADING | ServerState.FOLLOWING | ServerState.OBSERVING;
   vote: Vote;
+  /** 'round': a quorum of LOOKING votes in our round; 'join': FOLLOWING/LEADING votes (an established leader). */
+  via: 'round' | 'join';
 }
 
 /** One batch of effects; see the contract in the file header. */
@@ -219,7 +225,7 @@ export class FastLeaderElection {
     if (this.inRound && this.peerState === ServerState.LOOKING) {
       if (this.finalizing) {
         if (now >= this.finalizeDeadline) {
-          this.decide(this.proposedLeader, lookingVote(this.proposedLeader, this.proposedZxid, this.logicalClock, this.proposedEpoch));
+          this.decide(this.proposedLeader, lookingVote(this.proposedLeader, this.proposedZxid, this.logicalClock, this.proposedEpoch), 'round');
         }
       } else if (now >= this.pollDeadline) {
         this.sendNotifications();
@@ -294,14 +300,14 @@ export class FastLeaderElection {
     return this.isParticipant ? ServerState.FOLLOWING : ServerState.OBSERVING;
   }
 
-  private decide(leader: bigint, endVote: Vote): void {
+  private decide(leader: bigint, endVote: Vote, via: 'round' | 'join'): void {
     const state = leader === this.myId ? ServerState.LEADING : this.learningState();
     this.peerState = state;
     this.everDecided = true;
     this.inRound = false;
     this.finalizing = false;
     this.currentVote = lookingVote(endVote.leader, endVote.zxid, endVote.electionEpoch, endVote.peerEpoch);
-    this.out.decided = { state, vote: { ...this.currentVote } };
+    this.out.decided = { state, vote: { ...this.currentVote }, via };
     this.recvset = new Map();
     this.outOfElection = new Map();
   }
@@ -310,6 +316,9 @@ export class FastLeaderElection {
   private receive(from: bigint, n: Notification, now: number): void {
     if (!this.verifier.isVoter(from)) {
       // Observers and unknown sids get our current vote at once; never counted.
+      // Only when they are LOOKING: Apache answers any state, and a LOOKING
+      // voter and an OBSERVING observer then answer each other forever.
+      if (n.state !== ServerState.LOOKING) return;
       const v = this.currentVote;
       this.send(from, this.notification(this.peerState, v.leader, v.zxid, this.logicalClock, v.peerEpoch));
       return;
@@ -317,7 +326,10 @@ export class FastLeaderElection {
     if (n.state < ServerState.LOOKING || n.state > ServerState.OBSERVING) return;
     if (this.peerState === ServerState.LOOKING) {
       if (this.inRound) this.loopTurn(from, n, now);
-      if (n.state === ServerState.LOOKING && n.electionEpoch < this.logicalClock) {
+      // An observer does not answer: voters never count its notifications and
+      // answer each one at once, so the two would ping-pong for as long as
+      // the voters stay LOOKING in an older round (Apache does exactly that).
+      if (n.state === ServerState.LOOKING && n.electionEpoch < this.logicalClock && this.isParticipant) {
         this.send(from, this.notification(ServerState.LOOKING, this.proposedLeader, this.proposedZxid, this.logicalClock, this.proposedEpoch));
       }
     } else if (n.state === ServerState.LOOKING) {
@@ -373,7 +385,7 @@ export class FastLeaderElection {
         if (n.electionEpoch === this.logicalClock) {
           this.recvset.set(sid, { ...theirs, version: 0 });
           if (this.verifier.containsQuorum(this.voteTracker(this.recvset, theirs)) && this.checkLeader(this.recvset, n.leader, n.electionEpoch)) {
-            this.decide(n.leader, theirs);
+            this.decide(n.leader, theirs, 'join');
             return;
           }
         }
@@ -381,7 +393,7 @@ export class FastLeaderElection {
         this.outOfElection.set(sid, theirs);
         if (this.verifier.containsQuorum(this.voteTracker(this.outOfElection, theirs)) && this.checkLeader(this.outOfElection, n.leader, n.electionEpoch)) {
           this.logicalClock = n.electionEpoch;
-          this.decide(n.leader, theirs);
+          this.decide(n.leader, theirs, 'join');
         }
         return;
       }

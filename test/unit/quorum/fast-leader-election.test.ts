@@ -230,6 +230,21 @@ describe('FastLeaderElection: one machine, scripted peers', () => {
     expect(fle.proposal.leader).toBe(2n);
   });
 
+  test('no notification storms: a voter ignores a non-LOOKING observer; an observer does not answer an older round', () => {
+    const voter = fresh(2n);
+    voter.lookForLeader(0, zero);
+    expect(voter.step(4n, note(ServerState.OBSERVING, 3n, 1n), 1).messages).toEqual([]);
+    const obs = fresh(4n);
+    obs.lookForLeader(0, zero);
+    obs.lookForLeader(0, zero); // round 2
+    expect(obs.step(2n, looking(2n, 0n, 1n), 1).messages).toEqual([]);
+    // A voter in the same situation does answer (Apache's rule for voters).
+    const v1 = fresh(1n);
+    v1.lookForLeader(0, zero);
+    v1.lookForLeader(0, zero);
+    expect(targets(v1.step(2n, looking(2n, 0n, 1n), 1))).toEqual([2n]);
+  });
+
   test('the observer follows the voters\' choice and decides OBSERVING', () => {
     const fle = fresh(4n);
     const o = fle.lookForLeader(0, zero);
