@@ -213,3 +213,71 @@ export function checkQuota(tree: QuotaTreeView, path: string, bytesDiff: number,
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// Keeping zookeeper_stats current, as Apache's DataTree does. These are for
+// the data tree to call (createNode, deleteNode, setData, after a snapshot
+// load); until it does, prep counts the subtree instead (trustStatsNode off).
+
+/** A tree whose nodes' data can be replaced in place (the stats node's text changes; its Stat does not, as in Apache). */
+export interface QuotaTreeMutable {
+  getNode(path: string): { data: Buffer | null; children: ReadonlySet<string> } | undefined;
+}
+
+function writeStats(node: { data: Buffer | null }, t: StatsTrack): void {
+  node.data = Buffer.from(t.toString());
+}
+
+/** Apache's updateQuotaStat: after a create (1, +size), delete (-1, -size) or setData (0, new - old size) of path. */
+export function updateQuotaStats(tree: QuotaTreeMutable, path: string, countDiff: number, bytesDiff: number): void {
+  if (countDiff === 0 && bytesDiff === 0) return;
+  const root = quotaRootOf(tree, path);
+  if (root === null) return;
+  const node = tree.getNode(statPathOf(root));
+  if (!node) return;
+  let t: StatsTrack;
+  try {
+    t = StatsTrack.parse(node.data);
+  } catch {
+    return; // an unreadable stats text is left alone, as a failed parse leaves Apache's
+  }
+  t.count = t.count + countDiff;
+  t.bytes = t.bytes + bytesDiff;
+  writeStats(node as { data: Buffer | null }, t);
+}
+
+/** Recomputes one quota root's stats node from its subtree (Apache's updateQuotaForPath). */
+export function recomputeQuotaStats(tree: QuotaTreeMutable, root: string): void {
+  const node = tree.getNode(statPathOf(root));
+  if (!node) return;
+  const usage = subtreeUsage(tree, root);
+  writeStats(node as { data: Buffer | null }, StatsTrack.of(usage.count, usage.bytes));
+}
+
+/** After createNode(path): a new zookeeper_stats node gets its subtree's usage, as Apache's createNode does. */
+export function onNodeCreated(tree: QuotaTreeMutable, path: string, dataLength: number): void {
+  if (path.startsWith(`${QUOTA_ROOT}/`) && path.endsWith(`/${STAT_NODE}`)) {
+    recomputeQuotaStats(tree, path.slice(QUOTA_ROOT.length, -(STAT_NODE.length + 1)));
+    return;
+  }
+  updateQuotaStats(tree, path, 1, dataLength);
+}
+
+/** Every quota root below /zookeeper/quota (paths having a zookeeper_limits node). */
+export function quotaRoots(tree: QuotaTreeView): string[] {
+  const roots: string[] = [];
+  const stack = [QUOTA_ROOT];
+  while (stack.length > 0) {
+    const q = stack.pop()!;
+    const node = tree.getNode(q);
+    if (!node) continue;
+    if (node.children.has(LIMIT_NODE) && q !== QUOTA_ROOT) roots.push(q.slice(QUOTA_ROOT.length));
+    for (const c of node.children) if (c !== LIMIT_NODE && c !== STAT_NODE) stack.push(`${q}/${c}`);
+  }
+  return roots.sort();
+}
+
+/** After a snapshot load: every stats node recomputed (Apache's setupQuota), so a stale text on disk never counts. */
+export function recomputeAllQuotaStats(tree: QuotaTreeMutable): void {
+  for (const root of quotaRoots(tree)) recomputeQuotaStats(tree, root);
+}

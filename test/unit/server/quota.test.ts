@@ -252,3 +252,50 @@ describeApache('quotas: our server and shell against a live Apache 3.8', () => {
     }
   });
 });
+
+describe('keeping zookeeper_stats current (the data-tree side, as Apache does it)', () => {
+  // A minimal mutable tree: the functions only need getNode with data and children.
+  const make = () => {
+    const m = new Map<string, { data: Buffer | null; children: Set<string> }>();
+    const add = (p: string, d: string | null) => {
+      m.set(p, { data: d === null ? null : Buffer.from(d), children: new Set() });
+      if (p !== '/') m.get(p.slice(0, p.lastIndexOf('/')) || '/')?.children.add(p.slice(p.lastIndexOf('/') + 1));
+    };
+    const del = (p: string) => {
+      m.delete(p);
+      m.get(p.slice(0, p.lastIndexOf('/')) || '/')?.children.delete(p.slice(p.lastIndexOf('/') + 1));
+    };
+    for (const p of ['/', '/zookeeper', '/zookeeper/quota']) add(p, null);
+    return { tree: { getNode: (p: string) => m.get(p) }, add, del, text: (p: string) => m.get(p)?.data?.toString() };
+  };
+
+  it('a new stats node gets the subtree usage, then creates, deletes and setData move it', async () => {
+    const { updateQuotaStats, onNodeCreated, recomputeAllQuotaStats, quotaRoots } = await import('../../../src/server/tree/quota');
+    const t = make();
+    t.add('/app', 'abc');
+    t.add('/app/x', '12');
+    t.add('/zookeeper/quota/app', null);
+    t.add('/zookeeper/quota/app/zookeeper_limits', 'count=5,bytes=-1=;byteHardLimit=-1;countHardLimit=-1');
+    onNodeCreated(t.tree, '/zookeeper/quota/app/zookeeper_limits', 0);
+    t.add('/zookeeper/quota/app/zookeeper_stats', 'count=0,bytes=0');
+    onNodeCreated(t.tree, '/zookeeper/quota/app/zookeeper_stats', 15);
+    expect(t.text('/zookeeper/quota/app/zookeeper_stats')).toBe('count=2,bytes=5');
+    t.add('/app/y', '1234');
+    onNodeCreated(t.tree, '/app/y', 4);
+    expect(t.text('/zookeeper/quota/app/zookeeper_stats')).toBe('count=3,bytes=9');
+    updateQuotaStats(t.tree, '/app/x', 0, 5 - 2);
+    expect(t.text('/zookeeper/quota/app/zookeeper_stats')).toBe('count=3,bytes=12');
+    t.del('/app/y');
+    updateQuotaStats(t.tree, '/app/y', -1, -4);
+    expect(t.text('/zookeeper/quota/app/zookeeper_stats')).toBe('count=2,bytes=8');
+    // Outside any quota: nothing changes.
+    t.add('/other', 'zz');
+    onNodeCreated(t.tree, '/other', 2);
+    expect(t.text('/zookeeper/quota/app/zookeeper_stats')).toBe('count=2,bytes=8');
+    // A stale text (as a snapshot may hold) is recomputed from the tree.
+    t.tree.getNode('/zookeeper/quota/app/zookeeper_stats')!.data = Buffer.from('count=99,bytes=99');
+    expect(quotaRoots(t.tree)).toEqual(['/app']);
+    recomputeAllQuotaStats(t.tree);
+    expect(t.text('/zookeeper/quota/app/zookeeper_stats')).toBe('count=2,bytes=5');
+  });
+});
