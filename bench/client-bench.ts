@@ -8,6 +8,9 @@
  *
  * A third side, the raw socket floor (hand-encoded frames, no library),
  * shows what the kernel and Node's socket layer cost per op by themselves.
+ * With BENCH_BASELINE_SRC=<another checkout>/src a fourth side runs our
+ * client from that checkout, so a change is measured before and after in
+ * the same alternating rounds (the report adds a before/after table).
  *
  * Each client library runs in its own child process (bench/lib/load-worker.ts)
  * so process.cpuUsage() there counts that library alone; the server is a
@@ -27,7 +30,7 @@ import {
   warmAll,
   withSpread,
 } from './lib/alternating-rounds';
-import { CLIENT_LABELS, ClientImpl } from './lib/bench-clients';
+import { baselineSource, CLIENT_LABELS, ClientImpl } from './lib/bench-clients';
 import { LoadProcess } from './lib/load-process';
 import { loadAverage, machineSummary } from './lib/machine';
 import { fmt, markdownTable, ratio } from './lib/markdown-table';
@@ -57,6 +60,27 @@ interface Row {
   ours: SideOutcome<RunResult>;
   theirs: SideOutcome<RunResult>;
   floor: SideOutcome<RunResult>;
+  /** Our client from BENCH_BASELINE_SRC, when given. */
+  base?: SideOutcome<RunResult>;
+}
+
+/** The before/after table: the baseline checkout and this one, each against node-zookeeper-client in the same rounds. */
+function baselineTable(rows: Row[]): string | null {
+  const withBase = rows.filter((r) => r.base !== undefined);
+  if (withBase.length === 0) return null;
+  const cpu = (o: SideOutcome<RunResult>) => medianOf(o, (m) => m.cpuUsPerOp);
+  return markdownTable(
+    ['workload', 'baseline CPU µs/op', 'this CPU µs/op', 'this / baseline', 'nzc CPU µs/op', 'baseline / nzc', 'this / nzc'],
+    withBase.map(({ plan: p, ours: o, theirs: t, base: b }) => [
+      p.title,
+      fmt(cpu(b!)),
+      fmt(cpu(o)),
+      ratio(cpu(o), cpu(b!)),
+      fmt(cpu(t)),
+      ratio(cpu(b!), cpu(t)),
+      ratio(cpu(o), cpu(t)),
+    ]),
+  );
 }
 
 function report(rows: Row[], failures: string[], startLoad: string): string {
@@ -180,6 +204,14 @@ function report(rows: Row[], failures: string[], startLoad: string): string {
     '',
     split,
     '',
+    ...(baselineTable(rows)
+      ? [
+          `Before/after in the same rounds: our client from ${baselineSource()} (baseline) and from this checkout:`,
+          '',
+          baselineTable(rows)!,
+          '',
+        ]
+      : []),
     'Goals (issue 2: at least node-zookeeper-client\'s throughput, at most half its client CPU per op):',
     '',
     ...verdicts,
@@ -204,7 +236,8 @@ async function main(): Promise<void> {
     server = await startApacheForBench();
     progress(`  serving on ${server.connectString} (pid ${server.pid})`);
 
-    for (const impl of ['ours', 'nzc', 'raw'] as ClientImpl[]) {
+    const impls: ClientImpl[] = baselineSource() ? ['ours', 'nzc', 'raw', 'base'] : ['ours', 'nzc', 'raw'];
+    for (const impl of impls) {
       try {
         loads[impl] = await LoadProcess.start({
           impl,
@@ -232,14 +265,14 @@ async function main(): Promise<void> {
       (m.p50Us !== undefined ? `, p50 ${fmt(m.p50Us)} µs, p99 ${fmt(m.p99Us)} µs` : '') +
       ` (${m.ops} in ${(m.elapsedMs / 1000).toFixed(2)} s)`;
 
-    const sides = [sideFor('ours'), sideFor('nzc'), sideFor('raw')];
+    const sides = impls.map(sideFor);
     await warmAll(sides, PLANS);
     const rows: Row[] = [];
     for (const p of PLANS) {
-      const [ours, theirs, floor] = await alternate(sides, p, describe);
-      rows.push({ plan: p, ours, theirs, floor });
-      for (const [impl, o] of [['ours', ours], ['nzc', theirs], ['raw', floor]] as const) {
-        if (o.error && loads[impl]) failures.push(`${CLIENT_LABELS[impl]}, ${p.title}: ${o.error}`);
+      const [ours, theirs, floor, base] = await alternate(sides, p, describe);
+      rows.push({ plan: p, ours, theirs, floor, base });
+      for (const [impl, o] of [['ours', ours], ['nzc', theirs], ['raw', floor], ['base', base]] as const) {
+        if (o?.error && loads[impl]) failures.push(`${CLIENT_LABELS[impl]}, ${p.title}: ${o.error}`);
       }
     }
     process.stdout.write(`\n${report(rows, failures, startLoad)}`);

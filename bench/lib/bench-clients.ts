@@ -7,14 +7,25 @@
 import * as net from 'net';
 import * as path from 'path';
 
-/** ours = zookeeper-ts, nzc = node-zookeeper-client, raw = the socket floor (below). */
-export type ClientImpl = 'ours' | 'nzc' | 'raw';
+/**
+ * ours = zookeeper-ts, nzc = node-zookeeper-client, raw = the socket floor
+ * (below), base = zookeeper-ts from another checkout (BENCH_BASELINE_SRC),
+ * to measure a change before and after in the same run.
+ */
+export type ClientImpl = 'ours' | 'nzc' | 'raw' | 'base';
 
 export const CLIENT_LABELS: Record<ClientImpl, string> = {
   ours: 'zookeeper-ts',
   nzc: 'node-zookeeper-client',
   raw: 'raw socket floor',
+  base: 'zookeeper-ts baseline',
 };
+
+/** The `src` directory of another checkout whose client is the 'base' side, or undefined. */
+export function baselineSource(): string | undefined {
+  const dir = process.env.BENCH_BASELINE_SRC;
+  return dir ? path.resolve(dir) : undefined;
+}
 
 /** Completion callback: null on success, the client's error otherwise. */
 export type Done = (err: Error | null) => void;
@@ -48,6 +59,11 @@ export function setNode(client: BenchClient, nodePath: string, data: Buffer): Pr
 
 export async function connectClient(impl: ClientImpl, connectString: string, timeoutMs: number): Promise<BenchClient> {
   if (impl === 'ours') return connectOurs(connectString, timeoutMs);
+  if (impl === 'base') {
+    const dir = baselineSource();
+    if (!dir) throw new Error('the baseline side needs BENCH_BASELINE_SRC=<another checkout>/src');
+    return connectOurs(connectString, timeoutMs, dir);
+  }
   if (impl === 'nzc') return connectNzc(connectString, timeoutMs);
   return connectRaw(connectString, timeoutMs);
 }
@@ -130,10 +146,10 @@ interface OurClientModule {
 
 export const OUR_CLIENT_MODULE = path.resolve(__dirname, '..', '..', 'src', 'index.ts');
 
-async function connectOurs(connectString: string, timeoutMs: number): Promise<BenchClient> {
+async function connectOurs(connectString: string, timeoutMs: number, srcDir = path.resolve(__dirname, '..', '..', 'src')): Promise<BenchClient> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const mod = require(path.resolve(__dirname, '..', '..', 'src')) as Partial<OurClientModule>;
-  if (typeof mod.ZooKeeper !== 'function') throw new Error(`${OUR_CLIENT_MODULE} does not export a ZooKeeper class`);
+  const mod = require(srcDir) as Partial<OurClientModule>;
+  if (typeof mod.ZooKeeper !== 'function') throw new Error(`${srcDir} does not export a ZooKeeper class`);
   const zk = new mod.ZooKeeper(connectString, { sessionTimeout: 30_000 });
   let timer: NodeJS.Timeout | undefined;
   try {
