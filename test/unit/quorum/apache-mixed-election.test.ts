@@ -36,9 +36,9 @@ async function modes(plan: { clientPorts: Map<bigint, number> }, sids: bigint[])
   return Promise.all(sids.map((s) => serverMode('127.0.0.1', plan.clientPorts.get(s)!, 1500).catch(() => undefined)));
 }
 
-function startOurs(verifier: MajorityQuorum): ElectionNode {
+function startOurs(verifier: MajorityQuorum, myId = 1n): ElectionNode {
   ours = new ElectionNode({
-    myId: 1n,
+    myId,
     verifier,
     history: () => ({ lastLoggedZxid: 0n, currentEpoch: 0n }),
     logger: (m) => logs.push(`${new Date().toISOString()} ${m}`),
@@ -116,5 +116,28 @@ test('our peer joins an ensemble that already has an Apache leader', async () =>
     // Joined out of election: the round is the one Apache decided in.
     expect(node.fle.round).toBe(d.vote.electionEpoch);
     expect(await modes(plan, [2n, 3n])).toEqual(['follower', 'leader']);
+  });
+});
+
+test('our peer as the highest sid: it connects out to Apache 1 and 2, wins, and both Apache servers decide to follow it', async () => {
+  const plan = await planEnsemble([1n, 2n, 3n]);
+  // Ours first: otherwise Apache 1 and 2 could elect 2 between themselves before we are up.
+  const node = startOurs(new MajorityQuorum(plan.servers), 3n);
+  await node.start();
+  apache = launchApachePeers(plan, [1n, 2n]);
+  await expectOrExplain(async () => {
+    const d = await node.decided();
+    expect(d).toMatchObject({ state: ServerState.LEADING, vote: { leader: 3n }, via: 'round' });
+    // Both Apache servers decided FOLLOWING 3 (they then fail to sync: our ZAB is the next stage).
+    for (const sid of [1n, 2n]) {
+      const file = `${apache!.servers.get(sid)!.dir}/zookeeper.log`;
+      await waitFor(`Apache ${sid} to decide FOLLOWING`, async () => {
+        try {
+          return /FOLLOWING - LEADER ELECTION TOOK/.test(fs.readFileSync(file, 'utf8'));
+        } catch {
+          return false;
+        }
+      }, 60_000, 250);
+    }
   });
 });
