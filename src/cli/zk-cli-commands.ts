@@ -1,8 +1,14 @@
 /**
- * The commands of zk-cli, a zkCli.sh-style shell over our client SDK. Output
- * and error texts follow Apache's zkCli (3.8) so that scripts and habits
- * carry over: `Created /a`, `[a, b]`, the `cZxid = 0x...` stat block,
- * `'world,'anyone` / `: cdrwa` for ACLs, `Node does not exist: /a`.
+ * The commands of zk-cli, a zkCli.sh-style shell over our client SDK: every
+ * command zkCli.sh 3.8 lists (addWatch, addauth, close, config, connect,
+ * create, delete, deleteall, delquota, get, getAcl, getAllChildrenNumber,
+ * getEphemerals, history, listquota, ls, printwatches, quit, reconfig, redo,
+ * removewatches, set, setAcl, setquota, stat, sync, version, whoami). Output
+ * and error texts, and the stream each goes to, follow Apache's zkCli (3.8)
+ * so that scripts and habits carry over: `Created /a` (stderr), `[a, b]`,
+ * the `cZxid = 0x...` stat block, `'world,'anyone` / `: cdrwa` for ACLs,
+ * `Node does not exist: /a`, `KeeperErrorCode = Reconfig is disabled`
+ * (test/unit/cli/zk-cli-vs-zkcli.test.ts compares both shells line by line).
  *
  * Parsing and formatting are separate from the terminal: `runCommand` takes
  * the argument words and an output sink, so tests drive it directly.

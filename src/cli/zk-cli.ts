@@ -32,11 +32,13 @@ export interface CliArgs {
   timeout: number;
   readOnly: boolean;
   command: string[];
+  /** Warnings about accepted but unused options, printed on stderr. */
+  ignored: string[];
 }
 
 /** Parses zkCli's leading options; everything after the first non-option word is the command. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  const out: CliArgs = { server: '127.0.0.1:2181', timeout: 30000, readOnly: false, command: [] };
+  const out: CliArgs = { server: '127.0.0.1:2181', timeout: 30000, readOnly: false, command: [], ignored: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
@@ -51,6 +53,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       out.readOnly = true;
     } else if (a === '-waitforconnection') {
       // zkCli waits for the connection before running a command; we always do.
+    } else if (a === '-client-configuration') {
+      // zkCli's Java client properties file (secure client, SASL, ...): accepted, and reported as unused.
+      if (i + 1 >= argv.length) throw new CliUsageError('-client-configuration needs a properties file');
+      out.ignored.push(`-client-configuration ${argv[++i]} is not supported by zk-cli; ignored`);
     } else {
       break;
     }
@@ -146,6 +152,7 @@ export async function zkCliMain(argv: readonly string[], io: CliMainIo): Promise
     io.err(`${(e as Error).message}\n${CLI_USAGE}`);
     return 2;
   }
+  for (const w of args.ignored) io.err(w);
   if (args.command.length === 0) return shell(args, io);
   return oneShot(args, io);
 }

@@ -26,8 +26,12 @@ describe('zk-cli pure parts', () => {
       timeout: 5000,
       readOnly: true,
       command: ['get', '-s', '/a'],
+      ignored: [],
     });
-    expect(parseCliArgs([])).toEqual({ server: '127.0.0.1:2181', timeout: 30000, readOnly: false, command: [] });
+    expect(parseCliArgs([])).toEqual({ server: '127.0.0.1:2181', timeout: 30000, readOnly: false, command: [], ignored: [] });
+    expect(parseCliArgs(['-client-configuration', 'c.properties', 'ls', '/']).ignored).toEqual([
+      '-client-configuration c.properties is not supported by zk-cli; ignored',
+    ]);
     expect(() => parseCliArgs(['-server'])).toThrow(/-server needs/);
     expect(() => parseCliArgs(['-timeout', 'soon'])).toThrow(/-timeout/);
   });
