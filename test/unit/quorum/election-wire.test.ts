@@ -4,6 +4,7 @@
  * made by capture-election.ts), plus the legacy notification forms Apache
  * still reads, and every kind of bad input.
  */
+import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -239,5 +240,34 @@ describe('ElectionStreamDecoder framing', () => {
     // ASCII text starts with a positive long: Apache (and we) read a pre-3.5 bare sid, which the links then refuse as unknown.
     const http = new ElectionStreamDecoder({ expectInitialMessage: true }).push(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
     expect(http.initial?.sid).toBe(Buffer.from('GET / HT').readBigInt64BE(0));
+  });
+});
+
+describe('arbitrary bytes', () => {
+  test('the stream decoder and the notification decoder throw only ElectionWireError', () => {
+    fc.assert(fc.property(fc.boolean(), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (initial, chunks) => {
+      const d = new ElectionStreamDecoder({ expectInitialMessage: initial });
+      try {
+        for (const c of chunks) {
+          for (const f of d.push(Buffer.from(c)).frames) {
+            try {
+              decodeNotification(f);
+            } catch (err) {
+              if (!(err instanceof ElectionWireError)) throw err;
+            }
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof ElectionWireError)) throw err;
+      }
+    }), { numRuns: 2000 });
+  });
+
+  test('any notification round-trips', () => {
+    const long = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+    fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), long, long, long, long, fc.string(), (state, leader, zxid, electionEpoch, peerEpoch, config) => {
+      const n: Notification = { state, leader, zxid, electionEpoch, peerEpoch, version: 2, config };
+      expect(decodeNotification(encodeNotification(n))).toEqual(n);
+    }), { numRuns: 500 });
   });
 });
