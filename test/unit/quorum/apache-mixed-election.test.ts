@@ -18,6 +18,7 @@ jest.setTimeout(180_000);
 
 let apache: ApachePeers | undefined;
 let ours: ElectionNode | undefined;
+let observer: ElectionNode | undefined;
 const logs: string[] = [];
 
 beforeAll(() => {
@@ -27,6 +28,8 @@ beforeAll(() => {
 afterEach(async () => {
   await ours?.close();
   ours = undefined;
+  await observer?.close();
+  observer = undefined;
   await apache?.stop();
   apache = undefined;
   logs.length = 0;
@@ -60,10 +63,17 @@ async function expectOrExplain(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-test('all three start together: one Apache server leads, the other follows, and our peer follows the same leader', async () => {
-  const plan = await planEnsemble([1n, 2n, 3n]);
+test('all start together: one Apache server leads, the other follows, our voter follows and our observer observes the same leader', async () => {
+  const plan = await planEnsemble([1n, 2n, 3n, 4n], [4n]);
   const node = startOurs(new MajorityQuorum(plan.servers));
   await node.start();
+  observer = new ElectionNode({
+    myId: 4n,
+    verifier: new MajorityQuorum(plan.servers),
+    history: () => ({ lastLoggedZxid: 0n, currentEpoch: 0n }),
+    logger: (m) => logs.push(`${new Date().toISOString()} [observer] ${m}`),
+  });
+  await observer.start();
   apache = launchApachePeers(plan, [2n, 3n]);
   await expectOrExplain(async () => {
     const m = await waitFor('Apache 2 and 3 to serve', async () => {
@@ -76,6 +86,9 @@ test('all three start together: one Apache server leads, the other follows, and 
     const d = await node.decided();
     expect(d.state).toBe(ServerState.FOLLOWING);
     expect(d.vote.leader).toBe(leader);
+    const o = await observer!.decided();
+    expect(o.state).toBe(ServerState.OBSERVING);
+    expect(o.vote.leader).toBe(leader);
   });
 });
 
