@@ -26,8 +26,11 @@ import { RawConnection, frameWithLength } from './raw-wire';
 const SEED = process.env.ZK_FUZZ_SEED ? Number(process.env.ZK_FUZZ_SEED) : 20_240_611;
 const RUNS = process.env.ZK_FUZZ_RUNS ? Number(process.env.ZK_FUZZ_RUNS) : 300;
 const REPRODUCE = `ZK_FUZZ_SEED=${SEED} ZK_FUZZ_RUNS=${RUNS}`;
-// Each property stops early (still passing) when it has used this much time: the suite has a budget.
-const PROPERTY_TIME_LIMIT_MS = 45_000;
+// Each property stops early (still passing) when it has used this much time: the suite has a budget
+// (the soak, test/fuzz/run-soak.sh, gives it an hour).
+const SOAK = process.env.ZK_FUZZ_SOAK === '1';
+const PROPERTY_TIME_LIMIT_MS = SOAK ? 3_600_000 : 45_000;
+const PROPERTY_TEST_TIMEOUT_MS = PROPERTY_TIME_LIMIT_MS + 75_000;
 
 describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
   let target: FuzzTarget;
@@ -90,7 +93,7 @@ describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
           runCase(port, c, 1500, true).then((o) => ourZxids.set(c.name, o)),
         ]);
       }
-    }, 120_000);
+    }, PROPERTY_TEST_TIMEOUT_MS);
     afterAll(async () => {
       await apache?.stop();
     });
@@ -151,7 +154,7 @@ describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
     expect(provoked.errorReplies).toBeGreaterThan(0);
     expect(provoked.closedByServer).toBeGreaterThan(0);
     expect(provoked.closedAfterEof).toBeGreaterThan(0);
-  }, 120_000);
+  }, PROPERTY_TEST_TIMEOUT_MS);
 
   test('property: bad handshakes (junk before, instead of, or inside the ConnectRequest) are closed', async () => {
     await check('bad handshakes', () => fc.assert(
@@ -169,7 +172,7 @@ describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
       }),
       fcParams,
     ));
-  }, 120_000);
+  }, PROPERTY_TEST_TIMEOUT_MS);
 
   test('property: a frame length that is negative or over jute.maxbuffer closes the connection at once', async () => {
     const badLength = fc.oneof(fc.integer({ min: -0x80000000, max: -1 }), fc.integer({ min: MAX_BUFFER + 1, max: 0x7fffffff }));
@@ -193,7 +196,7 @@ describe(`server fuzz (seed ${SEED}, ${RUNS} runs per property)`, () => {
       }),
       { ...fcParams, numRuns: Math.max(10, Math.floor(RUNS / 3)) },
     ));
-  }, 120_000);
+  }, PROPERTY_TEST_TIMEOUT_MS);
 
   test('an oversize frame sent in full (jute.maxbuffer + 1 bytes) is refused by closing; others carry on', async () => {
     const conn = await RawConnection.open(port);

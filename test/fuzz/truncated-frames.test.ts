@@ -207,7 +207,7 @@ describe('every opcode broken at every byte, behind the handshake, in-flight wri
     // Both fates happened: some breakages are refused with a reply (MarshallingError), some close the connection.
     expect(outcomes.markerAnswered - before.markerAnswered).toBeGreaterThan(0);
     expect(outcomes.closedByServer - before.closedByServer).toBeGreaterThan(0);
-  }, 300_000);
+  }, SOAK ? 3_600_000 : 300_000);
 
   test('broken frames queued behind 1,200 writes (reading paused, decoded on resume): answered or closed', async () => {
     // Every opcode, with a few breakages each (all of them under ZK_FUZZ_SOAK=1): each case writes 1,200 fsynced setData.
@@ -217,5 +217,5 @@ describe('every opcode broken at every byte, behind the handshake, in-flight wri
     });
     await runAll('backpressure', sample);
     expect(outcomes.cases).toBeGreaterThan(2 * all.length);
-  }, 600_000);
+  }, SOAK ? 3_600_000 : 600_000);
 });

@@ -95,7 +95,7 @@ export async function startApache(opts: ClusterOptions = {}): Promise<Cluster> {
         clientPortAddress: '127.0.0.1',
         '4lw.commands.whitelist': '*',
         'admin.enableServer': 'false',
-        maxClientCnxns: '0',
+        maxClientCnxns: String(opts.maxClientCnxns ?? 0),
         // Keep fsync from dominating a 2-core test machine's time budget.
         forceSync: opts.forceSync ? 'yes' : 'no',
       };

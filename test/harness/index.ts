@@ -6,7 +6,8 @@
  */
 export * from './cluster-types';
 export { startApache, apacheAvailable } from './apache-cluster';
-export { startOurs, ourServerAvailable } from './our-cluster';
+export { startOurs, ourServerAvailable, heapAfterGc } from './our-cluster';
+export type { HeapReport } from './our-cluster';
 export { targets, targetsWith, supports, startTarget } from './targets';
 export type { Feature } from './targets';
 export { TcpProxy } from './tcp-proxy';

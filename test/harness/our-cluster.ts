@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Cluster, ClusterOptions } from './cluster-types';
+import type { Cluster, ClusterOptions, ServerHandle } from './cluster-types';
 import { ManagedServer, makeCluster } from './managed-server';
 import { freePorts } from './ports';
 import { makeTempDir, removeTempDir } from './temp-dirs';
@@ -60,7 +60,7 @@ function serverOptions(
     clientPort,
     clientPortAddress: '127.0.0.1',
     tickTime: opts.tickTime ?? 500,
-    maxClientCnxns: 0,
+    maxClientCnxns: opts.maxClientCnxns ?? 0,
     fourLetterWordWhitelist: '*',
     containerCheckIntervalMs: opts.containerCheckIntervalMs ?? 1000,
     // As with Apache in the harness (forceSync=no unless asked): the data is thrown away.
@@ -86,6 +86,32 @@ function serverOptions(
   if (opts.extendedTypes) o.extendedTypesEnabled = true;
   if (opts.juteMaxBuffer !== undefined) o.juteMaxBuffer = opts.juteMaxBuffer;
   return o;
+}
+
+/** The server's memory right after a full collection. */
+export interface HeapReport {
+  heapUsed: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/**
+ * Asks one of our server processes for a full GC and its memory after it
+ * (SIGUSR2, answered by run-our-server.ts in `<dir>/heap.json`).
+ */
+export async function heapAfterGc(server: ServerHandle, timeoutMs = 10_000): Promise<HeapReport> {
+  const file = path.join(server.dir, 'heap.json');
+  fs.rmSync(file, { force: true });
+  const pid = server.pid();
+  if (pid === undefined) throw new Error('heapAfterGc: the server is not running');
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`heapAfterGc: no ${file} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as HeapReport;
 }
 
 /** Starts our server (standalone); resolves once it listens. */
@@ -124,7 +150,8 @@ export async function startOurs(opts: ClusterOptions = {}): Promise<Cluster> {
         fs.rmSync(readyFile, { force: true });
         return {
           command: process.execPath,
-          args: ['-r', register, path.join(__dirname, 'run-our-server.ts'), launchFile],
+          // --expose-gc: heapAfterGc() can ask for a full collection before reading the heap.
+          args: ['--expose-gc', '-r', register, path.join(__dirname, 'run-our-server.ts'), launchFile],
           env: process.env,
         };
       },

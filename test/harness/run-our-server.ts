@@ -6,7 +6,9 @@
  *
  * launch.json: { "options": <ZooKeeperServer.start options>, "readyFile": "<path>" }.
  * Once the server listens, writes {"pid", "connectString"} to readyFile.
- * SIGTERM/SIGINT close the server cleanly, then exit 0.
+ * SIGTERM/SIGINT close the server cleanly, then exit 0. SIGUSR2 (with
+ * --expose-gc) runs a full GC and writes process.memoryUsage() to heap.json
+ * beside launch.json, for the memory tests.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -42,6 +44,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.on('SIGUSR2', () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) return;
+    gc();
+    const out = path.join(path.dirname(process.argv[2]), 'heap.json');
+    fs.writeFileSync(`${out}.tmp`, JSON.stringify(process.memoryUsage()));
+    fs.renameSync(`${out}.tmp`, out);
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   const tmp = `${launch.readyFile}.tmp`;
