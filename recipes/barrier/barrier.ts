@@ -23,7 +23,7 @@
  */
 import { NoNodeError, NodeExistsError, ZooKeeper, CreateMode } from '../../src';
 import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
-import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent } from '../cache/support/recipe-wait';
+import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, assertOpen } from '../cache/support/recipe-wait';
 
 export class Barrier {
   private readonly wakeup = new Wakeup();
@@ -35,6 +35,7 @@ export class Barrier {
 
   /** Closes the barrier (creates the node; parents as containers). Setting a set barrier is fine. */
   async set(): Promise<void> {
+    assertOpen(this.zk, `Barrier ${this.path}`);
     await retryForever(this.zk, async () => {
       try {
         await createWithParents(this.zk, this.path, null, CreateMode.PERSISTENT);
@@ -47,6 +48,7 @@ export class Barrier {
 
   /** Opens the barrier (deletes the node); removing an open barrier is fine. */
   async remove(): Promise<void> {
+    assertOpen(this.zk, `Barrier ${this.path}`);
     await retryForever(this.zk, async () => {
       try {
         await this.zk.delete(this.path);
@@ -58,6 +60,7 @@ export class Barrier {
 
   /** True while the barrier is set. */
   async isSet(): Promise<boolean> {
+    assertOpen(this.zk, `Barrier ${this.path}`);
     return (await retryForever(this.zk, () => this.zk.exists(this.path))) !== null;
   }
 
@@ -66,6 +69,7 @@ export class Barrier {
    * `timeout` passed first; rejects with the signal's reason on abort.
    */
   async wait(options: WaitOptions = {}): Promise<boolean> {
+    assertOpen(this.zk, `Barrier ${this.path}`);
     const deadline = new Deadline(options.timeout);
     for (;;) {
       const gen = this.wakeup.generation;

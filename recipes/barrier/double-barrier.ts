@@ -29,7 +29,7 @@ import { CreateMode, NoNodeError, NodeExistsError, ZooKeeper } from '../../src';
 import { RecipeArgumentError } from '../util/errors';
 import { RecipeStateError } from '../cache/support/recipe-errors';
 import { checkRecipePath, createWithParents, joinPath } from '../cache/support/recipe-paths';
-import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent } from '../cache/support/recipe-wait';
+import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, assertOpen } from '../cache/support/recipe-wait';
 
 const READY_NODE = 'ready';
 
@@ -56,6 +56,7 @@ export class DoubleBarrier {
    * node stays: call leave() to withdraw).
    */
   async enter(options: WaitOptions = {}): Promise<boolean> {
+    assertOpen(this.zk, `DoubleBarrier ${this.path}`);
     if (this.entered) throw new RecipeStateError(`already entered ${this.path}`);
     const deadline = new Deadline(options.timeout);
     const readyAtStart = await retryForever(this.zk, () => this.zk.exists(this.readyPath, this.wakeup.watcher), options.signal);
@@ -88,6 +89,7 @@ export class DoubleBarrier {
    * when `timeout` passed first.
    */
   async leave(options: WaitOptions = {}): Promise<boolean> {
+    assertOpen(this.zk, `DoubleBarrier ${this.path}`);
     if (!this.entered) throw new RecipeStateError(`leave() before enter() on ${this.path}`);
     const deadline = new Deadline(options.timeout);
     const ourName = this.ourPath.slice(this.path.length + 1);

@@ -126,6 +126,10 @@ export class TreeCache extends EventEmitter {
     this.status = 'started';
     const done = new Promise<void>((resolve, reject) => (this.startWaiter = { resolve, reject }));
     const zk = await this.source.get();
+    if (isDead(zk)) {
+      this.status = 'closed';
+      throw new RecipeClosedError(`cache of ${this.path}: the ZooKeeper handle is closed or its session expired`);
+    }
     this.attach(zk);
     this.enqueue(async () => {
       await this.install();

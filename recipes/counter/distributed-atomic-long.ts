@@ -30,7 +30,7 @@ import { Mutex } from '../lock';
 import { RecipeArgumentError, SessionLostError } from '../util/errors';
 import { IndeterminateResultError } from '../cache/support/recipe-errors';
 import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
-import { Deadline, retryForever, untilConnected } from '../cache/support/recipe-wait';
+import { Deadline, retryForever, untilConnected, assertOpen } from '../cache/support/recipe-wait';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
@@ -128,6 +128,7 @@ export class DistributedAtomicLong {
 
   /** The current value (0 when the node does not exist). */
   async get(): Promise<bigint> {
+    assertOpen(this.zk, `atomic long ${this.path}`);
     const got = await this.guard(() => this.zk.getData(this.path).catch(noNode));
     return got === null ? 0n : decodeLong(got.data);
   }
@@ -162,6 +163,7 @@ export class DistributedAtomicLong {
 
   /** Sets `newValue` only if the current value is `expected` (one try; no retries). */
   async compareAndSet(expected: bigint | number, newValue: bigint | number): Promise<AtomicValue> {
+    assertOpen(this.zk, `atomic long ${this.path}`);
     const e = toLong(expected, 'expected');
     const v = toLong(newValue, 'newValue');
     const r = await this.tryOnce((pre) => (pre === e ? v : null));
@@ -171,6 +173,7 @@ export class DistributedAtomicLong {
 
   /** Writes `newValue` whatever the current value is. */
   async forceSet(newValue: bigint | number): Promise<void> {
+    assertOpen(this.zk, `atomic long ${this.path}`);
     const data = encodeLong(toLong(newValue, 'newValue'));
     await this.guard(async () => {
       try {
@@ -189,6 +192,7 @@ export class DistributedAtomicLong {
 
   /** Creates the node with `value` if it does not exist; true when this call created it. */
   async initialize(value: bigint | number): Promise<boolean> {
+    assertOpen(this.zk, `atomic long ${this.path}`);
     const data = encodeLong(toLong(value, 'value'));
     return this.guard(async () => {
       try {
@@ -202,6 +206,7 @@ export class DistributedAtomicLong {
   }
 
   private async change(make: (pre: bigint) => bigint): Promise<AtomicValue> {
+    assertOpen(this.zk, `atomic long ${this.path}`);
     const stats = { optimisticTries: 0, promotedTries: 0 };
     let last: TryResult = { done: false, pre: 0n };
     for (let attempt = 0; attempt <= this.retry.retries; attempt++) {

@@ -30,7 +30,7 @@ import { ConnectionState, ConnectionStateTracker } from '../state/connection-sta
 import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
 import { IndeterminateResultError } from '../cache/support/recipe-errors';
 import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
-import { Deadline, retryForever, untilConnected } from '../cache/support/recipe-wait';
+import { Deadline, retryForever, untilConnected, assertOpen } from '../cache/support/recipe-wait';
 
 /** A value with the node version it was read at (the token for trySetCount). */
 export interface VersionedValue<T> {
@@ -82,6 +82,7 @@ export class SharedCount extends EventEmitter {
 
   /** Creates the node if missing and reads the value; 'change' events follow. */
   async start(): Promise<void> {
+    assertOpen(this.zk, `SharedCount ${this.path}`);
     if (this.state !== 'latent') throw new RecipeClosedError(`SharedCount ${this.path} was already started`);
     this.state = 'started';
     this.tracker.on('state', this.onState);
@@ -108,6 +109,7 @@ export class SharedCount extends EventEmitter {
 
   /** Sets the count whatever it was. */
   async setCount(newCount: number): Promise<void> {
+    assertOpen(this.zk, `SharedCount ${this.path}`);
     this.assertStarted();
     checkInt32(newCount, 'count');
     const stat = await this.guard(() => this.zk.setData(this.path, encodeCount(newCount), -1));
@@ -119,6 +121,7 @@ export class SharedCount extends EventEmitter {
    * (and the local value refreshed) when somebody changed it first.
    */
   async trySetCount(previous: VersionedValue<number>, newCount: number): Promise<boolean> {
+    assertOpen(this.zk, `SharedCount ${this.path}`);
     this.assertStarted();
     checkInt32(newCount, 'count');
     if (!previous || !Number.isInteger(previous.version)) throw new RecipeArgumentError('trySetCount needs the VersionedValue from getVersionedValue()');

@@ -87,6 +87,10 @@ export class GroupMember extends EventEmitter {
     if (this.status !== 'latent') throw new RecipeClosedError(`group member ${this.ourPath} was already started`);
     this.status = 'started';
     const zk = await this.current();
+    if (isDead(zk)) {
+      this.status = 'closed';
+      throw new RecipeClosedError(`group member ${this.ourPath}: the ZooKeeper handle is closed or its session expired`);
+    }
     this.attach(zk);
     await this.join(zk);
     await this.cache.start();

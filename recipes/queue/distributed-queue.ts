@@ -29,7 +29,7 @@
 import { ZooKeeper } from '../../src';
 import type { Data } from '../../src';
 import { checkRecipePath } from '../cache/support/recipe-paths';
-import { WaitOptions } from '../cache/support/recipe-wait';
+import { WaitOptions, assertOpen } from '../cache/support/recipe-wait';
 import { QueuePutter } from './queue-putter';
 import { QueueTaker } from './queue-taker';
 import { toItemBuffer } from './queue-data';
@@ -49,29 +49,34 @@ export class DistributedQueue {
 
   /** Appends an item; resolves once it is durably queued. */
   async put(data: Data): Promise<void> {
+    assertOpen(this.zk, `queue ${this.path}`);
     await this.putter.put(PREFIX, toItemBuffer(data));
   }
 
   /** Takes the head item, waiting for one; null when `timeout` passed with the queue empty. */
   async take(options: WaitOptions = {}): Promise<Buffer | null> {
+    assertOpen(this.zk, `queue ${this.path}`);
     const got = await this.taker.take(true, options);
     return got === null ? null : got.data ?? Buffer.alloc(0);
   }
 
   /** Takes the head item if there is one, without waiting. */
   async poll(): Promise<Buffer | null> {
+    assertOpen(this.zk, `queue ${this.path}`);
     const got = await this.taker.take(false);
     return got === null ? null : got.data ?? Buffer.alloc(0);
   }
 
   /** The head item without taking it (null when empty). */
   async peek(): Promise<Buffer | null> {
+    assertOpen(this.zk, `queue ${this.path}`);
     const got = await this.taker.peek();
     return got === null ? null : got.data ?? Buffer.alloc(0);
   }
 
   /** How many items are queued now. */
   async size(): Promise<number> {
+    assertOpen(this.zk, `queue ${this.path}`);
     return ((await this.taker.items(false)) ?? []).length;
   }
 }

@@ -34,7 +34,7 @@ import type { Data } from '../../src';
 import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
 import { IndeterminateResultError, RecipeStateError, isSessionEnd } from '../cache/support/recipe-errors';
 import { checkRecipePath, ensureContainers, joinPath } from '../cache/support/recipe-paths';
-import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, untilConnected } from '../cache/support/recipe-wait';
+import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, untilConnected, assertOpen } from '../cache/support/recipe-wait';
 import { deserializeItems, serializeItems } from './item-serializer';
 import { toItemBuffer } from './queue-data';
 import { QueuePutter } from './queue-putter';
@@ -104,20 +104,35 @@ export class LockingQueue {
       throw new RecipeStateError(`lockPath ${this.lockPath} must not be inside the queue ${path}`);
     }
     this.putter = new QueuePutter(zk, path);
-    ConnectionStateTracker.for(zk).on('state', (s: ConnectionState) => {
-      if (s !== ConnectionState.LOST) return;
-      for (const item of this.held) item.markLost();
-      this.held.clear();
-    });
+  }
+
+  // Listens to the connection only while something is held, so short-lived
+  // queue objects leave no listener behind on the handle's tracker.
+  private readonly onState = (s: ConnectionState): void => {
+    if (s !== ConnectionState.LOST) return;
+    for (const item of this.held) item.markLost();
+    this.held.clear();
+    ConnectionStateTracker.for(this.zk).off('state', this.onState);
+  };
+
+  private hold(item: QueueItem): void {
+    if (this.held.size === 0) ConnectionStateTracker.for(this.zk).on('state', this.onState);
+    this.held.add(item);
+  }
+
+  private unhold(item: QueueItem): void {
+    if (this.held.delete(item) && this.held.size === 0) ConnectionStateTracker.for(this.zk).off('state', this.onState);
   }
 
   /** Appends an item. */
   async put(data: Data): Promise<void> {
+    assertOpen(this.zk, `queue ${this.path}`);
     await this.putter.put(PREFIX, serializeItems([toItemBuffer(data)]));
   }
 
   /** How many items are queued (held ones included). */
   async size(): Promise<number> {
+    assertOpen(this.zk, `queue ${this.path}`);
     await this.ensure();
     const children = await retryForever(this.zk, () => this.zk.getChildren(this.path));
     return children.filter((c) => c.startsWith(PREFIX)).length;
@@ -128,6 +143,7 @@ export class LockingQueue {
    * `timeout` passed first.
    */
   async take(options: WaitOptions = {}): Promise<QueueItem | null> {
+    assertOpen(this.zk, `queue ${this.path}`);
     const deadline = new Deadline(options.timeout);
     await this.ensure();
     for (;;) {
@@ -148,7 +164,7 @@ export class LockingQueue {
     const lock = joinPath(this.lockPath, item.name);
     const itemPath = joinPath(this.path, item.name);
     if (item.lost || this.zk.sessionId !== item.sessionId || ConnectionStateTracker.for(this.zk).isLost()) {
-      this.held.delete(item);
+      this.unhold(item);
       if (!ack) return; // released already by the session's end
       throw new RecipeStateError(`the session holding ${itemPath} ended: the item goes to another consumer`);
     }
@@ -171,7 +187,7 @@ export class LockingQueue {
       }
       throw err;
     } finally {
-      this.held.delete(item);
+      this.unhold(item);
     }
   }
 
@@ -233,7 +249,7 @@ export class LockingQueue {
     }
     const data = deserializeItems(got.data, itemPath)[0] ?? Buffer.alloc(0);
     const item = new QueueItem(this, name, data, sessionId);
-    this.held.add(item);
+    this.hold(item);
     return item;
   }
 }

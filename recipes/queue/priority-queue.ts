@@ -26,7 +26,7 @@ import { ZooKeeper } from '../../src';
 import { RecipeArgumentError } from '../util/errors';
 import type { Data } from '../../src';
 import { checkRecipePath } from '../cache/support/recipe-paths';
-import { WaitOptions } from '../cache/support/recipe-wait';
+import { WaitOptions, assertOpen } from '../cache/support/recipe-wait';
 import { deserializeItems, serializeItems } from './item-serializer';
 import { toItemBuffer } from './queue-data';
 import { QueuePutter } from './queue-putter';
@@ -54,6 +54,7 @@ export class PriorityQueue {
 
   /** Adds an item with a priority (a 32-bit integer; lower comes out first; default 0). */
   async put(data: Data, priority = 0): Promise<void> {
+    assertOpen(this.zk, `queue ${this.path}`);
     if (!Number.isInteger(priority) || priority < -0x80000000 || priority > 0x7fffffff) {
       throw new RecipeArgumentError(`priority must be a 32-bit integer (got ${String(priority)})`);
     }
@@ -62,24 +63,28 @@ export class PriorityQueue {
 
   /** Takes the first item, waiting for one; null when `timeout` passed with the queue empty. */
   async take(options: WaitOptions = {}): Promise<Buffer | null> {
+    assertOpen(this.zk, `queue ${this.path}`);
     if (this.leftovers.length > 0) return this.leftovers.shift()!;
     return this.first(await this.taker.take(true, options));
   }
 
   /** Takes the first item if there is one, without waiting. */
   async poll(): Promise<Buffer | null> {
+    assertOpen(this.zk, `queue ${this.path}`);
     if (this.leftovers.length > 0) return this.leftovers.shift()!;
     return this.first(await this.taker.take(false));
   }
 
   /** The first item without taking it. */
   async peek(): Promise<Buffer | null> {
+    assertOpen(this.zk, `queue ${this.path}`);
     if (this.leftovers.length > 0) return this.leftovers[0];
     return this.first(await this.taker.peek());
   }
 
   /** How many nodes are queued now. */
   async size(): Promise<number> {
+    assertOpen(this.zk, `queue ${this.path}`);
     return ((await this.taker.items(false)) ?? []).length;
   }
 

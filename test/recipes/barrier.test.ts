@@ -7,7 +7,7 @@ import { Cluster, startTarget, TcpProxy } from '../harness';
 import { ZooKeeper } from '../../src';
 import { Barrier, DoubleBarrier } from '../../recipes/barrier';
 import { RecipeStateError } from '../../recipes/cache/support/recipe-errors';
-import { RecipeArgumentError } from '../../recipes/util/errors';
+import { RecipeArgumentError, RecipeClosedError } from '../../recipes/util/errors';
 import { Handles, START_TIMEOUT, targets, uniquePath, waitUntil, within } from './support/recipe-fixtures';
 
 describe.each(targets())('barriers on %s', (kind) => {
@@ -123,5 +123,10 @@ describe.each(targets())('barriers on %s', (kind) => {
     await expect(b.enter()).rejects.toBeInstanceOf(RecipeStateError);
     expect(await b.leave()).toBe(true);
     await expect(new Barrier(zk, '/x').wait({ timeout: -1 })).rejects.toBeInstanceOf(RecipeArgumentError);
+    const closed = await handles.connect(cluster.connectString);
+    await closed.close();
+    await expect(new Barrier(closed, '/x').set()).rejects.toBeInstanceOf(RecipeClosedError);
+    await expect(new Barrier(closed, '/x').wait()).rejects.toBeInstanceOf(RecipeClosedError);
+    await expect(new DoubleBarrier(closed, '/x', 2).enter()).rejects.toBeInstanceOf(RecipeClosedError);
   });
 });

@@ -234,5 +234,9 @@ describe.each(targets())('caches on %s', (kind) => {
     await c.start();
     await expect(c.start()).rejects.toBeInstanceOf(RecipeClosedError);
     await c.close();
+    const closed = await handles.connect(cluster.connectString);
+    await closed.close();
+    await expect(new TreeCache(closed, '/x').start()).rejects.toBeInstanceOf(RecipeClosedError);
+    await expect(new NodeCache(closed, '/x').start()).rejects.toBeInstanceOf(RecipeClosedError);
   });
 });

@@ -134,11 +134,15 @@ describe.each(targets())('counters on %s', (kind) => {
         }
       })();
       await Promise.all(proxies.map(async (p) => {
-        const connect = async (): Promise<DistributedAtomicLong> =>
-          new DistributedAtomicLong(await handles.connect(p.hostPort, { sessionTimeout: 8000, connectTimeout: 30_000 }), path, { retry: { retries: 50, maxTimeout: 50 } });
+        let h: ZooKeeper;
+        const connect = async (): Promise<DistributedAtomicLong> => {
+          h = await handles.connect(p.hostPort, { sessionTimeout: 8000, connectTimeout: 30_000 });
+          return new DistributedAtomicLong(h, path, { retry: { retries: 50, maxTimeout: 50 } });
+        };
         let counter = await connect();
         for (let n = 0; n < EACH; n++) {
           for (;;) {
+            if ([KeeperState.Expired, KeeperState.Closed].includes(h!.state as never)) counter = await connect();
             try {
               const r = await counter.increment();
               if (!r.succeeded) continue; // out of tries: not applied, go again
@@ -211,5 +215,9 @@ describe.each(targets())('counters on %s', (kind) => {
     expect(() => new DistributedAtomicLong(zk, 'rel')).toThrow(RecipeArgumentError);
     expect(() => new DistributedAtomicLong(zk, '/x', { retry: { retries: -1 } })).toThrow(RecipeArgumentError);
     expect(() => new SharedCount(zk, '/x', 1.5)).toThrow(RecipeArgumentError);
+    const closed = await handles.connect(cluster.connectString);
+    await closed.close();
+    await expect(new SharedCount(closed, '/x').start()).rejects.toBeInstanceOf(RecipeClosedError);
+    await expect(new DistributedAtomicLong(closed, '/x').increment()).rejects.toBeInstanceOf(RecipeClosedError);
   });
 });

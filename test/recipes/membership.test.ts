@@ -109,5 +109,8 @@ describe.each(targets())('group membership on %s', (kind) => {
     expect(names(again)).toEqual(['same']);
     await again.close();
     await expect(again.start()).rejects.toBeInstanceOf(RecipeClosedError);
+    const closed = await handles.connect(cluster.connectString);
+    await closed.close();
+    await expect(new GroupMember(closed, path, 'late').start()).rejects.toBeInstanceOf(RecipeClosedError);
   }, 60_000);
 });

@@ -54,6 +54,7 @@ if (kinds.length === 0) {
       const producer = (async () => {
         let zk = await handles.connect(cluster.connectString, opts);
         for (let i = 0; i < ITEMS; i++) {
+          if (isDead(zk)) zk = await handles.connect(cluster.connectString, opts);
           try {
             await new DistributedQueue(zk, qPath).put(`i${i}`);
             put.add(`i${i}`);
@@ -82,6 +83,7 @@ if (kinds.length === 0) {
       const incrementer = async (): Promise<void> => {
         let zk = await handles.connect(cluster.connectString, opts);
         for (let n = 0; n < 25; n++) {
+          if (isDead(zk)) zk = await handles.connect(cluster.connectString, opts);
           try {
             const r = await new DistributedAtomicLong(zk, cPath, { retry: { retries: 100, maxTimeout: 50 } }).increment();
             if (r.succeeded) incOk++;

@@ -10,7 +10,7 @@ import { expireSession } from '../harness/session-tools';
 import { CreateMode, KeeperState, ZooKeeper } from '../../src';
 import { DistributedQueue, LockingQueue, PriorityQueue, QueueItem, priorityToString, deserializeItems, serializeItems } from '../../recipes/queue';
 import { IndeterminateResultError, RecipeStateError } from '../../recipes/cache/support/recipe-errors';
-import { RecipeArgumentError, SessionLostError } from '../../recipes/util/errors';
+import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../../recipes/util/errors';
 import { Handles, START_TIMEOUT, seededRandom, sleep, targets, testSeed, uniquePath, waitUntil, within } from './support/recipe-fixtures';
 import { ReplyDropProxy } from './support/reply-drop-proxy';
 
@@ -130,6 +130,7 @@ describe.each(targets())('queues on %s', (kind) => {
       for (let n = 0; n < PER_PRODUCER; n++) {
         const item = `p${p}-${n}`;
         for (;;) {
+          if (isDead(h)) h = await fresh(CONSUMERS + p);
           try {
             await new DistributedQueue(h, path).put(item);
             put.add(item);
@@ -344,5 +345,10 @@ describe.each(targets())('queues on %s', (kind) => {
     expect(() => new LockingQueue(zk, '/q', { lockPath: 'x' })).toThrow(RecipeArgumentError);
     await expect(new DistributedQueue(zk, uniquePath('bad')).put(42 as never)).rejects.toBeInstanceOf(RecipeArgumentError);
     expect(() => deserializeItems(Buffer.from('junk'))).toThrow(/item format/);
+    const closed = await handles.connect(cluster.connectString);
+    await closed.close();
+    await expect(new DistributedQueue(closed, '/q').put('x')).rejects.toBeInstanceOf(RecipeClosedError);
+    await expect(new PriorityQueue(closed, '/q').take()).rejects.toBeInstanceOf(RecipeClosedError);
+    await expect(new LockingQueue(closed, '/q').take()).rejects.toBeInstanceOf(RecipeClosedError);
   });
 });

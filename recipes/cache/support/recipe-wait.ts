@@ -10,6 +10,7 @@
  */
 import { SessionExpiredError, ZooKeeper, isRetriable } from '../../../src';
 import { RecipeArgumentError, SessionLostError } from '../../util/errors';
+import { abortReason, assertUsable } from '../../util/session-retry';
 import type { Watcher } from '../../../src';
 import { ConnectionState, ConnectionStateTracker } from '../../state/connection-state';
 
@@ -41,7 +42,16 @@ export class Deadline {
 
 /** Throws the signal's reason when it is aborted. */
 export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+/**
+ * Throws RecipeClosedError when the handle is already closed or expired
+ * (a call on a dead handle is bad use; a session that ends DURING a call
+ * is SessionLostError instead).
+ */
+export function assertOpen(zk: ZooKeeper, what: string): void {
+  assertUsable(zk, what);
 }
 
 function lostError(): SessionLostError {
@@ -90,20 +100,20 @@ export class Wakeup {
     const tracker = ConnectionStateTracker.for(zk);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const finish = (outcome: 'woken' | 'timeout' | Error): void => {
+      const finish = (outcome: 'woken' | 'timeout' | { error: unknown }): void => {
         this.sleepers.delete(onWake);
         tracker.off('state', onState);
         signal?.removeEventListener('abort', onAbort);
         if (timer !== undefined) clearTimeout(timer);
-        if (outcome instanceof Error) reject(outcome);
+        if (typeof outcome === 'object') reject(outcome.error);
         else resolve(outcome);
       };
       const onWake = (): void => finish('woken');
       const onState = (s: ConnectionState): void => {
-        if (s === ConnectionState.LOST && isDead(zk)) finish(lostError());
+        if (s === ConnectionState.LOST && isDead(zk)) finish({ error: lostError() });
         else if (s === ConnectionState.RECONNECTED || s === ConnectionState.CONNECTED) finish('woken');
       };
-      const onAbort = (): void => finish(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason ?? 'aborted')));
+      const onAbort = (): void => finish({ error: abortReason(signal!) });
       this.sleepers.add(onWake);
       tracker.on('state', onState);
       signal?.addEventListener('abort', onAbort, { once: true });
