@@ -145,10 +145,8 @@ export class LeaderElection extends EventEmitter {
         return;
       }
       await this.term();
-      if (!(this.autoRequeue && !this.closed)) {
-        this.queued = false;
-        return;
-      }
+      // Without autoRequeue the term cleared `queued` itself (as soon as the callback returned).
+      if (!this.autoRequeue || this.closed) return;
     }
   }
 
@@ -160,13 +158,17 @@ export class LeaderElection extends EventEmitter {
     } catch (err) {
       if (!this.closed) this.report(err);
       if (!this.closed && !isDeadHandle(this.zk)) await new Promise((r) => setTimeout(r, 200));
+      this.termOver();
       return;
     }
     try {
       // Lead only with a node of this live session, while connected.
       const node = this.mutex.nodePath;
       const stat = node === null ? null : await this.zk.exists(node).catch(() => null);
-      if (stat === null || stat.ephemeralOwner !== this.zk.sessionId || !this.tracker.isConnected() || this.closed) return;
+      if (stat === null || stat.ephemeralOwner !== this.zk.sessionId || !this.tracker.isConnected() || this.closed) {
+        this.termOver();
+        return;
+      }
       const ctl = new AbortController();
       this.leading = ctl;
       this.emit('isLeader');
@@ -177,11 +179,17 @@ export class LeaderElection extends EventEmitter {
       } finally {
         this.leading = null;
         if (!ctl.signal.aborted) ctl.abort(new RecipeClosedError('leadership ended'));
+        // The term is over for the user now: requeue() may queue the next one (it runs after our release).
+        this.termOver();
         this.emit('notLeader');
       }
     } finally {
       await hold.release().catch(() => undefined);
     }
+  }
+
+  private termOver(): void {
+    if (!this.autoRequeue) this.queued = false;
   }
 
   private report(err: unknown): void {

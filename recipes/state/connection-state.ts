@@ -62,7 +62,7 @@ export class ConnectionStateTracker extends EventEmitter {
     this.setMaxListeners(0);
     this.state = null;
     // A handle that already had a session and is now disconnected is SUSPENDED, not "never connected".
-    if (zk.sessionId !== 0n) {
+    if (zk.sessionId !== 0n && zk.state === KeeperState.Disconnected) {
       this.everConnected = true;
       this.lastSession = zk.sessionId;
     }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'crypto';
 import { ZooKeeper, ZooKeeperOptions } from '../../../src';
-import { targets, targetsWith } from '../../harness';
+import { targets, targetsWith, TcpProxy } from '../../harness';
 import type { Feature, TargetKind } from '../../harness';
 
 export { targets, targetsWith };
@@ -35,10 +35,18 @@ export class Handles {
     return zk;
   }
 
+  private readonly cleanups: (() => Promise<void>)[] = [];
+
+  /** Runs `fn` in closeAll(), after the handles are closed. */
+  onClose(fn: () => Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.open];
     this.open.clear();
     await Promise.all(all.map((zk) => zk.close().catch(() => undefined)));
+    for (const fn of this.cleanups.splice(0)) await fn().catch(() => undefined);
   }
 }
 
@@ -90,4 +98,29 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+}
+
+/**
+ * A connected handle whose every connection goes through its own TCP
+ * proxies (one per server), so `drop()` cuts this handle's connection only
+ * (it reconnects with the same session). Proxies close with `handles`... or
+ * call `close()`.
+ */
+export async function proxied(
+  handles: Handles,
+  cluster: { servers: { clientPort: number }[] },
+  options: ZooKeeperOptions = {},
+): Promise<{ zk: ZooKeeper; drop: () => void; proxies: TcpProxy[]; close: () => Promise<void> }> {
+  const proxies = await Promise.all(cluster.servers.map((s) => TcpProxy.start(s.clientPort)));
+  handles.onClose(() => Promise.all(proxies.map((p) => p.close())).then(() => undefined));
+  const zk = await handles.connect(proxies.map((p) => p.hostPort).join(','), options);
+  return {
+    zk,
+    proxies,
+    drop: () => proxies.forEach((p) => p.cut()),
+    close: async () => {
+      await zk.close().catch(() => undefined);
+      await Promise.all(proxies.map((p) => p.close()));
+    },
+  };
 }
