@@ -56,7 +56,7 @@ describe.each(targets())('watch events honour READ on %s', (kind) => {
   }
 
   function typesOn(log: EventLog, prefix: string): string[] {
-    return log.nodeEvents.filter((e) => e.path.startsWith(prefix)).map((e) => `${EVENT_NAMES.get(e.type) ?? e.type} ${e.path}`);
+    return log.nodeEvents.filter((e) => e.path?.startsWith(prefix)).map((e) => `${EVENT_NAMES.get(e.type) ?? e.type} ${e.path}`);
   }
 
   test('data and exist watches: no NodeDataChanged or NodeDeleted after the ACL shuts the watcher out', async () => {

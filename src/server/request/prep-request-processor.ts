@@ -342,7 +342,8 @@ export class PrepRequestProcessor {
   /** zookeeper.enforceQuota: refuse a write that takes a quota'd subtree over a hard limit (see tree/quota.ts). */
   private checkQuota(path: string, bytesDiff: number, countDiff: number): void {
     if (!(this.opts.enforceQuota ?? processSettings.enforceQuota)) return;
-    checkQuota(this.tree, path, bytesDiff, countDiff);
+    // The data tree keeps zookeeper_stats current, so usage is read from it as Apache does (no subtree walk).
+    checkQuota(this.tree, path, bytesDiff, countDiff, { trustStatsNode: true });
   }
 
   private prepCreate(type: number, header: TxnHeader, input: PrepInput, req: CreateRequest | CreateTTLRequest): JuteRecord {

@@ -21,6 +21,7 @@ import { AclCache, OPEN_UNSAFE_ACL_ID } from './acl-cache';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from './ephemeral-type';
 import { KeeperCodeError, noNode } from './keeper-error';
 import { WatchManager, WatcherMode, type Watcher } from './watch-manager';
+import { onNodeCreated, recomputeAllQuotaStats, updateQuotaStats } from './quota';
 
 export const ROOT = '/';
 export const PROC_ZOOKEEPER = '/zookeeper';
@@ -168,6 +169,11 @@ export class DataTree {
    * exists(""), getData(""), getChildren("") answer with the root's stat.
    * Writes never get here with "": their path validation refuses it first.
    */
+  /** Whether any quota is set: the quota bookkeeping costs writes nothing while /zookeeper/quota is empty. */
+  private hasQuotas(): boolean {
+    return (this.nodes.get(QUOTA_ZOOKEEPER)?.children.size ?? 0) > 0;
+  }
+
   getNode(path: string): DataNode | undefined {
     return this.nodes.get(path === '' ? ROOT : path);
   }
@@ -275,6 +281,7 @@ export class DataTree {
     const child = new DataNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
     parent.children.add(childName);
     this.nodes.set(path, child);
+    if (this.hasQuotas()) onNodeCreated(this, path, data?.length ?? 0);
     const kind = this.kindOf(ephemeralOwner);
     if (kind === 'CONTAINER') this.containers.add(path);
     else if (kind === 'TTL') this.ttls.add(path);
@@ -298,6 +305,7 @@ export class DataTree {
     parent.children.delete(childName);
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     this.nodes.delete(path);
+    if (this.hasQuotas()) updateQuotaStats(this, path, -1, -(node.data?.length ?? 0));
     // The watchers of the deleted node check its ACL as it was (Apache reads it before removing the node).
     const acl = this.aclForNode(node);
     this.aclCache.removeUsage(node.acl);
@@ -320,6 +328,7 @@ export class DataTree {
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
     const node = this.nodes.get(path);
     if (!node) throw noNode(path);
+    if (this.hasQuotas()) updateQuotaStats(this, path, 0, (data?.length ?? 0) - (node.data?.length ?? 0));
     node.data = data;
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
@@ -573,6 +582,8 @@ export class DataTree {
     if (!this.nodes.has(ROOT)) this.nodes.set(ROOT, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
     this.aclCache.purgeUnused();
     this.ensureBuiltinNodes();
+    // Apache's setupQuota: the usage texts on disk are recomputed, never trusted.
+    recomputeAllQuotaStats(this);
     this.lastProcessedZxid = zxid;
   }
 
