@@ -12,4 +12,5 @@ export { DataTree } from './tree/data-tree';
 export { generateDigest } from './tree/acl-check';
 export { KeeperCodeError } from './tree/keeper-error';
 export { MemoryTxnStore } from './persist/memory-store';
+export { DataDirLockedError } from './persist/data-dir-lock';
 export type { TxnStore } from './persist/types';

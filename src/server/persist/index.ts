@@ -3,6 +3,7 @@ export * from './errors';
 export { FileTxnStore } from './file-store';
 export type { FileTxnStoreOptions, LoadReport } from './file-store';
 export { MemoryTxnStore } from './memory-store';
+export { DataDirLock, DataDirLockedError, LOCK_FILE_NAME } from './data-dir-lock';
 export { DIGEST_VERSION, nodeDigest, treeDigest, addDigest, removeDigest } from './digest';
 export { makeLogName, makeSnapshotName } from './file-names';
 export { DEFAULT_PREALLOC_SIZE } from './txn-log-writer';
