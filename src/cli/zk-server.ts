@@ -22,7 +22,6 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, extractSystemPropertyFlags, loadZooCfg, systemPropertiesFrom, toServerOptions, ZooCfg } from '../server/config';
-import { setPrepProcessSettings } from '../server/request/prep-request-processor';
 import { sendFourLetterWord } from './four-letter-client';
 import { runForeground, ServerStarter } from './server-launch';
 
@@ -249,8 +248,6 @@ async function startForeground(cfg: ZooCfg, io: ZkServerIo): Promise<number> {
   }
   fs.mkdirSync(cfg.dataDir, { recursive: true });
   fs.mkdirSync(cfg.dataLogDir, { recursive: true });
-  // Process-wide, like Apache's JVM-wide settings (see setPrepProcessSettings).
-  setPrepProcessSettings({ reconfigEnabled: cfg.reconfigEnabled, enforceQuota: cfg.enforceQuota });
   return new Promise<number>((resolve) => {
     // The warnings went to stderr already (zkServerMain); do not print them twice.
     runForeground({ ...cfg, warnings: [] }, { starter: io.starter, log: (l) => io.out(`${new Date().toISOString()} ${l}\n`), exit: resolve }).catch((e) => {

@@ -1078,6 +1078,8 @@ export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {})
     juteMaxBuffer: cfg.juteMaxBuffer,
     globalOutstandingLimit: cfg.globalOutstandingLimit,
     extendedTypesEnabled: cfg.extendedTypesEnabled,
+    reconfigEnabled: cfg.reconfigEnabled,
+    enforceQuota: cfg.enforceQuota,
     superDigest: cfg.superDigest,
     jaasConfigFile: cfg.jaasConfigFile,
     fourLetterWordWhitelist: cfg.fourLetterWordWhitelist,

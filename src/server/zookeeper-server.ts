@@ -65,6 +65,10 @@ export interface ServerOptions {
   /** Requests one connection may have outstanding before its socket stops being read. Default 1000. */
   globalOutstandingLimit?: number;
   extendedTypesEnabled?: boolean;
+  /** zoo.cfg reconfigEnabled: a standalone server answers reconfig with Unimplemented instead of ReconfigDisabled, as Apache 3.8. */
+  reconfigEnabled?: boolean;
+  /** zookeeper.enforceQuota: writes over a hard /zookeeper/quota limit fail with QuotaExceeded (-125). */
+  enforceQuota?: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>". */
   superDigest?: string;
   /** zookeeper.superUser: the SASL user that is also a super user. */
@@ -182,6 +186,8 @@ export class ZooKeeperServer implements ConnectionHost {
       sessions: this.sessions,
       store: this.store,
       extendedTypesEnabled: opts.extendedTypesEnabled ?? false,
+      reconfigEnabled: opts.reconfigEnabled,
+      enforceQuota: opts.enforceQuota,
       onCommitted: (h) => this.onCommitted(h),
       onFatal: (err) => this.onFatal(err),
     });

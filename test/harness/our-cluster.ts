@@ -52,7 +52,16 @@ function serverOptions(
   tls: TlsFixtures | undefined,
   jaasFile: string | undefined,
 ): Record<string, unknown> {
-  const unsupported = Object.keys(opts.extraConfig ?? {}).concat(Object.keys(opts.systemProperties ?? {}));
+  // The zoo.cfg keys and system properties that have a server option; anything else is refused, not silently dropped.
+  const cfgKeys: Record<string, (v: string, o: Record<string, unknown>) => void> = {
+    reconfigEnabled: (v, o) => (o.reconfigEnabled = v === 'true'),
+  };
+  const sysKeys: Record<string, (v: string, o: Record<string, unknown>) => void> = {
+    'zookeeper.enforceQuota': (v, o) => (o.enforceQuota = v === 'true'),
+    'java.security.auth.login.config': (v, o) => (o.jaasConfigFile = v),
+  };
+  const unsupported = Object.keys(opts.extraConfig ?? {}).filter((k) => !cfgKeys[k])
+    .concat(Object.keys(opts.systemProperties ?? {}).filter((k) => !sysKeys[k]));
   if (unsupported.length > 0) throw new Error(`startOurs: extraConfig/systemProperties are not mapped yet: ${unsupported.join(', ')}`);
   if (opts.readOnlyMode) throw new Error('startOurs: read-only mode needs an ensemble, which our server does not have yet');
   const o: Record<string, unknown> = {
@@ -85,6 +94,8 @@ function serverOptions(
   if (opts.superDigest) o.superDigest = opts.superDigest;
   if (opts.extendedTypes) o.extendedTypesEnabled = true;
   if (opts.juteMaxBuffer !== undefined) o.juteMaxBuffer = opts.juteMaxBuffer;
+  for (const [k, v] of Object.entries(opts.extraConfig ?? {})) cfgKeys[k](v, o);
+  for (const [k, v] of Object.entries(opts.systemProperties ?? {})) sysKeys[k](v, o);
   return o;
 }
 

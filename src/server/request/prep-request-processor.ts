@@ -72,8 +72,8 @@ export interface PrepOptions {
 /**
  * Process-wide defaults for the options above. Apache keeps both in the JVM
  * (the zookeeper.enforceQuota system property, QuorumPeerConfig's static
- * reconfigEnabled); zk-server sets them from zoo.cfg before it starts the
- * server, and a processor whose own options name them ignores these.
+ * reconfigEnabled). A server started from a zoo.cfg (zk-server, npm start,
+ * toServerOptions) names both in its own options, which win over these.
  */
 const processSettings: { reconfigEnabled: boolean; enforceQuota: boolean } = { reconfigEnabled: false, enforceQuota: false };
 

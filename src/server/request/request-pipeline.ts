@@ -77,6 +77,9 @@ export interface PipelineDeps {
   sessions: SessionTracker;
   store: TxnStore;
   extendedTypesEnabled: boolean;
+  /** zoo.cfg reconfigEnabled and zookeeper.enforceQuota for this server (absent: the process defaults). */
+  reconfigEnabled?: boolean;
+  enforceQuota?: boolean;
   now?: () => number;
   /** Told about each applied txn (snapshot scheduling, metrics). */
   onCommitted?: (header: TxnHeader) => void;
@@ -98,7 +101,11 @@ export class RequestPipeline {
   stats = { packetsReceived: 0, packetsSent: 0, outstanding: 0 };
 
   constructor(private readonly deps: PipelineDeps) {
-    this.prep = new PrepRequestProcessor(deps.tree, deps.sessions, { extendedTypesEnabled: deps.extendedTypesEnabled });
+    this.prep = new PrepRequestProcessor(deps.tree, deps.sessions, {
+      extendedTypesEnabled: deps.extendedTypesEnabled,
+      reconfigEnabled: deps.reconfigEnabled,
+      enforceQuota: deps.enforceQuota,
+    });
     this.lastZxid = deps.tree.lastProcessedZxid;
     this.now = deps.now ?? Date.now;
   }

@@ -82,8 +82,10 @@ describe('zk-server --help and console warnings', () => {
     const logged: string[] = [];
     const fake: RunningServer = { connectString: '127.0.0.1:2181', clientPort: 2181, close: async () => undefined };
     let started = false;
+    let given: { reconfigEnabled?: boolean; enforceQuota?: boolean } = {};
     const starter: ServerStarter = async (o) => {
       started = true;
+      given = { reconfigEnabled: o.reconfigEnabled, enforceQuota: o.enforceQuota };
       logged.push(`logger given: ${typeof o.logger}`);
       return fake;
     };
@@ -107,11 +109,13 @@ describe('zk-server --help and console warnings', () => {
     // Not repeated on stdout by the foreground runner.
     expect(out).not.toMatch(/WARN config/);
 
-    // reconfigEnabled=true reached the request processor: a standalone server now answers Unimplemented.
+    // reconfigEnabled=true and enforceQuota=true reach the server's options...
+    expect(given).toEqual({ reconfigEnabled: true, enforceQuota: true });
+    // ...and a request processor given reconfigEnabled answers Unimplemented, as a standalone Apache does.
     const tree = new DataTree();
     const sessions = new SessionTracker(2000, Date.now);
     sessions.addSession(1n, 30000);
-    const prep = new PrepRequestProcessor(tree, sessions, { extendedTypesEnabled: false });
+    const prep = new PrepRequestProcessor(tree, sessions, { extendedTypesEnabled: false, reconfigEnabled: given.reconfigEnabled });
     const r = prep.prepare(
       { sessionId: 1n, cxid: 1, type: OpCode.reconfig, record: new ReconfigRequest({ joiningServers: 'server.5=127.0.0.1:1:2', curConfigId: -1n }), authInfo: [] },
       1n,
