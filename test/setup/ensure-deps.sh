@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the machine has what the tests need: a JVM with keytool and the
+# Makes sure the machine has what the tests need: a JDK (keytool, javac) and the
 # Debian `zookeeper` package (Apache ZooKeeper 3.8, the reference server),
-# /usr/bin/python3 with kazoo (interop tests), openssl (TLS fixtures), and
-# the npm dependencies. Installs the Debian packages when running as root;
+# /usr/bin/python3 with kazoo and Curator (interop tests), openssl (TLS
+# fixtures), tmux (terminal tests of the shell), and the npm dependencies. Installs the Debian packages when running as root;
 # otherwise says exactly what is missing and how to install it. Silent and
 # fast (well under a second) when everything is there.
 set -euo pipefail
@@ -25,6 +25,11 @@ elif [ ! -d /usr/lib/python3/dist-packages/kazoo ] && ! /usr/bin/python3 -c 'imp
   missing_pkgs+=(python3-kazoo)
 fi
 have openssl || missing_pkgs+=(openssl)
+# tmux drives zk-cli's interactive mode through a real terminal in the CLI tests.
+have tmux || missing_pkgs+=(tmux)
+# javac + Curator 5.4 for the recipes' interop tests (a TS lock and a Curator lock on one path).
+have javac || missing_pkgs+=(default-jdk-headless)
+[ -f /usr/share/java/curator-recipes.jar ] || missing_pkgs+=(libcurator-recipes-java)
 # keytool ships with the JRE; a Debian JRE puts it on PATH through alternatives.
 have keytool || missing_pkgs+=(default-jre-headless)
 
