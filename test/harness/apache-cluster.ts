@@ -150,7 +150,7 @@ export async function startApache(opts: ClusterOptions = {}): Promise<Cluster> {
       const classpath = [dir, ZOOKEEPER_JAR, ...LOGGING_JARS, ...NETTY_EXTRA_JARS].join(':');
       const args = [
         // A small, quickly started JVM: tests care about start-up and CPU, not peak throughput.
-        '-Xmx256m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k',
+        `-Xmx${opts.javaHeapMb ?? 256}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k',
         ...Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`),
         '-cp', classpath,
         'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgFile,

@@ -81,6 +81,8 @@ export interface ClusterOptions {
   juteMaxBuffer?: number;
   /** How often the container/TTL reaper runs (znode.container.checkIntervalMs); default 1000 ms. */
   containerCheckIntervalMs?: number;
+  /** Apache only: the JVM's maximum heap (-Xmx) in MB; default 256, a small quickly started JVM. */
+  javaHeapMb?: number;
   /** maxClientCnxns: connections one client address may hold (default 0 = unlimited, so parallel tests never hit it). */
   maxClientCnxns?: number;
   /** fsync the txn log before acknowledging (default false: test data is thrown away, and fsync only slows the suite). */
