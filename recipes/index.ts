@@ -11,9 +11,9 @@ export { mkdirs, deleteRecursive } from './util/mkdirs';
 export type { MkdirsOptions } from './util/mkdirs';
 export { Namespace } from './util/namespace';
 export { RecipeError, NotHeldError, AcquireTimeoutError, SessionLostError, RecipeClosedError, RecipeArgumentError } from './util/errors';
-// Part B's families; each line is enabled once its recipes/<family>/index.ts exists.
-// export * from './barrier';
-// export * from './queue';
-// export * from './counter';
-// export * from './cache';
-// export * from './membership';
+// Part B's families.
+export * from './barrier';
+export * from './queue';
+export * from './counter';
+export * from './cache';
+export * from './membership';
