@@ -1,0 +1,126 @@
+/**
+ * Lock hand-off benchmark (npm run bench:recipes): n contenders (one
+ * session each) loop acquire/release on one lock path; hand-off latency is
+ * the time from one holder starting its release to the next holder's
+ * acquire resolving. Ours (Mutex), kazoo's Lock and Curator 5.4's
+ * InterProcessMutex run against the same server in one run, with 2, 10 and
+ * 50 contenders; the table gives ratios against the faster peer.
+ *
+ * Env: BENCH_TARGET=ours|apache (default ours), BENCH_TOTAL (acquisitions
+ * per cell, default 300), BENCH_MAX_MS (per cell, default 8000),
+ * BENCH_SIZES (default 2,10,50).
+ */
+import { execFile } from 'child_process';
+import * as path from 'path';
+import { ZooKeeper } from '../src';
+import { Mutex } from '../recipes';
+import { startTarget } from '../test/harness';
+import type { TargetKind } from '../test/harness';
+import { cleanupCurator, compileCurator, curatorAvailable } from '../test/interop/curator/curator-runner';
+import { kazooAvailable, SYSTEM_PYTHON } from '../test/interop/kazoo-runner';
+import { execFileSync } from 'child_process';
+
+interface Cell {
+  acquisitions: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+const TOTAL = Number(process.env.BENCH_TOTAL ?? 300);
+const MAX_MS = Number(process.env.BENCH_MAX_MS ?? 8000);
+const SIZES = (process.env.BENCH_SIZES ?? '2,10,50').split(',').map(Number);
+
+async function ours(connect: string, lockPath: string, n: number): Promise<Cell> {
+  const zks = await Promise.all(Array.from({ length: n }, async () => {
+    const zk = new ZooKeeper(connect, { sessionTimeout: 30_000 });
+    await zk.connected();
+    return zk;
+  }));
+  let count = 0;
+  let last: bigint | null = null;
+  const lat: number[] = [];
+  const start = process.hrtime.bigint();
+  const end = Date.now() + MAX_MS;
+  await Promise.all(
+    zks.map(async (zk) => {
+      const m = new Mutex(zk, lockPath);
+      while (count < TOTAL && Date.now() < end) {
+        const hold = await m.tryAcquire({ timeout: 10_000 });
+        if (hold === null) continue;
+        const now = process.hrtime.bigint();
+        if (last !== null) lat.push(Number(now - last) / 1e6);
+        count++;
+        last = process.hrtime.bigint();
+        await hold.release();
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await Promise.all(zks.map((zk) => zk.close()));
+  lat.sort((a, b) => a - b);
+  return { acquisitions: count, seconds, p50: lat[Math.floor(lat.length / 2)] ?? 0, p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? 0 };
+}
+
+function external(cmd: string, args: string[]): Promise<Cell> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: MAX_MS + 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as Cell);
+      } catch {
+        reject(new Error(`${cmd} failed: ${err?.message}\n${stdout}\n${stderr.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+function curatorClasspath(dir: string): string {
+  const jars = ['curator-client', 'curator-framework', 'curator-recipes', 'zookeeper', 'zookeeper-jute', 'guava', 'failureaccess', 'slf4j-api', 'slf4j-nop'];
+  return [dir, ...jars.map((j) => `/usr/share/java/${j}.jar`)].join(':');
+}
+
+async function main(): Promise<void> {
+  const kind = (process.env.BENCH_TARGET ?? 'ours') as TargetKind;
+  const cluster = await startTarget(kind, { tickTime: 2000 });
+  const haveCurator = curatorAvailable();
+  const haveKazoo = kazooAvailable();
+  let curatorDir = '';
+  if (haveCurator) {
+    curatorDir = compileCurator();
+    execFileSync('javac', ['-d', curatorDir, '-cp', curatorClasspath(curatorDir), path.join(__dirname, '..', 'test', 'interop', 'curator', 'CuratorLockBench.java')]);
+  }
+  const rows: string[] = [];
+  try {
+    for (const n of SIZES) {
+      const cells: Record<string, Cell | null> = { ours: null, kazoo: null, curator: null };
+      cells.ours = await ours(cluster.connectString, `/bench-ours-${n}`, n);
+      if (haveKazoo) {
+        cells.kazoo = await external(SYSTEM_PYTHON, [path.join(__dirname, '..', 'test', 'recipes', 'support', 'kazoo-lock-bench.py'), cluster.connectString, `/bench-kazoo-${n}`, String(n), String(TOTAL), String(MAX_MS)]);
+      }
+      if (haveCurator) {
+        cells.curator = await external('java', ['-XX:+UseSerialGC', '-cp', curatorClasspath(curatorDir), 'CuratorLockBench', cluster.connectString, `/bench-curator-${n}`, String(n), String(TOTAL), String(MAX_MS)]);
+      }
+      const tput = (c: Cell | null): number => (c === null ? NaN : c.acquisitions / c.seconds);
+      const peers = [cells.kazoo, cells.curator].filter((c): c is Cell => c !== null);
+      const bestPeerTput = Math.max(...peers.map(tput));
+      const bestPeerP50 = Math.min(...peers.map((c) => c.p50));
+      const fmt = (c: Cell | null): string => (c === null ? 'n/a | n/a | n/a' : `${tput(c).toFixed(0)} | ${c.p50.toFixed(2)} | ${c.p99.toFixed(2)}`);
+      const row = `| ${n} | ${fmt(cells.ours)} | ${fmt(cells.kazoo)} | ${fmt(cells.curator)} | ${(tput(cells.ours) / bestPeerTput).toFixed(2)}x | ${(bestPeerP50 / cells.ours.p50).toFixed(2)}x |`;
+      rows.push(row);
+      console.error(`n=${n}: ${JSON.stringify(cells)}`);
+    }
+  } finally {
+    await cluster.stop();
+    cleanupCurator();
+  }
+  console.log(`Lock hand-off on ${kind} (acquisitions per cell <= ${TOTAL}, <= ${MAX_MS} ms); throughput in hand-offs/s, latency in ms`);
+  console.log('| contenders | ours tput | ours p50 | ours p99 | kazoo tput | kazoo p50 | kazoo p99 | Curator tput | Curator p50 | Curator p99 | ours / faster peer tput | faster peer p50 / ours p50 |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
