@@ -7,6 +7,7 @@
  * file logging, QuorumPeerMain) around ManagedServer. No jest globals.
  */
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { JAVA, ZOOKEEPER_JAR, apacheAvailable, log4jProperties } from '../../harness/apache-cluster';
 import { ManagedServer } from '../../harness/managed-server';
@@ -52,8 +53,16 @@ export interface ApachePeers {
   stop(): Promise<void>;
 }
 
+export interface ApacheLaunchOptions {
+  /** ms; 500 unless given. */
+  tickTime?: number;
+  /** Ticks a follower waits for its leader during discovery and sync; 10 unless given. */
+  initLimit?: number;
+}
+
 /** Writes configs for the Apache members `apacheSids` of `plan` and launches them (no readiness wait). */
-export function launchApachePeers(plan: EnsemblePlan, apacheSids: bigint[], tickTime = 500): ApachePeers {
+export function launchApachePeers(plan: EnsemblePlan, apacheSids: bigint[], opts: ApacheLaunchOptions = {}): ApachePeers {
+  const tickTime = opts.tickTime ?? 500;
   const root = makeTempDir('zk-fle-apache-');
   const servers = new Map<bigint, ManagedServer>();
   for (const sid of apacheSids) {
@@ -64,7 +73,7 @@ export function launchApachePeers(plan: EnsemblePlan, apacheSids: bigint[], tick
     fs.writeFileSync(path.join(dataDir, 'myid'), `${sid}\n`);
     const cfg: Record<string, string> = {
       tickTime: String(tickTime),
-      initLimit: '10',
+      initLimit: String(opts.initLimit ?? 10),
       syncLimit: '5',
       dataDir,
       clientPort: String(plan.clientPorts.get(sid)),
@@ -108,6 +117,58 @@ export function launchApachePeers(plan: EnsemblePlan, apacheSids: bigint[], tick
     async stop() {
       await Promise.all([...servers.values()].map((s) => s.kill()));
       removeTempDir(root);
+    },
+  };
+}
+
+/** The FOLLOWERINFO packet type (QuorumPacket.type, see /work/shared/QUORUM-WIRE.md). */
+const FOLLOWERINFO = 11;
+
+export interface LearnerHold {
+  /** Sids whose first packet on our quorum port was a FOLLOWERINFO, in arrival order (repeats kept). */
+  followers: bigint[];
+  close(): Promise<void>;
+}
+
+/**
+ * A stand-in for our peer's quorum port until ZAB exists: it accepts
+ * learners, records the sid in each one's FOLLOWERINFO and then says
+ * nothing. An Apache server that decided to follow our peer therefore
+ * connects here (proof of which leader it chose) and stays FOLLOWING, blocked
+ * waiting for LEADERINFO, for initLimit * tickTime; with nothing listening it
+ * would give up within about half a second and start a new election.
+ */
+export async function holdLearners(port: number): Promise<LearnerHold> {
+  const followers: bigint[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    let buf = Buffer.alloc(0);
+    let done = false;
+    sock.on('data', (chunk) => {
+      if (done) return;
+      buf = Buffer.concat([buf, chunk]);
+      // QuorumPacket: int type, long zxid, buffer data (int length + bytes); LearnerInfo starts with long sid.
+      if (buf.length < 24) return;
+      done = true;
+      if (buf.readInt32BE(0) === FOLLOWERINFO && buf.readInt32BE(12) >= 8) followers.push(buf.readBigInt64BE(16));
+    });
+    sock.on('error', () => undefined);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  server.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    followers,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
     },
   };
 }

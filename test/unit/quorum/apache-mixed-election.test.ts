@@ -12,13 +12,14 @@ import { serverMode, waitFor } from '../../harness/four-letter-words';
 import { ServerState } from '../../../src/server/quorum/election-wire';
 import { ElectionNode } from '../../../src/server/quorum/election-node';
 import { MajorityQuorum } from '../../../src/server/quorum/quorum-verifier';
-import { ApachePeers, apacheAvailable, launchApachePeers, planEnsemble } from './apache-election-peers';
+import { ApachePeers, LearnerHold, apacheAvailable, holdLearners, launchApachePeers, planEnsemble } from './apache-election-peers';
 
 jest.setTimeout(180_000);
 
 let apache: ApachePeers | undefined;
 let ours: ElectionNode | undefined;
 let observer: ElectionNode | undefined;
+let hold: LearnerHold | undefined;
 const logs: string[] = [];
 
 beforeAll(() => {
@@ -32,6 +33,8 @@ afterEach(async () => {
   observer = undefined;
   await apache?.stop();
   apache = undefined;
+  await hold?.close();
+  hold = undefined;
   logs.length = 0;
 });
 
@@ -134,23 +137,36 @@ test('our peer joins an ensemble that already has an Apache leader', async () =>
 
 test('our peer as the highest sid: it connects out to Apache 1 and 2, wins, and both Apache servers decide to follow it', async () => {
   const plan = await planEnsemble([1n, 2n, 3n]);
+  // Our quorum port: ZAB is the next stage, so a holder stands in. It takes
+  // each follower's FOLLOWERINFO (proof that it chose sid 3: this is sid 3's
+  // quorum address) and keeps it waiting. With nothing there, the first
+  // Apache server to follow us gives up within ~0.5 s and starts a new round;
+  // on a loaded machine the other JVM can start seconds later, meet it there
+  // and elect 2 between themselves (seen in a full npm test run).
+  hold = await holdLearners(plan.servers.find((s) => s.sid === 3n)!.quorumPort);
   // Ours first: otherwise Apache 1 and 2 could elect 2 between themselves before we are up.
   const node = startOurs(new MajorityQuorum(plan.servers), 3n);
   await node.start();
-  apache = launchApachePeers(plan, [1n, 2n]);
+  // initLimit 120 ticks: a follower waits 60 s for LEADERINFO, so whichever
+  // Apache server comes up last still finds the first one following us.
+  apache = launchApachePeers(plan, [1n, 2n], { initLimit: 120 });
+  const logOf = (sid: bigint): string => {
+    try {
+      return fs.readFileSync(`${apache!.servers.get(sid)!.dir}/zookeeper.log`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
   await expectOrExplain(async () => {
+    // We won a round: our vote plus at least one Apache server's LOOKING vote for 3.
     const d = await node.decided();
     expect(d).toMatchObject({ state: ServerState.LEADING, vote: { leader: 3n }, via: 'round' });
-    // Both Apache servers decided FOLLOWING 3 (they then fail to sync: our ZAB is the next stage).
-    for (const sid of [1n, 2n]) {
-      const file = `${apache!.servers.get(sid)!.dir}/zookeeper.log`;
-      await waitFor(`Apache ${sid} to decide FOLLOWING`, async () => {
-        try {
-          return /FOLLOWING - LEADER ELECTION TOOK/.test(fs.readFileSync(file, 'utf8'));
-        } catch {
-          return false;
-        }
-      }, 60_000, 250);
-    }
+    // Each Apache server decided FOLLOWING and connected to sid 3's quorum port as a follower.
+    await waitFor('Apache 1 and 2 to follow our peer', async () => [1n, 2n].every((s) => hold!.followers.includes(s)), 120_000, 250);
+    for (const sid of [1n, 2n]) expect(logOf(sid)).toMatch(/FOLLOWING - LEADER ELECTION TOOK/);
+    // At least one of them counted our LOOKING vote for 3 in round 1 (the one that made us win).
+    expect(`${logOf(1n)}\n${logOf(2n)}`).toMatch(/n\.sid:3, n\.state:LOOKING, n\.leader:3, n\.round:0x1\b/);
+    // Nobody else led: no Apache server decided LEADING.
+    for (const sid of [1n, 2n]) expect(logOf(sid)).not.toMatch(/LEADING - LEADER ELECTION TOOK/);
   });
 });
