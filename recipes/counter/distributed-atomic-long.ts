@@ -22,13 +22,17 @@
  * version is read again after the reconnect; unchanged means not applied
  * (the try goes on), moved means it cannot be known, and the call rejects
  * with IndeterminateResultError instead of risking a double add.
- * SUSPENDED: calls wait for the reconnect. LOST: calls reject with
- * SessionLostError (or IndeterminateResultError for a write in flight).
+ * SUSPENDED: calls wait for the reconnect. LOST: a call rejects with
+ * SessionLostError only when this call's change was certainly not applied
+ * (lost while reading, or every write it sent was refused), and with
+ * IndeterminateResultError whenever a write of it was in flight (sent, no
+ * reply, not proven unapplied), up to and including the check after the
+ * reconnect. Both are final for the handle: go on with a new session.
  */
 import { BadVersionError, CreateMode, NodeExistsError, NoNodeError, SessionExpiredError, ZooKeeper, isRetriable } from '../../src';
 import { Mutex } from '../lock';
 import { RecipeArgumentError, SessionLostError } from '../util/errors';
-import { IndeterminateResultError } from '../cache/support/recipe-errors';
+import { IndeterminateResultError, isSessionEnd } from '../cache/support/recipe-errors';
 import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
 import { Deadline, retryForever, untilConnected, assertOpen } from '../cache/support/recipe-wait';
 
@@ -219,16 +223,23 @@ export class DistributedAtomicLong {
     if (p !== undefined) {
       const hold = await p.mutex.tryAcquire({ timeout: p.timeout });
       if (hold !== null) {
+        let applied: AtomicValue | null = null;
         try {
-          for (let attempt = 0; attempt <= p.retry.retries; attempt++) {
+          for (let attempt = 0; attempt <= p.retry.retries && applied === null; attempt++) {
             if (attempt > 0) await backOff(p.retry, attempt);
             stats.promotedTries++;
             last = await this.tryOnce(make);
-            if (last.done === true) return { succeeded: true, preValue: last.pre, postValue: last.post, stats };
+            if (last.done === true) applied = { succeeded: true, preValue: last.pre, postValue: last.post, stats };
           }
         } finally {
-          await hold.release();
+          // An applied change must be reported as applied: a release that fails
+          // because the session ended (the ephemeral lock node goes with it)
+          // must not turn it into an error the caller would retry.
+          await hold.release().catch((err: unknown) => {
+            if (applied === null || !isSessionEnd(err)) throw err;
+          });
         }
+        if (applied !== null) return applied;
       }
     }
     return { succeeded: false, preValue: last.pre, postValue: last.pre, stats };
@@ -259,7 +270,14 @@ export class DistributedAtomicLong {
       } catch (err) {
         throw new IndeterminateResultError(`${this.path}: the session ended with a write in flight`, { cause: err });
       }
-      const now = await this.guard(() => this.zk.exists(this.path));
+      let now;
+      try {
+        now = await this.guard(() => this.zk.exists(this.path));
+      } catch (err) {
+        // Lost after the reconnect but before the check: still unknowable.
+        if (isSessionEnd(err)) throw new IndeterminateResultError(`${this.path}: the session ended with a write in flight`, { cause: err });
+        throw err;
+      }
       const unchanged = got === null ? now === null : now !== null && now.version === got.stat.version && now.mzxid === got.stat.mzxid;
       if (!unchanged) {
         throw new IndeterminateResultError(`${this.path}: a write's reply was lost and the node changed since; it may or may not have been applied`);

@@ -21,14 +21,16 @@
  * SUSPENDED: the local value may be stale ('state' is emitted); writes wait
  * for the reconnect. RECONNECTED: the value is read again and 'change' is
  * emitted if it moved. LOST: the handle is dead; the object keeps its last
- * value, emits 'state' LOST, and every call rejects with SessionLostError.
+ * value, emits 'state' LOST, and every call rejects with SessionLostError,
+ * except a trySetCount/setCount whose write was in flight (sent, no reply,
+ * not proven unapplied): IndeterminateResultError, as it may have been applied.
  */
 import { EventEmitter } from 'events';
 import { BadVersionError, CreateMode, EventType, NodeExistsError, NoNodeError, SessionExpiredError, ZooKeeper, isRetriable } from '../../src';
 import type { WatchedEvent } from '../../src';
 import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
 import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
-import { IndeterminateResultError } from '../cache/support/recipe-errors';
+import { IndeterminateResultError, isSessionEnd } from '../cache/support/recipe-errors';
 import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
 import { Deadline, retryForever, untilConnected, assertOpen } from '../cache/support/recipe-wait';
 
@@ -112,7 +114,13 @@ export class SharedCount extends EventEmitter {
     assertOpen(this.zk, `SharedCount ${this.path}`);
     this.assertStarted();
     checkInt32(newCount, 'count');
-    const stat = await this.guard(() => this.zk.setData(this.path, encodeCount(newCount), -1));
+    let stat;
+    try {
+      stat = await this.guard(() => this.zk.setData(this.path, encodeCount(newCount), -1));
+    } catch (err) {
+      if (isSessionEnd(err)) throw this.inFlight(err);
+      throw err;
+    }
     this.update(newCount, stat.version, stat.mzxid);
   }
 
@@ -135,12 +143,22 @@ export class SharedCount extends EventEmitter {
           await this.refresh();
           return false;
         }
-        if (err instanceof SessionExpiredError) throw new SessionLostError(`SharedCount ${this.path}: the session ended`, { cause: err });
+        // The session ended with the write in flight: the server may have
+        // applied it before the reply was lost, so this is not a definite "no".
+        if (err instanceof SessionExpiredError) throw this.inFlight(err);
         if (!isRetriable(err)) throw err;
       }
       // The reply was lost: unchanged version = not applied (send again); moved = ours or another's.
-      await untilConnected(this.zk, new Deadline());
-      const { data, stat } = await this.guard(() => this.zk.getData(this.path));
+      // Losing the session before that check leaves the write unknowable too.
+      let got;
+      try {
+        await untilConnected(this.zk, new Deadline());
+        got = await this.guard(() => this.zk.getData(this.path));
+      } catch (err) {
+        if (isSessionEnd(err)) throw this.inFlight(err);
+        throw err;
+      }
+      const { data, stat } = got;
       if (stat.version === previous.version) continue;
       const value = decodeCount(data);
       this.update(value, stat.version, stat.mzxid);
@@ -186,6 +204,10 @@ export class SharedCount extends EventEmitter {
 
   private assertStarted(): void {
     if (this.state !== 'started' || this.current === null) throw new RecipeClosedError(`SharedCount ${this.path} is not started (or closed)`);
+  }
+
+  private inFlight(cause: unknown): IndeterminateResultError {
+    return new IndeterminateResultError(`SharedCount ${this.path}: the session ended with a write in flight; it may or may not have been applied`, { cause });
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {

@@ -2,11 +2,17 @@
  * SharedCount and DistributedAtomicLong on both targets. Invariant from a
  * shared record: no increment is lost and none is applied twice: with S
  * increments reported successful and I reported indeterminate (reply lost
- * and the node moved on), the final value is between S and S + I, while
- * connections are cut at random and the server is killed and restarted.
+ * and the node moved on, or the session ended with the write in flight),
+ * the final value is between S and S + I, while connections are cut at
+ * random and the server is killed and restarted. An increment that fails
+ * with a definite error (SessionLostError: the session ended before
+ * anything of it was applied) counts as not applied and is made again on a
+ * new handle. A restart slower than the session timeout (a JVM on a loaded
+ * machine) ends sessions; the atomic long case forces one such outage so
+ * that path runs every time, not only when the machine is slow.
  */
 import { Cluster, startTarget, TcpProxy } from '../harness';
-import { KeeperState, ZooKeeper } from '../../src';
+import { KeeperState, ZooKeeper, isRetriable } from '../../src';
 import { DistributedAtomicLong, SharedCount, decodeLong, encodeCount } from '../../recipes/counter';
 import { IndeterminateResultError } from '../../recipes/cache/support/recipe-errors';
 import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../../recipes/util/errors';
@@ -25,9 +31,29 @@ describe.each(targets())('counters on %s', (kind) => {
     await handles.closeAll();
     await cluster?.stop();
   });
+  const SESSION = 8000;
+  const dead = (h: ZooKeeper): boolean => [KeeperState.Expired, KeeperState.Closed].includes(h.state as never);
+  /**
+   * A connected handle: waits out connect timeouts (a server restarting
+   * slowly) up to a bound, as the handle keeps trying after each one.
+   */
+  const connectPatiently = async (connectString: string): Promise<ZooKeeper> => {
+    const h = handles.create(connectString, { sessionTimeout: SESSION, connectTimeout: 30_000 });
+    const until = Date.now() + 90_000;
+    for (;;) {
+      try {
+        await h.connected();
+        return h;
+      } catch (err) {
+        if (!isRetriable(err) || Date.now() > until) throw err;
+      }
+    }
+  };
   // A kill -9 and a slow restart (a JVM on a busy machine) can outlast a session: start a new one.
+  // A handle still disconnected is either reconnected or expired (locally) within the session timeout: wait for which.
   const live = async (): Promise<ZooKeeper> => {
-    if ([KeeperState.Expired, KeeperState.Closed].includes(zk.state as never)) zk = await handles.connect(cluster.connectString, { sessionTimeout: 8000 });
+    await waitUntil(() => zk.state === KeeperState.SyncConnected || dead(zk), 'the main handle reconnected or expired', SESSION * 3);
+    if (dead(zk)) zk = await connectPatiently(cluster.connectString);
     return zk;
   };
 
@@ -65,13 +91,17 @@ describe.each(targets())('counters on %s', (kind) => {
     const proxies = await Promise.all([0, 1, 2].map(() => TcpProxy.start(cluster.servers[0].clientPort)));
     let ok = 0;
     let unknown = 0;
+    let renewed = 0;
     let stop = false;
     try {
-      const counts = await Promise.all(proxies.map(async (p) => {
-        const c = new SharedCount(await handles.connect(p.hostPort, { sessionTimeout: 8000 }), path, 0);
+      // A session can end under cuts on a loaded machine (no handshake done for a whole session timeout): go on with a new one.
+      const open = async (p: TcpProxy): Promise<{ c: SharedCount; h: ZooKeeper }> => {
+        const h = await connectPatiently(p.hostPort);
+        const c = new SharedCount(h, path, 0);
         await c.start();
-        return c;
-      }));
+        return { c, h };
+      };
+      const counts = await Promise.all(proxies.map(open));
       let cuts = 0;
       const chaos = (async () => {
         while (!stop) {
@@ -80,30 +110,41 @@ describe.each(targets())('counters on %s', (kind) => {
           cuts++;
         }
       })();
-      await Promise.all(counts.map(async (c) => {
+      await Promise.all(counts.map(async (mine, i) => {
+        const renew = async (): Promise<void> => {
+          await mine.c.close();
+          mine = await open(proxies[i]);
+          renewed++;
+        };
         for (let n = 0; n < 40; n++) {
           for (;;) {
-            const v = c.getVersionedValue();
+            if (dead(mine.h)) await renew();
+            const v = mine.c.getVersionedValue();
             try {
-              if (await c.trySetCount(v, v.value + 1)) {
+              if (await mine.c.trySetCount(v, v.value + 1)) {
                 ok++;
                 break;
               }
             } catch (err) {
+              if (err instanceof SessionLostError) {
+                await renew(); // definite: not applied, make it again
+                continue;
+              }
               if (!(err instanceof IndeterminateResultError)) throw err;
               unknown++;
               break;
             }
           }
         }
+        counts[i] = mine;
       }));
       stop = true;
       await chaos;
-      const final = (await zk.getData(path)).data!.readInt32BE(0);
-      expect({ seed, lost: final < ok, doubled: final > ok + unknown }).toEqual({ seed, lost: false, doubled: false });
+      const final = (await (await live()).getData(path)).data!.readInt32BE(0);
+      expect({ seed, renewed, lost: final < ok, doubled: final > ok + unknown }).toEqual({ seed, renewed, lost: false, doubled: false });
       expect(ok + unknown).toBe(120);
       expect(cuts).toBeGreaterThan(3);
-      await Promise.all(counts.map((c) => c.close()));
+      await Promise.all(counts.map(({ c }) => c.close()));
     } finally {
       stop = true;
       await Promise.all(proxies.map((p) => p.close()));
@@ -116,33 +157,53 @@ describe.each(targets())('counters on %s', (kind) => {
     const path = uniquePath('atomic');
     const CONTENDERS = 4;
     const EACH = 20;
+    const TOTAL = CONTENDERS * EACH;
     const proxies = await Promise.all(Array.from({ length: CONTENDERS }, () => TcpProxy.start(cluster.servers[0].clientPort)));
     let ok = 0;
     let unknown = 0;
+    let definite = 0; // SessionLostError: not applied, made again
+    let renewed = 0; // handles replaced because their session ended
     let stop = false;
     let killed = 0;
+    let outage = false;
+    let doneAtOutage = -1;
     try {
+      // Kill 1 restarts at once (sessions usually survive it). Kill 2 keeps the
+      // server down past the session timeout, so every contender's session ends
+      // (locally: "no server reachable") while increments are in flight.
       const chaos = (async () => {
         while (!stop) {
           await sleep(40 + rnd() * 80);
           proxies[Math.floor(rnd() * CONTENDERS)].cut();
-          if (killed === 0 && ok >= (CONTENDERS * EACH) / 3) {
+          if (killed === 0 && ok + unknown >= TOTAL / 4) {
             await cluster.servers[0].kill();
+            await cluster.servers[0].start();
+            killed++;
+          } else if (killed === 1 && ok + unknown >= TOTAL / 2) {
+            outage = true;
+            doneAtOutage = ok + unknown;
+            await cluster.servers[0].kill();
+            await sleep(SESSION + 2000);
             await cluster.servers[0].start();
             killed++;
           }
         }
       })();
       await Promise.all(proxies.map(async (p) => {
-        let h: ZooKeeper;
+        let h!: ZooKeeper;
         const connect = async (): Promise<DistributedAtomicLong> => {
-          h = await handles.connect(p.hostPort, { sessionTimeout: 8000, connectTimeout: 30_000 });
+          h = await connectPatiently(p.hostPort);
           return new DistributedAtomicLong(h, path, { retry: { retries: 50, maxTimeout: 50 } });
         };
         let counter = await connect();
         for (let n = 0; n < EACH; n++) {
+          // Nobody finishes before the outage began, so it always meets live contenders.
+          if (n === EACH - 2) await waitUntil(() => outage, 'the outage began', 90_000);
           for (;;) {
-            if ([KeeperState.Expired, KeeperState.Closed].includes(h!.state as never)) counter = await connect();
+            if (dead(h)) {
+              counter = await connect();
+              renewed++;
+            }
             try {
               const r = await counter.increment();
               if (!r.succeeded) continue; // out of tries: not applied, go again
@@ -150,8 +211,8 @@ describe.each(targets())('counters on %s', (kind) => {
               ok++;
             } catch (err) {
               if (err instanceof SessionLostError) {
-                counter = await connect(); // lost while reading: nothing was written
-                continue;
+                definite++; // the session ended before anything of it was applied
+                continue; // the handle is dead: renewed at the top
               }
               if (!(err instanceof IndeterminateResultError)) throw err;
               unknown++;
@@ -160,19 +221,23 @@ describe.each(targets())('counters on %s', (kind) => {
           }
         }
       }));
-      await waitUntil(() => killed === 1, 'the kill happened', 30_000);
+      await waitUntil(() => killed === 2, 'both kills happened', 90_000);
       stop = true;
       await chaos;
       const final = decodeLong((await (await live()).getData(path)).data);
-      expect({ seed, final: Number(final) >= ok && Number(final) <= ok + unknown }).toEqual({ seed, final: true });
-      expect(ok + unknown).toBe(CONTENDERS * EACH);
+      const record = { seed, ok, unknown, definite, renewed, doneAtOutage };
+      expect({ ...record, final: Number(final) >= ok && Number(final) <= ok + unknown }).toEqual({ ...record, final: true });
+      expect(ok + unknown).toBe(TOTAL);
+      // Every contender was mid-run at the outage, longer than its session: each needed a new handle.
+      expect(doneAtOutage).toBeLessThan(TOTAL);
+      expect(renewed).toBeGreaterThanOrEqual(CONTENDERS);
     } finally {
       stop = true;
       await Promise.all(proxies.map((p) => p.close()));
-      await cluster.waitHealthy(30_000);
+      await cluster.waitHealthy(60_000);
       await live();
     }
-  }, 120_000);
+  }, 240_000);
 
   test('atomic long: promoted to a lock when optimism runs out; every increment counted', async () => {
     const path = uniquePath('atomic-lock');
