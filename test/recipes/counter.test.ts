@@ -84,7 +84,7 @@ describe.each(targets())('counters on %s', (kind) => {
     expect(() => a.getCount()).toThrow(RecipeClosedError);
   });
 
-  test('shared count: contenders doing compare-and-set loops through cut connections never lose an increment', async () => {
+  test('shared count: contenders doing compare-and-set loops through cut connections and an outage past the session timeout never lose an increment', async () => {
     const seed = testSeed();
     const rnd = seededRandom(seed);
     const path = uniquePath('count-race');
@@ -103,11 +103,22 @@ describe.each(targets())('counters on %s', (kind) => {
       };
       const counts = await Promise.all(proxies.map(open));
       let cuts = 0;
+      let outage = false;
+      let doneAtOutage = -1;
+      // Half way, the server stays down past the session timeout: every
+      // session ends, with compare-and-sets in flight.
       const chaos = (async () => {
         while (!stop) {
           await sleep(10 + rnd() * 40);
           proxies[Math.floor(rnd() * 3)].cut();
           cuts++;
+          if (!outage && ok + unknown >= 60) {
+            outage = true;
+            doneAtOutage = ok + unknown;
+            await cluster.servers[0].kill();
+            await sleep(SESSION + 2000);
+            await cluster.servers[0].start();
+          }
         }
       })();
       await Promise.all(counts.map(async (mine, i) => {
@@ -117,6 +128,8 @@ describe.each(targets())('counters on %s', (kind) => {
           renewed++;
         };
         for (let n = 0; n < 40; n++) {
+          // Nobody finishes before the outage began, so it always meets live contenders.
+          if (n === 38) await waitUntil(() => outage, 'the outage began', 90_000);
           for (;;) {
             if (dead(mine.h)) await renew();
             const v = mine.c.getVersionedValue();
@@ -140,16 +153,23 @@ describe.each(targets())('counters on %s', (kind) => {
       }));
       stop = true;
       await chaos;
+      await cluster.waitHealthy(60_000);
       const final = (await (await live()).getData(path)).data!.readInt32BE(0);
-      expect({ seed, renewed, lost: final < ok, doubled: final > ok + unknown }).toEqual({ seed, renewed, lost: false, doubled: false });
+      const record = { seed, ok, unknown, renewed, doneAtOutage };
+      expect({ ...record, lost: final < ok, doubled: final > ok + unknown }).toEqual({ ...record, lost: false, doubled: false });
       expect(ok + unknown).toBe(120);
       expect(cuts).toBeGreaterThan(3);
+      // Every contender was mid-run at the outage, longer than its session: each needed a new handle.
+      expect(doneAtOutage).toBeLessThan(120);
+      expect(renewed).toBeGreaterThanOrEqual(3);
       await Promise.all(counts.map(({ c }) => c.close()));
     } finally {
       stop = true;
       await Promise.all(proxies.map((p) => p.close()));
+      await cluster.waitHealthy(60_000);
+      await live();
     }
-  }, 90_000);
+  }, 240_000);
 
   test('atomic long: increments from contenders through cut connections and a server kill: none lost, none doubled', async () => {
     const seed = testSeed();
