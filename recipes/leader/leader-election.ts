@@ -150,42 +150,80 @@ export class LeaderElection extends EventEmitter {
     }
   }
 
-  /** One wait-lead-release cycle. */
+  /**
+   * One wait-lead-release cycle. A failed acquire or a failed ownership
+   * look does not end the participant's turn (it would then never lead
+   * while its session lives): it tries again after a back-off, until it
+   * leads once, is closed, or the handle dies.
+   */
   private async term(): Promise<void> {
-    let hold: LockHold;
-    try {
-      hold = await this.mutex.acquire({ signal: this.closeCtl.signal });
-    } catch (err) {
-      if (!this.closed) this.report(err);
-      if (!this.closed && !isDeadHandle(this.zk)) await new Promise((r) => setTimeout(r, 200));
-      this.termOver();
-      return;
-    }
-    try {
-      // Lead only with a node of this live session, while connected.
-      const node = this.mutex.nodePath;
-      const stat = node === null ? null : await this.zk.exists(node).catch(() => null);
-      if (stat === null || stat.ephemeralOwner !== this.zk.sessionId || !this.tracker.isConnected() || this.closed) {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed || isDeadHandle(this.zk)) {
         this.termOver();
         return;
       }
-      const ctl = new AbortController();
-      this.leading = ctl;
-      this.emit('isLeader');
+      let hold: LockHold;
       try {
-        await this.callback(ctl.signal);
+        hold = await this.mutex.acquire({ signal: this.closeCtl.signal });
       } catch (err) {
-        this.report(err);
-      } finally {
-        this.leading = null;
-        if (!ctl.signal.aborted) ctl.abort(new RecipeClosedError('leadership ended'));
-        // The term is over for the user now: requeue() may queue the next one (it runs after our release).
-        this.termOver();
-        this.emit('notLeader');
+        if (!this.closed) this.report(err);
+        await this.backoff(attempt);
+        continue;
       }
-    } finally {
-      await hold.release().catch(() => undefined);
+      let led = false;
+      try {
+        // Lead only with a node of this live session, while connected.
+        const node = this.mutex.nodePath;
+        let stat: { ephemeralOwner: bigint } | null = null;
+        try {
+          stat = node === null ? null : await this.zk.exists(node);
+        } catch (err) {
+          if (!this.closed) this.report(err);
+        }
+        if (stat !== null && stat.ephemeralOwner === this.zk.sessionId && this.tracker.isConnected() && !this.closed) {
+          led = true;
+          await this.lead();
+        }
+      } finally {
+        await hold.release().catch(() => undefined);
+      }
+      if (led) return;
+      await this.backoff(attempt);
     }
+  }
+
+  /** Runs the callback as leader until it returns; the term is over for the user then. */
+  private async lead(): Promise<void> {
+    const ctl = new AbortController();
+    this.leading = ctl;
+    this.emit('isLeader');
+    try {
+      await this.callback(ctl.signal);
+    } catch (err) {
+      this.report(err);
+    } finally {
+      this.leading = null;
+      if (!ctl.signal.aborted) ctl.abort(new RecipeClosedError('leadership ended'));
+      // The term is over for the user now: requeue() may queue the next one (it runs after our release).
+      this.termOver();
+      this.emit('notLeader');
+    }
+  }
+
+  /** Waits before another try (growing, capped); close() cuts it short. */
+  private backoff(attempt: number): Promise<void> {
+    if (this.closed || isDeadHandle(this.zk)) return Promise.resolve();
+    const ms = Math.min(200 * 2 ** Math.min(attempt, 5), 5000);
+    return new Promise<void>((resolve) => {
+      const signal = this.closeCtl.signal;
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   private termOver(): void {

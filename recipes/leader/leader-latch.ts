@@ -35,6 +35,10 @@ import { abortReason, assertUsable, guaranteedDelete, isDeadHandle, untilDone } 
 
 export const LATCH_NAME = 'latch-';
 
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 5000;
+const MAX_PREFIXES = 32;
+
 export interface LeaderLatchOptions {
   /** This participant's id, stored as the node's data (default ''). */
   id?: string;
@@ -50,6 +54,10 @@ export class LeaderLatch extends EventEmitter {
   private ourPath: string | null = null;
   private readonly tracker: ConnectionStateTracker;
   private readonly checks = new LocalMutex();
+  /** Protected prefixes of the nodes this latch created (to find strays of lost create replies). */
+  private readonly prefixes: string[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retries = 0;
   private readonly onState = (s: ConnectionState): void => this.stateChanged(s);
 
   constructor(readonly zk: ZooKeeper, path: string, options: LeaderLatchOptions = {}) {
@@ -113,12 +121,30 @@ export class LeaderLatch extends EventEmitter {
     if (this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closed';
+    this.clearRetry();
     this.tracker.off('state', this.onState);
     this.setLeader(false);
     const node = this.ourPath;
     this.ourPath = null;
     this.emit('closed');
-    if (wasStarted && node !== null) await guaranteedDelete(this.zk, node);
+    if (!wasStarted) return;
+    // A look in flight may be creating a node: let it finish (it deletes what it creates once closed).
+    await this.checks.waitForUnlock();
+    if (node !== null) await guaranteedDelete(this.zk, node);
+    await this.deleteStrays();
+  }
+
+  /** Best effort on close: deletes any other node this latch created (a stray of a lost create reply). */
+  private async deleteStrays(): Promise<void> {
+    if (isDeadHandle(this.zk) || this.prefixes.length === 0) return;
+    try {
+      const children = await this.zk.getChildren(this.path);
+      for (const c of children) {
+        if (this.prefixes.some((p) => c.startsWith(p))) await this.zk.delete(joinPath(this.path, c)).catch(() => undefined);
+      }
+    } catch {
+      // NoNode or a connection problem: an ephemeral stray goes with the session at worst.
+    }
   }
 
   /** `await using` support: close(). */
@@ -152,44 +178,66 @@ export class LeaderLatch extends EventEmitter {
     return this.ourPath;
   }
 
-  private async join(): Promise<void> {
-    const path = await createProtectedSequential(this.zk, this.path, curatorProtectedPrefix() + LATCH_NAME, Buffer.from(this.id), CreateMode.EPHEMERAL_SEQUENTIAL);
+  /** Creates our node (protected, so a lost reply does not leak a second one); called with `checks` held. */
+  private async createNode(): Promise<string | null> {
+    const prefix = curatorProtectedPrefix();
+    this.prefixes.push(prefix);
+    if (this.prefixes.length > MAX_PREFIXES) this.prefixes.shift();
+    const path = await createProtectedSequential(this.zk, this.path, prefix + LATCH_NAME, Buffer.from(this.id), CreateMode.EPHEMERAL_SEQUENTIAL);
     if (this.state !== 'started') {
       await guaranteedDelete(this.zk, path);
-      return;
+      return null;
     }
     this.ourPath = path;
-    await this.check();
+    return path;
   }
 
-  /** Looks at the contenders: lead, or watch the predecessor. Serialized: one look at a time. */
+  private async join(): Promise<void> {
+    const created = await this.checks.runExclusive(() => this.createNode());
+    if (created !== null) await this.check();
+  }
+
+  /**
+   * Looks at the contenders: lead, or watch the predecessor. Serialized: one
+   * look at a time, and the only place (after start) that creates our node,
+   * so a RECONNECTED or a LOST racing a look cannot make a second node.
+   * Every exit either leads, leaves a watch, waits for a connection event
+   * (not connected now), or schedules another look (an error): the latch
+   * never falls silent while its session lives.
+   */
   private check(): Promise<void> {
     return this.checks.runExclusive(async () => {
       for (;;) {
-        if (this.state !== 'started' || this.ourPath === null) return;
-        if (!this.tracker.isConnected()) return; // RECONNECTED triggers the next look
-        const ourPath = this.ourPath;
+        if (this.state !== 'started') return;
+        if (!this.tracker.isConnected()) return; // RECONNECTED (or LOST, then RECONNECTED) triggers the next look
+        if (this.ourPath === null) {
+          // Lost our node (a new session, or it was deleted): join again.
+          this.setLeader(false);
+          try {
+            if ((await this.createNode()) === null) return;
+          } catch (err) {
+            return this.retryLater(err);
+          }
+        }
+        const ourPath = this.ourPath!;
         let children: string[];
         try {
-          children = sortBySequence(await untilDone(this.zk, 'LeaderLatch', () => this.zk.getChildren(this.path)), [LATCH_NAME]);
+          const raw = await untilDone(this.zk, 'LeaderLatch', () =>
+            this.zk.getChildren(this.path).catch((err) => {
+              if (err instanceof KeeperError && err.code === -101) return [] as string[]; // latch parent gone (a container reaped): our node too
+              throw err;
+            }),
+          );
+          if (await this.removeStrays(raw, ourPath)) continue;
+          children = sortBySequence(raw, [LATCH_NAME]);
         } catch (err) {
-          return this.fail(err);
+          return this.retryLater(err);
         }
+        if (this.ourPath !== ourPath) continue; // LOST meanwhile
         const ourIndex = children.indexOf(nodeName(ourPath));
         if (ourIndex < 0) {
-          // Our node is gone (deleted by someone, or a new session): join again.
           this.setLeader(false);
           this.ourPath = null;
-          try {
-            const path = await createProtectedSequential(this.zk, this.path, curatorProtectedPrefix() + LATCH_NAME, Buffer.from(this.id), CreateMode.EPHEMERAL_SEQUENTIAL);
-            if (this.state !== 'started') {
-              await guaranteedDelete(this.zk, path);
-              return;
-            }
-            this.ourPath = path;
-          } catch (err) {
-            return this.fail(err);
-          }
           continue;
         }
         if (ourIndex === 0) {
@@ -199,14 +247,17 @@ export class LeaderLatch extends EventEmitter {
             const stat = await untilDone(this.zk, 'LeaderLatch', () => this.zk.exists(ourPath));
             owner = stat === null ? null : stat.ephemeralOwner;
           } catch (err) {
-            return this.fail(err);
+            return this.retryLater(err);
           }
+          if (this.ourPath !== ourPath) continue;
           if (owner === null) continue; // vanished meanwhile: look again
           if (owner !== this.zk.sessionId) {
             this.ourPath = null; // not ours to hold (left by an older session)
             continue;
           }
-          if (this.state === 'started' && this.ourPath === ourPath && this.tracker.isConnected()) this.setLeader(true);
+          if (!this.tracker.isConnected()) return; // SUSPENDED meanwhile: RECONNECTED looks again
+          this.retries = 0;
+          if (this.state === 'started') this.setLeader(true);
           return;
         }
         this.setLeader(false);
@@ -216,28 +267,66 @@ export class LeaderLatch extends EventEmitter {
         };
         try {
           await this.zk.getData(predecessor, watcher);
+          this.retries = 0;
           return; // the watcher calls check() again
         } catch (err) {
           if (err instanceof KeeperError && err.code === -101) continue; // predecessor already gone
-          if (err instanceof KeeperError && err.retriable) return; // RECONNECTED looks again
-          return this.fail(err);
+          // Retriable or not, look again: a retriable error need not come with a
+          // reconnect (SessionMoved, a request timeout), so RECONNECTED alone is not enough.
+          return this.retryLater(err);
         }
       }
     });
   }
 
-  private fail(err: unknown): void {
+  /**
+   * Deletes nodes this latch created earlier that are not its current node
+   * (a create whose reply was lost and that a lagging server did not show
+   * yet): left alone, such a node of a live session would block the latch
+   * forever. True when something was deleted (look again).
+   */
+  private async removeStrays(children: string[], ourPath: string): Promise<boolean> {
+    const ours = nodeName(ourPath);
+    const strays = children.filter((c) => c !== ours && this.prefixes.some((p) => c.startsWith(p)));
+    for (const stray of strays) {
+      try {
+        await this.zk.delete(joinPath(this.path, stray));
+      } catch (err) {
+        if (!(err instanceof KeeperError && err.code === -101)) throw err;
+      }
+    }
+    return strays.length > 0;
+  }
+
+  /** After a failed look: stop on a dead handle, else report and look again after a back-off. */
+  private retryLater(err: unknown): void {
     this.setLeader(false);
-    if (isDeadHandle(this.zk) || err instanceof SessionLostError) {
+    if (isDeadHandle(this.zk)) {
       this.stop(err instanceof SessionLostError ? err : new SessionLostError('LeaderLatch: the session ended', { cause: err }));
       return;
     }
+    if (this.state !== 'started') return;
     if (this.listenerCount('error') > 0) this.emit('error', err);
+    if (this.retryTimer !== undefined) return;
+    const delay = Math.min(RETRY_BASE_MS * 2 ** this.retries, RETRY_MAX_MS);
+    this.retries = Math.min(this.retries + 1, 10);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.check();
+    }, delay * (0.5 + Math.random() / 2));
+    // A pending look must not keep a process alive on its own.
+    this.retryTimer.unref?.();
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private stop(err: unknown): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.clearRetry();
     this.tracker.off('state', this.onState);
     this.ourPath = null;
     this.setLeader(false);
@@ -253,16 +342,12 @@ export class LeaderLatch extends EventEmitter {
         break;
       case ConnectionState.LOST:
         this.setLeader(false);
-        this.ourPath = null; // its node went with the session
+        this.ourPath = null; // its node went with the session; the next look (on RECONNECTED) joins again
         if (isDeadHandle(this.zk)) this.stop(new SessionLostError(`LeaderLatch ${this.path}: the session ended`));
         break;
       case ConnectionState.CONNECTED:
       case ConnectionState.RECONNECTED:
-        if (this.ourPath === null) {
-          void this.join().catch((err) => this.fail(err));
-        } else {
-          void this.check();
-        }
+        void this.check();
         break;
     }
   }

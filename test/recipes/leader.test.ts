@@ -5,7 +5,7 @@
  * on SUSPENDED and regained on RECONNECTED, election callbacks that run
  * one at a time and requeue, and errors for bad use.
  */
-import { ZooKeeper } from '../../src';
+import { ConnectionLossError, CreateMode, SessionMovedError, ZooKeeper } from '../../src';
 import { AcquireTimeoutError, LeaderElection, LeaderLatch, RecipeArgumentError, RecipeClosedError } from '../../recipes';
 import { Cluster, startTarget } from '../harness';
 import { ExclusionRecord } from './support/exclusion-record';
@@ -83,6 +83,76 @@ describe.each(targets())('leader recipes on %s', (kind) => {
     expect(events.slice(0, 3)).toEqual(['isLeader', 'notLeader', 'isLeader']);
     expect(latch.nodePath).toBe(node);
     await latch.close();
+  });
+
+  test('latch: a retriable error while setting the predecessor watch (no reconnect follows) does not silence the follower', async () => {
+    // SessionMoved / a request timeout fail a call while the connection stays
+    // up: no RECONNECTED comes to trigger another look, so the latch itself must retry.
+    const path = uniquePath('latch-retry');
+    const leader = new LeaderLatch(zks[0], path, { id: 'a' });
+    await leader.start();
+    await leader.await({ timeout: 10_000 });
+    const zk = await handles.connect(cluster.connectString);
+    const realGetData = zk.getData.bind(zk);
+    let failed = 0;
+    (zk as any).getData = (p: string, w?: unknown) => {
+      if (w !== undefined && failed === 0) {
+        failed++;
+        return Promise.reject(new SessionMovedError(undefined, p));
+      }
+      return realGetData(p, w as any);
+    };
+    const follower = new LeaderLatch(zk, path, { id: 'b' });
+    follower.on('error', () => undefined);
+    await follower.start();
+    await waitUntil(() => failed === 1, 'the watch call failed once');
+    await leader.close();
+    await follower.await({ timeout: 20_000 });
+    expect(follower.hasLeadership()).toBe(true);
+    expect((await follower.participants()).map((p) => p.id)).toEqual(['b']);
+    await follower.close();
+  });
+
+  test('latch: ConnectionLoss from the first getChildren and from the ownership exists() is retried; exactly one node, and it leads', async () => {
+    const path = uniquePath('latch-cl');
+    const zk = await handles.connect(cluster.connectString);
+    const realGetChildren = zk.getChildren.bind(zk);
+    const realExists = zk.exists.bind(zk);
+    let children = 0;
+    let exists = 0;
+    (zk as any).getChildren = (p: string, ...rest: unknown[]) => {
+      if (p === path && children++ === 0) return Promise.reject(new ConnectionLossError(undefined, p));
+      return (realGetChildren as any)(p, ...rest);
+    };
+    (zk as any).exists = (p: string, ...rest: unknown[]) => {
+      if (p.startsWith(path + '/') && exists++ === 0) return Promise.reject(new ConnectionLossError(undefined, p));
+      return (realExists as any)(p, ...rest);
+    };
+    const latch = new LeaderLatch(zk, path, { id: 'solo' });
+    await latch.start();
+    await latch.await({ timeout: 20_000 });
+    expect(children).toBeGreaterThanOrEqual(2);
+    expect(exists).toBeGreaterThanOrEqual(2);
+    expect(await zks[0].getChildren(path)).toHaveLength(1);
+    await latch.close();
+  });
+
+  test('latch: a stray node of this latch (a lost create reply) is removed instead of blocking the latch', async () => {
+    const path = uniquePath('latch-stray');
+    const zk = await handles.connect(cluster.connectString);
+    const latch = new LeaderLatch(zk, path, { id: 's' });
+    await latch.start();
+    await latch.await({ timeout: 10_000 });
+    const other = new LeaderLatch(zks[1], path, { id: 'o' });
+    await other.start();
+    // Make a second node with our own protected prefix, ahead of the other latch, as a lost create reply would.
+    const mine = latch.nodePath!.split('/').pop()!;
+    const prefix = mine.slice(0, mine.lastIndexOf('latch-') + 'latch-'.length);
+    await zk.create(`${path}/${prefix}`, Buffer.from('s'), { mode: CreateMode.EPHEMERAL_SEQUENTIAL });
+    await latch.close(); // close removes our node and the stray: the other latch leads
+    await other.await({ timeout: 20_000 });
+    expect((await other.participants()).map((p) => p.id)).toEqual(['o']);
+    await other.close();
   });
 
   test('latch: bad use', async () => {
