@@ -10,7 +10,7 @@ export { startOurs, ourServerAvailable, heapAfterGc } from './our-cluster';
 export type { HeapReport } from './our-cluster';
 export { targets, targetsWith, supports, startTarget } from './targets';
 export type { Feature } from './targets';
-export { TcpProxy } from './tcp-proxy';
+export { TcpProxy, resetSocket } from './tcp-proxy';
 export { freePort, freePorts } from './ports';
 export { fourLetterWord, serverMode, waitFor } from './four-letter-words';
 export { generateTlsFixtures } from './tls-fixtures';

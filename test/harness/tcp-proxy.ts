@@ -117,14 +117,20 @@ export class TcpProxy {
 
   private drop(pair: Pair): void {
     if (!this.pairs.delete(pair)) return;
-    // A reset, not a FIN: the peer must see a broken connection, as when a host dies.
-    for (const s of [pair.client, pair.upstream]) {
-      if (s.destroyed) continue;
-      try {
-        s.resetAndDestroy();
-      } catch {
-        s.destroy(); // no TCP handle yet (still connecting)
-      }
-    }
+    for (const s of [pair.client, pair.upstream]) resetSocket(s);
   }
+}
+
+/**
+ * Closes a socket with a reset, not a FIN, so the peer sees a broken
+ * connection as when a host dies. Not once our side has begun its own FIN
+ * (end(), e.g. after the peer's FIN): libuv refuses the reset then (EINVAL),
+ * Node leaves the handle open, and the process spins forever at exit
+ * (FreeEnvironment -> CleanupHandles). Such a socket, or one still
+ * connecting, is simply destroyed.
+ */
+export function resetSocket(s: net.Socket): void {
+  if (s.destroyed) return;
+  if (s.connecting || s.writableEnded) s.destroy();
+  else s.resetAndDestroy();
 }

@@ -126,6 +126,17 @@ afterAll(() => {
 });
 
 describe('the npm package', () => {
+  it('package-lock.json matches package.json: npm install rewrites nothing', async () => {
+    // A copy of the two files only, so the check cannot touch the checkout. With a lock that does
+    // not satisfy package.json, npm would have to resolve from the (unreachable) registry and fail,
+    // or it would write a different lock.
+    const dir = path.join(work, 'lock-check');
+    fs.mkdirSync(dir);
+    for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+    ok(await run('npm', ['install', '--package-lock-only', '--ignore-scripts'], { cwd: dir }), 'npm install --package-lock-only');
+    expect(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
+  });
+
   it('npm pack builds it and ships the built code, bins, conf and docs only', async () => {
     const r = ok(await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, timeoutMs: 240_000 }), 'npm pack');
     const info = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;

@@ -4,6 +4,7 @@
  * was lost" case that protected create exists for.
  */
 import * as net from 'net';
+import { resetSocket } from '../../harness';
 
 export class ReplyDropProxy {
   /** When true, bytes from the server are discarded (requests still reach it). */
@@ -32,13 +33,7 @@ export class ReplyDropProxy {
   cut(): void {
     for (const p of [...this.pairs]) {
       this.pairs.delete(p);
-      for (const s of [p.client, p.upstream]) {
-        try {
-          s.resetAndDestroy();
-        } catch {
-          s.destroy();
-        }
-      }
+      for (const s of [p.client, p.upstream]) resetSocket(s);
     }
   }
 
