@@ -22,10 +22,18 @@ export function kazooProtectedPrefix(uuid: string = randomUUID()): string {
   return uuid.replace(/-/g, '');
 }
 
-/** Looks for this create's node among the parent's children: the one starting with `namePrefix` and owned by this session. */
+/**
+ * Looks for this create's node among the parent's children: the one starting
+ * with `namePrefix` and owned by this session. Called after a lost create
+ * reply, usually on a new connection, perhaps to a server that has not yet
+ * applied that create: sync(parent) first, so the listing includes every
+ * write committed before the look (otherwise a node that does exist is
+ * missed and a second contender is created beside it).
+ */
 export async function findProtected(zk: ZooKeeper, parent: string, namePrefix: string, ephemeral: boolean): Promise<string | null> {
   let children: string[];
   try {
+    await zk.sync(parent);
     children = await zk.getChildren(parent);
   } catch (err) {
     if (err instanceof KeeperError && err.code === -101) return null;

@@ -6,6 +6,7 @@
 import { CreateMode, ZooKeeper } from '../../src';
 import { deleteRecursive, mkdirs, Namespace, RecipeArgumentError } from '../../recipes';
 import { sequenceKey, sortBySequence, sortKazooContenders } from '../../recipes/util/sequence-sort';
+import { curatorProtectedPrefix, findProtected } from '../../recipes/util/protected-create';
 import { Cluster, startTarget } from '../harness';
 import { Handles, START_TIMEOUT, targets, uniquePath } from './support/recipe-fixtures';
 
@@ -66,6 +67,35 @@ describe.each(targets())('helpers on %s', (kind) => {
     expect(await zk.exists(base)).toBeNull();
     await deleteRecursive(zk, base);
     await expect(deleteRecursive(zk, '/')).rejects.toBeInstanceOf(RecipeArgumentError);
+  });
+
+  test('findProtected: syncs the parent before listing, adopts only this session\'s node, NoNode parent is null', async () => {
+    const base = uniquePath('prot');
+    await mkdirs(zk, base);
+    const other = await handles.connect(cluster.connectString);
+    const prefix = curatorProtectedPrefix() + 'lock-';
+    // Another session's node with the same prefix (an older session's leftover) is not ours.
+    await other.create(`${base}/${prefix}`, null, { mode: CreateMode.EPHEMERAL_SEQUENTIAL });
+    expect(await findProtected(zk, base, prefix, true)).toBeNull();
+    // Created through the other handle, read through ours: the lookup must see it (sync first).
+    const mine = await zk.create(`${base}/${prefix}`, null, { mode: CreateMode.EPHEMERAL_SEQUENTIAL });
+    const calls: string[] = [];
+    // findProtected uses these four members of the handle; the wrapper records the order of calls.
+    const spy = {
+      sync: (p: string) => (calls.push(`sync ${p}`), zk.sync(p)),
+      getChildren: (p: string) => (calls.push(`getChildren ${p}`), zk.getChildren(p)),
+      exists: (p: string) => zk.exists(p),
+      get sessionId() {
+        return zk.sessionId;
+      },
+    } as unknown as ZooKeeper;
+    expect(await findProtected(spy, base, prefix, true)).toBe(mine);
+    expect(calls.slice(0, 2)).toEqual([`sync ${base}`, `getChildren ${base}`]);
+    // A persistent (non-ephemeral) lookup takes the first match whoever made it.
+    expect(await findProtected(zk, base, prefix, false)).not.toBeNull();
+    expect(await findProtected(zk, `${base}/missing`, prefix, true)).toBeNull();
+    await other.close();
+    await deleteRecursive(zk, base);
   });
 
   test('Namespace maps paths into its base and back', async () => {
