@@ -7,8 +7,8 @@
  * time so the CLI's argument and config handling can be used and tested on
  * its own.
  */
-import type { ServerOptions } from '../server/zookeeper-server';
-import { toServerOptions, ZooCfg } from '../server/config';
+import type { ServerOptions, SslOptions } from '../server/zookeeper-server';
+import { ConfigError, ZooCfg } from '../server/config';
 
 /** The part of a running ZooKeeperServer the CLI uses. */
 export interface RunningServer {
@@ -104,4 +104,66 @@ export function installShutdown(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/**
+ * Maps a parsed zoo.cfg to `ZooKeeperServer.start` options. Like Apache, a
+ * zoo.cfg without clientPortAddress listens on every interface (the embedded
+ * server's own default is loopback). Throws ConfigError for an ensemble
+ * config, which the standalone server cannot run.
+ */
+export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {}): ServerOptions {
+  if (!cfg.standalone) {
+    throw new ConfigError(
+      `this config describes an ensemble of ${cfg.servers.length} servers (server.N lines); ensemble mode is not available yet`,
+      `server.${cfg.servers[0]?.id ?? ''}`,
+    );
+  }
+  const ssl: SslOptions = {
+    keyStoreLocation: cfg.ssl.keyStoreLocation,
+    keyStorePassword: cfg.ssl.keyStorePassword,
+    keyStoreType: cfg.ssl.keyStoreType,
+    trustStoreLocation: cfg.ssl.trustStoreLocation,
+    trustStorePassword: cfg.ssl.trustStorePassword,
+    trustStoreType: cfg.ssl.trustStoreType,
+    clientAuth: cfg.ssl.clientAuth,
+    enabledProtocols: cfg.ssl.enabledProtocols,
+    ciphersuites: cfg.ssl.ciphersuites,
+    protocol: cfg.ssl.protocol,
+    hostnameVerification: cfg.ssl.hostnameVerification,
+  };
+  const sys = cfg.systemProperties;
+  const sessionless = sys['zookeeper.nio.sessionlessCnxnTimeout'];
+  return {
+    dataDir: cfg.dataDir,
+    dataLogDir: cfg.dataLogDir,
+    clientPort: cfg.clientPort,
+    clientPortAddress: cfg.clientPort !== undefined ? (cfg.clientPortAddress ?? '0.0.0.0') : undefined,
+    secureClientPort: cfg.secureClientPort,
+    secureClientPortAddress: cfg.secureClientPort !== undefined ? (cfg.secureClientPortAddress ?? '0.0.0.0') : undefined,
+    ssl,
+    tickTime: cfg.tickTime,
+    minSessionTimeout: cfg.minSessionTimeout,
+    maxSessionTimeout: cfg.maxSessionTimeout,
+    maxClientCnxns: cfg.maxClientCnxns,
+    snapCount: cfg.snapCount,
+    juteMaxBuffer: cfg.juteMaxBuffer,
+    globalOutstandingLimit: cfg.globalOutstandingLimit,
+    extendedTypesEnabled: cfg.extendedTypesEnabled,
+    reconfigEnabled: cfg.reconfigEnabled,
+    enforceQuota: cfg.enforceQuota,
+    superDigest: cfg.superDigest,
+    jaasConfigFile: cfg.jaasConfigFile,
+    fourLetterWordWhitelist: cfg.fourLetterWordWhitelist,
+    preAllocSize: cfg.preAllocSize,
+    forceSync: cfg.forceSync,
+    autopurge: cfg.autopurge,
+    serverId: cfg.serverId,
+    clientPortListenBacklog: cfg.clientPortListenBacklog,
+    readOnlyModeEnabled: cfg.readOnlyModeEnabled,
+    superUser: sys['zookeeper.superUser'],
+    x509SuperUser: sys['zookeeper.X509AuthenticationProvider.superUser'],
+    sessionlessCnxnTimeout: sessionless !== undefined && /^\d+$/.test(sessionless.trim()) ? Number(sessionless.trim()) : undefined,
+    ...extra,
+  };
 }

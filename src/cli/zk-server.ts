@@ -7,7 +7,7 @@
  *   $ZOOCFGDIR/<arg>; with no argument $ZOOCFGDIR/$ZOOCFG, where ZOOCFGDIR
  *   defaults to ./conf (or --config) and ZOOCFG to zoo.cfg.
  * - System properties: -D flags here, plus SERVER_JVMFLAGS and JVMFLAGS from
- *   the environment (see systemPropertiesFrom in src/server/config.ts).
+ *   the environment (see systemPropertiesFrom in src/server/config/system-properties.ts).
  * - start daemonizes: a detached `zk-server start-foreground` child logs to
  *   $ZOO_LOG_DIR/zookeeper-server.out (ZOO_LOG_DIR defaults to dataDir), its
  *   pid goes to $ZOOPIDFILE (default <dataDir>/zookeeper_server.pid), and
@@ -21,9 +21,9 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, extractSystemPropertyFlags, loadZooCfg, systemPropertiesFrom, toServerOptions, ZooCfg } from '../server/config';
+import { ConfigError, extractSystemPropertyFlags, loadZooCfg, systemPropertiesFrom, ZooCfg } from '../server/config';
 import { sendFourLetterWord } from './four-letter-client';
-import { runForeground, ServerStarter } from './server-launch';
+import { runForeground, ServerStarter, toServerOptions } from './server-launch';
 
 export const USAGE = 'Usage: zk-server [--config <conf-dir>] [-Dkey=value ...] {start|start-foreground|stop|restart|status} [zoo.cfg]';
 

@@ -60,7 +60,7 @@ export interface ServerOptions {
   /** Txns between snapshots; each roll is randomized to snapCount/2 + random(snapCount/2), like Apache. Default 100000. */
   snapCount?: number;
   jute?: { maxbuffer?: number };
-  /** Same as jute.maxbuffer (config.ts's name). */
+  /** Same as jute.maxbuffer (config/zoo-cfg.ts's name). */
   juteMaxBuffer?: number;
   /** Requests one connection may have outstanding before its socket stops being read. Default 1000. */
   globalOutstandingLimit?: number;

@@ -153,7 +153,7 @@ export interface FourLetterConf {
     quorumPort: number;
     /** 0 = participant, 1 = observer (LearnerType ordinal). */
     peerType: number;
-    /** The dynamic config text, "server.1=...\n...version=<hex>" (see formatDynamicConfig in config.ts). */
+    /** The dynamic config text, "server.1=...\n...version=<hex>" (see formatDynamicConfig in config/quorum-config.ts). */
     membership: string;
   };
 }

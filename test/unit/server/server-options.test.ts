@@ -1,6 +1,6 @@
 /**
  * Server options beyond the basics: zookeeper.superUser for SASL,
- * readonlymode.enabled (accepted, ignored standalone), what config.ts's
+ * readonlymode.enabled (accepted, ignored standalone), what the launcher's
  * toServerOptions carries over from zoo.cfg, and idle sessionless
  * connections being closed (zookeeper.nio.sessionlessCnxnTimeout).
  */
@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ACL, Id, NoAuthError, Perms } from '../../../src';
 import { ZooKeeperServer } from '../../../src/server';
-import { parseZooCfg, toServerOptions } from '../../../src/server/config';
+import { parseZooCfg } from '../../../src/server/config';
+import { toServerOptions } from '../../../src/cli/server-launch';
 import { generateDigest } from '../../../src/server/tree/acl-check';
 import { connectClient, eventually } from './tree-dump';
 

@@ -1,9 +1,8 @@
 /**
- * zoo.cfg, myid and Java-style system properties, read the way Apache
- * ZooKeeper 3.8's QuorumPeerConfig reads them, so an existing zoo.cfg works
- * unchanged with our server.
+ * zoo.cfg read the way Apache ZooKeeper 3.8's QuorumPeerConfig reads it, so
+ * an existing zoo.cfg works unchanged with our server.
  *
- * - zoo.cfg is a java.util.Properties file (see parseJavaProperties).
+ * - zoo.cfg is a java.util.Properties file (see java-properties.ts).
  * - Keys we know are typed and validated; a bad value throws ConfigError
  *   naming the key. Unknown keys are returned as warnings, never fatal.
  * - Like Apache, a zoo.cfg key we do not model as a field becomes the system
@@ -12,36 +11,14 @@
  *   over a -D flag for the same property, because Apache calls
  *   System.setProperty after the JVM flags were applied.
  * - System properties come from `-Dkey=value` flags and from the JVMFLAGS and
- *   SERVER_JVMFLAGS environment variables (zkServer.sh's variables), see
- *   systemPropertiesFrom().
+ *   SERVER_JVMFLAGS environment variables (system-properties.ts).
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import { parseFourLetterWhitelist } from './net/four-letter-words';
-import type { ServerOptions, SslOptions } from './zookeeper-server';
-
-/** A configuration problem that stops start-up; `key` names the offending setting. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    message: string,
-    readonly key?: string,
-  ) {
-    // Every message names its key, so an operator can find the line to fix.
-    super(key !== undefined && !message.includes(key) ? `${key}: ${message}` : message);
-  }
-}
-
-/** One `server.N=` line: host:quorumPort:electionPort[:role][;[clientAddr:]clientPort]; `|` separates extra addresses. */
-export interface QuorumServerSpec {
-  id: number;
-  /** One or more quorum/election address pairs (more than one only with zookeeper.multiAddress.enabled=true). */
-  addresses: Array<{ host: string; quorumPort: number; electionPort: number }>;
-  role: 'participant' | 'observer';
-  /** The client address from the `;` part; undefined when the line has no client part. */
-  clientAddress?: string;
-  clientPort?: number;
-}
+import { parseFourLetterWhitelist } from '../net/four-letter-words';
+import { ConfigError } from './errors';
+import { parseJavaProperties } from './java-properties';
+import { checkDuplicateAddresses, parseServerLine, QuorumServerSpec, readMyid } from './quorum-config';
+import { defaultReadFile, parseBool, parseIntStrict, parsePort, parseYesNo } from './values';
 
 /** TLS settings (Apache's ssl.* keys, also settable as zookeeper.ssl.* properties). */
 export interface SslConfig {
@@ -120,177 +97,6 @@ export interface ZooCfg {
   /** Non-fatal problems: unknown keys, relative paths, adjusted values. */
   warnings: string[];
 }
-
-// ---------------------------------------------------------------------------
-// java.util.Properties
-
-/**
- * Parses text with java.util.Properties.load rules: `#`/`!` comment lines,
- * `key=value`, `key:value` or `key value`, backslash line continuation
- * (leading whitespace of the next line dropped), escapes \t \n \r \f \uXXXX
- * and `\x` = x. Values keep trailing whitespace (callers trim, like Apache).
- * Later duplicates win.
- */
-export function parseJavaProperties(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const natural = text.split(/\r\n|\r|\n/);
-  let i = 0;
-  while (i < natural.length) {
-    let line = natural[i++].replace(/^[ \t\f]+/, '');
-    if (line === '' || line[0] === '#' || line[0] === '!') continue;
-    // Join continuation lines: an odd number of trailing backslashes continues the line.
-    while (endsWithOddBackslashes(line) && i < natural.length) {
-      line = line.slice(0, -1) + natural[i++].replace(/^[ \t\f]+/, '');
-    }
-    if (endsWithOddBackslashes(line)) line = line.slice(0, -1);
-    let k = 0;
-    let keyEnd = -1;
-    while (k < line.length) {
-      const ch = line[k];
-      if (ch === '\\') {
-        k += 2;
-        continue;
-      }
-      if (ch === '=' || ch === ':' || ch === ' ' || ch === '\t' || ch === '\f') {
-        keyEnd = k;
-        break;
-      }
-      k++;
-    }
-    if (keyEnd < 0) {
-      out.set(unescapeProperty(line), '');
-      continue;
-    }
-    const rawKey = line.slice(0, keyEnd);
-    let v = keyEnd;
-    while (v < line.length && /[ \t\f]/.test(line[v])) v++;
-    if (v < line.length && (line[v] === '=' || line[v] === ':')) {
-      v++;
-      while (v < line.length && /[ \t\f]/.test(line[v])) v++;
-    }
-    out.set(unescapeProperty(rawKey), unescapeProperty(line.slice(v)));
-  }
-  return out;
-}
-
-function endsWithOddBackslashes(s: string): boolean {
-  let n = 0;
-  for (let j = s.length - 1; j >= 0 && s[j] === '\\'; j--) n++;
-  return n % 2 === 1;
-}
-
-function unescapeProperty(s: string): string {
-  if (!s.includes('\\')) return s;
-  let out = '';
-  for (let j = 0; j < s.length; j++) {
-    const ch = s[j];
-    if (ch !== '\\' || j + 1 >= s.length) {
-      out += ch;
-      continue;
-    }
-    const next = s[++j];
-    switch (next) {
-      case 't':
-        out += '\t';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'u': {
-        const hex = s.slice(j + 1, j + 5);
-        if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new ConfigError(`Malformed \\uxxxx encoding in "${s}"`);
-        out += String.fromCharCode(parseInt(hex, 16));
-        j += 4;
-        break;
-      }
-      default:
-        out += next;
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// System properties (-D flags and the environment)
-
-/**
- * Splits `-Dkey=value` flags out of an argument list. `-Dkey` alone means "" (as in Java).
- * @example extractSystemPropertyFlags(['-Dzookeeper.snapCount=10', 'start']) // { properties: {...}, rest: ['start'] }
- */
-export function extractSystemPropertyFlags(args: readonly string[]): { properties: Record<string, string>; rest: string[] } {
-  const properties: Record<string, string> = {};
-  const rest: string[] = [];
-  for (const a of args) {
-    if (a.startsWith('-D') && a.length > 2) {
-      const eq = a.indexOf('=');
-      if (eq < 0) properties[a.slice(2)] = '';
-      else properties[a.slice(2, eq)] = a.slice(eq + 1);
-    } else {
-      rest.push(a);
-    }
-  }
-  return { properties, rest };
-}
-
-/** Splits a JVMFLAGS-style string into words, honouring single and double quotes; non -D words are ignored by callers. */
-export function splitShellWords(s: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: '"' | "'" | null = null;
-  for (let j = 0; j < s.length; j++) {
-    const ch = s[j];
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === '\\' && quote === '"' && j + 1 < s.length) cur += s[++j];
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (ch === '\\' && j + 1 < s.length) {
-      cur += s[++j];
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (quote) throw new ConfigError(`unterminated quote in JVM flags: ${s}`);
-  if (inWord) words.push(cur);
-  return words;
-}
-
-/**
- * System properties in effect for a server started with `flags` (-D arguments)
- * in environment `env`. Later sources win, as on zkServer.sh's java command
- * line: SERVER_JVMFLAGS, then JVMFLAGS, then the explicit flags.
- */
-export function systemPropertiesFrom(
-  flags: Record<string, string> = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Record<string, string> {
-  const props: Record<string, string> = {};
-  for (const name of ['SERVER_JVMFLAGS', 'JVMFLAGS']) {
-    const v = env[name];
-    if (!v) continue;
-    Object.assign(props, extractSystemPropertyFlags(splitShellWords(v)).properties);
-  }
-  Object.assign(props, flags);
-  return props;
-}
-
-// ---------------------------------------------------------------------------
-// zoo.cfg
 
 /** Options for parseZooCfg. */
 export interface ParseZooCfgOptions {
@@ -446,154 +252,6 @@ const SSL_KEYS: Record<string, keyof SslConfig> = {
   'ssl.ciphersuites': 'ciphersuites',
   'ssl.hostnameVerification': 'hostnameVerification',
 };
-
-/** Parses an integer the way Java's Integer.parseInt does (no decimals, no trailing junk), naming the key on failure. */
-export function parseIntStrict(key: string, value: string, min = -2147483648, max = 2147483647): number {
-  if (!/^[+-]?\d+$/.test(value)) throw new ConfigError(`Invalid value for ${key}: "${value}" is not an integer`, key);
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ConfigError(`Invalid value for ${key}: ${value} is out of range [${min}, ${max}]`, key);
-  }
-  return n;
-}
-
-function parsePort(key: string, value: string): number {
-  if (!/^[+-]?\d+$/.test(value)) throw new ConfigError(`Invalid value for ${key}: "${value}" is not a port number`, key);
-  const n = Number(value);
-  if (n < 0 || n > 65535) throw new ConfigError(`Invalid value for ${key}: port ${value} is out of range [0, 65535]`, key);
-  return n;
-}
-
-function parseBool(key: string, value: string): boolean {
-  const v = value.toLowerCase();
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw new ConfigError(`Invalid option ${value} for ${key}. Choose 'true' or 'false.'`, key);
-}
-
-/** Apache reads forceSync/skipACL as "yes"/"no". */
-function parseYesNo(key: string, value: string): boolean {
-  const v = value.toLowerCase();
-  if (v === 'yes' || v === 'true') return true;
-  if (v === 'no' || v === 'false') return false;
-  throw new ConfigError(`Invalid option ${value} for ${key}. Choose 'yes' or 'no'.`, key);
-}
-
-/** Splits "host:port" / "[v6]:port" / "port" into parts, like Apache's ConfigUtils.getHostAndPort. */
-export function splitHostAndPorts(s: string): string[] {
-  if (s.startsWith('[')) {
-    const close = s.indexOf(']');
-    if (close < 0) throw new ConfigError(`${s} starts with '[' but has no matching ']'`);
-    const host = s.slice(1, close);
-    const rest = s.slice(close + 1);
-    if (rest === '') return [host];
-    if (!rest.startsWith(':')) throw new ConfigError(`${s} does not have a colon after ']'`);
-    return [host, ...rest.slice(1).split(':')];
-  }
-  return s.split(':');
-}
-
-/**
- * Parses the value of a `server.N` line.
- * @example parseServerLine(1, '127.0.0.1:2888:3888:participant;127.0.0.1:2181')
- */
-export function parseServerLine(id: number, value: string, multiAddressEnabled = false): QuorumServerSpec {
-  const key = `server.${id}`;
-  const wrong = () =>
-    new ConfigError(
-      `${key}=${value} does not have the form server_config or server_config;client_config where ` +
-        'server_config is the pipe separated list of host:port:port or host:port:port:type and client_config is port or host:port',
-      key,
-    );
-  const semi = value.split(';');
-  if (semi.length > 2) throw wrong();
-  const serverPart = semi[0].trim();
-  const clientPart = semi.length === 2 ? semi[1].trim() : undefined;
-  const addrStrings = serverPart.split('|').map((a) => a.trim());
-  if (addrStrings.length > 1 && !multiAddressEnabled) {
-    throw new ConfigError(
-      `Multiple address feature is disabled, but multiple addresses were specified for sid ${id} (set zookeeper.multiAddress.enabled=true)`,
-      key,
-    );
-  }
-  const addresses: QuorumServerSpec['addresses'] = [];
-  let role: QuorumServerSpec['role'] | undefined;
-  for (const a of addrStrings) {
-    let parts: string[];
-    try {
-      parts = splitHostAndPorts(a);
-    } catch {
-      throw wrong();
-    }
-    if (parts.length < 2 || parts.length > 4 || parts[0] === '') throw wrong();
-    if (parts.length === 2) throw new ConfigError(`Missing election port for server: ${id}`, key);
-    const quorumPort = parsePort(key, parts[1]);
-    const electionPort = parsePort(key, parts[2]);
-    if (quorumPort === 0 || electionPort === 0) throw new ConfigError(`${key}: quorum and election ports must be non-zero`, key);
-    if (quorumPort === electionPort) throw new ConfigError(`${key}: quorum port and election port must differ (${quorumPort})`, key);
-    let thisRole: QuorumServerSpec['role'] = 'participant';
-    if (parts.length === 4) {
-      const t = parts[3].trim().toLowerCase();
-      if (t === 'observer') thisRole = 'observer';
-      else if (t === 'participant') thisRole = 'participant';
-      else throw new ConfigError(`Unrecognised peertype: ${parts[3]}`, key);
-    }
-    if (role !== undefined && role !== thisRole) {
-      throw new ConfigError(`Multiple addresses should have similar roles: ${role} vs ${thisRole}`, key);
-    }
-    role = thisRole;
-    addresses.push({ host: parts[0], quorumPort, electionPort });
-  }
-  const spec: QuorumServerSpec = { id, addresses, role: role ?? 'participant' };
-  if (clientPart !== undefined) {
-    let parts: string[];
-    try {
-      parts = splitHostAndPorts(clientPart);
-    } catch {
-      throw wrong();
-    }
-    if (parts.length === 1) {
-      spec.clientAddress = '0.0.0.0';
-      spec.clientPort = parsePort(key, parts[0]);
-    } else if (parts.length === 2) {
-      spec.clientAddress = parts[0];
-      spec.clientPort = parsePort(key, parts[1]);
-    } else {
-      throw wrong();
-    }
-  }
-  return spec;
-}
-
-/** Formats a host for the dynamic config: IPv6 literals in brackets. */
-function delimitedHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/**
- * The dynamic-config text Apache serves in /zookeeper/config and prints in
- * `conf` (QuorumMaj.toString): one "server.N=..." line per member, then
- * "version=<hex>".
- */
-export function formatDynamicConfig(servers: readonly QuorumServerSpec[], version: bigint | number = 0): string {
-  let out = '';
-  for (const s of [...servers].sort((a, b) => a.id - b.id)) {
-    const addrs = s.addresses.map((a) => `${delimitedHost(a.host)}:${a.quorumPort}:${a.electionPort}`).join('|');
-    out += `server.${s.id}=${addrs}:${s.role}`;
-    if (s.clientPort !== undefined) out += `;${delimitedHost(s.clientAddress ?? '0.0.0.0')}:${s.clientPort}`;
-    out += '\n';
-  }
-  return out + `version=${BigInt.asUintN(64, BigInt(version)).toString(16)}`;
-}
-
-function defaultReadFile(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
 
 /**
  * Parses zoo.cfg text into a validated ZooCfg. Reads `myid` from dataDir (and
@@ -960,16 +618,6 @@ export function loadZooCfg(file: string, options: Omit<ParseZooCfgOptions, 'conf
   return parseZooCfg(text, { ...options, configFile: abs });
 }
 
-/** Reads dataDir/myid: first line, trimmed, a number (Apache: "serverid X is not a number"). */
-export function readMyid(dataDir: string, readFile: (f: string) => string | null = defaultReadFile): number {
-  const file = path.join(dataDir, 'myid');
-  const text = readFile(file);
-  if (text === null) throw new ConfigError(`${file} file is missing`, 'myid');
-  const first = text.split(/\r?\n/)[0].trim();
-  if (!/^\d+$/.test(first)) throw new ConfigError(`serverid ${first} is not a number`, 'myid');
-  return Number(first);
-}
-
 function parseJuteMaxBuffer(value: string): number {
   // Apache reads jute.maxbuffer with Integer.decode, so 0x-prefixed hex works too.
   let n: number;
@@ -1008,90 +656,5 @@ function buildSsl(cfg: Record<string, string>, sys: Record<string, string>): Ssl
     protocol: get('ssl.protocol'),
     ciphersuites: list(get('ssl.ciphersuites')),
     hostnameVerification: hv === undefined ? true : parseBool('ssl.hostnameVerification', hv),
-  };
-}
-
-function checkDuplicateAddresses(servers: QuorumServerSpec[]): void {
-  const seen = new Map<string, string>();
-  for (const s of servers) {
-    for (const a of s.addresses) {
-      for (const [what, port] of [
-        ['address', a.quorumPort],
-        ['election address', a.electionPort],
-      ] as const) {
-        // Wildcard hosts are allowed to repeat only when ports differ; same host:port twice is a conflict.
-        const k = `${a.host}:${port}`;
-        const prev = seen.get(k);
-        if (prev !== undefined) {
-          throw new ConfigError(`${what} ${k} of server.${s.id} conflicts with ${prev}`, `server.${s.id}`);
-        }
-        seen.set(k, `${what} of server.${s.id}`);
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Mapping to the embedded server's options
-
-/**
- * Maps a parsed zoo.cfg to `ZooKeeperServer.start` options. Like Apache, a
- * zoo.cfg without clientPortAddress listens on every interface (the embedded
- * server's own default is loopback). Throws ConfigError for an ensemble
- * config, which the standalone server cannot run.
- */
-export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {}): ServerOptions {
-  if (!cfg.standalone) {
-    throw new ConfigError(
-      `this config describes an ensemble of ${cfg.servers.length} servers (server.N lines); ensemble mode is not available yet`,
-      `server.${cfg.servers[0]?.id ?? ''}`,
-    );
-  }
-  const ssl: SslOptions = {
-    keyStoreLocation: cfg.ssl.keyStoreLocation,
-    keyStorePassword: cfg.ssl.keyStorePassword,
-    keyStoreType: cfg.ssl.keyStoreType,
-    trustStoreLocation: cfg.ssl.trustStoreLocation,
-    trustStorePassword: cfg.ssl.trustStorePassword,
-    trustStoreType: cfg.ssl.trustStoreType,
-    clientAuth: cfg.ssl.clientAuth,
-    enabledProtocols: cfg.ssl.enabledProtocols,
-    ciphersuites: cfg.ssl.ciphersuites,
-    protocol: cfg.ssl.protocol,
-    hostnameVerification: cfg.ssl.hostnameVerification,
-  };
-  const sys = cfg.systemProperties;
-  const sessionless = sys['zookeeper.nio.sessionlessCnxnTimeout'];
-  return {
-    dataDir: cfg.dataDir,
-    dataLogDir: cfg.dataLogDir,
-    clientPort: cfg.clientPort,
-    clientPortAddress: cfg.clientPort !== undefined ? (cfg.clientPortAddress ?? '0.0.0.0') : undefined,
-    secureClientPort: cfg.secureClientPort,
-    secureClientPortAddress: cfg.secureClientPort !== undefined ? (cfg.secureClientPortAddress ?? '0.0.0.0') : undefined,
-    ssl,
-    tickTime: cfg.tickTime,
-    minSessionTimeout: cfg.minSessionTimeout,
-    maxSessionTimeout: cfg.maxSessionTimeout,
-    maxClientCnxns: cfg.maxClientCnxns,
-    snapCount: cfg.snapCount,
-    juteMaxBuffer: cfg.juteMaxBuffer,
-    globalOutstandingLimit: cfg.globalOutstandingLimit,
-    extendedTypesEnabled: cfg.extendedTypesEnabled,
-    reconfigEnabled: cfg.reconfigEnabled,
-    enforceQuota: cfg.enforceQuota,
-    superDigest: cfg.superDigest,
-    jaasConfigFile: cfg.jaasConfigFile,
-    fourLetterWordWhitelist: cfg.fourLetterWordWhitelist,
-    preAllocSize: cfg.preAllocSize,
-    forceSync: cfg.forceSync,
-    autopurge: cfg.autopurge,
-    serverId: cfg.serverId,
-    clientPortListenBacklog: cfg.clientPortListenBacklog,
-    readOnlyModeEnabled: cfg.readOnlyModeEnabled,
-    superUser: sys['zookeeper.superUser'],
-    x509SuperUser: sys['zookeeper.X509AuthenticationProvider.superUser'],
-    sessionlessCnxnTimeout: sessionless !== undefined && /^\d+$/.test(sessionless.trim()) ? Number(sessionless.trim()) : undefined,
-    ...extra,
   };
 }
