@@ -32,7 +32,8 @@ import { checkPassword, generatePassword } from './session/session-password';
 import { DigestMd5Server, type SaslUsers } from './session/sasl-digest-md5';
 import { loadJaasUsers } from './session/jaas-config';
 import { generateDigest } from './tree/acl-check';
-import { DataTree, decodeTxnBody } from './tree/data-tree';
+import { DataTree } from './tree/data-tree';
+import { decodeTxnBody } from './persist/txn-codec';
 import { ttlOf } from './tree/ephemeral-type';
 import * as fourLetter from './net/four-letter-words';
 

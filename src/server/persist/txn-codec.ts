@@ -11,7 +11,9 @@
  * zero checksum and zero length (the preallocated zero fill) is the end.
  */
 import { JuteReader, JuteWriter } from '../../jute';
+import type { Record as JuteRecord } from '../../jute/record';
 import {
+  CheckVersionTxn,
   CloseSessionTxn,
   CreateContainerTxn,
   CreateSessionTxn,
@@ -70,10 +72,13 @@ export function writeLogRecord(w: JuteWriter, entry: TxnEntry): void {
   w.writeByte(END_OF_RECORD);
 }
 
-type Parser = (r: JuteReader) => unknown;
-
-/** The txn record Apache expects after a header of each type (SerializeUtils.deserializeTxn, 3.8). */
-const BODY_PARSERS = new Map<number, Parser>([
+/**
+ * The txn record that follows a header of each type, as Apache's
+ * SerializeUtils.deserializeTxn (3.8) reads it; `check` occurs only inside a
+ * multi. The one table both for finding where a logged body ends and for
+ * decoding bodies to apply.
+ */
+const TXN_RECORDS = new Map<number, (r: JuteReader) => JuteRecord>([
   [OpCode.createSession, (r) => CreateSessionTxn.decode(r)],
   [OpCode.closeSession, (r) => CloseSessionTxn.decode(r)],
   [OpCode.error, (r) => ErrorTxn.decode(r)],
@@ -86,8 +91,20 @@ const BODY_PARSERS = new Map<number, Parser>([
   [OpCode.setData, (r) => SetDataTxn.decode(r)],
   [OpCode.reconfig, (r) => SetDataTxn.decode(r)],
   [OpCode.setACL, (r) => SetACLTxn.decode(r)],
+  [OpCode.check, (r) => CheckVersionTxn.decode(r)],
   [OpCode.multi, (r) => MultiTxn.decode(r)],
 ]);
+
+/**
+ * Decodes a txn body by its header type. Null for a type with no record and
+ * for the empty body of a createSession/closeSession (older servers, and
+ * zookeeper.closeSessionTxn.enabled=false, log none).
+ */
+export function decodeTxnBody(type: number, body: Buffer): JuteRecord | null {
+  if (body.length === 0 && (type === OpCode.createSession || type === OpCode.closeSession)) return null;
+  const decode = TXN_RECORDS.get(type);
+  return decode === undefined ? null : decode(new JuteReader(body));
+}
 
 /**
  * Splits a checksummed payload into header, txn body and digest.
@@ -105,7 +122,7 @@ export function decodeTxnPayload(payload: Buffer): TxnEntry {
   const r = new JuteReader(payload);
   const header = TxnHeader.decode(r);
   const bodyStart = r.offset;
-  const parse = BODY_PARSERS.get(header.type);
+  const parse = TXN_RECORDS.get(header.type);
   let bodyEnd = payload.length;
   if (parse !== undefined) {
     try {

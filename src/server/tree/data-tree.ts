@@ -11,7 +11,8 @@
  *   start with all-zero stats, so the root reports cversion -1.
  */
 import { ACL, Stat, StatPersisted } from '../../proto/generated/data';
-import { CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateSessionTxn, CreateTTLTxn, CreateTxn, DeleteTxn, ErrorTxn, MultiTxn, SetACLTxn, SetDataTxn, TxnHeader } from '../../proto/generated/txn';
+import { CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateTTLTxn, CreateTxn, DeleteTxn, ErrorTxn, MultiTxn, SetACLTxn, SetDataTxn, TxnHeader } from '../../proto/generated/txn';
+import { decodeTxnBody } from '../persist/txn-codec';
 import { ErrorCode, EventType, OpCode } from '../../proto/constants';
 import { Ids } from '../../proto/ids';
 import { JuteReader } from '../../jute/reader';
@@ -81,40 +82,6 @@ export interface TxnResult {
 export interface DataTreeOptions {
   /** zookeeper.extendedTypesEnabled: read TTL-encoded owners as TTL nodes. */
   extendedTypesEnabled?: boolean;
-}
-
-/** Decodes a txn body by its header type (the shapes Apache logs). Returns null for an empty body. */
-export function decodeTxnBody(type: number, body: Buffer): JuteRecord | null {
-  const r = new JuteReader(body);
-  switch (type) {
-    case OpCode.create:
-    case OpCode.create2:
-      return new CreateTxn().deserialize(r);
-    case OpCode.createTTL:
-      return new CreateTTLTxn().deserialize(r);
-    case OpCode.createContainer:
-      return new CreateContainerTxn().deserialize(r);
-    case OpCode.delete:
-    case OpCode.deleteContainer:
-      return new DeleteTxn().deserialize(r);
-    case OpCode.setData:
-    case OpCode.reconfig:
-      return new SetDataTxn().deserialize(r);
-    case OpCode.setACL:
-      return new SetACLTxn().deserialize(r);
-    case OpCode.check:
-      return new CheckVersionTxn().deserialize(r);
-    case OpCode.error:
-      return new ErrorTxn().deserialize(r);
-    case OpCode.multi:
-      return new MultiTxn().deserialize(r);
-    case OpCode.createSession:
-      return body.length === 0 ? null : new CreateSessionTxn().deserialize(r);
-    case OpCode.closeSession:
-      return body.length === 0 ? null : new CloseSessionTxn().deserialize(r);
-    default:
-      return null;
-  }
 }
 
 export class DataTree {
