@@ -191,6 +191,7 @@ export class ZooKeeperServer implements ConnectionHost {
       enforceQuota: opts.enforceQuota,
       onCommitted: (h) => this.onCommitted(h),
       onFatal: (err) => this.onFatal(err),
+      log: (msg) => this.log(msg),
     });
   }
 
@@ -388,7 +389,11 @@ export class ZooKeeperServer implements ConnectionHost {
           this.serverStats.latency.add(now - receivedAt);
           this.touchConnection(conn);
         })
-        .catch((e) => this.log(`createSession failed: ${(e as Error).message}`));
+        .catch((e) => {
+          // The store failed (or prep threw): no session exists, so the handshake must not be left waiting.
+          this.log(`createSession failed: ${(e as Error).message}`);
+          conn.close();
+        });
       return;
     }
     const id = req.sessionId;
@@ -404,7 +409,11 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   handleRequest(conn: ClientConnection, req: QueuedRequest): void {
-    this.sessions.touchSession(conn.sessionId);
+    // Apache's touch() in submitRequest: a request of a closing or expired session is dropped unanswered.
+    if (!this.sessions.touchSession(conn.sessionId)) {
+      this.log(`dropping request xid ${req.xid} type ${req.type} of closing or expired session 0x${conn.sessionId.toString(16)}`);
+      return;
+    }
     // Unknown opcodes are queued too: the pipeline answers them UNIMPLEMENTED in session order and,
     // unlike Apache, keeps the connection open (a product decision; see RequestPipeline.answerRead).
     conn.queue.push(req);
@@ -491,7 +500,7 @@ export class ZooKeeperServer implements ConnectionHost {
         const conn = this.bySession.get(id);
         if (conn) conn.close();
       })
-      .catch(() => undefined);
+      .catch((e) => this.log(`closeSession of expired session 0x${id.toString(16)} failed: ${(e as Error).message}`));
   }
 
   private scheduleConnectionExpiry(): void {
@@ -641,7 +650,8 @@ export class ZooKeeperServer implements ConnectionHost {
     this.closed = true;
     for (const t of [this.expiryTimer, this.cnxnTimer, this.reaperTimer, this.purgeTimer]) if (t) clearTimeout(t);
     const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-    if (!this.fatal) await this.pipeline.idle();
+    // Settles when in-flight txns are applied, or at once when the store failed (their replies are abandoned).
+    await this.pipeline.idle();
     for (const c of [...this.connections]) c.close();
     await Promise.all(closing);
     if (this.snapshotInFlight) await this.snapshotInFlight;

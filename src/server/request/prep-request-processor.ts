@@ -126,6 +126,8 @@ export class PrepRequestProcessor {
   private byPath = new Map<string, ChangeRecord>();
   /** While prepping a multi: the map values the multi replaced, for rollback. */
   private multiUndo: Map<string, ChangeRecord | undefined> | null = null;
+  /** While prepping any request: the map values it replaced, to undo it if prep throws unexpectedly. */
+  private txnUndo: Map<string, ChangeRecord | undefined> | null = null;
 
   constructor(
     private readonly tree: DataTree,
@@ -162,6 +164,7 @@ export class PrepRequestProcessor {
 
   private addChangeRecord(cr: ChangeRecord): void {
     if (this.multiUndo && !this.multiUndo.has(cr.path)) this.multiUndo.set(cr.path, this.byPath.get(cr.path));
+    if (this.txnUndo && !this.txnUndo.has(cr.path)) this.txnUndo.set(cr.path, this.byPath.get(cr.path));
     this.outstanding.push(cr);
     this.byPath.set(cr.path, cr);
   }
@@ -170,8 +173,30 @@ export class PrepRequestProcessor {
     return { zxid, path: cr.path, stat: cr.stat ? copyStatPersisted(cr.stat) : null, childCount: cr.childCount, acl: cr.acl, data: cr.data };
   }
 
-  /** Builds the txn for a write request (never throws a KeeperCodeError: failures become ErrorTxn). */
+  /**
+   * Builds the txn for a write request (never throws a KeeperCodeError: failures become ErrorTxn).
+   * Any other throw leaves no change record behind, so the caller may reuse `zxid` for the next txn.
+   */
   prepare(input: PrepInput, zxid: bigint, time: bigint): PreparedTxn {
+    const mark = this.outstanding.length;
+    const undo = new Map<string, ChangeRecord | undefined>();
+    this.txnUndo = undo;
+    try {
+      return this.prepareTxn(input, zxid, time);
+    } catch (e) {
+      this.outstanding.length = mark;
+      for (const [path, prev] of undo) {
+        if (prev === undefined) this.byPath.delete(path);
+        else this.byPath.set(path, prev);
+      }
+      throw e;
+    } finally {
+      this.txnUndo = null;
+      this.multiUndo = null;
+    }
+  }
+
+  private prepareTxn(input: PrepInput, zxid: bigint, time: bigint): PreparedTxn {
     const header = new TxnHeader({ clientId: input.sessionId, cxid: input.cxid, zxid, time, type: input.type });
     if (input.type === OpCode.multi) return this.prepareMulti(input, header);
     try {

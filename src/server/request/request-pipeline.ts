@@ -46,6 +46,8 @@ export interface ClientHandle extends Watcher {
   onQueueShrunk(): void;
   /** Called after the reply to closeSession was written. */
   onSessionClosed(): void;
+  /** Drops the connection (a request that could not be processed or answered). */
+  close(): void;
 }
 
 export interface QueuedRequest {
@@ -70,6 +72,8 @@ interface InFlight {
   durable: boolean;
   /** Called after apply (before the reply is built). */
   onApplied?: (rc: TxnResult) => void;
+  /** Called instead when the txn is never applied (store failure) or its apply threw. */
+  onFailed?: (err: unknown) => void;
 }
 
 export interface PipelineDeps {
@@ -85,6 +89,16 @@ export interface PipelineDeps {
   onCommitted?: (header: TxnHeader) => void;
   /** A store failure: the server can no longer promise durability and must stop. */
   onFatal?: (err: unknown) => void;
+  /** Diagnostics (unexpected errors while prepping or applying). */
+  log?: (msg: string) => void;
+}
+
+/** What submitInternal rejects with, and the pipeline refuses new work with, after the store failed. */
+export class PipelineFailedError extends Error {
+  constructor(readonly storeError: unknown) {
+    super(`txn store failed: ${(storeError as Error)?.message ?? String(storeError)}`);
+    this.name = 'PipelineFailedError';
+  }
 }
 
 export class RequestPipeline {
@@ -95,7 +109,9 @@ export class RequestPipeline {
   private appendQueued = false;
   private draining = false;
   private lastZxid: bigint;
-  private failed = false;
+  private failed: PipelineFailedError | null = null;
+  /** Resolvers of idle() promises, settled when commitQueue empties or the store fails. */
+  private idleWaiters: Array<() => void> = [];
   private readonly now: () => number;
   /** Counters for mntr/srvr. */
   stats = { packetsReceived: 0, packetsSent: 0, outstanding: 0 };
@@ -124,9 +140,19 @@ export class RequestPipeline {
     return this.commitQueue.length;
   }
 
-  /** Resolves when every txn handed to the store so far has been applied. */
-  async idle(): Promise<void> {
-    while (this.commitQueue.length > 0 && !this.failed) await new Promise((r) => setTimeout(r, 1));
+  /**
+   * Resolves when every txn prepped so far has been applied, or was abandoned
+   * because the store failed. Settled from drain()/fail(), not polled.
+   */
+  idle(): Promise<void> {
+    if (this.commitQueue.length === 0 || this.failed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private settleIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
   }
 
   /**
@@ -135,7 +161,8 @@ export class RequestPipeline {
    * once applied.
    */
   submitInternal(input: PrepInput, owner: ClientHandle | null = null): Promise<TxnResult> {
-    return new Promise((resolve) => this.submit(input, owner, input.cxid, resolve));
+    // A throw from submit (failed store, prep error) rejects the promise; a later store failure reaches onFailed.
+    return new Promise((resolve, reject) => this.submit(input, owner, input.cxid, resolve, null, reject));
   }
 
   /** Takes requests off a connection's queue as far as session order allows. */
@@ -144,15 +171,31 @@ export class RequestPipeline {
     let shrunk = false;
     for (let i = h.pumped; i < q.length; i++) {
       const r = q[i];
+      if (!this.deps.sessions.isActive(h.sessionId)) {
+        // Apache's submitRequest drops a request whose session is closing or gone (touch fails):
+        // nothing after a closeSession, or after expiry, is executed or answered.
+        q.splice(i, 1);
+        i--;
+        shrunk = true;
+        continue;
+      }
       if (isWriteOp(r.type)) {
         const record = decodeOrNull(r.type, r.body);
         // Apache's PrepRequestProcessor decodes a reconfig before it takes a zxid (every other write
         // takes its zxid first): an undecodable reconfig makes no txn and is answered MarshallingError
         // with the current zxid, like a read.
         if (!(r.type === OpCode.reconfig && record === null)) {
+          try {
+            this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid, undefined, r);
+          } catch (e) {
+            // Not a KeeperError (those become ErrorTxns) or a failed store: the request cannot be
+            // answered in order, so the connection goes, as for any other unexpected error.
+            this.log(`closing session 0x${h.sessionId.toString(16)}: cannot process request xid ${r.xid} type ${r.type}: ${errText(e)}`);
+            h.close();
+            return;
+          }
           r.submitted = true;
           h.pumped++;
-          this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid, undefined, r);
           continue;
         }
       }
@@ -160,7 +203,13 @@ export class RequestPipeline {
       q.shift();
       i--;
       shrunk = true;
-      this.answerRead(h, r);
+      try {
+        this.answerRead(h, r);
+      } catch (e) {
+        this.log(`closing session 0x${h.sessionId.toString(16)}: cannot answer xid ${r.xid} type ${r.type}: ${errText(e)}`);
+        h.close();
+        return;
+      }
     }
     if (shrunk) h.onQueueShrunk();
   }
@@ -188,11 +237,14 @@ export class RequestPipeline {
     xid: number,
     onApplied?: (rc: TxnResult) => void,
     request: QueuedRequest | null = null,
+    onFailed?: (err: unknown) => void,
   ): void {
-    if (this.failed) return;
-    const zxid = ++this.lastZxid;
+    if (this.failed) throw this.failed;
+    // The zxid is taken only once prep succeeded (prep rolls back on a throw), so the log has no holes.
+    const zxid = this.lastZxid + 1n;
     const prepared = this.prep.prepare(input, zxid, BigInt(this.now()));
-    const item: InFlight = { header: prepared.header, txn: prepared.txn, owner, xid, request, body: prepared.body, durable: false, onApplied };
+    this.lastZxid = zxid;
+    const item: InFlight = { header: prepared.header, txn: prepared.txn, owner, xid, request, body: prepared.body, durable: false, onApplied, onFailed };
     this.commitQueue.push(item);
     this.toAppend.push(item);
     if (!this.appendQueued) {
@@ -209,7 +261,14 @@ export class RequestPipeline {
     if (batch.length === 0 || this.failed) return;
     const entries = batch.map((it) => ({ header: it.header, body: it.body! }));
     for (const it of batch) it.body = null;
-    this.deps.store.append(entries).then(
+    let appended: Promise<void>;
+    try {
+      appended = this.deps.store.append(entries);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    appended.then(
       () => {
         for (const it of batch) it.durable = true;
         this.drain();
@@ -218,10 +277,30 @@ export class RequestPipeline {
     );
   };
 
+  /** The store failed: nothing more is applied; every waiter is settled so no handshake or close() hangs. */
   private fail(err: unknown): void {
     if (this.failed) return;
-    this.failed = true;
+    this.failed = new PipelineFailedError(err);
+    const abandoned = this.commitQueue;
+    this.commitQueue = [];
+    this.toAppend = [];
+    this.settleIdle();
+    const owners = new Set<ClientHandle>();
+    for (const it of abandoned) {
+      if (it.owner) owners.add(it.owner);
+      try {
+        it.onFailed?.(this.failed);
+      } catch (e) {
+        this.log(`failure callback threw: ${errText(e)}`);
+      }
+    }
+    // Their writes will never be answered: drop the connections rather than leave them waiting.
+    for (const h of owners) h.close();
     this.deps.onFatal?.(err);
+  }
+
+  private log(msg: string): void {
+    this.deps.log?.(msg);
   }
 
   /** Applies and answers, in zxid order, every txn at the head of the queue that is durable. */
@@ -236,31 +315,60 @@ export class RequestPipeline {
     } finally {
       this.draining = false;
     }
+    if (this.commitQueue.length === 0) this.settleIdle();
   }
 
+  /** Never throws: an unexpected error is logged and answered (or the connection dropped), and draining goes on. */
   private applyAndReply(item: InFlight): void {
     const { header } = item;
-    const rc = this.deps.tree.processTxn(header, item.txn);
+    let rc: TxnResult | null = null;
+    try {
+      rc = this.deps.tree.processTxn(header, item.txn);
+    } catch (e) {
+      // Not a KeeperError (processTxn turns those into rc.err). The txn is logged, so the zxid counts as processed.
+      this.log(`failed to apply txn 0x${header.zxid.toString(16)} type ${header.type} of session 0x${header.clientId.toString(16)}: ${errText(e)}`);
+      if (this.deps.tree.lastProcessedZxid < header.zxid) this.deps.tree.lastProcessedZxid = header.zxid;
+      try {
+        item.onFailed?.(e);
+      } catch (e2) {
+        this.log(`failure callback threw: ${errText(e2)}`);
+      }
+    }
     this.prep.applied(header.zxid);
     if (header.type === OpCode.closeSession) this.deps.sessions.removeSession(header.clientId);
-    this.deps.onCommitted?.(header);
-    item.onApplied?.(rc);
+    try {
+      this.deps.onCommitted?.(header);
+      if (rc) item.onApplied?.(rc);
+    } catch (e) {
+      this.log(`post-apply hook for txn 0x${header.zxid.toString(16)} threw: ${errText(e)}`);
+    }
     const h = item.owner;
     if (!h) return;
-    const q = h.queue;
-    if (q.length > 0 && q[0].submitted && q[0].xid === item.xid) {
-      q.shift();
-      h.pumped--;
-    }
-    const { err, body } = replyFor(rc, header.type);
-    h.sendResponse(item.xid, header.zxid, err, body, item.request ?? undefined);
-    if (header.type === OpCode.closeSession) {
-      h.onSessionClosed();
+    try {
+      const q = h.queue;
+      if (q.length > 0 && q[0].submitted && q[0].xid === item.xid) {
+        q.shift();
+        h.pumped--;
+      }
+      // FinalRequestProcessor answers a request it failed to process with MarshallingError.
+      const { err, body } = rc ? replyFor(rc, header.type) : { err: ErrorCode.MARSHALLINGERROR, body: null };
+      h.sendResponse(item.xid, header.zxid, err, body, item.request ?? undefined);
+      if (header.type === OpCode.closeSession) {
+        h.onSessionClosed();
+        return;
+      }
+      h.onQueueShrunk();
+    } catch (e) {
+      this.log(`closing session 0x${h.sessionId.toString(16)}: cannot answer xid ${item.xid}: ${errText(e)}`);
+      h.close();
       return;
     }
-    h.onQueueShrunk();
     this.pump(h);
   }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
 /** The request's record, or null when its bytes do not decode (answered MarshallingError). */
