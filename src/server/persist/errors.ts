@@ -50,3 +50,6 @@ export class StoreStateError extends PersistError {}
 
 /** dataDir and dataLogDir differ and one holds the other's files (Apache's ZOOKEEPER-2967 check). */
 export class DataDirLayoutError extends PersistError {}
+
+/** A truncation the disk cannot serve: no snapshot at or before the zxid (the leader must send a snapshot). */
+export class TruncateError extends PersistError {}

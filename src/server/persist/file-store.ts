@@ -22,6 +22,7 @@ import {
   MissingSnapshotError,
   NoValidSnapshotError,
   StoreStateError,
+  TruncateError,
 } from './errors';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX, VERSION_DIR, ZxidFile, logFilesFrom, sortByZxid } from './file-names';
 import { PurgeResult, purgeDataDirs } from './purge';
@@ -29,6 +30,9 @@ import { fsyncDir, readSnapshotFile, writeSnapshotFile } from './snapshot-file';
 import { LogScan, scanLogFile } from './txn-log-reader';
 import { DEFAULT_PREALLOC_SIZE, emptyTxnLogStats, TxnLogStats, TxnLogSyncMethod, TxnLogWriter } from './txn-log-writer';
 import { DataDirLock } from './data-dir-lock';
+import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, Epochs, loadEpochs, writeEpochFile } from './epoch-files';
+import { ENTRY_OVERHEAD, TXN_DIGEST_SIZE, TXN_HEADER_SIZE } from './txn-codec';
+import { FILE_HEADER_SIZE } from './txn-log-reader';
 import type { LoadedState, SnapshotContents, TxnEntry, TxnStore } from './types';
 
 export interface FileTxnStoreOptions {
@@ -258,6 +262,94 @@ export class FileTxnStore implements TxnStore {
     const run = this.snapshotChain.then(() => writeSnapshotFile(this.snapDir, zxid, contents, { fsync: this.fsync }));
     this.snapshotChain = run.catch(() => undefined);
     return run.then(() => undefined);
+  }
+
+  /**
+   * The logged txns after `zxid`, in zxid order: what a leader sends a
+   * learner as a DIFF. Null when the logs may not reach back to `zxid` (no
+   * log file starts at or before it: purged, or never written here), so the
+   * caller must send a snapshot instead. Every acknowledged append is included.
+   */
+  async readFrom(zxid: bigint): Promise<TxnEntry[] | null> {
+    const writer = this.requireWriter('readFrom()');
+    if (zxid >= writer.lastZxid) return [];
+    await writer.sync();
+    const logs = sortByZxid(this.logDir, await fsp.readdir(this.logDir), LOG_PREFIX, true);
+    if (logs.length === 0 || logs[0].zxid > zxid) return null;
+    const out: TxnEntry[] = [];
+    for (const f of logFilesFrom(logs, zxid)) {
+      for (const e of (await scanLogFile(f.file)).entries) {
+        if (e.header.zxid > zxid && (out.length === 0 || e.header.zxid > out[out.length - 1].header.zxid)) out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Cuts the history back so that nothing after `zxid` stays on disk: what a
+   * learner does when its leader sends TRUNC (FileTxnLog.truncate). The
+   * entries after `zxid` in its log file and every later log file go, and so
+   * do snapshots newer than `zxid` (Apache leaves those, and its next load
+   * brings the cut txns back). Throws TruncateError, changing nothing, when
+   * no snapshot at or before `zxid` exists (the leader must send a SNAP).
+   * Call with no append in flight; the next append continues after `zxid`.
+   */
+  async truncateTo(zxid: bigint): Promise<void> {
+    const writer = this.requireWriter('truncateTo()');
+    await this.snapshotChain;
+    const snaps = sortByZxid(this.snapDir, await fsp.readdir(this.snapDir), SNAPSHOT_PREFIX, true);
+    if (!snaps.some((s) => s.zxid <= zxid)) {
+      throw new TruncateError(`cannot truncate to 0x${zxid.toString(16)}: no snapshot at or before it in ${this.snapDir}`);
+    }
+    this.writer = null;
+    await writer.close();
+    const logs = sortByZxid(this.logDir, await fsp.readdir(this.logDir), LOG_PREFIX, true);
+    const keep = logs.filter((f) => f.zxid <= zxid);
+    for (const f of logs.filter((x) => x.zxid > zxid)) await fsp.rm(f.file, { force: true });
+    const cutFile = keep[keep.length - 1];
+    if (cutFile !== undefined) {
+      // Offset just past the last entry at or before zxid; entries are re-measured from their decoded parts.
+      let end = FILE_HEADER_SIZE;
+      for (const e of (await scanLogFile(cutFile.file)).entries) {
+        if (e.header.zxid > zxid) break;
+        end += ENTRY_OVERHEAD + TXN_HEADER_SIZE + e.body.length + (e.digest != null ? TXN_DIGEST_SIZE : 0);
+      }
+      await fsp.truncate(cutFile.file, end);
+      if (this.fsync) {
+        const fh = await fsp.open(cutFile.file, 'r+');
+        try {
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      }
+    }
+    for (const s of snaps.filter((x) => x.zxid > zxid)) await fsp.rm(s.file, { force: true });
+    if (this.fsync) {
+      await fsyncDir(this.logDir);
+      if (this.snapDir !== this.logDir) await fsyncDir(this.snapDir);
+    }
+    this.writer = new TxnLogWriter({ dir: this.logDir, preAllocSize: this.preAllocSize, fsync: this.fsync, syncMethod: this.syncMethod, lastZxid: zxid });
+  }
+
+  /** The epoch files, checked and repaired against `lastZxid` as Apache does at start-up (epoch-files.ts). */
+  loadEpochs(lastZxid: bigint): Promise<Epochs> {
+    return loadEpochs(this.snapDir, lastZxid, { fsync: this.fsync });
+  }
+
+  /** Persists acceptedEpoch (a learner, before it answers ACKEPOCH). */
+  setAcceptedEpoch(epoch: number): Promise<void> {
+    return writeEpochFile(this.snapDir, ACCEPTED_EPOCH_FILE, epoch, { fsync: this.fsync });
+  }
+
+  /** Persists currentEpoch (only once the synced txns are durable, before NEWLEADER is acked). */
+  setCurrentEpoch(epoch: number): Promise<void> {
+    return writeEpochFile(this.snapDir, CURRENT_EPOCH_FILE, epoch, { fsync: this.fsync });
+  }
+
+  private requireWriter(what: string): TxnLogWriter {
+    if (this.writer === null) throw new StoreStateError(this.closed ? 'store is closed' : `${what} before load()`);
+    return this.writer;
   }
 
   /** PurgeTxnLog: keep the newest max(3, retain) snapshots and the logs needed after the oldest of them. */

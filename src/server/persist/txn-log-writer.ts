@@ -187,6 +187,11 @@ export class TxnLogWriter {
     this.lastQueuedZxid = opts.lastZxid;
   }
 
+  /** The zxid of the last entry appended (queued or durable), or the one given at construction. */
+  get lastZxid(): bigint {
+    return this.lastQueuedZxid;
+  }
+
   /** The file entries are currently appended to (null before the first append or after a roll). */
   get currentFile(): string | null {
     return this.rollPending ? null : this.fileName;
