@@ -7,7 +7,7 @@
  * time so the CLI's argument and config handling can be used and tested on
  * its own.
  */
-import type { ServerOptions, SslOptions } from '../server/zookeeper-server';
+import type { ServerOptions } from '../server/zookeeper-server';
 import { ConfigError, ZooCfg } from '../server/config';
 
 /** The part of a running ZooKeeperServer the CLI uses. */
@@ -119,19 +119,6 @@ export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {})
       `server.${cfg.servers[0]?.id ?? ''}`,
     );
   }
-  const ssl: SslOptions = {
-    keyStoreLocation: cfg.ssl.keyStoreLocation,
-    keyStorePassword: cfg.ssl.keyStorePassword,
-    keyStoreType: cfg.ssl.keyStoreType,
-    trustStoreLocation: cfg.ssl.trustStoreLocation,
-    trustStorePassword: cfg.ssl.trustStorePassword,
-    trustStoreType: cfg.ssl.trustStoreType,
-    clientAuth: cfg.ssl.clientAuth,
-    enabledProtocols: cfg.ssl.enabledProtocols,
-    ciphersuites: cfg.ssl.ciphersuites,
-    protocol: cfg.ssl.protocol,
-    hostnameVerification: cfg.ssl.hostnameVerification,
-  };
   const sys = cfg.systemProperties;
   const sessionless = sys['zookeeper.nio.sessionlessCnxnTimeout'];
   return {
@@ -141,7 +128,7 @@ export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {})
     clientPortAddress: cfg.clientPort !== undefined ? (cfg.clientPortAddress ?? '0.0.0.0') : undefined,
     secureClientPort: cfg.secureClientPort,
     secureClientPortAddress: cfg.secureClientPort !== undefined ? (cfg.secureClientPortAddress ?? '0.0.0.0') : undefined,
-    ssl,
+    ssl: { ...cfg.ssl },
     tickTime: cfg.tickTime,
     minSessionTimeout: cfg.minSessionTimeout,
     maxSessionTimeout: cfg.maxSessionTimeout,

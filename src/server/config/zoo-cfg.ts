@@ -15,28 +15,17 @@
  */
 import * as path from 'path';
 import { parseFourLetterWhitelist } from '../net/four-letter-words';
+import type { SslOptions } from '../net/tls-options';
 import { ConfigError } from './errors';
 import { parseJavaProperties } from './java-properties';
 import { checkDuplicateAddresses, parseServerLine, QuorumServerSpec, readMyid } from './quorum-config';
 import { defaultReadFile, parseBool, parseIntStrict, parsePort, parseYesNo } from './values';
 
-/** TLS settings (Apache's ssl.* keys, also settable as zookeeper.ssl.* properties). */
-export interface SslConfig {
-  keyStoreLocation?: string;
-  keyStorePassword?: string;
-  /** PEM, PKCS12 or JKS; guessed from the file extension when unset (like Apache's X509Util). */
-  keyStoreType?: string;
-  trustStoreLocation?: string;
-  trustStorePassword?: string;
-  trustStoreType?: string;
-  /** 'need' (default), 'want' or 'none'. */
-  clientAuth: 'need' | 'want' | 'none';
-  /** Comma-separated protocol list, e.g. TLSv1.2,TLSv1.3. */
-  enabledProtocols?: string[];
-  protocol?: string;
-  ciphersuites?: string[];
-  hostnameVerification: boolean;
-}
+/**
+ * TLS settings (Apache's ssl.* keys, also settable as zookeeper.ssl.*
+ * properties): the server's SslOptions, with the defaults filled in.
+ */
+export type SslConfig = SslOptions & Required<Pick<SslOptions, 'clientAuth' | 'hostnameVerification'>>;
 
 /** The parsed and validated configuration of one server. */
 export interface ZooCfg {
