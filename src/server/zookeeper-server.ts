@@ -93,7 +93,11 @@ export interface ServerOptions {
   serverId?: number;
   /** Use this store instead of a memory or file store (tests). */
   store?: TxnStore;
-  /** Injected clock for session expiry (tests). */
+  /**
+   * The server's one clock (ms since the epoch): txn time (ctime/mtime),
+   * session expiry, idle-connection expiry and the container/TTL reaper all
+   * read it. Default Date.now; tests inject one to drive time.
+   */
   now?: () => number;
   /** Where diagnostics go; default: silent. */
   logger?: (msg: string) => void;
@@ -170,7 +174,7 @@ export class ZooKeeperServer implements ConnectionHost {
     this.superDigest = opts.superDigest;
     this.log_ = opts.logger ?? (() => undefined);
     this.sessionlessCnxnTimeout = opts.sessionlessCnxnTimeout ?? DEFAULT_SESSIONLESS_CNXN_TIMEOUT;
-    this.cnxnExpiry = new ExpiryQueue(this.sessionlessCnxnTimeout, Date.now());
+    this.cnxnExpiry = new ExpiryQueue(this.sessionlessCnxnTimeout, this.now());
     const wl = opts.fourLetterWordWhitelist;
     this.whitelist = wl === '*' ? '*' : wl instanceof Set ? wl : new Set(wl ?? ['srvr']);
     this.saslUsers = opts.jaasConfigFile ? loadJaasUsers(opts.jaasConfigFile) : null;
@@ -192,6 +196,7 @@ export class ZooKeeperServer implements ConnectionHost {
       onCommitted: (h) => this.onCommitted(h),
       onFatal: (err) => this.onFatal(err),
       log: (msg) => this.log(msg),
+      now: this.now,
     });
   }
 
@@ -350,7 +355,7 @@ export class ZooKeeperServer implements ConnectionHost {
 
   touchConnection(conn: ClientConnection): void {
     if (conn.isClosed) return;
-    this.cnxnExpiry.update(conn, conn.sessionTimeout > 0 ? conn.sessionTimeout : this.sessionlessCnxnTimeout, Date.now());
+    this.cnxnExpiry.update(conn, conn.sessionTimeout > 0 ? conn.sessionTimeout : this.sessionlessCnxnTimeout, this.now());
   }
 
   isFourLetterWord(first4: Buffer): string | null {
@@ -505,10 +510,10 @@ export class ZooKeeperServer implements ConnectionHost {
 
   private scheduleConnectionExpiry(): void {
     if (this.closed) return;
-    const delay = Math.max(1, this.cnxnExpiry.nextExpirationTime - Date.now());
+    const delay = Math.max(1, this.cnxnExpiry.nextExpirationTime - this.now());
     this.cnxnTimer = setTimeout(() => {
       this.cnxnTimer = null;
-      for (const conn of this.cnxnExpiry.poll(Date.now())) {
+      for (const conn of this.cnxnExpiry.poll(this.now())) {
         this.log(`closing idle connection from ${conn.remoteAddress}:${conn.remotePort} (session 0x${conn.sessionId.toString(16)})`);
         conn.close();
       }
@@ -526,7 +531,7 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   /** ContainerManager.getCandidates + deleteContainer txns. Returns the paths it asked to delete. */
-  reapContainers(now: number = Date.now()): string[] {
+  reapContainers(now: number = this.now()): string[] {
     if (this.closed) return [];
     const candidates: string[] = [];
     for (const path of this.tree.containers) {

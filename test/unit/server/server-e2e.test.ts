@@ -252,6 +252,23 @@ describe('sessions, containers, TTL, SASL, recovery', () => {
     }
   });
 
+  it('reads one injected clock for txn times and the TTL reaper', async () => {
+    let clock = Date.UTC(2031, 0, 1); // far from the real time, so a Date.now() anywhere would show
+    const srv = await ZooKeeperServer.start({ clientPort: 0, extendedTypesEnabled: true, containerCheckIntervalMs: 3_600_000, now: () => clock });
+    try {
+      const c = await RawClient.connect(srv.clientPort);
+      const ttl = await c.call(OpCode.createTTL, new CreateTTLRequest({ path: '/clocked', data: null, acl: Ids.OPEN_ACL_UNSAFE, flags: 5, ttl: 1000n }));
+      const stat = decode(Create2Response, ttl.body).stat;
+      expect([stat.ctime, stat.mtime]).toEqual([BigInt(clock), BigInt(clock)]);
+      expect(srv.reapContainers()).toEqual([]);
+      clock += 1001;
+      expect(srv.reapContainers()).toEqual(['/clocked']);
+      c.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('authenticates with SASL DIGEST-MD5 over the wire and enforces sasl ACLs', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-sasl-'));
     const jaas = path.join(dir, 'jaas.conf');
