@@ -150,6 +150,12 @@ export class PrepRequestProcessor {
     if (n > 0) this.outstanding.splice(0, n);
   }
 
+  /** Forgets every pending change: the txns in flight were abandoned (leadership lost) and will never be applied. */
+  discardOutstanding(): void {
+    this.outstanding = [];
+    this.byPath.clear();
+  }
+
   private getRecordForPath(path: string): ChangeRecord {
     let cr = this.byPath.get(path);
     if (!cr) {

@@ -1,9 +1,10 @@
 /**
- * The request pipeline of a standalone server:
+ * The request pipeline:
  *
  *   per-session queue -> prep (validate against tree + in-flight changes)
- *   -> TxnHeader + txn -> store.append (fsync, group-committed by the store)
- *   -> apply to the tree in zxid order -> watches fire -> reply.
+ *   -> TxnHeader + txn -> commit path (standalone: store.append, fsync,
+ *   group-committed by the store; a leader: a quorum of acks; see
+ *   commit-path.ts) -> apply to the tree in zxid order -> watches fire -> reply.
  *
  * Appends are issued as soon as a write is prepped, without waiting for the
  * previous one, so many txns share an fsync; completion is then re-serialized
@@ -21,6 +22,7 @@ import type { TxnStore } from '../persist/types';
 import type { SessionTracker } from '../session/session-tracker';
 import type { DataTree, TxnResult } from '../tree/data-tree';
 import type { Watcher } from '../tree/watch-manager';
+import { CommitPath, LeadershipLostError, localCommit, ZxidSource } from './commit-path';
 import { PrepRequestProcessor, type PrepInput } from './prep-request-processor';
 import { processRead } from './read-processor';
 import { MultiResponse, decodeRequest, isValidOp, isWriteOp, type MultiOp, type OpResult } from './request-records';
@@ -68,11 +70,11 @@ interface InFlight {
   request: QueuedRequest | null;
   /** The txn as logged, until it is handed to the store. */
   body: Buffer | null;
-  /** Set once the store has it on disk. */
+  /** Set once the commit path committed it (standalone: on disk). */
   durable: boolean;
   /** Called after apply (before the reply is built). */
   onApplied?: (rc: TxnResult) => void;
-  /** Called instead when the txn is never applied (store failure) or its apply threw. */
+  /** Called instead when the txn is never applied (store failure, leadership lost) or its apply threw. */
   onFailed?: (err: unknown) => void;
 }
 
@@ -80,6 +82,10 @@ export interface PipelineDeps {
   tree: DataTree;
   sessions: SessionTracker;
   store: TxnStore;
+  /** What makes a txn committed; default localCommit(store) (standalone). */
+  commit?: CommitPath;
+  /** Where zxids come from; default counting on from the tree's last processed zxid. */
+  zxids?: ZxidSource;
   extendedTypesEnabled: boolean;
   /** zoo.cfg reconfigEnabled and zookeeper.enforceQuota for this server (absent: the process defaults). */
   reconfigEnabled?: boolean;
@@ -108,7 +114,8 @@ export class RequestPipeline {
   private toAppend: InFlight[] = [];
   private appendQueued = false;
   private draining = false;
-  private lastZxid: bigint;
+  private readonly zxids: ZxidSource;
+  private readonly commitPath: CommitPath;
   private failed: PipelineFailedError | null = null;
   /** Resolvers of idle() promises, settled when commitQueue empties or the store fails. */
   private idleWaiters: Array<() => void> = [];
@@ -122,18 +129,19 @@ export class RequestPipeline {
       reconfigEnabled: deps.reconfigEnabled,
       enforceQuota: deps.enforceQuota,
     });
-    this.lastZxid = deps.tree.lastProcessedZxid;
+    this.zxids = deps.zxids ?? new ZxidSource(deps.tree.lastProcessedZxid);
+    this.commitPath = deps.commit ?? localCommit(deps.store);
     this.now = deps.now ?? Date.now;
   }
 
   /** After recovery: continue numbering after the last zxid on disk. */
   resetZxid(zxid: bigint): void {
-    this.lastZxid = zxid;
+    this.zxids.reset(zxid);
   }
 
   /** The last zxid handed out (>= the tree's lastProcessedZxid). */
   get highestZxid(): bigint {
-    return this.lastZxid;
+    return this.zxids.lastZxid;
   }
 
   get inFlight(): number {
@@ -241,9 +249,9 @@ export class RequestPipeline {
   ): void {
     if (this.failed) throw this.failed;
     // The zxid is taken only once prep succeeded (prep rolls back on a throw), so the log has no holes.
-    const zxid = this.lastZxid + 1n;
+    const zxid = this.zxids.peek();
     const prepared = this.prep.prepare(input, zxid, BigInt(this.now()));
-    this.lastZxid = zxid;
+    this.zxids.take(zxid);
     const item: InFlight = { header: prepared.header, txn: prepared.txn, owner, xid, request, body: prepared.body, durable: false, onApplied, onFailed };
     this.commitQueue.push(item);
     this.toAppend.push(item);
@@ -253,7 +261,7 @@ export class RequestPipeline {
     }
   }
 
-  /** Appends everything prepped since the last call; the store group-commits these batches further across turns. */
+  /** Commits everything prepped since the last call; the store group-commits these batches further across turns. */
   private readonly appendBatch = (): void => {
     this.appendQueued = false;
     const batch = this.toAppend;
@@ -263,7 +271,7 @@ export class RequestPipeline {
     for (const it of batch) it.body = null;
     let appended: Promise<void>;
     try {
-      appended = this.deps.store.append(entries);
+      appended = this.commitPath.commit(entries);
     } catch (err) {
       this.fail(err);
       return;
@@ -273,7 +281,7 @@ export class RequestPipeline {
         for (const it of batch) it.durable = true;
         this.drain();
       },
-      (err) => this.fail(err),
+      (err) => (err instanceof LeadershipLostError ? this.abandonInFlight(err) : this.fail(err)),
     );
   };
 
@@ -281,6 +289,27 @@ export class RequestPipeline {
   private fail(err: unknown): void {
     if (this.failed) return;
     this.failed = new PipelineFailedError(err);
+    this.dropInFlight(this.failed);
+    this.deps.onFatal?.(err);
+  }
+
+  /**
+   * Leadership was lost with txns in flight: none of them will be applied
+   * here. Their callers are told, their clients' connections are dropped
+   * (ConnectionLoss), the prep's pending view is discarded, and the pipeline
+   * keeps working: call resetZxid() or zxids.startEpoch() for the next role.
+   * Sessions that abandoned createSession/closeSession txns touched are left
+   * to the next role, which rebuilds its session tracker from synced state.
+   */
+  abandonInFlight(reason: unknown = new LeadershipLostError('leadership lost')): void {
+    if (this.failed) return;
+    this.log(`abandoning ${this.commitQueue.length} txns in flight: ${errText(reason)}`);
+    this.dropInFlight(reason);
+    this.prep.discardOutstanding();
+    this.zxids.reset(this.deps.tree.lastProcessedZxid);
+  }
+
+  private dropInFlight(reason: unknown): void {
     const abandoned = this.commitQueue;
     this.commitQueue = [];
     this.toAppend = [];
@@ -289,14 +318,13 @@ export class RequestPipeline {
     for (const it of abandoned) {
       if (it.owner) owners.add(it.owner);
       try {
-        it.onFailed?.(this.failed);
+        it.onFailed?.(reason);
       } catch (e) {
         this.log(`failure callback threw: ${errText(e)}`);
       }
     }
     // Their writes will never be answered: drop the connections rather than leave them waiting.
     for (const h of owners) h.close();
-    this.deps.onFatal?.(err);
   }
 
   private log(msg: string): void {
