@@ -25,6 +25,7 @@ import type { TxnStore } from './persist/types';
 import { ClientConnection, type ConnectionHost } from './net/client-connection';
 import { ServerStats, elapsedMs } from './net/server-stats';
 import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } from './net/tls-options';
+import { TxnApplier } from './request/txn-applier';
 import { RequestPipeline, type QueuedRequest } from './request/request-pipeline';
 import { ExpiryQueue } from './session/expiry-queue';
 import { SessionTracker } from './session/session-tracker';
@@ -33,7 +34,6 @@ import { DigestMd5Server, type SaslUsers } from './session/sasl-digest-md5';
 import { loadJaasUsers } from './session/jaas-config';
 import { generateDigest } from './tree/acl-check';
 import { DataTree } from './tree/data-tree';
-import { decodeTxnBody } from './persist/txn-codec';
 import { ttlOf } from './tree/ephemeral-type';
 import * as fourLetter from './net/four-letter-words';
 
@@ -123,6 +123,7 @@ export class ZooKeeperServer implements ConnectionHost {
   readonly tree: DataTree;
   readonly sessions: SessionTracker;
   readonly pipeline: RequestPipeline;
+  private readonly applier: TxnApplier;
   readonly store: TxnStore;
   readonly tickTime: number;
   readonly minSessionTimeout: number;
@@ -186,6 +187,12 @@ export class ZooKeeperServer implements ConnectionHost {
       (opts.dataDir
         ? new FileTxnStore({ dataDir: opts.dataDir, dataLogDir: opts.dataLogDir, preAllocSize: opts.preAllocSize, fsync: opts.forceSync })
         : new MemoryTxnStore());
+    this.applier = new TxnApplier({
+      tree: this.tree,
+      sessions: this.sessions,
+      defaultSessionTimeout: this.minSessionTimeout,
+      onApplied: (h) => this.onCommitted(h),
+    });
     this.pipeline = new RequestPipeline({
       tree: this.tree,
       sessions: this.sessions,
@@ -193,7 +200,7 @@ export class ZooKeeperServer implements ConnectionHost {
       extendedTypesEnabled: opts.extendedTypesEnabled ?? false,
       reconfigEnabled: opts.reconfigEnabled,
       enforceQuota: opts.enforceQuota,
-      onCommitted: (h) => this.onCommitted(h),
+      applier: this.applier,
       onFatal: (err) => this.onFatal(err),
       log: (msg) => this.log(msg),
       now: this.now,
@@ -243,16 +250,7 @@ export class ZooKeeperServer implements ConnectionHost {
       this.tree.loadSnapshot(state.snapshot, state.snapshot.zxid);
       for (const [id, timeout] of state.snapshot.sessions) this.sessions.addSession(id, timeout);
     }
-    for (const entry of state.txns) {
-      const h = entry.header;
-      if (h.type === OpCode.createSession) {
-        const body = decodeTxnBody(h.type, entry.body) as { timeOut: number } | null;
-        this.sessions.addSession(h.clientId, body?.timeOut ?? this.minSessionTimeout);
-      } else if (h.type === OpCode.closeSession) {
-        this.sessions.removeSession(h.clientId);
-      }
-      this.tree.applyTxn(h, entry.body);
-    }
+    for (const entry of state.txns) this.applier.applyLogged(entry, false);
     if (state.lastZxid > this.tree.lastProcessedZxid) this.tree.lastProcessedZxid = state.lastZxid;
     this.pipeline.resetZxid(this.tree.lastProcessedZxid);
     if (!state.snapshot && state.txns.length === 0) {

@@ -24,6 +24,7 @@ import type { DataTree, TxnResult } from '../tree/data-tree';
 import type { Watcher } from '../tree/watch-manager';
 import { CommitPath, LeadershipLostError, localCommit, ZxidSource } from './commit-path';
 import { PrepRequestProcessor, type PrepInput } from './prep-request-processor';
+import { TxnApplier } from './txn-applier';
 import { processRead } from './read-processor';
 import { MultiResponse, decodeRequest, isValidOp, isWriteOp, type MultiOp, type OpResult } from './request-records';
 
@@ -82,6 +83,8 @@ export interface PipelineDeps {
   tree: DataTree;
   sessions: SessionTracker;
   store: TxnStore;
+  /** Applies committed txns (tree, sessions, snapshot scheduling); the server shares it with recovery. Default: tree and sessions only. */
+  applier?: TxnApplier;
   /** What makes a txn committed; default localCommit(store) (standalone). */
   commit?: CommitPath;
   /** Where zxids come from; default counting on from the tree's last processed zxid. */
@@ -91,8 +94,6 @@ export interface PipelineDeps {
   reconfigEnabled?: boolean;
   enforceQuota?: boolean;
   now?: () => number;
-  /** Told about each applied txn (snapshot scheduling, metrics). */
-  onCommitted?: (header: TxnHeader) => void;
   /** A store failure: the server can no longer promise durability and must stop. */
   onFatal?: (err: unknown) => void;
   /** Diagnostics (unexpected errors while prepping or applying). */
@@ -116,6 +117,7 @@ export class RequestPipeline {
   private draining = false;
   private readonly zxids: ZxidSource;
   private readonly commitPath: CommitPath;
+  private readonly applier: TxnApplier;
   private failed: PipelineFailedError | null = null;
   /** Resolvers of idle() promises, settled when commitQueue empties or the store fails. */
   private idleWaiters: Array<() => void> = [];
@@ -131,6 +133,7 @@ export class RequestPipeline {
     });
     this.zxids = deps.zxids ?? new ZxidSource(deps.tree.lastProcessedZxid);
     this.commitPath = deps.commit ?? localCommit(deps.store);
+    this.applier = deps.applier ?? new TxnApplier({ tree: deps.tree, sessions: deps.sessions, defaultSessionTimeout: 0 });
     this.now = deps.now ?? Date.now;
   }
 
@@ -351,11 +354,10 @@ export class RequestPipeline {
     const { header } = item;
     let rc: TxnResult | null = null;
     try {
-      rc = this.deps.tree.processTxn(header, item.txn);
+      rc = this.applier.apply(header, item.txn);
     } catch (e) {
-      // Not a KeeperError (processTxn turns those into rc.err). The txn is logged, so the zxid counts as processed.
+      // Not a KeeperError (those become rc.err). The txn is logged, so the zxid counts as processed.
       this.log(`failed to apply txn 0x${header.zxid.toString(16)} type ${header.type} of session 0x${header.clientId.toString(16)}: ${errText(e)}`);
-      if (this.deps.tree.lastProcessedZxid < header.zxid) this.deps.tree.lastProcessedZxid = header.zxid;
       try {
         item.onFailed?.(e);
       } catch (e2) {
@@ -363,9 +365,7 @@ export class RequestPipeline {
       }
     }
     this.prep.applied(header.zxid);
-    if (header.type === OpCode.closeSession) this.deps.sessions.removeSession(header.clientId);
     try {
-      this.deps.onCommitted?.(header);
       if (rc) item.onApplied?.(rc);
     } catch (e) {
       this.log(`post-apply hook for txn 0x${header.zxid.toString(16)} threw: ${errText(e)}`);

@@ -55,6 +55,15 @@ export class SessionTracker {
     return s;
   }
 
+  /**
+   * A committed createSession (SessionTracker.commitSession): adds the
+   * session when this tracker does not know it yet (recovery, a learner);
+   * one created here already is left as it is.
+   */
+  commitSession(id: bigint, timeout: number): void {
+    if (!this.sessions.has(id)) this.addSession(id, timeout);
+  }
+
   /** Pushes expiry out; false when the session is unknown or closing (the client must be told it expired). */
   touchSession(id: bigint, timeout?: number): boolean {
     const s = this.sessions.get(id);

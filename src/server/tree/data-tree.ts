@@ -334,12 +334,7 @@ export class DataTree {
     }
   }
 
-  // ---- txn application (live and replay share this) ----
-
-  /** Decodes and applies a logged txn. */
-  applyTxn(header: TxnHeader, body: Buffer): TxnResult {
-    return this.processTxn(header, decodeTxnBody(header.type, body));
-  }
+  // ---- txn application (request/txn-applier.ts calls this for live txns, recovery and sync) ----
 
   /** DataTree.processTxn: applies one txn, never throws a KeeperCodeError (it becomes `err`). */
   processTxn(header: TxnHeader, txn: JuteRecord | null, isSubTxn = false): TxnResult {
