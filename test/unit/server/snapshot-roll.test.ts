@@ -56,6 +56,8 @@ class GatedStore implements TxnStore {
   snapshotGate: Gate | null = null;
   appendGate: Gate | null = null;
   snapshotCalls: bigint[] = [];
+  /** Snapshot calls that have settled. */
+  snapshotsDone = 0;
   /** Appends issued while the append gate was closed. */
   heldAppends = 0;
 
@@ -80,8 +82,12 @@ class GatedStore implements TxnStore {
     this.snapshotCalls.push(zxid);
     const written = this.inner.snapshot(zxid, contents);
     const g = this.snapshotGate;
-    if (g) await g.promise;
-    await written;
+    try {
+      if (g) await g.promise;
+      await written;
+    } finally {
+      this.snapshotsDone++;
+    }
   }
 
   /** Opens both gates (for clean-up after a failure). */
@@ -129,6 +135,10 @@ describe('snapshots and log rolls under a slow disk', () => {
     const reader = await RawClient.connect(srv.clientPort);
     try {
       expect((await writer.call(OpCode.create, create('/p'))).header.err).toBe(0);
+
+      // The snapshot that create came due for is written in the background: let it land first, or
+      // (on a loaded machine) it is still in flight and every snapshot below is skipped, none stuck.
+      await until(() => store.snapshotsDone === store.snapshotCalls.length, 'earlier snapshots to finish');
 
       // 1. A snapshot that never finishes (until released): writes go on, each in a new log file.
       store.snapshotGate = gate();
