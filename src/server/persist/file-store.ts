@@ -27,12 +27,11 @@ import {
 import { LOG_PREFIX, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX, VERSION_DIR, ZxidFile, logFilesFrom, sortByZxid } from './file-names';
 import { PurgeResult, purgeDataDirs } from './purge';
 import { fsyncDir, readSnapshotFile, writeSnapshotFile } from './snapshot-file';
-import { LogScan, scanLogFile } from './txn-log-reader';
+import { FILE_HEADER_SIZE, LogScan, scanLogFile } from './txn-log-reader';
 import { DEFAULT_PREALLOC_SIZE, emptyTxnLogStats, TxnLogStats, TxnLogSyncMethod, TxnLogWriter } from './txn-log-writer';
 import { DataDirLock } from './data-dir-lock';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, Epochs, loadEpochs, writeEpochFile } from './epoch-files';
 import { ENTRY_OVERHEAD, TXN_DIGEST_SIZE, TXN_HEADER_SIZE } from './txn-codec';
-import { FILE_HEADER_SIZE } from './txn-log-reader';
 import type { LoadedState, SnapshotContents, TxnEntry, TxnStore } from './types';
 
 export interface FileTxnStoreOptions {
@@ -228,14 +227,7 @@ export class FileTxnStore implements TxnStore {
     if (reason !== null) {
       await fsp.truncate(f.file, scan.validEnd);
       report.truncated.push({ file: f.name, at: scan.validEnd, size: scan.size, reason });
-      if (this.fsync) {
-        const fh = await fsp.open(f.file, 'r+');
-        try {
-          await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-      }
+      if (this.fsync) await datasyncFile(f.file);
     }
     if (stop) {
       for (const l of later) {
@@ -315,21 +307,15 @@ export class FileTxnStore implements TxnStore {
         end += ENTRY_OVERHEAD + TXN_HEADER_SIZE + e.body.length + (e.digest != null ? TXN_DIGEST_SIZE : 0);
       }
       await fsp.truncate(cutFile.file, end);
-      if (this.fsync) {
-        const fh = await fsp.open(cutFile.file, 'r+');
-        try {
-          await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-      }
+      if (this.fsync) await datasyncFile(cutFile.file);
     }
     for (const s of snaps.filter((x) => x.zxid > zxid)) await fsp.rm(s.file, { force: true });
     if (this.fsync) {
       await fsyncDir(this.logDir);
       if (this.snapDir !== this.logDir) await fsyncDir(this.snapDir);
     }
-    this.writer = new TxnLogWriter({ dir: this.logDir, preAllocSize: this.preAllocSize, fsync: this.fsync, syncMethod: this.syncMethod, lastZxid: zxid });
+    const lastZxid = zxid < writer.lastZxid ? zxid : writer.lastZxid; // a zxid past our end cuts nothing
+    this.writer = new TxnLogWriter({ dir: this.logDir, preAllocSize: this.preAllocSize, fsync: this.fsync, syncMethod: this.syncMethod, lastZxid });
   }
 
   /** The epoch files, checked and repaired against `lastZxid` as Apache does at start-up (epoch-files.ts). */
@@ -381,5 +367,15 @@ export class FileTxnStore implements TxnStore {
       this.dirLock?.release();
       this.dirLock = null;
     }
+  }
+}
+
+/** Makes a truncation of `file` durable. */
+async function datasyncFile(file: string): Promise<void> {
+  const fh = await fsp.open(file, 'r+');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
   }
 }
