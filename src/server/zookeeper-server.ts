@@ -26,6 +26,7 @@ import { ClientConnection, type ConnectionHost } from './net/client-connection';
 import { ServerStats, elapsedMs } from './net/server-stats';
 import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } from './net/tls-options';
 import { TxnApplier } from './request/txn-applier';
+import { LocalSessionAuthority, type SessionAuthority } from './session/session-authority';
 import { RequestPipeline, type QueuedRequest } from './request/request-pipeline';
 import { ExpiryQueue } from './session/expiry-queue';
 import { SessionTracker } from './session/session-tracker';
@@ -124,6 +125,7 @@ export class ZooKeeperServer implements ConnectionHost {
   readonly sessions: SessionTracker;
   readonly pipeline: RequestPipeline;
   private readonly applier: TxnApplier;
+  private readonly sessionAuthority: SessionAuthority;
   readonly store: TxnStore;
   readonly tickTime: number;
   readonly minSessionTimeout: number;
@@ -205,6 +207,7 @@ export class ZooKeeperServer implements ConnectionHost {
       log: (msg) => this.log(msg),
       now: this.now,
     });
+    this.sessionAuthority = new LocalSessionAuthority(this.sessions, this.pipeline, (m) => this.log(m));
   }
 
   /** Starts a server: recovers from the store, then opens the client port(s). */
@@ -379,10 +382,10 @@ export class ZooKeeperServer implements ConnectionHost {
     if (timeout < this.minSessionTimeout) timeout = this.minSessionTimeout;
     if (timeout > this.maxSessionTimeout) timeout = this.maxSessionTimeout;
     if (req.sessionId === 0n) {
-      const id = this.sessions.newSessionId();
-      this.pipeline
-        .submitInternal({ sessionId: id, cxid: 0, type: OpCode.createSession, record: null, authInfo: [], timeout })
+      this.sessionAuthority
+        .create(timeout)
         .then((rc) => {
+          const id = rc.id;
           if (conn.isClosed) return;
           this.bySession.set(id, conn);
           conn.finishSessionInit(true, id, timeout, generatePassword(id));
@@ -400,20 +403,29 @@ export class ZooKeeperServer implements ConnectionHost {
       return;
     }
     const id = req.sessionId;
-    const valid = checkPassword(id, req.passwd) && this.sessions.touchSession(id, timeout);
-    if (valid) {
-      // The session moves to this connection; the old one (if still open) is dropped.
-      const old = this.bySession.get(id);
-      if (old && old !== conn) old.close();
-      this.bySession.set(id, conn);
-    }
-    conn.finishSessionInit(valid, id, timeout, generatePassword(id));
-    if (valid) this.touchConnection(conn);
+    // Any server can check the password (it derives from the id); whether the session lives is the authority's call.
+    const revalidated = checkPassword(id, req.passwd) ? this.sessionAuthority.revalidate(id, timeout) : Promise.resolve(false);
+    revalidated
+      .then((valid) => {
+        if (conn.isClosed) return;
+        if (valid) {
+          // The session moves to this connection; the old one (if still open) is dropped.
+          const old = this.bySession.get(id);
+          if (old && old !== conn) old.close();
+          this.bySession.set(id, conn);
+        }
+        conn.finishSessionInit(valid, id, timeout, generatePassword(id));
+        if (valid) this.touchConnection(conn);
+      })
+      .catch((e) => {
+        this.log(`revalidating session 0x${id.toString(16)} failed: ${(e as Error).message}`);
+        conn.close();
+      });
   }
 
   handleRequest(conn: ClientConnection, req: QueuedRequest): void {
     // Apache's touch() in submitRequest: a request of a closing or expired session is dropped unanswered.
-    if (!this.sessions.touchSession(conn.sessionId)) {
+    if (!this.sessionAuthority.touch(conn.sessionId)) {
       this.log(`dropping request xid ${req.xid} type ${req.type} of closing or expired session 0x${conn.sessionId.toString(16)}`);
       return;
     }
@@ -424,7 +436,7 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   handleAuth(conn: ClientConnection, xid: number, packet: AuthPacket): void {
-    this.sessions.touchSession(conn.sessionId);
+    this.sessionAuthority.touch(conn.sessionId);
     let ok = false;
     const auth = packet.auth ?? Buffer.alloc(0);
     if (packet.scheme === 'digest') {
@@ -447,7 +459,7 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   handleSasl(conn: ClientConnection, xid: number, req: GetSASLRequest): void {
-    this.sessions.touchSession(conn.sessionId);
+    this.sessionAuthority.touch(conn.sessionId);
     if (!this.saslUsers) {
       this.serverStats.authFailedCount++;
       conn.sendResponse(xid, 0n, ErrorCode.AUTHFAILED, new SetSASLResponse({ token: null }));
@@ -488,22 +500,7 @@ export class ZooKeeperServer implements ConnectionHost {
 
   /** Expires every session whose bucket is due (public so tests with an injected clock can drive it). */
   expireSessions(now: number = this.now()): bigint[] {
-    const due = this.sessions.expireDue(now);
-    for (const s of due) {
-      this.log(`expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`);
-      this.closeSessionTxn(s.id);
-    }
-    return due.map((s) => s.id);
-  }
-
-  private closeSessionTxn(id: bigint): void {
-    this.pipeline
-      .submitInternal({ sessionId: id, cxid: 0, type: OpCode.closeSession, record: null, authInfo: [] })
-      .then(() => {
-        const conn = this.bySession.get(id);
-        if (conn) conn.close();
-      })
-      .catch((e) => this.log(`closeSession of expired session 0x${id.toString(16)} failed: ${(e as Error).message}`));
+    return this.sessionAuthority.expireDue(now, (id) => this.bySession.get(id)?.close());
   }
 
   private scheduleConnectionExpiry(): void {

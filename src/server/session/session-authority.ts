@@ -1,0 +1,59 @@
+/**
+ * Who decides about sessions. Standalone and on a leader the server decides
+ * locally: the session table, plus createSession/closeSession txns through
+ * the request pipeline (LocalSessionAuthority). A learner will forward
+ * creates (as requests), revalidations (REVALIDATE) and touches (in its
+ * PINGs) to the leader and never expire a session itself; the client-facing
+ * code talks to this interface only, so it does not change with the role.
+ */
+import { OpCode } from '../../proto/constants';
+import type { RequestPipeline } from '../request/request-pipeline';
+import type { SessionTracker } from './session-tracker';
+
+export interface SessionAuthority {
+  /** A new session: resolves once its createSession txn is committed and applied. */
+  create(timeout: number): Promise<{ id: bigint; zxid: bigint }>;
+  /** A client re-attaching: true while the session lives (its expiry pushed out with `timeout`). */
+  revalidate(id: bigint, timeout: number): Promise<boolean>;
+  /** Client activity: pushes expiry out; false when the session is closing or gone. */
+  touch(id: bigint): boolean;
+  /**
+   * Expires the sessions due at `now` (each gets a closeSession txn;
+   * `onClosed` runs once it is applied). Returns their ids.
+   */
+  expireDue(now: number, onClosed: (id: bigint) => void): bigint[];
+}
+
+export class LocalSessionAuthority implements SessionAuthority {
+  constructor(
+    private readonly sessions: SessionTracker,
+    private readonly pipeline: RequestPipeline,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {}
+
+  async create(timeout: number): Promise<{ id: bigint; zxid: bigint }> {
+    const id = this.sessions.newSessionId();
+    const rc = await this.pipeline.submitInternal({ sessionId: id, cxid: 0, type: OpCode.createSession, record: null, authInfo: [], timeout });
+    return { id, zxid: rc.zxid };
+  }
+
+  revalidate(id: bigint, timeout: number): Promise<boolean> {
+    return Promise.resolve(this.sessions.touchSession(id, timeout));
+  }
+
+  touch(id: bigint): boolean {
+    return this.sessions.touchSession(id);
+  }
+
+  expireDue(now: number, onClosed: (id: bigint) => void): bigint[] {
+    const due = this.sessions.expireDue(now);
+    for (const s of due) {
+      this.log(`expiring session 0x${s.id.toString(16)}, timeout of ${s.timeout}ms exceeded`);
+      this.pipeline
+        .submitInternal({ sessionId: s.id, cxid: 0, type: OpCode.closeSession, record: null, authInfo: [] })
+        .then(() => onClosed(s.id))
+        .catch((e) => this.log(`closeSession of expired session 0x${s.id.toString(16)} failed: ${(e as Error).message}`));
+    }
+    return due.map((s) => s.id);
+  }
+}
