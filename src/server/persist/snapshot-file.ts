@@ -84,6 +84,52 @@ class ChunkedSink {
   }
 }
 
+/**
+ * The snapshot body as Apache's SerializeUtils.serializeSnapshot writes it
+ * (a snapshot file between its header and first seal, and a leader's SNAP
+ * sync): sessions, the ACL cache, the nodes parents first from the root "",
+ * then the "/" end marker. `flush` is awaited between pieces so a big tree
+ * goes out in chunks. Returns the tree digest of the nodes written.
+ */
+export async function writeSnapshotBody(w: JuteWriter, contents: SnapshotContents, flush: () => Promise<void>): Promise<bigint> {
+  w.writeInt(contents.sessions.size);
+  for (const [id, timeout] of contents.sessions) {
+    w.writeLong(id);
+    w.writeInt(timeout);
+  }
+  w.writeInt(contents.acls.size);
+  for (const [ref, list] of contents.acls) {
+    w.writeLong(ref);
+    w.writeVector(list, (ww, acl) => acl.serialize(ww));
+    await flush();
+  }
+  let digest = 0n;
+  const written = new Set<string>();
+  let first = true;
+  for (const node of contents.nodes) {
+    // The root is "" in Apache's snapshots; accept "/" from callers and write it Apache's way.
+    const p = first && node.path === '/' ? '' : node.path;
+    if (first && p !== '') throw new PersistError(`snapshot nodes must start with the root "" (got ${JSON.stringify(node.path)})`);
+    if (!first) {
+      const parent = parentOf(p);
+      if (parent === null || !written.has(parent)) {
+        throw new PersistError(`snapshot node ${JSON.stringify(p)} comes before its parent; Apache loads parents first`);
+      }
+    }
+    first = false;
+    written.add(p);
+    w.writeString(p);
+    w.writeBuffer(node.data);
+    w.writeLong(node.aclRef);
+    new StatPersisted(node.stat).serialize(w);
+    digest = addDigest(digest, nodeDigest(p, node.data, node.stat));
+    await flush();
+  }
+  if (first) throw new PersistError('snapshot has no nodes: the root "" is required');
+  w.writeString('/');
+  return digest;
+}
+
 export interface WriteSnapshotOptions {
   fsync: boolean;
 }
@@ -102,41 +148,7 @@ export async function writeSnapshotFile(dir: string, zxid: bigint, contents: Sna
     const sink = new ChunkedSink(fh);
     const w = sink.w;
     new FileHeader({ magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID }).serialize(w);
-    w.writeInt(contents.sessions.size);
-    for (const [id, timeout] of contents.sessions) {
-      w.writeLong(id);
-      w.writeInt(timeout);
-    }
-    w.writeInt(contents.acls.size);
-    for (const [ref, list] of contents.acls) {
-      w.writeLong(ref);
-      w.writeVector(list, (ww, acl) => acl.serialize(ww));
-      await sink.flushIfFull();
-    }
-    let digest = 0n;
-    const written = new Set<string>();
-    let first = true;
-    for (const node of contents.nodes) {
-      // The root is "" in Apache's snapshots; accept "/" from callers and write it Apache's way.
-      const p = first && node.path === '/' ? '' : node.path;
-      if (first && p !== '') throw new PersistError(`snapshot nodes must start with the root "" (got ${JSON.stringify(node.path)})`);
-      if (!first) {
-        const parent = parentOf(p);
-        if (parent === null || !written.has(parent)) {
-          throw new PersistError(`snapshot node ${JSON.stringify(p)} comes before its parent; Apache loads parents first`);
-        }
-      }
-      first = false;
-      written.add(p);
-      w.writeString(p);
-      w.writeBuffer(node.data);
-      w.writeLong(node.aclRef);
-      new StatPersisted(node.stat).serialize(w);
-      digest = addDigest(digest, nodeDigest(p, node.data, node.stat));
-      await sink.flushIfFull();
-    }
-    if (first) throw new PersistError('snapshot has no nodes: the root "" is required');
-    w.writeString('/');
+    const digest = await writeSnapshotBody(w, contents, () => sink.flushIfFull());
     await sink.seal();
     // Apache writes an empty ZxidDigest (0, version, 0) when it has processed no
     // txn yet (the initial snapshot.0); readers ignore a digest at zxid 0.
@@ -199,31 +211,7 @@ export function parseSnapshot(stream: Buffer, name: string): ReadSnapshot {
   try {
     const header = FileHeader.decode(r);
     if (header.magic !== SNAP_MAGIC) throw new CorruptSnapshotError(`${name}: bad magic 0x${(header.magic >>> 0).toString(16)}`);
-    const sessions = new Map<bigint, number>();
-    for (let n = r.readInt(); n > 0; n--) {
-      const id = r.readLong();
-      sessions.set(id, r.readInt());
-    }
-    const acls = new Map<bigint, ACL[]>();
-    for (let n = r.readInt(); n > 0; n--) {
-      const ref = r.readLong();
-      const list = r.readVector((rr) => ACL.decode(rr));
-      if (list === null) throw new CorruptSnapshotError(`${name}: ACL cache entry ${ref} has no ACL vector`);
-      acls.set(ref, list);
-    }
-    const nodes: SnapshotNode[] = [];
-    const seen = new Set<string>();
-    for (let p = r.readString(); p !== '/'; p = r.readString()) {
-      if (p === null) throw new CorruptSnapshotError(`${name}: null node path`);
-      const data = r.readBuffer();
-      const aclRef = r.readLong();
-      const stat = StatPersisted.decode(r);
-      const parent = parentOf(p);
-      if (parent !== null && !seen.has(parent)) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
-      seen.add(p);
-      nodes.push({ path: p, data, aclRef, stat });
-    }
-    if (!seen.has('')) throw new CorruptSnapshotError(`${name}: no root node`);
+    const { sessions, acls, nodes } = readSnapshotBody(r, name);
     checkSeal(stream, r, name);
     let digest: SnapshotDigest | null = null;
     // Apache reads the digest if it is there (EOF = none), then a second seal.
@@ -239,6 +227,36 @@ export function parseSnapshot(stream: Buffer, name: string): ReadSnapshot {
     if (e instanceof CorruptSnapshotError) throw e;
     throw new CorruptSnapshotError(`${name}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Reads a snapshot body (see writeSnapshotBody) from `r`; CorruptSnapshotError names `name` on damage it can tell. */
+export function readSnapshotBody(r: JuteReader, name: string): Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes'> {
+  const sessions = new Map<bigint, number>();
+  for (let n = r.readInt(); n > 0; n--) {
+    const id = r.readLong();
+    sessions.set(id, r.readInt());
+  }
+  const acls = new Map<bigint, ACL[]>();
+  for (let n = r.readInt(); n > 0; n--) {
+    const ref = r.readLong();
+    const list = r.readVector((rr) => ACL.decode(rr));
+    if (list === null) throw new CorruptSnapshotError(`${name}: ACL cache entry ${ref} has no ACL vector`);
+    acls.set(ref, list);
+  }
+  const nodes: SnapshotNode[] = [];
+  const seen = new Set<string>();
+  for (let p = r.readString(); p !== '/'; p = r.readString()) {
+    if (p === null) throw new CorruptSnapshotError(`${name}: null node path`);
+    const data = r.readBuffer();
+    const aclRef = r.readLong();
+    const stat = StatPersisted.decode(r);
+    const parent = parentOf(p);
+    if (parent !== null && !seen.has(parent)) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
+    seen.add(p);
+    nodes.push({ path: p, data, aclRef, stat });
+  }
+  if (!seen.has('')) throw new CorruptSnapshotError(`${name}: no root node`);
+  return { sessions, acls, nodes };
 }
 
 function checkSeal(stream: Buffer, r: JuteReader, name: string): void {

@@ -1,0 +1,89 @@
+/**
+ * The SNAP sync stream (issue 6 groundwork): a leader sends the snapshot
+ * body and "BenWasHere" after QuorumPacket(SNAP). The body is byte for byte
+ * the one in a snapshot file between header and first seal, so it is checked
+ * against our file writer and against a snapshot Apache 3.8.0 wrote.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { JuteReader, JuteWriter } from '../../../src/jute';
+import { CorruptSnapshotError } from '../../../src/server/persist/errors';
+import { readSnapSyncStream, SNAP_SIGNATURE, writeSnapSyncStream } from '../../../src/server/persist/snap-sync';
+import { parseSnapshot, readSnapshotBody, readSnapshotStream, writeSnapshotFile } from '../../../src/server/persist/snapshot-file';
+import type { SnapshotContents } from '../../../src/server/persist/types';
+import { initialContents, plain, rmDir, stat, tempDir } from './persist-helpers';
+
+const FILE_HEADER = 16;
+const SIGNATURE_BYTES = 4 + SNAP_SIGNATURE.length;
+const APACHE_SNAPSHOT = path.join(__dirname, '../../fixtures/persist/apache-3.8.0-datadir/version-2/snapshot.15');
+
+function contentsWith(bigData = 0): SnapshotContents & { nodes: ReturnType<typeof initialContents>['nodes'] } {
+  const c = initialContents();
+  c.sessions.set(0x100000000000001n, 30000);
+  c.sessions.set(0x100000000000002n, 4000);
+  c.nodes.push({ path: '/app', data: Buffer.from('cfg'), aclRef: -1n, stat: stat({ czxid: 5n, mzxid: 5n, pzxid: 6n, cversion: 1 }) });
+  c.nodes.push({ path: '/app/big', data: Buffer.alloc(bigData, 7), aclRef: 1n, stat: stat({ czxid: 6n, mzxid: 6n, pzxid: 6n }) });
+  return c;
+}
+
+async function stream(contents: SnapshotContents): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  await writeSnapSyncStream(contents, (c) => {
+    chunks.push(c);
+  });
+  return chunks;
+}
+
+describe('SNAP sync stream', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir('zk-snap-sync-');
+  });
+  afterEach(() => rmDir(dir));
+
+  test('round-trips, and ends with the signature', async () => {
+    const contents = contentsWith(100);
+    const bytes = Buffer.concat(await stream(contents));
+    expect(new JuteReader(bytes, bytes.length - SIGNATURE_BYTES).readString()).toBe(SNAP_SIGNATURE);
+    const back = readSnapSyncStream(new JuteReader(bytes));
+    expect(plain(back)).toEqual(plain({ sessions: contents.sessions, acls: contents.acls, nodes: contents.nodes }));
+  });
+
+  test('its body is byte for byte a snapshot file\'s, between the header and the first seal', async () => {
+    const contents = contentsWith(100);
+    const bytes = Buffer.concat(await stream(contents));
+    const file = await writeSnapshotFile(dir, 9n, contents, { fsync: false });
+    const raw = fs.readFileSync(file);
+    const body = bytes.subarray(0, bytes.length - SIGNATURE_BYTES);
+    expect(raw.subarray(FILE_HEADER, FILE_HEADER + body.length).equals(body)).toBe(true);
+  });
+
+  test('reads the body of a snapshot Apache 3.8.0 wrote as Apache\'s learner would', async () => {
+    const raw = await readSnapshotStream(APACHE_SNAPSHOT);
+    const fromFile = parseSnapshot(raw, 'snapshot.15');
+    const r = new JuteReader(raw, FILE_HEADER);
+    // The body ends where the file's first seal starts (parseSnapshot above verified that seal there).
+    readSnapshotBody(r, 'snapshot.15');
+    const body = raw.subarray(FILE_HEADER, r.offset);
+    const sent = Buffer.concat([body, new JuteWriter().writeString(SNAP_SIGNATURE).toBuffer()]);
+    const back = readSnapSyncStream(new JuteReader(sent));
+    expect(plain(back)).toEqual(plain({ sessions: fromFile.sessions, acls: fromFile.acls, nodes: fromFile.nodes }));
+    expect(back.nodes.length).toBeGreaterThan(4);
+  });
+
+  test('a large tree goes out in chunks', async () => {
+    const chunks = await stream(contentsWith(3 << 20));
+    expect(chunks.length).toBeGreaterThan(1);
+    const back = readSnapSyncStream(new JuteReader(Buffer.concat(chunks)));
+    expect(back.nodes.find((n) => n.path === '/app/big')?.data?.length).toBe(3 << 20);
+  });
+
+  test('a missing signature or a cut stream is a CorruptSnapshotError', async () => {
+    const bytes = Buffer.concat(await stream(contentsWith(10)));
+    const unsigned = Buffer.concat([bytes.subarray(0, bytes.length - SIGNATURE_BYTES), new JuteWriter().writeString('NotBen').toBuffer()]);
+    expect(() => readSnapSyncStream(new JuteReader(unsigned))).toThrow(/missing signature/);
+    for (const cut of [3, 40, bytes.length - 1]) {
+      expect(() => readSnapSyncStream(new JuteReader(bytes.subarray(0, cut)))).toThrow(CorruptSnapshotError);
+    }
+  });
+});
