@@ -18,6 +18,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { PersistError } from './errors';
+import { epochOf } from '../zxid';
 import { fsyncDir } from './snapshot-file';
 
 export const ACCEPTED_EPOCH_FILE = 'acceptedEpoch';
@@ -27,13 +28,8 @@ const TMP_SUFFIX = '.tmp';
 /** The epoch files contradict the log, or hold something that is not a number. */
 export class EpochFileError extends PersistError {}
 
-/** The epoch of a zxid: its high 32 bits. */
-export function epochOf(zxid: bigint): number {
-  return Number(BigInt.asUintN(64, zxid) >> 32n);
-}
-
 /** Reads `<snapDir>/<name>`: null when absent; EpochFileError when it is not a decimal number. */
-export async function readEpochFile(snapDir: string, name: string): Promise<number | null> {
+export async function readEpochFile(snapDir: string, name: string): Promise<bigint | null> {
   let text: string;
   try {
     text = await fsp.readFile(path.join(snapDir, name), 'utf8');
@@ -44,12 +40,12 @@ export async function readEpochFile(snapDir: string, name: string): Promise<numb
   // Apache reads the first line and parses it as a long.
   const line = text.split(/\r?\n/)[0].trim();
   if (!/^\d+$/.test(line)) throw new EpochFileError(`${path.join(snapDir, name)} holds "${line}", not an epoch`);
-  return Number(line);
+  return BigInt(line);
 }
 
 /** Replaces `<snapDir>/<name>` with `value`: .tmp, fsync, rename, fsync of the directory. */
-export async function writeEpochFile(snapDir: string, name: string, value: number, opts: { fsync?: boolean } = {}): Promise<void> {
-  if (!Number.isSafeInteger(value) || value < 0) throw new EpochFileError(`epoch ${value} is not a non-negative integer`);
+export async function writeEpochFile(snapDir: string, name: string, value: bigint, opts: { fsync?: boolean } = {}): Promise<void> {
+  if (value < 0n) throw new EpochFileError(`epoch ${value} is negative`);
   const fsync = opts.fsync ?? true;
   const file = path.join(snapDir, name);
   const tmp = file + TMP_SUFFIX;
@@ -65,8 +61,8 @@ export async function writeEpochFile(snapDir: string, name: string, value: numbe
 }
 
 export interface Epochs {
-  acceptedEpoch: number;
-  currentEpoch: number;
+  acceptedEpoch: bigint;
+  currentEpoch: bigint;
 }
 
 /**

@@ -324,12 +324,12 @@ export class FileTxnStore implements TxnStore {
   }
 
   /** Persists acceptedEpoch (a learner, before it answers ACKEPOCH). */
-  setAcceptedEpoch(epoch: number): Promise<void> {
+  setAcceptedEpoch(epoch: bigint): Promise<void> {
     return writeEpochFile(this.snapDir, ACCEPTED_EPOCH_FILE, epoch, { fsync: this.fsync });
   }
 
   /** Persists currentEpoch (only once the synced txns are durable, before NEWLEADER is acked). */
-  setCurrentEpoch(epoch: number): Promise<void> {
+  setCurrentEpoch(epoch: bigint): Promise<void> {
     return writeEpochFile(this.snapDir, CURRENT_EPOCH_FILE, epoch, { fsync: this.fsync });
   }
 

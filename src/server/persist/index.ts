@@ -8,5 +8,5 @@ export { DIGEST_VERSION, nodeDigest, treeDigest, addDigest, removeDigest } from 
 export { makeLogName, makeSnapshotName } from './file-names';
 export { DEFAULT_PREALLOC_SIZE } from './txn-log-writer';
 export type { TxnLogStats, TxnLogSyncMethod } from './txn-log-writer';
-export { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, EpochFileError, epochOf, loadEpochs, readEpochFile, writeEpochFile } from './epoch-files';
+export { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, EpochFileError, loadEpochs, readEpochFile, writeEpochFile } from './epoch-files';
 export type { Epochs } from './epoch-files';

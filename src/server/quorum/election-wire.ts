@@ -13,6 +13,7 @@
  * Older peers send 28 bytes (no peerEpoch) or 40 bytes (no version); Apache
  * reads those too, and so do we.
  */
+import { epochOf } from '../zxid';
 
 /** Apache's default initial-message version (multiAddress.enabled=false). */
 export const PROTOCOL_VERSION_V1 = -65536n;
@@ -165,10 +166,6 @@ export function encodeNotification(n: Omit<Notification, 'version'> & { version?
   return out;
 }
 
-/** The epoch half of a zxid (`ZxidUtils.getEpochFromZxid`). */
-export function epochOf(zxid: bigint): bigint {
-  return zxid >> 32n;
-}
 
 /**
  * Decodes one notification frame payload as `WorkerReceiver.run` does:

@@ -12,6 +12,7 @@
  * next role. Any other rejection is a store failure and is fatal.
  */
 import type { TxnEntry, TxnStore } from '../persist/types';
+import { counterOf, epochOf, makeZxid } from '../zxid';
 
 export interface CommitPath {
   /** Takes txns in zxid order; resolves once they are committed, rejects if they never will be. */
@@ -33,8 +34,6 @@ export class ZxidRolloverError extends Error {
   override readonly name = 'ZxidRolloverError';
 }
 
-const COUNTER_MASK = 0xffffffffn;
-
 /**
  * zxid = epoch << 32 | counter. A standalone server counts on from the last
  * zxid on disk; a leader starts each epoch at counter 0 (startEpoch) and must
@@ -52,8 +51,8 @@ export class ZxidSource {
 
   /** The zxid the next txn gets; nothing is taken until take(). */
   peek(): bigint {
-    if (this.epochMode && (this.last & COUNTER_MASK) === COUNTER_MASK) {
-      throw new ZxidRolloverError(`zxid counter of epoch ${this.last >> 32n} is exhausted`);
+    if (this.epochMode && counterOf(this.last) === 0xffffffffn) {
+      throw new ZxidRolloverError(`zxid counter of epoch ${epochOf(this.last)} is exhausted`);
     }
     return this.last + 1n;
   }
@@ -70,8 +69,8 @@ export class ZxidSource {
   }
 
   /** A leader's new epoch: its first txn is epoch << 32 | 1. */
-  startEpoch(epoch: number): void {
-    this.last = BigInt(epoch) << 32n;
+  startEpoch(epoch: bigint): void {
+    this.last = makeZxid(epoch, 0n);
     this.epochMode = true;
   }
 }

@@ -11,7 +11,6 @@ import { TxnDigest } from '../../../src/proto';
 import { ZooKeeper } from '../../../src';
 import {
   EpochFileError,
-  epochOf,
   FileTxnStore,
   loadEpochs,
   readEpochFile,
@@ -19,6 +18,7 @@ import {
   TxnEntry,
   writeEpochFile,
 } from '../../../src/server/persist';
+import { epochOf } from '../../../src/server/zxid';
 import { apacheAvailable, Cluster, startApache } from '../../harness';
 import { createEntries, initialContents, rmDir, tempDir } from './persist-helpers';
 
@@ -35,34 +35,34 @@ describe('epoch files', () => {
 
   test('written as the bare decimal value, replaced atomically, read back; absent is null', async () => {
     expect(await readEpochFile(dir, 'currentEpoch')).toBeNull();
-    await writeEpochFile(dir, 'currentEpoch', 7);
+    await writeEpochFile(dir, 'currentEpoch', 7n);
     expect(fs.readFileSync(path.join(dir, 'currentEpoch'), 'utf8')).toBe('7');
-    await writeEpochFile(dir, 'currentEpoch', 12);
-    expect(await readEpochFile(dir, 'currentEpoch')).toBe(12);
+    await writeEpochFile(dir, 'currentEpoch', 12n);
+    expect(await readEpochFile(dir, 'currentEpoch')).toBe(12n);
     expect(fs.readdirSync(dir)).toEqual(['currentEpoch']); // no .tmp left behind
-    await expect(writeEpochFile(dir, 'currentEpoch', -1)).rejects.toBeInstanceOf(EpochFileError);
+    await expect(writeEpochFile(dir, 'currentEpoch', -1n)).rejects.toBeInstanceOf(EpochFileError);
     fs.writeFileSync(path.join(dir, 'acceptedEpoch'), 'x1');
     await expect(readEpochFile(dir, 'acceptedEpoch')).rejects.toBeInstanceOf(EpochFileError);
   });
 
   test('missing files take the epoch of the last zxid and are written', async () => {
-    expect(await loadEpochs(dir, (3n << 32n) | 9n)).toEqual({ acceptedEpoch: 3, currentEpoch: 3 });
+    expect(await loadEpochs(dir, (3n << 32n) | 9n)).toEqual({ acceptedEpoch: 3n, currentEpoch: 3n });
     expect(fs.readFileSync(path.join(dir, 'currentEpoch'), 'utf8')).toBe('3');
     expect(fs.readFileSync(path.join(dir, 'acceptedEpoch'), 'utf8')).toBe('3');
   });
 
   test('a currentEpoch older than the log is refused, unless currentEpoch.tmp shows the update was under way', async () => {
-    await writeEpochFile(dir, 'currentEpoch', 2);
-    await writeEpochFile(dir, 'acceptedEpoch', 4);
+    await writeEpochFile(dir, 'currentEpoch', 2n);
+    await writeEpochFile(dir, 'acceptedEpoch', 4n);
     await expect(loadEpochs(dir, (4n << 32n) | 1n)).rejects.toThrow(/current epoch 2 is older than the last zxid's epoch 4/);
     fs.writeFileSync(path.join(dir, 'currentEpoch.tmp'), '4');
-    expect(await loadEpochs(dir, (4n << 32n) | 1n)).toEqual({ acceptedEpoch: 4, currentEpoch: 4 });
-    expect(await readEpochFile(dir, 'currentEpoch')).toBe(4);
+    expect(await loadEpochs(dir, (4n << 32n) | 1n)).toEqual({ acceptedEpoch: 4n, currentEpoch: 4n });
+    expect(await readEpochFile(dir, 'currentEpoch')).toBe(4n);
   });
 
   test('an acceptedEpoch below currentEpoch is refused', async () => {
-    await writeEpochFile(dir, 'currentEpoch', 5);
-    await writeEpochFile(dir, 'acceptedEpoch', 4);
+    await writeEpochFile(dir, 'currentEpoch', 5n);
+    await writeEpochFile(dir, 'acceptedEpoch', 4n);
     await expect(loadEpochs(dir, 5n << 32n)).rejects.toThrow(/accepted epoch 4 is less than the current epoch 5/);
   });
 });
@@ -168,7 +168,7 @@ describeApache('epoch files of a real Apache 3.8 ensemble', () => {
     const { stat } = await zk.getData(created);
     await zk.close();
     const epoch = epochOf(stat.mzxid);
-    expect(epoch).toBeGreaterThan(0);
+    expect(epoch).toBeGreaterThan(0n);
     const member = cluster.servers[0];
     await member.stop(); // a clean stop: its log is complete and the dataDir is free
     const snapDir = path.join(member.dataDir, 'version-2');

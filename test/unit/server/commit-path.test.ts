@@ -69,7 +69,7 @@ function setUp() {
   const sessions = new SessionTracker(1000, Date.now, 1);
   const commits = new HeldCommits();
   const zxids = new ZxidSource();
-  zxids.startEpoch(5);
+  zxids.startEpoch(5n);
   const fatal: unknown[] = [];
   const pipeline = new RequestPipeline({ tree, sessions, store: new MemoryTxnStore(), commit: commits, zxids, extendedTypesEnabled: false, onFatal: (e) => fatal.push(e) });
   return { tree, sessions, commits, zxids, pipeline, fatal };
@@ -82,7 +82,7 @@ describe('ZxidSource', () => {
     expect(s.peek()).toBe(42n); // peek takes nothing
     s.take(42n);
     expect(s.lastZxid).toBe(42n);
-    s.startEpoch(3);
+    s.startEpoch(3n);
     expect(s.peek()).toBe((3n << 32n) | 1n);
     s.take((3n << 32n) | 0xffffffffn);
     expect(() => s.peek()).toThrow(ZxidRolloverError);
@@ -135,7 +135,7 @@ describe('RequestPipeline with an injected commit path', () => {
     expect(fatal).toEqual([]); // not a store failure
 
     // Leading again in a new epoch: the abandoned paths are free, numbering restarts.
-    zxids.startEpoch(6);
+    zxids.startEpoch(6n);
     const again = fakeClient(0x88n);
     again.queue.push(createRequest(3, '/lost'));
     pipeline.pump(again);
