@@ -184,7 +184,11 @@ describe.each<TargetKind>((process.env.ZK_ATTACK_TARGETS ?? 'ours,apache').split
     cluster = kind === 'ours' ? await startOurs(opts) : await startApache(opts);
     probe = new ZooKeeper(cluster.connectString, { sessionTimeout: 20_000 });
     probe.on('error', () => undefined);
-    await probe.connected();
+    await probe.connected().catch((err: Error) => {
+      const s = cluster.servers[0];
+      err.message += ` (server process ${s.running() ? 'running' : 'gone'})\n--- log tail ---\n${s.logTail(40)}`;
+      throw err;
+    });
     await probe.create('/attack-big', null);
   }, 90_000);
   afterAll(async () => {
