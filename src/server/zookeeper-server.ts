@@ -26,8 +26,11 @@ import { ClientConnection, type ConnectionHost } from './net/client-connection';
 import { ServerStats, elapsedMs } from './net/server-stats';
 import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } from './net/tls-options';
 import { TxnApplier } from './request/txn-applier';
-import { LocalSessionAuthority, type SessionAuthority } from './session/session-authority';
-import { RequestPipeline, type QueuedRequest } from './request/request-pipeline';
+import { LearnerSessionAuthority, LocalSessionAuthority, type LeaderSessionLink, type SessionAuthority } from './session/session-authority';
+import { RequestPipeline, type QueuedRequest, type WriteForwarder } from './request/request-pipeline';
+import { LeadershipLostError, type CommitPath } from './request/commit-path';
+import type { SnapSyncBody } from './persist/snap-sync';
+import type { SnapshotContents, TxnEntry } from './persist/types';
 import { ExpiryQueue } from './session/expiry-queue';
 import { SessionTracker } from './session/session-tracker';
 import { checkPassword, generatePassword } from './session/session-password';
@@ -102,7 +105,16 @@ export interface ServerOptions {
   now?: () => number;
   /** Where diagnostics go; default: silent. */
   logger?: (msg: string) => void;
+  /**
+   * An ensemble member: the server starts without serving clients (4lw
+   * answer, handshakes are refused) until its quorum peer gives it a role
+   * (serveAsLeader / serveAsLearner).
+   */
+  ensembleMember?: boolean;
 }
+
+/** What `srvr` reports; 'looking' while an ensemble member has no role (it then answers "not currently serving"). */
+export type ServerRole = fourLetter.ServerMode | 'looking';
 
 const DEFAULT_TICK = 3000;
 const DEFAULT_SESSIONLESS_CNXN_TIMEOUT = 10000;
@@ -125,7 +137,10 @@ export class ZooKeeperServer implements ConnectionHost {
   readonly sessions: SessionTracker;
   readonly pipeline: RequestPipeline;
   private readonly applier: TxnApplier;
-  private readonly sessionAuthority: SessionAuthority;
+  private sessionAuthority: SessionAuthority;
+  private role_: ServerRole;
+  /** The txns recovery read after the newest snapshot (a new leader's committed log starts from them). */
+  private recovered: { lastZxid: bigint; txns: TxnEntry[] } = { lastZxid: 0n, txns: [] };
   readonly store: TxnStore;
   readonly tickTime: number;
   readonly minSessionTimeout: number;
@@ -208,6 +223,7 @@ export class ZooKeeperServer implements ConnectionHost {
       now: this.now,
     });
     this.sessionAuthority = new LocalSessionAuthority(this.sessions, this.pipeline, (m) => this.log(m));
+    this.role_ = opts.ensembleMember ? 'looking' : 'standalone';
   }
 
   /** Starts a server: recovers from the store, then opens the client port(s). */
@@ -248,7 +264,9 @@ export class ZooKeeperServer implements ConnectionHost {
    * way Apache's does (NodeExists/NoNode ignored, parent cversion adjusted).
    */
   private async recover(): Promise<void> {
+    this.sessions.clear();
     const state = await this.store.load();
+    this.recovered = { lastZxid: state.lastZxid, txns: state.txns };
     if (state.snapshot) {
       this.tree.loadSnapshot(state.snapshot, state.snapshot.zxid);
       for (const [id, timeout] of state.snapshot.sessions) this.sessions.addSession(id, timeout);
@@ -260,6 +278,84 @@ export class ZooKeeperServer implements ConnectionHost {
       // Apache writes snapshot.0 on first start, before any txn is logged: a dataDir with logs but no snapshot is refused on load.
       await this.store.snapshot(0n, this.tree.snapshotContents(this.sessions.snapshot()));
     }
+  }
+
+  // ---- ensemble roles (the quorum peer drives these) ----
+
+  get role(): ServerRole {
+    return this.role_;
+  }
+
+  /** The last zxid on disk and the log after the newest snapshot, as the last (re)load read them. */
+  get recoveredState(): { lastZxid: bigint; txns: readonly TxnEntry[] } {
+    return this.recovered;
+  }
+
+  /** Leader of `epoch`: writes are prepped here and commit through `commit` (a quorum of acks). */
+  serveAsLeader(commit: CommitPath, epoch: bigint): void {
+    this.pipeline.commitThrough(commit);
+    this.pipeline.zxidSource.startEpoch(epoch);
+    this.sessionAuthority = new LocalSessionAuthority(this.sessions, this.pipeline, (m) => this.log(m));
+    // The leader owns every session now: each gets a full timeout from here (Apache's leader re-adds them).
+    for (const [id, timeout] of this.sessions.snapshot()) this.sessions.addSession(id, timeout);
+    this.role_ = 'leader';
+  }
+
+  /** Follower or observer: writes and session creates go to the leader; commits come back through applyCommitted. */
+  serveAsLearner(forwarder: WriteForwarder, leader: LeaderSessionLink, observer: boolean): LearnerSessionAuthority {
+    this.pipeline.forwardWritesTo(forwarder);
+    const authority = new LearnerSessionAuthority(this.sessions, this.pipeline, leader);
+    this.sessionAuthority = authority;
+    this.role_ = observer ? 'observer' : 'follower';
+    return authority;
+  }
+
+  /**
+   * The role ended (leadership or the leader lost): in-flight writes are
+   * abandoned and every client connection is closed, as Apache's server
+   * does when it goes back to LOOKING; clients reconnect elsewhere.
+   */
+  stopServing(reason: string): void {
+    if (this.role_ === 'looking') return;
+    this.log(`not serving any more: ${reason}`);
+    this.role_ = 'looking';
+    this.pipeline.abandonInFlight(new LeadershipLostError(reason));
+    for (const c of [...this.connections]) if (!c.isFourLetterWord) c.close();
+  }
+
+  /** A learner applies a committed txn (and answers its client, or closes the connection of a session the leader closed). */
+  applyCommitted(entry: TxnEntry): void {
+    this.pipeline.applyCommitted(entry);
+    if (entry.header.type === OpCode.closeSession) this.bySession.get(entry.header.clientId)?.close();
+  }
+
+  /** Reads the state on disk again (after a role ended, or a TRUNC), replacing the tree and sessions. */
+  async reload(): Promise<void> {
+    if (this.snapshotInFlight) await this.snapshotInFlight;
+    await this.recover();
+  }
+
+  /** A learner's SNAP: the leader's tree and sessions replace ours (written to disk at NEWLEADER). */
+  loadSyncSnapshot(body: SnapSyncBody, zxid: bigint): void {
+    this.tree.loadSnapshot(body, zxid);
+    this.sessions.clear();
+    for (const [id, timeout] of body.sessions) this.sessions.addSession(id, timeout);
+    this.pipeline.resetZxid(zxid);
+  }
+
+  /** The tree as it is now, for a SNAP to a learner: exact at `zxid`. */
+  captureForSync(): { zxid: bigint; contents: SnapshotContents } {
+    return { zxid: this.tree.lastProcessedZxid, contents: this.tree.snapshotContents(this.sessions.snapshot()) };
+  }
+
+  /** Writes a snapshot now and fails if it fails (a learner's sync depends on it, unlike the periodic ones). */
+  async writeSnapshotNow(): Promise<void> {
+    if (this.snapshotInFlight) await this.snapshotInFlight;
+    const { zxid, contents } = this.captureForSync();
+    await this.store.snapshot(zxid, contents);
+    this.durability.snapshotsTaken++;
+    this.durability.lastSnapshotZxid = zxid;
+    this.txnsSinceSnapshot = 0;
   }
 
   private async listen(): Promise<void> {
@@ -368,7 +464,8 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   handleConnect(conn: ClientConnection, req: ConnectRequest, _hasReadOnly: boolean, receivedAt: number = elapsedMs()): void {
-    if (this.closed) {
+    if (this.closed || this.role_ === 'looking') {
+      // Apache: "ZooKeeperServer not running" closes the connection; the client tries the next server.
       conn.close();
       return;
     }
@@ -527,7 +624,8 @@ export class ZooKeeperServer implements ConnectionHost {
 
   /** ContainerManager.getCandidates + deleteContainer txns. Returns the paths it asked to delete. */
   reapContainers(now: number = this.now()): string[] {
-    if (this.closed) return [];
+    // Only the leader (or a standalone server) reaps: its deletes are txns everyone applies.
+    if (this.closed || (this.role_ !== 'standalone' && this.role_ !== 'leader')) return [];
     const candidates: string[] = [];
     for (const path of this.tree.containers) {
       const node = this.tree.getNode(path);
@@ -666,8 +764,8 @@ export class ZooKeeperServer implements ConnectionHost {
     const outstanding = (): number => conns().reduce((n, c) => n + c.queue.length, 0);
     return {
       version: fourLetter.SERVER_VERSION,
-      isServing: () => !this.closed,
-      mode: () => 'standalone',
+      isServing: () => !this.closed && this.role_ !== 'looking',
+      mode: () => (this.role_ === 'looking' ? 'standalone' : this.role_),
       stats: () => ({
         minLatency: this.serverStats.latency.minOrZero,
         avgLatency: this.serverStats.latency.average,

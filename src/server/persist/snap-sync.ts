@@ -6,10 +6,11 @@
  * checks ("Missing signature"). No file header, seals or digest: those are
  * the snapshot file's, not the stream's.
  */
-import { JuteReader, JuteWriter } from '../../jute';
+import { JuteReader, JuteWriter, TruncatedInputError } from '../../jute';
+import { ACL, StatPersisted } from '../../proto';
 import { CorruptSnapshotError } from './errors';
 import { readSnapshotBody, ReadSnapshot, writeSnapshotBody } from './snapshot-file';
-import type { SnapshotContents } from './types';
+import type { SnapshotContents, SnapshotNode } from './types';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
 /** Bytes handed to `out` at a time. */
@@ -42,5 +43,231 @@ export function readSnapSyncStream(r: JuteReader): Pick<ReadSnapshot, 'sessions'
   } catch (e) {
     if (e instanceof CorruptSnapshotError) throw e;
     throw new CorruptSnapshotError(`SNAP sync: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** What a SNAP stream carries: sessions, the ACL cache and the nodes (no digest, no seals). */
+export type SnapSyncBody = Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes'>;
+
+/**
+ * The largest length Apache accepts for one jute buffer or string when it
+ * reads (BinaryInputArchive.checkLength): jute.maxbuffer (0xfffff) plus
+ * zookeeper.jute.maxbuffer.extrasize, which defaults to jute.maxbuffer.
+ */
+export const JUTE_READ_LIMIT = 0xfffff * 2;
+
+/**
+ * Bytes received but not yet parsed. Chunks stay apart until a parser asks
+ * for them as one Buffer, so an item that arrives in many small chunks is
+ * copied once when it is complete, not once per chunk.
+ */
+export class PendingBytes {
+  private chunks: Buffer[] = [];
+  private total = 0;
+
+  get length(): number {
+    return this.total;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.total += chunk.length;
+  }
+
+  /** Everything held, as one Buffer (which then stays the only chunk). */
+  view(): Buffer {
+    if (this.chunks.length === 0) return Buffer.alloc(0);
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.total)];
+    return this.chunks[0];
+  }
+
+  /** Drops the first `n` bytes. */
+  consume(n: number): void {
+    const rest = this.view().subarray(n);
+    this.chunks = rest.length === 0 ? [] : [rest];
+    this.total = rest.length;
+  }
+
+  /** Takes everything held, leaving nothing. */
+  drain(): Buffer {
+    const all = this.view();
+    this.chunks = [];
+    this.total = 0;
+    return all;
+  }
+}
+
+type SnapPhase = 'sessionCount' | 'sessions' | 'aclCount' | 'acls' | 'nodes' | 'signature' | 'done';
+
+/** StatPersisted: 4 longs, 3 ints, 2 longs. */
+const STAT_PERSISTED_SIZE = 60;
+/** After a node's data: long aclRef + StatPersisted. */
+const NODE_TAIL_SIZE = 8 + STAT_PERSISTED_SIZE;
+
+export interface SnapSyncStreamReaderOptions {
+  /** Bound on any one length in the stream (path, node data, ACL id); Apache's read limit unless given. */
+  maxBuffer?: number;
+}
+
+/**
+ * Reads a SNAP payload as it arrives off a socket, in chunks of any size
+ * (readSnapSyncStream needs the whole thing in one Buffer). It parses every
+ * complete item (a session, an ACL cache entry, a node) as soon as its last
+ * byte is in and keeps only the unfinished item's bytes, so a snapshot of
+ * any size costs one pass. A node's declared path and data lengths are
+ * checked against `maxBuffer` before waiting for them, and an unfinished
+ * item may not grow past what two such lengths need, so a lying peer gets a
+ * CorruptSnapshotError rather than a reader that buffers forever.
+ *
+ * Example: `const done = reader.push(chunk); if (done) use(done.body, done.rest);`
+ */
+export class SnapSyncStreamReader {
+  private phase: SnapPhase = 'sessionCount';
+  /** Sessions or ACL entries still to read in the current section. */
+  private left = 0;
+  private readonly sessions = new Map<bigint, number>();
+  private readonly acls = new Map<bigint, ACL[]>();
+  private readonly nodes: SnapshotNode[] = [];
+  private readonly seen = new Set<string>();
+  private readonly pending = new PendingBytes();
+  /** Bytes the unfinished item needs before another parse attempt can finish it. */
+  private need = 0;
+  private readonly maxBuffer: number;
+  private readonly maxItem: number;
+
+  constructor(opts: SnapSyncStreamReaderOptions = {}) {
+    this.maxBuffer = opts.maxBuffer ?? JUTE_READ_LIMIT;
+    // The largest item is a node: two bounded lengths plus fixed fields.
+    this.maxItem = 2 * this.maxBuffer + 8 + NODE_TAIL_SIZE;
+  }
+
+  /** True once the signature has been read. */
+  get finished(): boolean {
+    return this.phase === 'done';
+  }
+
+  /** Bytes held for the unfinished item. */
+  get buffered(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Feeds the next bytes. Returns undefined while the snapshot is incomplete;
+   * once the signature is in, the parsed body and the bytes that followed it
+   * in the chunks given (the leader's next packets). Throws
+   * CorruptSnapshotError on a damaged stream, and on any push after the end.
+   */
+  push(chunk: Buffer): { body: SnapSyncBody; rest: Buffer } | undefined {
+    if (this.finished) throw new CorruptSnapshotError('SNAP sync: bytes pushed after the signature');
+    this.pending.push(chunk);
+    if (this.pending.length < this.need) return undefined;
+    const buf = this.pending.view();
+    const r = new JuteReader(buf);
+    let boundary = 0;
+    try {
+      while (!this.finished) {
+        this.readItem(r, buf);
+        boundary = r.offset;
+      }
+    } catch (e) {
+      if (e instanceof TruncatedInputError) {
+        this.pending.consume(boundary);
+        if (this.pending.length > this.maxItem) {
+          throw new CorruptSnapshotError(`SNAP sync: an item in the ${this.phase} section exceeds ${this.maxItem} bytes`);
+        }
+        this.need = Math.max(this.pending.length + 1, this.itemSizeHint(buf, boundary));
+        return undefined;
+      }
+      if (e instanceof CorruptSnapshotError) throw e;
+      throw new CorruptSnapshotError(`SNAP sync: ${(e as Error).message}`, { cause: e });
+    }
+    this.pending.consume(boundary);
+    const rest = this.pending.drain();
+    return { body: { sessions: this.sessions, acls: this.acls, nodes: this.nodes }, rest };
+  }
+
+  /** Reads one item of the current phase, or throws TruncatedInputError with `r` part-way (the caller rewinds). */
+  private readItem(r: JuteReader, buf: Buffer): void {
+    switch (this.phase) {
+      case 'sessionCount':
+      case 'aclCount': {
+        // Apache loops `while (count > 0)`: a negative count reads as none.
+        this.left = Math.max(0, r.readInt());
+        this.phase = this.phase === 'sessionCount' ? 'sessions' : 'acls';
+        return;
+      }
+      case 'sessions': {
+        if (this.left === 0) {
+          this.phase = 'aclCount';
+          return;
+        }
+        const id = r.readLong();
+        this.sessions.set(id, r.readInt());
+        this.left--;
+        return;
+      }
+      case 'acls': {
+        if (this.left === 0) {
+          this.phase = 'nodes';
+          return;
+        }
+        const ref = r.readLong();
+        const list = r.readVector((rr) => ACL.decode(rr));
+        if (list === null) throw new CorruptSnapshotError(`SNAP sync: ACL cache entry ${ref} has no ACL vector`);
+        this.acls.set(ref, list);
+        this.left--;
+        return;
+      }
+      case 'nodes': {
+        const at = r.offset;
+        const pathLen = this.checkedLength(buf, at, 'node path');
+        const p = r.readString();
+        if (p === null) throw new CorruptSnapshotError('SNAP sync: null node path');
+        if (p === '/') {
+          if (!this.seen.has('')) throw new CorruptSnapshotError('SNAP sync: no root node');
+          this.phase = 'signature';
+          return;
+        }
+        this.checkedLength(buf, at + 4 + pathLen, 'node data');
+        const data = r.readBuffer();
+        const aclRef = r.readLong();
+        const stat = StatPersisted.decode(r);
+        const slash = p.lastIndexOf('/');
+        if (slash !== -1 && !this.seen.has(p.substring(0, slash))) throw new CorruptSnapshotError(`SNAP sync: node ${p} has no parent before it`);
+        this.seen.add(p);
+        this.nodes.push({ path: p, data, aclRef, stat });
+        return;
+      }
+      case 'signature': {
+        const signature = r.readString();
+        if (signature !== SNAP_SIGNATURE) throw new CorruptSnapshotError(`SNAP sync: missing signature (got ${JSON.stringify(signature)})`);
+        this.phase = 'done';
+        return;
+      }
+      case 'done':
+        return;
+    }
+  }
+
+  /**
+   * The length at `at` when its 4 bytes are in (-1 = null is allowed here;
+   * the caller decides), 0 when not yet. Throws on a length Apache would
+   * refuse, before any of its bytes are waited for.
+   */
+  private checkedLength(buf: Buffer, at: number, what: string): number {
+    if (buf.length < at + 4) return 0;
+    const len = buf.readInt32BE(at);
+    if (len < -1 || len > this.maxBuffer) throw new CorruptSnapshotError(`SNAP sync: ${what} length ${len} outside -1..${this.maxBuffer}`);
+    return Math.max(0, len);
+  }
+
+  /** How many bytes the node starting at `at` takes, as far as its lengths are in; 0 when unknown. */
+  private itemSizeHint(buf: Buffer, at: number): number {
+    if (this.phase !== 'nodes' || buf.length < at + 4) return 0;
+    const pathLen = Math.max(0, buf.readInt32BE(at));
+    const dataAt = at + 4 + pathLen;
+    if (buf.length < dataAt + 4) return 4 + pathLen + 4;
+    return 4 + pathLen + 4 + Math.max(0, buf.readInt32BE(dataAt)) + NODE_TAIL_SIZE;
   }
 }

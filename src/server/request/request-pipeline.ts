@@ -18,7 +18,10 @@ import { Create2Response, CreateResponse, SetACLResponse, SetDataResponse } from
 import { ErrorCode, OpCode } from '../../proto/constants';
 import { Id } from '../../proto/generated/data';
 import { TxnHeader } from '../../proto/generated/txn';
-import type { TxnStore } from '../persist/types';
+import { JuteWriter } from '../../jute';
+import { decodeTxnBody } from '../persist/txn-codec';
+import type { ForwardedRequest as RequestData } from '../quorum/quorum-wire';
+import type { TxnEntry, TxnStore } from '../persist/types';
 import type { SessionTracker } from '../session/session-tracker';
 import type { DataTree, TxnResult } from '../tree/data-tree';
 import type { Watcher } from '../tree/watch-manager';
@@ -60,6 +63,25 @@ export interface QueuedRequest {
   submitted: boolean;
   /** elapsedMs() when the request was read off the socket. */
   receivedAt: number;
+}
+
+/** A client's write as a learner forwards it to its leader: REQUEST's data, and the connection's auth as its authinfo. */
+export interface ForwardedRequest extends RequestData {
+  authInfo: Id[];
+}
+
+/** A learner's link to its leader: writes are sent there instead of being prepped here. */
+export interface WriteForwarder {
+  forward(req: ForwardedRequest): void;
+}
+
+/** A forwarded write waiting for the leader's COMMIT of it (found by session id and cxid). */
+interface Awaiting {
+  owner: ClientHandle | null;
+  xid: number;
+  request: QueuedRequest | null;
+  onApplied?: (rc: TxnResult) => void;
+  onFailed?: (err: unknown) => void;
 }
 
 interface InFlight {
@@ -116,7 +138,13 @@ export class RequestPipeline {
   private appendQueued = false;
   private draining = false;
   private readonly zxids: ZxidSource;
-  private readonly commitPath: CommitPath;
+  private commitPath: CommitPath;
+  /** Set while this server is a learner: writes go to the leader. */
+  private forwarder: WriteForwarder | null = null;
+  /** Learner: forwarded writes per session, oldest first, until their COMMIT is applied. */
+  private awaiting = new Map<bigint, Awaiting[]>();
+  /** Learner: forwarded syncs, answered in order as the leader's SYNCs arrive (they carry no id). */
+  private syncs: Awaiting[] = [];
   private readonly applier: TxnApplier;
   private failed: PipelineFailedError | null = null;
   /** Resolvers of idle() promises, settled when commitQueue empties or the store fails. */
@@ -140,6 +168,89 @@ export class RequestPipeline {
   /** After recovery: continue numbering after the last zxid on disk. */
   resetZxid(zxid: bigint): void {
     this.zxids.reset(zxid);
+  }
+
+  /** The zxid source (a leader starts its epoch on it). */
+  get zxidSource(): ZxidSource {
+    return this.zxids;
+  }
+
+  /**
+   * Standalone or leader: writes are prepped here and committed through
+   * `commit`. Call with nothing in flight (after abandonInFlight()).
+   */
+  commitThrough(commit: CommitPath): void {
+    this.forwarder = null;
+    this.commitPath = commit;
+  }
+
+  /**
+   * Learner: writes (and session creates) go to the leader through
+   * `forwarder`; each is answered when applyCommitted() applies its txn.
+   */
+  forwardWritesTo(forwarder: WriteForwarder): void {
+    this.forwarder = forwarder;
+  }
+
+  /**
+   * A learner applies a txn the leader committed: in zxid order, through the
+   * same apply path, and answers the client if the write came through us
+   * (Apache's CommitProcessor matches a commit to its request by session id
+   * and cxid).
+   */
+  applyCommitted(entry: TxnEntry): void {
+    const { header } = entry;
+    const list = this.awaiting.get(header.clientId);
+    let waiter: Awaiting | undefined;
+    if (list && list[0].xid === header.cxid) {
+      waiter = list.shift();
+      if (list.length === 0) this.awaiting.delete(header.clientId);
+    }
+    let txn: JuteRecord | null;
+    try {
+      txn = decodeTxnBody(header.type, entry.body);
+    } catch (e) {
+      txn = null;
+      this.log(`committed txn 0x${header.zxid.toString(16)} does not decode: ${errText(e)}`);
+    }
+    this.applyAndReply({
+      header,
+      txn: txn as JuteRecord,
+      owner: waiter?.owner ?? null,
+      xid: header.cxid,
+      request: waiter?.request ?? null,
+      body: null,
+      durable: true,
+      onApplied: waiter?.onApplied,
+      onFailed: waiter?.onFailed,
+    });
+  }
+
+  /**
+   * A learner got SYNC from its leader: every write committed before the
+   * oldest forwarded sync is applied here (commits and SYNC arrive in order
+   * on one stream), so that sync is answered now.
+   */
+  completeSync(): void {
+    const w = this.syncs.shift();
+    if (!w || !w.owner) return;
+    const h = w.owner;
+    const q = h.queue;
+    const r = w.request!;
+    try {
+      if (q.length > 0 && q[0] === r) {
+        q.shift();
+        h.pumped--;
+      }
+      const res = processRead(this.deps.tree, h, r.type, decodeOrNull(r.type, r.body));
+      h.sendResponse(r.xid, this.deps.tree.lastProcessedZxid, res.err, res.body, r);
+      h.onQueueShrunk();
+    } catch (e) {
+      this.log(`closing session 0x${h.sessionId.toString(16)}: cannot answer sync xid ${r.xid}: ${errText(e)}`);
+      h.close();
+      return;
+    }
+    this.pump(h);
   }
 
   /** The last zxid handed out (>= the tree's lastProcessedZxid). */
@@ -197,7 +308,7 @@ export class RequestPipeline {
         // with the current zxid, like a read.
         if (!(r.type === OpCode.reconfig && record === null)) {
           try {
-            this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid, undefined, r);
+            this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid, undefined, r, undefined, r.body);
           } catch (e) {
             // Not a KeeperError (those become ErrorTxns) or a failed store: the request cannot be
             // answered in order, so the connection goes, as for any other unexpected error.
@@ -211,6 +322,14 @@ export class RequestPipeline {
         }
       }
       if (i > 0) break; // a read waits for the writes before it
+      if (r.type === OpCode.sync && this.forwarder) {
+        // A learner's sync goes through the leader, so that the reply comes after every write committed before it.
+        this.syncs.push({ owner: h, xid: r.xid, request: r });
+        this.forwarder.forward({ sessionId: h.sessionId, cxid: r.xid, type: r.type, body: r.body, authInfo: [...h.authInfo] });
+        r.submitted = true;
+        h.pumped++;
+        continue;
+      }
       q.shift();
       i--;
       shrunk = true;
@@ -249,8 +368,16 @@ export class RequestPipeline {
     onApplied?: (rc: TxnResult) => void,
     request: QueuedRequest | null = null,
     onFailed?: (err: unknown) => void,
+    rawBody?: Buffer,
   ): void {
     if (this.failed) throw this.failed;
+    if (this.forwarder) {
+      const list = this.awaiting.get(input.sessionId) ?? [];
+      list.push({ owner, xid, request, onApplied, onFailed });
+      this.awaiting.set(input.sessionId, list);
+      this.forwarder.forward({ sessionId: input.sessionId, cxid: input.cxid, type: input.type, body: rawBody ?? forwardedBody(input), authInfo: [...input.authInfo] });
+      return;
+    }
     // The zxid is taken only once prep succeeded (prep rolls back on a throw), so the log has no holes.
     const zxid = this.zxids.peek();
     const prepared = this.prep.prepare(input, zxid, BigInt(this.now()));
@@ -313,7 +440,11 @@ export class RequestPipeline {
   }
 
   private dropInFlight(reason: unknown): void {
-    const abandoned = this.commitQueue;
+    const abandoned: Array<Pick<InFlight, 'owner' | 'onFailed'>> = this.commitQueue;
+    for (const list of this.awaiting.values()) abandoned.push(...list);
+    abandoned.push(...this.syncs);
+    this.awaiting.clear();
+    this.syncs = [];
     this.commitQueue = [];
     this.toAppend = [];
     this.settleIdle();
@@ -397,6 +528,19 @@ export class RequestPipeline {
 
 function errText(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** The REQUEST body of an internal write a learner forwards (a session create carries its timeout). */
+function forwardedBody(input: PrepInput): Buffer {
+  if (input.type === OpCode.createSession) {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(input.timeout ?? 0, 0);
+    return b;
+  }
+  if (input.record === null || Array.isArray(input.record)) return Buffer.alloc(0);
+  const w = new JuteWriter(64);
+  input.record.serialize(w);
+  return w.toBuffer();
 }
 
 /** The request's record, or null when its bytes do not decode (answered MarshallingError). */

@@ -57,3 +57,57 @@ export class LocalSessionAuthority implements SessionAuthority {
     return due.map((s) => s.id);
   }
 }
+
+/** What a learner's session authority asks of its leader. */
+export interface LeaderSessionLink {
+  /** REVALIDATE: whether the session lives (the leader moves it to us and pushes its expiry out). */
+  revalidate(id: bigint, timeout: number): Promise<boolean>;
+}
+
+/**
+ * A follower's or observer's sessions (Apache's LearnerSessionTracker with
+ * global sessions): creates go to the leader as createSession requests and
+ * count once their txn is committed and applied here; revalidations ask
+ * the leader; touches are collected and reported in the next PING reply;
+ * nothing expires here (the leader's closeSession txn removes a session).
+ */
+export class LearnerSessionAuthority implements SessionAuthority {
+  private touched = new Map<bigint, number>();
+
+  constructor(
+    private readonly sessions: SessionTracker,
+    private readonly pipeline: RequestPipeline,
+    private readonly leader: LeaderSessionLink,
+  ) {}
+
+  async create(timeout: number): Promise<{ id: bigint; zxid: bigint }> {
+    const id = this.sessions.newSessionId();
+    this.touched.set(id, timeout);
+    const rc = await this.pipeline.submitInternal({ sessionId: id, cxid: 0, type: OpCode.createSession, record: null, authInfo: [], timeout });
+    return { id, zxid: rc.zxid };
+  }
+
+  async revalidate(id: bigint, timeout: number): Promise<boolean> {
+    const valid = await this.leader.revalidate(id, timeout);
+    if (valid) this.touched.set(id, timeout);
+    return valid;
+  }
+
+  touch(id: bigint): boolean {
+    const s = this.sessions.sessions.get(id);
+    if (!s || s.closing) return false;
+    this.touched.set(id, s.timeout);
+    return true;
+  }
+
+  expireDue(): bigint[] {
+    return [];
+  }
+
+  /** The touches since the last call, for a PING reply (Learner.ping: the table is then reset). */
+  drainTouches(): { sessionId: bigint; timeout: number }[] {
+    const out = [...this.touched].map(([sessionId, timeout]) => ({ sessionId, timeout }));
+    this.touched.clear();
+    return out;
+  }
+}

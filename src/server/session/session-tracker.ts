@@ -107,6 +107,12 @@ export class SessionTracker {
     return due;
   }
 
+  /** Forgets every session (a learner about to load its leader's snapshot, or to reload its truncated log). */
+  clear(): void {
+    this.sessions.clear();
+    this.queue = new ExpiryQueue(this.tickTime, this.now());
+  }
+
   /** id -> timeout, for snapshots. */
   snapshot(): Map<bigint, number> {
     return new Map([...this.sessions.values()].map((s) => [s.id, s.timeout]));

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter } from '../../../src/jute';
 import { CorruptSnapshotError } from '../../../src/server/persist/errors';
-import { readSnapSyncStream, SNAP_SIGNATURE, writeSnapSyncStream } from '../../../src/server/persist/snap-sync';
+import { readSnapSyncStream, SNAP_SIGNATURE, SnapSyncStreamReader, writeSnapSyncStream } from '../../../src/server/persist/snap-sync';
 import { parseSnapshot, readSnapshotBody, readSnapshotStream, writeSnapshotFile } from '../../../src/server/persist/snapshot-file';
 import type { SnapshotContents } from '../../../src/server/persist/types';
 import { initialContents, plain, rmDir, stat, tempDir } from './persist-helpers';
@@ -85,5 +85,61 @@ describe('SNAP sync stream', () => {
     for (const cut of [3, 40, bytes.length - 1]) {
       expect(() => readSnapSyncStream(new JuteReader(bytes.subarray(0, cut)))).toThrow(CorruptSnapshotError);
     }
+  });
+
+  describe('SnapSyncStreamReader (the same stream, as it arrives off a socket)', () => {
+    async function apacheSent(): Promise<Buffer> {
+      const raw = await readSnapshotStream(APACHE_SNAPSHOT);
+      const r = new JuteReader(raw, FILE_HEADER);
+      readSnapshotBody(r, 'snapshot.15');
+      return Buffer.concat([raw.subarray(FILE_HEADER, r.offset), new JuteWriter().writeString(SNAP_SIGNATURE).toBuffer()]);
+    }
+
+    test('split at every byte of Apache 3.8.0\'s body, it reads what readSnapSyncStream reads and hands back what follows', async () => {
+      const sent = await apacheSent();
+      const expected = plain(readSnapSyncStream(new JuteReader(sent)));
+      const bytes = Buffer.concat([sent, Buffer.from('next packets')]);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const reader = new SnapSyncStreamReader();
+        const first = reader.push(bytes.subarray(0, cut));
+        const done = first ?? reader.push(bytes.subarray(cut));
+        expect(done).toBeDefined();
+        expect(plain(done!.body)).toEqual(expected);
+        // The bytes after the signature in the chunk that finished the snapshot come back.
+        const restEnd = first ? cut : bytes.length;
+        expect(done!.rest.equals(bytes.subarray(sent.length, restEnd))).toBe(true);
+        expect(reader.finished).toBe(true);
+      }
+    });
+
+    test('byte by byte it never holds more than one unfinished item', async () => {
+      const contents = contentsWith(100);
+      const bytes = Buffer.concat(await stream(contents));
+      const reader = new SnapSyncStreamReader();
+      let maxHeld = 0;
+      let done;
+      for (let i = 0; i < bytes.length && !done; i++) {
+        done = reader.push(bytes.subarray(i, i + 1));
+        maxHeld = Math.max(maxHeld, reader.buffered);
+      }
+      expect(plain(done!.body)).toEqual(plain({ sessions: contents.sessions, acls: contents.acls, nodes: contents.nodes }));
+      // The largest item is /app/big: path + 100 bytes of data + acl ref + stat.
+      expect(maxHeld).toBeLessThan(4 + 8 + 4 + 100 + 8 + 60);
+      expect(() => reader.push(Buffer.alloc(1))).toThrow(CorruptSnapshotError);
+    });
+
+    test('damage is a CorruptSnapshotError, whichever chunk it arrives in', async () => {
+      const bytes = Buffer.concat(await stream(contentsWith(10)));
+      const unsigned = Buffer.concat([bytes.subarray(0, bytes.length - SIGNATURE_BYTES), new JuteWriter().writeString('NotBen').toBuffer()]);
+      for (const size of [1, 5, unsigned.length]) {
+        const reader = new SnapSyncStreamReader();
+        expect(() => {
+          for (let at = 0; at < unsigned.length; at += size) reader.push(unsigned.subarray(at, at + size));
+        }).toThrow(/missing signature/);
+      }
+      const hugeData = new JuteWriter().writeInt(0).writeInt(0).writeString('').writeInt(0x7fff0000).toBuffer();
+      expect(() => new SnapSyncStreamReader().push(hugeData)).toThrow(CorruptSnapshotError);
+      expect(() => new SnapSyncStreamReader({ maxBuffer: 99 }).push(new JuteWriter().writeInt(0).writeInt(0).writeString('').writeInt(100).toBuffer())).toThrow(/node data length 100/);
+    });
   });
 });

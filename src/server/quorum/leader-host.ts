@@ -1,0 +1,379 @@
+/**
+ * A leader's term, live: the quorum port's listener and one link per
+ * learner, the ZabLeader state machine, and the server's commit path.
+ *
+ * Effects run in order; epoch persists are awaited before anything after
+ * them (LEADERINFO never announces an epoch the leader could forget). The
+ * leader's own log append (`log`) is started, not awaited, and its fsync
+ * is the leader's ack (`logged`), so followers' acks and ours race as in
+ * Apache. The server's RequestPipeline commits through this host
+ * (CommitPath): a batch resolves once the machine reports it committed,
+ * and is rejected with LeadershipLostError when the term ends first.
+ *
+ * Learners' REQUESTs are prepped by the server's pipeline as internal
+ * writes (their clients are answered by the learner when it applies the
+ * COMMIT); REVALIDATE and PING touches go to the session table; a sync is
+ * ordered by the machine.
+ */
+import * as net from 'node:net';
+import { OpCode } from '../../proto/constants';
+import { Id } from '../../proto/generated/data';
+import type { FileTxnStore } from '../persist/file-store';
+import { writeSnapSyncStream } from '../persist/snap-sync';
+import type { SnapshotContents, TxnEntry } from '../persist/types';
+import { LeadershipLostError, type CommitPath } from '../request/commit-path';
+import type { PrepInput } from '../request/prep-request-processor';
+import { decodeRequest } from '../request/request-records';
+import type { ZooKeeperServer } from '../zookeeper-server';
+import { QuorumStreamDecoder, encodeQuorumPacket, type ForwardedRequest, type QuorumPacketData } from './quorum-wire';
+import type { QuorumVerifier } from './quorum-verifier';
+import { LeaderEffect, ZabLeader } from './zab-leader';
+import { hex } from './zab-messages';
+import { fromLearnerPacket, revalidateReplyPacket, toLearnerPacket } from './zab-packets';
+
+export interface LeaderHostOptions {
+  myId: bigint;
+  verifier: QuorumVerifier;
+  server: ZooKeeperServer;
+  store: FileTxnStore;
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  acceptedEpoch: bigint;
+  currentEpoch: bigint;
+  lastLoggedZxid: bigint;
+  committedLog: readonly TxnEntry[];
+  /** Where to listen for learners (this server's quorum address). */
+  host: string;
+  port: number;
+  onDurable: (d: { lastLoggedZxid?: bigint; acceptedEpoch?: bigint; currentEpoch?: bigint }) => void;
+  onServing: (epoch: bigint) => void;
+  log: (msg: string) => void;
+  now?: () => number;
+}
+
+export class LeaderHost implements CommitPath {
+  private readonly machine: ZabLeader;
+  private listener?: net.Server;
+  private readonly links = new Map<bigint, LearnerLink>();
+  private readonly allLinks = new Set<LearnerLink>();
+  private queue: LeaderEffect[] = [];
+  private running = false;
+  private drained: Promise<void> = Promise.resolve();
+  /** Disk writes started and not yet settled. */
+  private readonly pendingIo = new Set<Promise<unknown>>();
+  private ended = false;
+  private endResolve!: (reason: string) => void;
+  readonly finished: Promise<string>;
+  private timer?: NodeJS.Timeout;
+  private commits: { last: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly opts: LeaderHostOptions) {
+    this.now = opts.now ?? Date.now;
+    this.finished = new Promise((r) => (this.endResolve = r));
+    this.machine = new ZabLeader({
+      myId: opts.myId,
+      verifier: opts.verifier,
+      tickTime: opts.tickTime,
+      initLimit: opts.initLimit,
+      syncLimit: opts.syncLimit,
+      acceptedEpoch: opts.acceptedEpoch,
+      currentEpoch: opts.currentEpoch,
+      lastZxid: opts.lastLoggedZxid,
+      committedLog: opts.committedLog,
+      captureSnapshot: () => {
+        const c = opts.server.captureForSync();
+        return { zxid: c.zxid, snapshot: c.contents };
+      },
+    });
+  }
+
+  /** Listens on the quorum port and leads until the term ends; resolves with why it ended. */
+  async run(): Promise<string> {
+    const srv = net.createServer((s) => this.accept(s));
+    this.listener = srv;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(this.opts.port, this.opts.host, () => {
+          srv.off('error', reject);
+          srv.on('error', (e) => this.opts.log(`quorum listener error: ${e.message}`));
+          resolve();
+        });
+      });
+    } catch (e) {
+      return this.end(`cannot listen on quorum port ${this.opts.host}:${this.opts.port}: ${(e as Error).message}`);
+    }
+    this.enqueue(this.machine.start(this.now()));
+    this.schedule();
+    return this.finished;
+  }
+
+  stop(reason: string): void {
+    this.enqueue(this.machine.abandon(reason));
+  }
+
+  // ---- CommitPath: the server's pipeline commits through the quorum ----
+
+  commit(entries: TxnEntry[]): Promise<void> {
+    if (this.ended) return Promise.reject(new LeadershipLostError('not leading'));
+    const effects = this.machine.propose(entries);
+    const done = new Promise<void>((resolve, reject) => this.commits.push({ last: entries[entries.length - 1].header.zxid, resolve, reject }));
+    this.enqueue(effects);
+    return done;
+  }
+
+  // ---- learners ----
+
+  private accept(socket: net.Socket): void {
+    if (this.ended) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const link = new LearnerLink(socket);
+    this.allLinks.add(link);
+    const decoder = new QuorumStreamDecoder({ snapshotAfterSnap: false });
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const ev of decoder.push(chunk)) if (ev.kind === 'packet') this.onPacket(link, ev.packet);
+      } catch (e) {
+        this.opts.log(`closing learner link ${link.describe()}: ${(e as Error).message}`);
+        socket.destroy();
+      }
+      this.schedule();
+    });
+    socket.on('error', () => undefined); // 'close' follows
+    socket.on('close', () => {
+      this.allLinks.delete(link);
+      if (link.sid !== undefined && this.links.get(link.sid) === link) {
+        this.links.delete(link.sid);
+        this.enqueue(this.machine.disconnected(link.sid));
+      }
+    });
+  }
+
+  private onPacket(link: LearnerLink, p: QuorumPacketData): void {
+    const m = fromLearnerPacket(p);
+    if (m === null) return; // LearnerHandler logs and skips a type it does not expect
+    if (m.kind === 'zab' && m.message.kind === 'learnerInfo') {
+      const sid = m.sid!;
+      const old = this.links.get(sid);
+      if (old && old !== link) {
+        this.links.delete(sid);
+        old.close();
+      }
+      link.sid = sid;
+      this.links.set(sid, link);
+    }
+    const sid = link.sid;
+    if (sid === undefined) {
+      this.opts.log(`closing learner link ${link.describe()}: first packet was not FOLLOWERINFO or OBSERVERINFO`);
+      link.close();
+      return;
+    }
+    const now = this.now();
+    switch (m.kind) {
+      case 'zab':
+        if (m.message.kind === 'ping') for (const t of m.message.touches) this.opts.server.sessions.touchSession(t.sessionId, t.timeout);
+        this.enqueue(this.machine.receive(sid, m.message, now));
+        return;
+      case 'revalidate': {
+        // Leader.revalidateSession: the session lives if the table has it (its expiry pushed out).
+        const valid = this.opts.server.sessions.touchSession(m.sessionId, m.timeout);
+        link.send(encodeQuorumPacket(revalidateReplyPacket(m.sessionId, valid)));
+        this.enqueue(this.machine.receive(sid, { kind: 'ping', zxid: 0n, touches: [] }, now));
+        return;
+      }
+      case 'request':
+        this.enqueue(this.machine.receive(sid, { kind: 'ping', zxid: 0n, touches: [] }, now));
+        if (m.request.type === OpCode.sync) {
+          this.enqueue(this.machine.sync(sid));
+          return;
+        }
+        this.submitForwarded(m.request, m.authInfo);
+        return;
+    }
+  }
+
+  /** A learner's client write: prepped and proposed here; its client is answered by that learner on COMMIT. */
+  private submitForwarded(req: ForwardedRequest, authInfo: { scheme: string; id: string }[]): void {
+    const input: PrepInput = {
+      sessionId: req.sessionId,
+      cxid: req.cxid,
+      type: req.type,
+      record: null,
+      authInfo: authInfo.map((a) => new Id({ scheme: a.scheme, id: a.id })),
+    };
+    if (req.type === OpCode.createSession) {
+      // The learner allocated the id and sends the negotiated timeout (ZooKeeperServer.createSession).
+      if (req.body.length >= 4) input.timeout = req.body.readInt32BE(0);
+    } else if (req.type !== OpCode.closeSession) {
+      try {
+        input.record = decodeRequest(req.type, req.body);
+      } catch {
+        input.record = null; // answered MarshallingError through an ErrorTxn, as the leader's prep does
+      }
+    }
+    this.opts.server.pipeline
+      .submitInternal(input)
+      .catch((e) => this.opts.log(`forwarded request of session 0x${req.sessionId.toString(16)} cxid ${req.cxid} type ${req.type} failed: ${(e as Error).message}`));
+  }
+
+  // ---- effects ----
+
+  /** Resolves once no effect runs any more and every started log append has settled (after the term ended). */
+  async settled(): Promise<void> {
+    while (this.running || this.pendingIo.size > 0) {
+      await Promise.allSettled([this.drained, ...this.pendingIo]);
+    }
+  }
+
+  private enqueue(effects: LeaderEffect[]): void {
+    if (effects.length === 0) return;
+    this.queue.push(...effects);
+    if (!this.running) this.drained = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.ended) await this.execute(this.queue.shift()!);
+    } catch (e) {
+      this.end(`leader failed: ${(e as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async execute(e: LeaderEffect): Promise<void> {
+    switch (e.kind) {
+      case 'send': {
+        const link = this.links.get(e.to);
+        if (!link) return;
+        const packet = encodeQuorumPacket(toLearnerPacket(e.message));
+        if (e.message.kind === 'snap') link.sendWithSnapshot(packet, e.message.snapshot as SnapshotContents, (err) => this.opts.log(`SNAP to ${e.to} failed: ${err.message}`));
+        else link.send(packet);
+        return;
+      }
+      case 'persistAcceptedEpoch':
+        await this.opts.store.setAcceptedEpoch(e.epoch);
+        this.opts.onDurable({ acceptedEpoch: e.epoch });
+        return;
+      case 'persistCurrentEpoch':
+        await this.opts.store.setCurrentEpoch(e.epoch);
+        this.opts.onDurable({ currentEpoch: e.epoch });
+        return;
+      case 'log': {
+        const last = e.entries[e.entries.length - 1].header.zxid;
+        const io = this.opts.store.append(e.entries).then(
+          () => {
+            this.opts.onDurable({ lastLoggedZxid: last });
+            this.enqueue(this.machine.logged(last));
+          },
+          (err: Error) => this.end(`txn log failed: ${err.message}`),
+        );
+        this.pendingIo.add(io);
+        void io.finally(() => this.pendingIo.delete(io));
+        return;
+      }
+      case 'serve':
+        this.opts.server.serveAsLeader(this, e.epoch);
+        this.opts.log(`leading epoch ${e.epoch} with ${[...this.links.keys()].join(', ') || 'no learners'}`);
+        this.opts.onServing(e.epoch);
+        return;
+      case 'committed':
+        while (this.commits.length > 0 && this.commits[0].last <= e.zxid) this.commits.shift()!.resolve();
+        return;
+      case 'drop': {
+        this.opts.log(`dropping learner ${e.sid}: ${e.reason}`);
+        const link = this.links.get(e.sid);
+        this.links.delete(e.sid);
+        link?.close();
+        return;
+      }
+      case 'end':
+        this.end(e.reason);
+        return;
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ended) return;
+    const now = this.now();
+    const at = this.machine.nextTickAt(now);
+    if (!Number.isFinite(at)) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.enqueue(this.machine.tick(this.now()));
+      this.schedule();
+    }, Math.max(1, at - now));
+    this.timer.unref();
+  }
+
+  private end(reason: string): string {
+    if (!this.ended) {
+      this.ended = true;
+      if (this.timer) clearTimeout(this.timer);
+      this.queue = [];
+      const lost = new LeadershipLostError(`leadership lost: ${reason}`);
+      for (const c of this.commits.splice(0)) c.reject(lost);
+      this.listener?.close();
+      for (const l of this.allLinks) l.close();
+      this.opts.log(`leader term ended: ${reason} (last zxid ${hex(this.opts.server.tree.lastProcessedZxid)})`);
+      this.endResolve(reason);
+    }
+    return reason;
+  }
+}
+
+/** One learner's connection: packets in order, with a SNAP's snapshot streamed in between. */
+class LearnerLink {
+  sid?: bigint;
+  /** Packets queued while a snapshot streams. */
+  private held: Buffer[] | null = null;
+
+  constructor(private readonly socket: net.Socket) {}
+
+  describe(): string {
+    return `${this.sid ?? '?'} (${this.socket.remoteAddress}:${this.socket.remotePort})`;
+  }
+
+  send(bytes: Buffer): void {
+    if (this.held) this.held.push(bytes);
+    else if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  /** The SNAP packet, then the snapshot body and "BenWasHere", then whatever was sent meanwhile. */
+  sendWithSnapshot(packet: Buffer, contents: SnapshotContents, onError: (e: Error) => void): void {
+    if (this.held) {
+      // One sync per connection: a second SNAP on it means the leader's state is off.
+      onError(new Error('SNAP while a snapshot is streaming'));
+      this.close();
+      return;
+    }
+    this.send(packet);
+    this.held = [];
+    const write = (chunk: Buffer): Promise<void> | void => {
+      if (this.socket.destroyed) throw new Error('connection closed');
+      if (!this.socket.write(chunk)) return new Promise((r) => this.socket.once('drain', () => r()));
+    };
+    writeSnapSyncStream(contents, write).then(
+      () => {
+        const held = this.held ?? [];
+        this.held = null;
+        for (const b of held) this.send(b);
+      },
+      (e: Error) => {
+        onError(e);
+        this.close();
+      },
+    );
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * A follower's or observer's term, live: the ZabLearner state machine on a
+ * TCP connection to the leader's quorum port, its effects executed against
+ * the server (tree, sessions, store) strictly in order, one at a time.
+ *
+ * The serial effect queue is the learner's durability contract (see
+ * zab-learner.ts): a send after a persist leaves only once the persist is
+ * durable. Consecutive `log` effects are merged into one append (one
+ * fsync), then their ACKs go out.
+ *
+ * Client work: the server forwards writes, session creates and syncs here
+ * (WriteForwarder) as REQUESTs; revalidations go out as REVALIDATE and are
+ * answered in order per session; SYNC from the leader completes the oldest
+ * forwarded sync.
+ */
+import * as net from 'node:net';
+import type { IdFields } from '../../proto';
+import type { FileTxnStore } from '../persist/file-store';
+import type { ForwardedRequest, WriteForwarder } from '../request/request-pipeline';
+import type { LeaderSessionLink, LearnerSessionAuthority } from '../session/session-authority';
+import type { ZooKeeperServer } from '../zookeeper-server';
+import { QuorumStreamDecoder, encodeQuorumPacket, type QuorumPacketData } from './quorum-wire';
+import type { QuorumServer } from './quorum-verifier';
+import { LearnerEffect, ZabLearner } from './zab-learner';
+import { fromLeaderPacket, requestPacket, revalidatePacket, toLeaderPacket } from './zab-packets';
+
+export interface LearnerHostOptions {
+  myId: bigint;
+  leader: QuorumServer;
+  observer: boolean;
+  server: ZooKeeperServer;
+  store: FileTxnStore;
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  acceptedEpoch: bigint;
+  currentEpoch: bigint;
+  lastLoggedZxid: bigint;
+  /** Told after each durable log append and epoch write, so the next election votes with what is on disk. */
+  onDurable: (d: { lastLoggedZxid?: bigint; acceptedEpoch?: bigint; currentEpoch?: bigint }) => void;
+  /** UPTODATE: the new epoch is ours (the election's vote is updated with it). */
+  onServing: (epoch: bigint) => void;
+  log: (msg: string) => void;
+  now?: () => number;
+}
+
+export class LearnerHost implements WriteForwarder, LeaderSessionLink {
+  private readonly machine: ZabLearner;
+  private socket?: net.Socket;
+  private readonly decoder = new QuorumStreamDecoder();
+  private queue: LearnerEffect[] = [];
+  private running = false;
+  private drained: Promise<void> = Promise.resolve();
+  /** Disk writes started and not yet settled. */
+  private readonly pendingIo = new Set<Promise<unknown>>();
+  private ended = false;
+  private endResolve!: (reason: string) => void;
+  readonly finished: Promise<string>;
+  private timer?: NodeJS.Timeout;
+  private readonly revalidations = new Map<bigint, Array<(valid: boolean) => void>>();
+  private authority?: LearnerSessionAuthority;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: LearnerHostOptions) {
+    this.now = opts.now ?? Date.now;
+    this.finished = new Promise((r) => (this.endResolve = r));
+    this.machine = new ZabLearner({
+      observer: opts.observer,
+      tickTime: opts.tickTime,
+      initLimit: opts.initLimit,
+      syncLimit: opts.syncLimit,
+      acceptedEpoch: opts.acceptedEpoch,
+      currentEpoch: opts.currentEpoch,
+      lastZxid: opts.lastLoggedZxid,
+      drainTouches: () => this.authority?.drainTouches() ?? [],
+    });
+  }
+
+  /** Connects (retrying within initLimit ticks, as Learner.connectToLeader) and runs until the term ends. */
+  async run(): Promise<string> {
+    const deadline = this.now() + this.opts.initLimit * this.opts.tickTime;
+    let wait = 100;
+    while (!this.ended) {
+      try {
+        this.socket = await connect(this.opts.leader.host, this.opts.leader.quorumPort, Math.max(1000, this.opts.tickTime * this.opts.syncLimit));
+        break;
+      } catch (e) {
+        if (this.now() + wait > deadline) return this.end(`cannot connect to leader ${this.opts.leader.sid} at ${this.opts.leader.host}:${this.opts.leader.quorumPort}: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(1000, wait * 2);
+      }
+    }
+    if (this.ended) return this.finished;
+    const s = this.socket!;
+    s.setNoDelay(true);
+    s.on('data', (chunk: Buffer) => this.onData(chunk));
+    s.on('error', (e) => this.end(`connection to leader failed: ${e.message}`));
+    s.on('close', () => this.end('connection to leader closed'));
+    this.enqueue(this.machine.start(this.now()));
+    this.schedule();
+    return this.finished;
+  }
+
+  /** Ends the term from outside (closing, or another role is starting). */
+  stop(reason: string): void {
+    this.enqueue(this.machine.abandon(reason));
+  }
+
+  // ---- WriteForwarder and LeaderSessionLink (the server calls these while we serve) ----
+
+  forward(req: ForwardedRequest): void {
+    this.write(requestPacket(req, req.authInfo.map((id) => ({ scheme: id.scheme, id: id.id }) as IdFields)));
+  }
+
+  revalidate(id: bigint, timeout: number): Promise<boolean> {
+    if (this.ended) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const list = this.revalidations.get(id) ?? [];
+      list.push(resolve);
+      this.revalidations.set(id, list);
+      this.write(revalidatePacket(id, timeout));
+    });
+  }
+
+  // ---- input ----
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return;
+    try {
+      for (const ev of this.decoder.push(chunk)) {
+        if (ev.kind === 'snapshot') {
+          this.enqueue(this.machine.receive({ kind: 'snap', zxid: ev.zxid, snapshot: ev.snapshot }, this.now()));
+          continue;
+        }
+        const m = fromLeaderPacket(ev.packet);
+        if (m === null) continue; // Apache's learner skips packet types it does not expect
+        // A SNAP packet is handed on with the snapshot that follows it (the 'snapshot' event).
+        if (m.kind === 'snapPacket') continue;
+        if (m.kind === 'revalidateReply') this.onRevalidated(m.sessionId, m.valid);
+        else this.enqueue(this.machine.receive(m.message, this.now()));
+      }
+    } catch (e) {
+      this.enqueue(this.machine.abandon(`bad packet from leader: ${(e as Error).message}`));
+    }
+    this.schedule();
+  }
+
+  private onRevalidated(id: bigint, valid: boolean): void {
+    const list = this.revalidations.get(id);
+    const resolve = list?.shift();
+    if (list && list.length === 0) this.revalidations.delete(id);
+    resolve?.(valid);
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ended) return;
+    const at = this.machine.nextTickAt();
+    if (!Number.isFinite(at)) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.enqueue(this.machine.tick(this.now()));
+      this.schedule();
+    }, Math.max(1, at - this.now()));
+    this.timer.unref();
+  }
+
+  // ---- effects, in order, one at a time ----
+
+  /** Resolves once no effect runs any more and every started log append has settled (after the term ended). */
+  async settled(): Promise<void> {
+    while (this.running || this.pendingIo.size > 0) {
+      await Promise.allSettled([this.drained, ...this.pendingIo]);
+    }
+  }
+
+  private enqueue(effects: LearnerEffect[]): void {
+    if (effects.length === 0) return;
+    this.queue.push(...effects);
+    if (!this.running) this.drained = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.ended) {
+        const e = this.queue.shift()!;
+        if (e.kind === 'log') {
+          // Merge the logs queued right behind it: one append, one fsync.
+          const entries = [...e.entries];
+          while (this.queue[0]?.kind === 'log') entries.push(...(this.queue.shift() as { entries: typeof entries }).entries);
+          await this.opts.store.append(entries);
+          this.opts.onDurable({ lastLoggedZxid: entries[entries.length - 1].header.zxid });
+          continue;
+        }
+        await this.execute(e);
+      }
+    } catch (err) {
+      this.end(`learner failed: ${(err as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async execute(e: Exclude<LearnerEffect, { kind: 'log' }>): Promise<void> {
+    const { server, store } = this.opts;
+    switch (e.kind) {
+      case 'send':
+        this.write(toLeaderPacket(e.message, this.opts.myId));
+        return;
+      case 'persistAcceptedEpoch':
+        await store.setAcceptedEpoch(e.epoch);
+        this.opts.onDurable({ acceptedEpoch: e.epoch });
+        return;
+      case 'persistCurrentEpoch':
+        await store.setCurrentEpoch(e.epoch);
+        this.opts.onDurable({ currentEpoch: e.epoch });
+        return;
+      case 'truncate':
+        await store.truncateTo(e.zxid);
+        await server.reload();
+        this.opts.onDurable({ lastLoggedZxid: e.zxid });
+        return;
+      case 'loadSnapshot':
+        server.loadSyncSnapshot(e.snapshot as Parameters<ZooKeeperServer['loadSyncSnapshot']>[0], e.zxid);
+        return;
+      case 'writeSnapshot':
+        await server.writeSnapshotNow();
+        this.opts.onDurable({ lastLoggedZxid: server.tree.lastProcessedZxid });
+        return;
+      case 'apply':
+        server.applyCommitted(e.txn);
+        return;
+      case 'syncDone':
+        server.pipeline.completeSync();
+        return;
+      case 'serve':
+        this.authority = server.serveAsLearner(this, this, this.opts.observer);
+        this.opts.log(`serving as ${this.opts.observer ? 'observer' : 'follower'} of ${this.opts.leader.sid} in epoch ${e.epoch}`);
+        this.opts.onServing(e.epoch);
+        return;
+      case 'end':
+        this.end(e.reason);
+        return;
+    }
+  }
+
+  private write(p: QuorumPacketData): void {
+    const s = this.socket;
+    if (!s || s.destroyed || this.ended) return;
+    s.write(encodeQuorumPacket(p));
+  }
+
+  private end(reason: string): string {
+    if (!this.ended) {
+      this.ended = true;
+      if (this.timer) clearTimeout(this.timer);
+      this.queue = [];
+      this.socket?.destroy();
+      for (const list of this.revalidations.values()) for (const r of list) r(false);
+      this.revalidations.clear();
+      this.endResolve(reason);
+    }
+    return reason;
+  }
+}
+
+/** One TCP connection attempt, bounded by `timeoutMs`. */
+function connect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`connect timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * One ensemble member (Apache's QuorumPeer): the client-facing server, the
+ * election, and a role per term, in a loop:
+ *
+ *   LOOKING (Fast Leader Election, votes built from what is on disk)
+ *     -> LEADING   (LeaderHost: discovery, sync, broadcast)
+ *     -> FOLLOWING / OBSERVING (LearnerHost)
+ *   the term ends (quorum lost, leader gone, a protocol error)
+ *     -> clients are dropped, in-flight writes abandoned, the tree is
+ *        reloaded from disk (logged txns included: Apache's
+ *        fastForwardDataBase), and the election starts over.
+ *
+ * The vote's (lastLoggedZxid, currentEpoch) are updated only after the
+ * hosts report them durable, so a vote never claims data that a crash
+ * could take away (ZOOKEEPER-4643).
+ *
+ * Example:
+ *   const peer = await QuorumPeer.start({ myId: 1n, verifier, initLimit: 10, syncLimit: 5,
+ *                                         server: { dataDir, clientPort: 2181, tickTime: 2000 } });
+ *   ...
+ *   await peer.close();
+ */
+import { FileTxnStore } from '../persist/file-store';
+import { ZooKeeperServer, type ServerOptions } from '../zookeeper-server';
+import { ElectionNode } from './election-node';
+import type { ElectionTransport } from './election-links';
+import { ServerState } from './election-wire';
+import { LeaderHost } from './leader-host';
+import { LearnerHost } from './learner-host';
+import type { QuorumVerifier } from './quorum-verifier';
+
+export interface QuorumPeerOptions {
+  myId: bigint;
+  verifier: QuorumVerifier;
+  /** initLimit / syncLimit in ticks (zoo.cfg). */
+  initLimit: number;
+  syncLimit: number;
+  /** The client-facing server; dataDir is required (the epochs and log must be durable). */
+  server: ServerOptions & { dataDir: string };
+  electionTransport?: ElectionTransport;
+  logger?: (msg: string) => void;
+}
+
+export type PeerState = 'looking' | 'leading' | 'following' | 'observing' | 'closed';
+
+export class QuorumPeer {
+  private state_: PeerState = 'looking';
+  private closed = false;
+  private host?: LeaderHost | LearnerHost;
+  private loop?: Promise<void>;
+  private lastLogged: bigint;
+  private acceptedEpoch = 0n;
+  private currentEpoch = 0n;
+  private readonly log: (msg: string) => void;
+  readonly election: ElectionNode;
+
+  private constructor(
+    private readonly opts: QuorumPeerOptions,
+    readonly server: ZooKeeperServer,
+    private readonly store: FileTxnStore,
+  ) {
+    const tag = `[peer ${opts.myId}] `;
+    const base = opts.logger ?? (() => undefined);
+    this.log = (m) => base(tag + m);
+    this.lastLogged = server.recoveredState.lastZxid;
+    this.election = new ElectionNode({
+      myId: opts.myId,
+      verifier: opts.verifier,
+      history: () => ({ lastLoggedZxid: this.lastLogged, currentEpoch: this.currentEpoch }),
+      transport: opts.electionTransport,
+      logger: this.log,
+    });
+  }
+
+  static async start(opts: QuorumPeerOptions): Promise<QuorumPeer> {
+    const me = opts.verifier.servers.get(opts.myId);
+    if (!me) throw new Error(`myid ${opts.myId} is not one of the servers in the configuration`);
+    const server = await ZooKeeperServer.start({ ...opts.server, ensembleMember: true, serverId: Number(opts.myId) });
+    const store = server.store;
+    if (!(store instanceof FileTxnStore)) {
+      await server.close();
+      throw new Error('an ensemble member needs a file store (dataDir)');
+    }
+    const peer = new QuorumPeer(opts, server, store);
+    try {
+      const epochs = await store.loadEpochs(server.recoveredState.lastZxid);
+      peer.acceptedEpoch = epochs.acceptedEpoch;
+      peer.currentEpoch = epochs.currentEpoch;
+      await peer.election.start();
+    } catch (e) {
+      await peer.election.close().catch(() => undefined);
+      await server.close().catch(() => undefined);
+      throw e;
+    }
+    peer.loop = peer.run();
+    return peer;
+  }
+
+  get state(): PeerState {
+    return this.state_;
+  }
+
+  get myId(): bigint {
+    return this.opts.myId;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      const decision = await this.election.decided();
+      if (this.closed) break;
+      const leaderSid = decision.vote.leader;
+      let reason: string;
+      try {
+        reason = decision.state === ServerState.LEADING ? await this.lead() : await this.follow(leaderSid, decision.state === ServerState.OBSERVING);
+      } catch (e) {
+        reason = `role failed: ${(e as Error).message}`;
+      }
+      const host = this.host;
+      this.host = undefined;
+      this.state_ = this.closed ? 'closed' : 'looking';
+      this.log(`role ended: ${reason}`);
+      this.server.stopServing(reason);
+      if (host) await host.settled();
+      if (this.closed) break;
+      try {
+        // What the next vote may claim is what is on disk; the tree becomes that too.
+        await this.server.reload();
+        this.lastLogged = this.server.recoveredState.lastZxid;
+      } catch (e) {
+        this.log(`cannot reload the data after the role ended, stopping: ${(e as Error).message}`);
+        void this.close();
+        break;
+      }
+      this.election.lookForLeader();
+    }
+  }
+
+  private common() {
+    const o = this.opts;
+    return {
+      myId: o.myId,
+      server: this.server,
+      store: this.store,
+      tickTime: this.server.tickTime,
+      initLimit: o.initLimit,
+      syncLimit: o.syncLimit,
+      acceptedEpoch: this.acceptedEpoch,
+      currentEpoch: this.currentEpoch,
+      lastLoggedZxid: this.lastLogged,
+      onDurable: (d: { lastLoggedZxid?: bigint; acceptedEpoch?: bigint; currentEpoch?: bigint }) => {
+        if (d.lastLoggedZxid !== undefined) this.lastLogged = d.lastLoggedZxid;
+        if (d.acceptedEpoch !== undefined) this.acceptedEpoch = d.acceptedEpoch;
+        if (d.currentEpoch !== undefined) this.currentEpoch = d.currentEpoch;
+      },
+      // ZOOKEEPER-1732: a joiner compares the epoch we serve in, not the one we were elected with.
+      onServing: (epoch: bigint) => this.election.updateElectionVote(epoch),
+      log: this.log,
+    };
+  }
+
+  private lead(): Promise<string> {
+    const me = this.opts.verifier.servers.get(this.opts.myId)!;
+    this.state_ = 'leading';
+    const host = new LeaderHost({
+      ...this.common(),
+      verifier: this.opts.verifier,
+      committedLog: this.server.recoveredState.txns,
+      host: me.host,
+      port: me.quorumPort,
+    });
+    this.host = host;
+    return host.run();
+  }
+
+  private follow(leaderSid: bigint, observer: boolean): Promise<string> {
+    const leader = this.opts.verifier.servers.get(leaderSid);
+    if (!leader) return Promise.resolve(`elected leader ${leaderSid} is not in the configuration`);
+    this.state_ = observer ? 'observing' : 'following';
+    const host = new LearnerHost({ ...this.common(), leader, observer });
+    this.host = host;
+    return host.run();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.host?.stop('closing');
+    await this.election.close();
+    // The loop ends at its next step; the server's close waits for in-flight work.
+    await this.server.close();
+    this.state_ = 'closed';
+  }
+}

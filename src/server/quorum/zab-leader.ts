@@ -1,0 +1,511 @@
+/**
+ * ZAB's leader (Apache 3.8's `Leader` + `LearnerHandler`) as a deterministic
+ * state machine: messages, ticks and "logged" reports in, effects out. No
+ * socket, clock or disk.
+ *
+ * Phases (one instance per term):
+ *  1. discovery: learners report their acceptedEpoch (FOLLOWERINFO /
+ *     OBSERVERINFO); once the voters among them plus the leader make a
+ *     quorum, newEpoch = max(acceptedEpoch) + 1 is persisted as the
+ *     leader's acceptedEpoch and sent in LEADERINFO (to later joiners at once);
+ *  2. epoch acks: ACKEPOCH carries each learner's (currentEpoch, lastZxid);
+ *     a voter ahead of the leader is refused; a quorum of acks (leader
+ *     included) makes the leader persist currentEpoch = newEpoch;
+ *  3. sync: each acked learner gets DIFF, TRUNC or SNAP from the committed
+ *     log (see syncPackets), the proposals in flight, then NEWLEADER;
+ *  4. once a quorum of voters acked NEWLEADER the leader serves, and every
+ *     learner that acked NEWLEADER gets UPTODATE (later joiners right after
+ *     their own ack);
+ *  5. broadcast: propose() sends PROPOSALs to the synced followers; a
+ *     proposal commits when a quorum of voters acked it (the leader's ack is
+ *     its own log fsync, reported through logged()), strictly in zxid order;
+ *     COMMIT goes to followers, INFORM (the whole txn) to observers.
+ *
+ * Liveness: PING to every learner each tickTime/2; a learner not heard from
+ * within initLimit ticks (before its NEWLEADER ack) or syncLimit ticks
+ * (after) is dropped; every tickTime in broadcast the voters heard from
+ * within syncLimit ticks, plus the leader, must be a quorum, and during
+ * discovery and sync each phase must finish within initLimit ticks,
+ * otherwise the term ends (`end` effect) and the host goes back to
+ * election.
+ *
+ * Effects are executed by the host in order. `persistAcceptedEpoch` and
+ * `persistCurrentEpoch` must be durable before any later effect runs (the
+ * LEADERINFO that follows must not announce an epoch the leader could
+ * forget). `log` is NOT waited for: the host appends and fsyncs the txns
+ * and then calls logged(lastZxid), which is the leader's own ack.
+ */
+import type { TxnEntry } from '../persist/types';
+import { counterOf, epochOf, makeZxid } from '../zxid';
+import type { QuorumVerifier } from './quorum-verifier';
+import { LeaderMessage, LearnerMessage, SnapshotHandle, hex } from './zab-messages';
+
+export type LeaderEffect =
+  | { kind: 'send'; to: bigint; message: LeaderMessage }
+  | { kind: 'persistAcceptedEpoch'; epoch: bigint }
+  | { kind: 'persistCurrentEpoch'; epoch: bigint }
+  /** Append and fsync; then call logged(last zxid). Not awaited before later effects. */
+  | { kind: 'log'; entries: TxnEntry[] }
+  /** Quorum reached on NEWLEADER: serve clients, zxids from epoch << 32 | 1. */
+  | { kind: 'serve'; epoch: bigint }
+  /** Every proposal up to zxid committed: apply them and answer their clients. */
+  | { kind: 'committed'; zxid: bigint }
+  /** Close that learner's connection (it reconnects and syncs again). */
+  | { kind: 'drop'; sid: bigint; reason: string }
+  /** The term is over: abandon what is in flight and elect again. */
+  | { kind: 'end'; reason: string };
+
+export interface ZabLeaderOptions {
+  myId: bigint;
+  verifier: QuorumVerifier;
+  tickTime: number;
+  initLimit: number;
+  syncLimit: number;
+  /** The epoch files as they are on disk. */
+  acceptedEpoch: bigint;
+  currentEpoch: bigint;
+  /** The last zxid in the leader's log: the leader's whole history commits in the new epoch. */
+  lastZxid: bigint;
+  /** The newest committed txns on disk, ascending (what DIFF can be served from). */
+  committedLog: readonly TxnEntry[];
+  /** How many committed txns to keep for DIFF (Apache keeps 500; older peers get a SNAP). */
+  committedLogLimit?: number;
+  /**
+   * Captures the applied tree NOW (synchronously) for a SNAP; `zxid` is the
+   * last txn the capture holds. Committed txns after it are sent as pairs.
+   */
+  captureSnapshot: () => { zxid: bigint; snapshot: SnapshotHandle };
+}
+
+type LearnerStage =
+  /** Sent LEADERINFO or waiting for the epoch; waits for ACKEPOCH. */
+  | 'epoch'
+  /** ACKEPOCH received; waits for the epoch-ack quorum before its sync. */
+  | 'awaitSync'
+  /** Sync and NEWLEADER sent; waits for the NEWLEADER ack. */
+  | 'syncing'
+  /** NEWLEADER acked; waits for the leader to serve. */
+  | 'acked'
+  /** UPTODATE sent. */
+  | 'active';
+
+interface LearnerState {
+  observer: boolean;
+  stage: LearnerStage;
+  lastHeard: number;
+  peerLastZxid?: bigint;
+  /** In the forwarding set: gets every new PROPOSAL (follower) or INFORM (observer). */
+  forwarding: boolean;
+}
+
+interface Outstanding {
+  txn: TxnEntry;
+  zxid: bigint;
+  acks: Set<bigint>;
+}
+
+type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'broadcast' | 'ended';
+
+const DEFAULT_COMMITTED_LOG_LIMIT = 500;
+
+export class ZabLeader {
+  private phase: Phase = 'discovery';
+  private readonly learners = new Map<bigint, LearnerState>();
+  private epoch: bigint;
+  private readonly epochReporters = new Set<bigint>();
+  private readonly epochAcks = new Set<bigint>();
+  private readonly newLeaderAcks = new Set<bigint>();
+  private readonly committedLog: TxnEntry[];
+  private readonly committedLogLimit: number;
+  private lastCommitted: bigint;
+  private lastProposed: bigint;
+  private outstanding: Outstanding[] = [];
+  private readonly pendingSyncs: { sid: bigint; after: bigint }[] = [];
+  private phaseDeadline = 0;
+  private nextPingAt = 0;
+  private checkQuorumThisPing = false;
+  private readonly startSummary: { currentEpoch: bigint; lastZxid: bigint };
+  private effects: LeaderEffect[] = [];
+  private endedWith?: string;
+
+  constructor(private readonly opts: ZabLeaderOptions) {
+    this.epoch = opts.acceptedEpoch + 1n;
+    this.lastCommitted = opts.lastZxid;
+    this.lastProposed = opts.lastZxid;
+    this.committedLogLimit = opts.committedLogLimit ?? DEFAULT_COMMITTED_LOG_LIMIT;
+    this.committedLog = opts.committedLog.slice(-this.committedLogLimit);
+    this.startSummary = { currentEpoch: opts.currentEpoch, lastZxid: opts.lastZxid };
+  }
+
+  /** The epoch this term proposes in (final once discovery is over). */
+  get newEpoch(): bigint {
+    return this.epoch;
+  }
+
+  get state(): Phase {
+    return this.phase;
+  }
+
+  /** Why the term ended, once it has. */
+  get endReason(): string | undefined {
+    return this.endedWith;
+  }
+
+  /** Sids of the learners past discovery, by stage (for `mntr`-style reporting and tests). */
+  learnerStages(): Map<bigint, LearnerStage> {
+    return new Map([...this.learners].map(([sid, l]) => [sid, l.stage]));
+  }
+
+  /** Starts the term: the leader reports its own acceptedEpoch (it may be a quorum alone). */
+  start(now: number): LeaderEffect[] {
+    this.phaseDeadline = now + this.opts.initLimit * this.opts.tickTime;
+    this.epochReporters.add(this.opts.myId);
+    this.maybeFinishDiscovery(now);
+    return this.flush();
+  }
+
+  /** A learner's connection closed (or the host refused it). */
+  disconnected(sid: bigint): LeaderEffect[] {
+    this.forget(sid);
+    return this.flush();
+  }
+
+  receive(sid: bigint, msg: LearnerMessage, now: number): LeaderEffect[] {
+    if (this.phase === 'ended') return [];
+    const l = this.learners.get(sid);
+    if (msg.kind === 'learnerInfo') {
+      this.onLearnerInfo(sid, msg, now);
+      return this.flush();
+    }
+    if (!l) {
+      this.drop(sid, `${msg.kind} before FOLLOWERINFO`);
+      return this.flush();
+    }
+    l.lastHeard = now;
+    switch (msg.kind) {
+      case 'ackEpoch':
+        this.onAckEpoch(sid, l, msg.lastZxid, msg.currentEpoch, now);
+        break;
+      case 'ack':
+        this.onAck(sid, l, msg.zxid, now);
+        break;
+      case 'ping':
+        break; // liveness only; the host touches the sessions
+    }
+    return this.flush();
+  }
+
+  /** Proposes txns (already zxid-stamped by the host's ZxidSource, in order). Only while serving. */
+  propose(entries: readonly TxnEntry[]): LeaderEffect[] {
+    if (this.phase !== 'broadcast') throw new Error(`cannot propose while ${this.phase}`);
+    for (const txn of entries) {
+      const zxid = txn.header.zxid;
+      if (zxid <= this.lastProposed || epochOf(zxid) !== this.epoch) {
+        throw new Error(`proposal ${hex(zxid)} out of order (last ${hex(this.lastProposed)}, epoch ${this.epoch})`);
+      }
+      this.lastProposed = zxid;
+      this.outstanding.push({ txn, zxid, acks: new Set() });
+      for (const [sid, l] of this.learners) {
+        if (l.forwarding && !l.observer) this.send(sid, { kind: 'proposal', txn });
+      }
+    }
+    if (entries.length > 0) this.effects.push({ kind: 'log', entries: [...entries] });
+    return this.flush();
+  }
+
+  /** The leader's own log has every proposal up to `zxid` durably: its ack. */
+  logged(zxid: bigint): LeaderEffect[] {
+    if (this.phase !== 'broadcast') return [];
+    for (const p of this.outstanding) if (p.zxid <= zxid) p.acks.add(this.opts.myId);
+    this.tryCommit();
+    return this.flush();
+  }
+
+  /** A learner forwarded a client's sync: SYNC goes back once every proposal made so far committed. */
+  sync(sid: bigint): LeaderEffect[] {
+    if (this.outstanding.length === 0) this.send(sid, { kind: 'sync' });
+    else this.pendingSyncs.push({ sid, after: this.lastProposed });
+    return this.flush();
+  }
+
+  tick(now: number): LeaderEffect[] {
+    if (this.phase === 'ended') return [];
+    const tick = this.opts.tickTime;
+    if (this.phase !== 'broadcast' && now > this.phaseDeadline) {
+      this.end(`no quorum within initLimit (${this.opts.initLimit} ticks) while waiting for ${this.phaseText()}`);
+      return this.flush();
+    }
+    for (const [sid, l] of [...this.learners]) {
+      // Until UPTODATE a learner may rightly be silent (waiting for a quorum): initLimit applies.
+      const limit = (l.stage === 'active' ? this.opts.syncLimit : this.opts.initLimit) * tick;
+      if (now - l.lastHeard > limit) this.drop(sid, `not heard from for ${now - l.lastHeard} ms`);
+    }
+    if (this.phase === 'broadcast' && now >= this.nextPingAt) {
+      // Apache's lead loop: every tickTime/2 a ping; every other round the synced-quorum check.
+      if (this.checkQuorumThisPing) {
+        const synced = [this.opts.myId, ...[...this.learners].filter(([, l]) => l.stage === 'active' || l.stage === 'acked').map(([s]) => s)];
+        if (!this.opts.verifier.containsQuorum(synced)) {
+          this.end(`not enough followers synced, only ${synced.join(',')}`);
+          return this.flush();
+        }
+      }
+      this.checkQuorumThisPing = !this.checkQuorumThisPing;
+      for (const [sid, l] of this.learners) {
+        if (l.stage === 'active') this.send(sid, { kind: 'ping', zxid: this.lastProposed });
+      }
+      this.nextPingAt = now + Math.max(1, Math.floor(tick / 2));
+    }
+    return this.flush();
+  }
+
+  /** When tick() must next run. */
+  nextTickAt(now: number): number {
+    if (this.phase === 'ended') return Infinity;
+    const half = Math.max(1, Math.floor(this.opts.tickTime / 2));
+    const at = this.phase === 'broadcast' ? this.nextPingAt : Math.min(this.phaseDeadline + 1, now + half);
+    return Math.max(now, at);
+  }
+
+  /** Ends the term from outside (the host lost its store, or is closing). */
+  abandon(reason: string): LeaderEffect[] {
+    this.end(reason);
+    return this.flush();
+  }
+
+  // ---- discovery ----------------------------------------------------------
+
+  private onLearnerInfo(sid: bigint, msg: Extract<LearnerMessage, { kind: 'learnerInfo' }>, now: number): void {
+    if (sid === this.opts.myId || !this.opts.verifier.servers.has(sid)) {
+      this.drop(sid, `sid ${sid} is not in the configuration`);
+      return;
+    }
+    const configured = this.opts.verifier.servers.get(sid)!;
+    if (msg.observer !== (configured.type === 'observer')) {
+      this.drop(sid, `sid ${sid} connected as ${msg.observer ? 'observer' : 'follower'} but is configured as ${configured.type}`);
+      return;
+    }
+    if (msg.configVersion > this.opts.verifier.version) {
+      this.drop(sid, `follower is ahead of the leader (config version ${msg.configVersion} > ${this.opts.verifier.version})`);
+      return;
+    }
+    this.forget(sid); // a reconnect starts over
+    this.learners.set(sid, { observer: msg.observer, stage: 'epoch', lastHeard: now, forwarding: false });
+    if (this.phase === 'discovery') {
+      // Leader.getEpochToPropose: every learner's epoch raises the proposal; voters count toward the quorum.
+      if (msg.acceptedEpoch >= this.epoch) this.epoch = msg.acceptedEpoch + 1n;
+      if (this.opts.verifier.isVoter(sid)) this.epochReporters.add(sid);
+      this.maybeFinishDiscovery(now);
+    } else {
+      this.send(sid, { kind: 'leaderInfo', newEpoch: this.epoch });
+    }
+  }
+
+  private maybeFinishDiscovery(now: number): void {
+    if (this.phase !== 'discovery' || !this.opts.verifier.containsQuorum(this.epochReporters)) return;
+    this.phase = 'epochAck';
+    this.phaseDeadline = now + this.opts.initLimit * this.opts.tickTime;
+    this.effects.push({ kind: 'persistAcceptedEpoch', epoch: this.epoch });
+    for (const [sid] of this.learners) this.send(sid, { kind: 'leaderInfo', newEpoch: this.epoch });
+    this.epochAcks.add(this.opts.myId);
+    this.maybeFinishEpochAck(now);
+  }
+
+  private onAckEpoch(sid: bigint, l: LearnerState, lastZxid: bigint, currentEpoch: bigint, now: number): void {
+    if (l.stage !== 'epoch' || this.phase === 'discovery') {
+      this.drop(sid, 'ACKEPOCH out of turn');
+      return;
+    }
+    l.peerLastZxid = lastZxid;
+    if (this.phase === 'epochAck') {
+      // Leader.waitForEpochAck: -1 (epoch accepted before) is not counted; a learner ahead of us is refused.
+      if (currentEpoch !== -1n) {
+        const s = this.startSummary;
+        if (currentEpoch > s.currentEpoch || (currentEpoch === s.currentEpoch && lastZxid > s.lastZxid)) {
+          this.drop(sid, `follower is ahead of the leader (epoch ${currentEpoch}, zxid ${hex(lastZxid)} vs ${s.currentEpoch}, ${hex(s.lastZxid)})`);
+          return;
+        }
+        if (lastZxid !== -1n && !l.observer && this.opts.verifier.isVoter(sid)) this.epochAcks.add(sid);
+      }
+      l.stage = 'awaitSync';
+      this.maybeFinishEpochAck(now);
+      return;
+    }
+    l.stage = 'awaitSync';
+    this.startSync(sid, l);
+  }
+
+  private maybeFinishEpochAck(now: number): void {
+    if (this.phase !== 'epochAck' || !this.opts.verifier.containsQuorum(this.epochAcks)) return;
+    this.phase = 'newLeaderAck';
+    this.phaseDeadline = now + this.opts.initLimit * this.opts.tickTime;
+    this.effects.push({ kind: 'persistCurrentEpoch', epoch: this.epoch });
+    // The leader's whole log is its history for the new epoch: it counts as committed from here.
+    this.newLeaderAcks.add(this.opts.myId);
+    for (const [sid, l] of this.learners) if (l.stage === 'awaitSync') this.startSync(sid, l);
+    this.maybeFinishNewLeaderAck(now);
+  }
+
+  // ---- sync ---------------------------------------------------------------
+
+  private startSync(sid: bigint, l: LearnerState): void {
+    const sync = this.syncPackets(l.peerLastZxid!);
+    if (!sync) {
+      this.drop(sid, `no snapshot at or after its zxid ${hex(l.peerLastZxid!)} yet`);
+      return;
+    }
+    for (const m of sync) this.send(sid, m);
+    if (!l.observer) for (const p of this.outstanding) this.send(sid, { kind: 'proposal', txn: p.txn });
+    l.forwarding = true;
+    l.stage = 'syncing';
+    this.send(sid, { kind: 'newLeader', zxid: makeZxid(this.epoch, 0n), config: this.opts.verifier.toString() });
+  }
+
+  /**
+   * LearnerHandler.syncFollower over the in-memory committed log:
+   *  - the peer has exactly our last committed zxid: an empty DIFF;
+   *  - the peer is past it (txns never committed): TRUNC to it;
+   *  - the peer's zxid is in the log window: DIFF and the txns after it;
+   *    a zxid we do not have (it diverged) truncates to the one before it,
+   *    but never across an epoch (that gets a SNAP);
+   *  - anything else: SNAP, then the committed txns the capture missed.
+   */
+  private syncPackets(peer: bigint): LeaderMessage[] | null {
+    const log = this.committedLog;
+    const min = log.length > 0 ? log[0].header.zxid : this.lastCommitted;
+    const max = this.lastCommitted;
+    const peerAtEpochStart = counterOf(peer) === 0n;
+    if (peer === max) return [{ kind: 'diff', zxid: peer }];
+    if (peer > max && !peerAtEpochStart) return [{ kind: 'trunc', zxid: max }, ...this.pairsAfter(max)];
+    if (log.length > 0 && min <= peer && peer <= max) {
+      const diff = this.diffFromLog(peer, peerAtEpochStart);
+      if (diff) return diff;
+    }
+    const { zxid, snapshot } = this.opts.captureSnapshot();
+    // A snapshot older than the peer's log would leave the peer's later (diverged) txns to be replayed
+    // over it at its next start: let it come back once the tree caught up with the commits.
+    if (zxid < peer) return null;
+    return [{ kind: 'snap', zxid, snapshot }, ...this.pairsAfter(zxid)];
+  }
+
+  /** queueCommittedProposals: DIFF or TRUNC plus pairs, or null when only a SNAP will do. */
+  private diffFromLog(peer: bigint, peerAtEpochStart: boolean): LeaderMessage[] | null {
+    const diff = (): LeaderMessage[] => [{ kind: 'diff', zxid: this.lastCommitted }, ...this.pairsAfter(peer)];
+    let prev = -1n;
+    for (const txn of this.committedLog) {
+      const z = txn.header.zxid;
+      if (z === peer || peerAtEpochStart) return diff();
+      if (z > peer) {
+        // The peer has a txn we never committed: cut it back to the one before, within its epoch only.
+        if (epochOf(z) !== epochOf(peer) || prev < 0n) return null;
+        return [{ kind: 'trunc', zxid: prev }, ...this.pairsAfter(prev)];
+      }
+      prev = z;
+    }
+    return null;
+  }
+
+  /** PROPOSAL + COMMIT for every committed txn after `zxid` (they must all be in the window). */
+  private pairsAfter(zxid: bigint): LeaderMessage[] {
+    const out: LeaderMessage[] = [];
+    for (const txn of this.committedLog) {
+      if (txn.header.zxid <= zxid) continue;
+      out.push({ kind: 'proposal', txn }, { kind: 'commit', zxid: txn.header.zxid });
+    }
+    return out;
+  }
+
+  private onAck(sid: bigint, l: LearnerState, zxid: bigint, now: number): void {
+    if (counterOf(zxid) === 0n) {
+      // The ack of NEWLEADER (or of UPTODATE, which Leader.processAck ignores).
+      if (l.stage !== 'syncing') return;
+      if (zxid !== makeZxid(this.epoch, 0n)) {
+        this.drop(sid, `NEWLEADER acked with ${hex(zxid)}`);
+        return;
+      }
+      l.stage = 'acked';
+      if (this.phase === 'newLeaderAck') {
+        if (!l.observer && this.opts.verifier.isVoter(sid)) this.newLeaderAcks.add(sid);
+        this.maybeFinishNewLeaderAck(now);
+      } else if (this.phase === 'broadcast') {
+        this.upToDate(sid, l);
+      }
+      return;
+    }
+    if (l.observer || !this.opts.verifier.isVoter(sid)) return;
+    const p = this.outstanding.find((o) => o.zxid === zxid);
+    if (!p) return; // already committed (late ack) or unknown: Apache ignores both
+    p.acks.add(sid);
+    this.tryCommit();
+  }
+
+  private maybeFinishNewLeaderAck(now: number): void {
+    if (this.phase !== 'newLeaderAck' || !this.opts.verifier.containsQuorum(this.newLeaderAcks)) return;
+    this.phase = 'broadcast';
+    this.nextPingAt = now;
+    this.checkQuorumThisPing = false;
+    this.effects.push({ kind: 'serve', epoch: this.epoch });
+    for (const [sid, l] of this.learners) if (l.stage === 'acked') this.upToDate(sid, l);
+  }
+
+  private upToDate(sid: bigint, l: LearnerState): void {
+    l.stage = 'active';
+    this.send(sid, { kind: 'upToDate' });
+  }
+
+  // ---- broadcast ----------------------------------------------------------
+
+  private tryCommit(): void {
+    let committed: bigint | undefined;
+    while (this.outstanding.length > 0 && this.opts.verifier.containsQuorum(this.outstanding[0].acks)) {
+      const p = this.outstanding.shift()!;
+      committed = p.zxid;
+      this.lastCommitted = p.zxid;
+      this.committedLog.push(p.txn);
+      if (this.committedLog.length > this.committedLogLimit) this.committedLog.shift();
+      for (const [sid, l] of this.learners) {
+        if (!l.forwarding) continue;
+        this.send(sid, l.observer ? { kind: 'inform', txn: p.txn } : { kind: 'commit', zxid: p.zxid });
+      }
+      // Right after the commit it waited for, before any later one: the learner answers its sync
+      // before the replies to writes its client sent after it.
+      while (this.pendingSyncs.length > 0 && this.pendingSyncs[0].after <= this.lastCommitted) {
+        this.send(this.pendingSyncs.shift()!.sid, { kind: 'sync' });
+      }
+    }
+    if (committed !== undefined) this.effects.push({ kind: 'committed', zxid: committed });
+  }
+
+  // ---- plumbing -----------------------------------------------------------
+
+  private phaseText(): string {
+    return { discovery: 'the new epoch', epochAck: 'epoch acks', newLeaderAck: 'NEWLEADER acks', broadcast: '', ended: '' }[this.phase];
+  }
+
+  private send(to: bigint, message: LeaderMessage): void {
+    this.effects.push({ kind: 'send', to, message });
+  }
+
+  private forget(sid: bigint): void {
+    this.learners.delete(sid);
+    for (let i = this.pendingSyncs.length - 1; i >= 0; i--) if (this.pendingSyncs[i].sid === sid) this.pendingSyncs.splice(i, 1);
+  }
+
+  private drop(sid: bigint, reason: string): void {
+    this.forget(sid);
+    this.effects.push({ kind: 'drop', sid, reason });
+  }
+
+  private end(reason: string): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    this.endedWith = reason;
+    this.outstanding = [];
+    this.effects.push({ kind: 'end', reason });
+  }
+
+  private flush(): LeaderEffect[] {
+    const out = this.effects;
+    this.effects = [];
+    return out;
+  }
+}

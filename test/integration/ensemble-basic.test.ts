@@ -1,0 +1,129 @@
+/**
+ * Three of our servers as an ensemble, in this process, on loopback: one is
+ * elected leader, the others follow; writes through any member are
+ * replicated and readable everywhere; when the leader goes, the others
+ * elect a new one and nothing acknowledged is lost.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CreateMode, ZooKeeper } from '../../src';
+import { QuorumPeer } from '../../src/server/quorum/quorum-peer';
+import { MajorityQuorum, type QuorumServer } from '../../src/server/quorum/quorum-verifier';
+import { freePorts } from '../harness/ports';
+import { waitFor } from '../harness/four-letter-words';
+
+jest.setTimeout(90_000);
+
+interface Member {
+  sid: bigint;
+  clientPort: number;
+  dataDir: string;
+  peer?: QuorumPeer;
+}
+
+const logs: string[] = [];
+let root: string;
+let members: Member[] = [];
+let verifier: MajorityQuorum;
+const clients: ZooKeeper[] = [];
+
+async function startMember(m: Member): Promise<void> {
+  m.peer = await QuorumPeer.start({
+    myId: m.sid,
+    verifier,
+    initLimit: 10,
+    syncLimit: 5,
+    server: { dataDir: m.dataDir, clientPort: m.clientPort, tickTime: 200, forceSync: false },
+    logger: (msg) => logs.push(`${Date.now() % 100000} ${msg}`),
+  });
+}
+
+async function connect(m: Member): Promise<ZooKeeper> {
+  const zk = new ZooKeeper(`127.0.0.1:${m.clientPort}`, { sessionTimeout: 6000 });
+  zk.on('error', () => undefined);
+  clients.push(zk);
+  await zk.connected();
+  return zk;
+}
+
+function explain(): string {
+  return logs.slice(-60).join('\n');
+}
+
+beforeEach(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
+  const ports = await freePorts(9);
+  const servers: QuorumServer[] = [];
+  members = [];
+  for (let i = 0; i < 3; i++) {
+    const sid = BigInt(i + 1);
+    servers.push({ sid, host: '127.0.0.1', quorumPort: ports[3 * i + 1], electionPort: ports[3 * i + 2], type: 'participant' });
+    members.push({ sid, clientPort: ports[3 * i], dataDir: path.join(root, `s${sid}`) });
+  }
+  verifier = new MajorityQuorum(servers);
+  logs.length = 0;
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close().catch(() => undefined);
+  for (const m of members) await m.peer?.close().catch(() => undefined);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function serving(): Promise<{ leader: Member; followers: Member[] }> {
+  let leader: Member | undefined;
+  await waitFor(
+    'one leader and two followers serving',
+    async () => {
+      const states = members.map((m) => m.peer?.server.role);
+      const l = members.filter((m) => m.peer?.server.role === 'leader');
+      const f = members.filter((m) => m.peer?.server.role === 'follower');
+      leader = l[0];
+      return l.length === 1 && f.length + l.length === members.filter((m) => m.peer).length ? states : undefined;
+    },
+    30_000,
+    50,
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}\n${explain()}`);
+  });
+  return { leader: leader!, followers: members.filter((m) => m !== leader && m.peer) };
+}
+
+test('elects a leader; writes through a follower are replicated to every member', async () => {
+  await Promise.all(members.map(startMember));
+  const { leader, followers } = await serving();
+  const a = await connect(followers[0]);
+  await a.create('/e', Buffer.from('one'));
+  await a.setData('/e', Buffer.from('two'));
+  const seq = await a.create('/e/s-', null, { mode: CreateMode.PERSISTENT_SEQUENTIAL });
+  expect(seq).toBe('/e/s-0000000000');
+  for (const m of [leader, followers[1]]) {
+    const b = await connect(m);
+    await b.sync('/e');
+    expect((await b.getData('/e')).data?.toString()).toBe('two');
+    expect(await b.getChildren('/e')).toEqual(['s-0000000000']);
+  }
+});
+
+test('when the leader goes, the others elect a new one and keep every acknowledged write', async () => {
+  await Promise.all(members.map(startMember));
+  const first = await serving();
+  const a = await connect(first.followers[0]);
+  for (let i = 0; i < 20; i++) await a.create(`/k${i}`, Buffer.from(String(i)));
+  await first.leader.peer!.close();
+  first.leader.peer = undefined;
+  const second = await serving();
+  expect(second.leader).not.toBe(first.leader);
+  const b = await connect(second.followers[0] ?? second.leader);
+  await b.sync('/');
+  for (let i = 0; i < 20; i++) expect((await b.getData(`/k${i}`)).data?.toString()).toBe(String(i));
+  await b.create('/after', null);
+  // The old leader comes back as a follower and catches up.
+  await startMember(first.leader);
+  await serving();
+  const c = await connect(first.leader);
+  await c.sync('/');
+  expect(await c.exists('/after')).not.toBeNull();
+  expect(await c.exists('/k19')).not.toBeNull();
+});
