@@ -8,7 +8,9 @@
  * its own.
  */
 import type { ServerOptions } from '../server/zookeeper-server';
-import { ConfigError, ZooCfg } from '../server/config';
+import type { QuorumPeerOptions } from '../server/quorum/quorum-peer';
+import { MajorityQuorum, type QuorumServer } from '../server/quorum/quorum-verifier';
+import type { ZooCfg } from '../server/config';
 
 /** The part of a running ZooKeeperServer the CLI uses. */
 export interface RunningServer {
@@ -42,6 +44,22 @@ export function loadServerStarter(): ServerStarter {
   return (options) => cls.start!.call(cls, options);
 }
 
+/** Starts one ensemble member (QuorumPeer) from a zoo.cfg with server.N lines. */
+export async function startEnsembleMember(cfg: ZooCfg, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { QuorumPeer } = require('../server/quorum/quorum-peer') as typeof import('../server/quorum/quorum-peer');
+  const peer = await QuorumPeer.start(toQuorumPeerOptions(cfg, extra));
+  return {
+    get connectString() {
+      return peer.server.connectString;
+    },
+    get clientPort() {
+      return peer.server.clientPort;
+    },
+    close: () => peer.close(),
+  };
+}
+
 export interface ForegroundOptions {
   starter?: ServerStarter;
   log?: (line: string) => void;
@@ -60,9 +78,19 @@ export async function runForeground(cfg: ZooCfg, opts: ForegroundOptions = {}): 
   const log = opts.log ?? ((l: string) => console.log(l));
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   for (const w of cfg.warnings) log(`WARN config: ${w}`);
-  const starter = opts.starter ?? loadServerStarter();
-  const srv = await starter(toServerOptions(cfg, { logger: log }));
-  log(`ZooKeeper server (zookeeper-ts) serving on ${srv.connectString} (dataDir ${cfg.dataDir}, pid ${process.pid})`);
+  let srv: RunningServer;
+  if (cfg.standalone) {
+    const starter = opts.starter ?? loadServerStarter();
+    srv = await starter(toServerOptions(cfg, { logger: log }));
+    log(`ZooKeeper server (zookeeper-ts) serving on ${srv.connectString} (dataDir ${cfg.dataDir}, pid ${process.pid})`);
+  } else {
+    srv = await startEnsembleMember(cfg, { logger: log });
+    const voters = cfg.servers.filter((s) => s.role === 'participant').length;
+    log(
+      `ZooKeeper server (zookeeper-ts) ensemble member ${cfg.serverId} (${cfg.peerType}; ${voters} voters, ${cfg.servers.length - voters} observers), ` +
+        `client port ${srv.connectString} (dataDir ${cfg.dataDir}, pid ${process.pid})`,
+    );
+  }
   if (opts.signals !== false) installShutdown(srv, log, exit);
   return srv;
 }
@@ -107,20 +135,15 @@ export function installShutdown(
 }
 
 /**
- * Maps a parsed zoo.cfg to `ZooKeeperServer.start` options. Like Apache, a
- * zoo.cfg without clientPortAddress listens on every interface (the embedded
- * server's own default is loopback). Throws ConfigError for an ensemble
- * config, which the standalone server cannot run.
+ * Maps a parsed zoo.cfg to `ZooKeeperServer.start` options (for an ensemble
+ * member, its client-facing server's). Like Apache, a zoo.cfg without
+ * clientPortAddress listens on every interface (the embedded server's own
+ * default is loopback).
  */
 export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {}): ServerOptions {
-  if (!cfg.standalone) {
-    throw new ConfigError(
-      `this config describes an ensemble of ${cfg.servers.length} servers (server.N lines); ensemble mode is not available yet`,
-      `server.${cfg.servers[0]?.id ?? ''}`,
-    );
-  }
   const sys = cfg.systemProperties;
   const sessionless = sys['zookeeper.nio.sessionlessCnxnTimeout'];
+  const containerCheck = sys['znode.container.checkIntervalMs'];
   return {
     dataDir: cfg.dataDir,
     dataLogDir: cfg.dataLogDir,
@@ -151,6 +174,31 @@ export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {})
     superUser: sys['zookeeper.superUser'],
     x509SuperUser: sys['zookeeper.X509AuthenticationProvider.superUser'],
     sessionlessCnxnTimeout: sessionless !== undefined && /^\d+$/.test(sessionless.trim()) ? Number(sessionless.trim()) : undefined,
+    containerCheckIntervalMs: containerCheck !== undefined && /^\d+$/.test(containerCheck.trim()) ? Number(containerCheck.trim()) : undefined,
     ...extra,
+  };
+}
+
+/**
+ * Maps a zoo.cfg with server.N lines to QuorumPeer options: the servers
+ * (the first address of each; multi-address failover is not used), simple
+ * majorities, initLimit/syncLimit, myid, and the client-facing server.
+ */
+export function toQuorumPeerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {}): QuorumPeerOptions {
+  const servers: QuorumServer[] = cfg.servers.map((s) => ({
+    sid: BigInt(s.id),
+    host: s.addresses[0].host,
+    quorumPort: s.addresses[0].quorumPort,
+    electionPort: s.addresses[0].electionPort,
+    type: s.role,
+    // Apache prints the client address only when the line had one (";port" reads as 0.0.0.0:port).
+    clientAddress: s.clientPort !== undefined ? `${s.clientAddress}:${s.clientPort}` : undefined,
+  }));
+  return {
+    myId: BigInt(cfg.serverId),
+    verifier: new MajorityQuorum(servers),
+    initLimit: cfg.initLimit,
+    syncLimit: cfg.syncLimit,
+    server: { ...toServerOptions(cfg, extra), dataDir: cfg.dataDir },
   };
 }

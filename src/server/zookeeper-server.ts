@@ -37,7 +37,7 @@ import { checkPassword, generatePassword } from './session/session-password';
 import { DigestMd5Server, type SaslUsers } from './session/sasl-digest-md5';
 import { loadJaasUsers } from './session/jaas-config';
 import { generateDigest } from './tree/acl-check';
-import { DataTree } from './tree/data-tree';
+import { CONFIG_ZOOKEEPER, DataTree } from './tree/data-tree';
 import { ttlOf } from './tree/ephemeral-type';
 import * as fourLetter from './net/four-letter-words';
 
@@ -139,6 +139,8 @@ export class ZooKeeperServer implements ConnectionHost {
   private readonly applier: TxnApplier;
   private sessionAuthority: SessionAuthority;
   private role_: ServerRole;
+  /** An ensemble's membership text for /zookeeper/config (QuorumVerifier.toString), set again after every load. */
+  private quorumConfig: { text: string; version: bigint } | null = null;
   /** The txns recovery read after the newest snapshot (a new leader's committed log starts from them). */
   private recovered: { lastZxid: bigint; txns: TxnEntry[] } = { lastZxid: 0n, txns: [] };
   readonly store: TxnStore;
@@ -273,6 +275,7 @@ export class ZooKeeperServer implements ConnectionHost {
     }
     for (const entry of state.txns) this.applier.applyLogged(entry, false);
     if (state.lastZxid > this.tree.lastProcessedZxid) this.tree.lastProcessedZxid = state.lastZxid;
+    this.writeConfigNode();
     this.pipeline.resetZxid(this.tree.lastProcessedZxid);
     if (!state.snapshot && state.txns.length === 0) {
       // Apache writes snapshot.0 on first start, before any txn is logged: a dataDir with logs but no snapshot is refused on load.
@@ -289,6 +292,21 @@ export class ZooKeeperServer implements ConnectionHost {
   /** The last zxid on disk and the log after the newest snapshot, as the last (re)load read them. */
   get recoveredState(): { lastZxid: bigint; txns: readonly TxnEntry[] } {
     return this.recovered;
+  }
+
+  /**
+   * The ensemble's membership, served in /zookeeper/config as Apache's
+   * ZKDatabase.initConfigInZKDatabase writes it (version -1, mzxid = the
+   * config's version), now and after every reload.
+   */
+  setQuorumConfig(text: string, version: bigint): void {
+    this.quorumConfig = { text, version };
+    this.writeConfigNode();
+  }
+
+  private writeConfigNode(): void {
+    if (!this.quorumConfig) return;
+    this.tree.setData(CONFIG_ZOOKEEPER, Buffer.from(this.quorumConfig.text), -1, this.quorumConfig.version, BigInt(this.now()));
   }
 
   /** Leader of `epoch`: writes are prepped here and commit through `commit` (a quorum of acks). */

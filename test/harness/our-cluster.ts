@@ -125,10 +125,76 @@ export async function heapAfterGc(server: ServerHandle, timeoutMs = 10_000): Pro
   return JSON.parse(fs.readFileSync(file, 'utf8')) as HeapReport;
 }
 
-/** Starts our server (standalone); resolves once it listens. */
+/**
+ * Our servers as an ensemble, the way a user runs one: a zoo.cfg and a myid
+ * per member, each started with `bin/zk-server start-foreground zoo.cfg` in
+ * its own process (so kill() is a real SIGKILL); resolves once one leads and
+ * every other member follows.
+ */
+async function startOurEnsemble(opts: ClusterOptions): Promise<Cluster> {
+  const n = opts.servers ?? 3;
+  if (opts.tls || opts.sasl || opts.readOnlyMode || opts.extraConfig || opts.systemProperties) {
+    throw new Error('startOurs: an ensemble of ours runs without TLS, SASL, read-only mode or extra settings so far');
+  }
+  const root = makeTempDir('zk-ours-ensemble-');
+  const servers: ManagedServer[] = [];
+  try {
+    const ports = await freePorts(3 * n);
+    const lines = Array.from({ length: n }, (_, i) => `server.${i + 1}=127.0.0.1:${ports[3 * i + 1]}:${ports[3 * i + 2]}:participant;127.0.0.1:${ports[3 * i]}`);
+    const launcher = path.join(REPO_ROOT, 'bin', 'zk-server');
+    for (let i = 0; i < n; i++) {
+      const id = i + 1;
+      const dir = path.join(root, `server-${id}`);
+      const dataDir = path.join(dir, 'data');
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
+      const cfg = [
+        `tickTime=${opts.tickTime ?? 500}`,
+        'initLimit=10',
+        'syncLimit=5',
+        `dataDir=${dataDir}`,
+        `clientPort=${ports[3 * i]}`,
+        'clientPortAddress=127.0.0.1',
+        '4lw.commands.whitelist=*',
+        `maxClientCnxns=${opts.maxClientCnxns ?? 0}`,
+        `forceSync=${opts.forceSync ? 'yes' : 'no'}`,
+        ...(opts.minSessionTimeout !== undefined ? [`minSessionTimeout=${opts.minSessionTimeout}`] : []),
+        ...(opts.maxSessionTimeout !== undefined ? [`maxSessionTimeout=${opts.maxSessionTimeout}`] : []),
+        ...lines,
+      ];
+      const cfgFile = path.join(dir, 'zoo.cfg');
+      fs.writeFileSync(cfgFile, cfg.join('\n') + '\n');
+      servers.push(new ManagedServer({
+        id,
+        clientPort: ports[3 * i],
+        dataDir,
+        dir,
+        logFiles: [path.join(dir, 'server.log')],
+        launch: () => ({
+          command: process.execPath,
+          args: [launcher, 'start-foreground', cfgFile],
+          // zkServer.sh's JVMFLAGS carry -D system properties, for us too.
+          env: { ...process.env, JVMFLAGS: `-Dznode.container.checkIntervalMs=${opts.containerCheckIntervalMs ?? 1000}` },
+        }),
+        startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+      }));
+    }
+    for (const s of servers) s.launch();
+    await Promise.all(servers.map((s) => s.waitReady('serving', opts.startTimeoutMs ?? 60_000)));
+    const cluster = makeCluster('ours', servers, root);
+    await cluster.waitHealthy(opts.startTimeoutMs ?? 30_000);
+    return cluster;
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.kill()));
+    removeTempDir(root);
+    throw err;
+  }
+}
+
+/** Starts our server (standalone, or an ensemble with `servers: 3`); resolves once it serves. */
 export async function startOurs(opts: ClusterOptions = {}): Promise<Cluster> {
   if (!ourServerAvailable()) throw new Error(`our server is not there yet (${OUR_SERVER_MODULE} does not export ZooKeeperServer)`);
-  if ((opts.servers ?? 1) !== 1) throw new Error('our server has no ensemble mode yet: only servers: 1 is supported');
+  if ((opts.servers ?? 1) !== 1) return startOurEnsemble(opts);
   const root = makeTempDir('zk-ours-');
   const servers: ManagedServer[] = [];
   try {

@@ -4,8 +4,8 @@
  * than leases, never two leaders (latch and election). Contenders x rounds
  * with random connection drops (each contender has its own proxies),
  * session expiries (the expired contender comes back on a new handle) and
- * a server kill: Apache as a 3-node ensemble (kill -9 one member, restart
- * it), ours standalone (kill -9, restart on the same dataDir).
+ * a server kill: each target as a 3-node ensemble (kill -9 one member,
+ * restart it on its dataDir).
  *
  * A claim ends at release, at SUSPENDED/LOST (the recipes' contract: the
  * hold is in doubt / gone), or when the test expires the session (it tells

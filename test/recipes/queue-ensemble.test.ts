@@ -1,9 +1,8 @@
 /**
- * Queue, atomic long and tree cache on a 3-server Apache ensemble while the
- * leader is killed (-9) and restarted: every queued item is taken exactly
- * once, no increment is lost or doubled, and the cache converges to the
- * tree. (Our server is standalone, so this runs on Apache only; it is
- * reported as skipped when ZK_TARGETS excludes Apache.)
+ * Queue, atomic long and tree cache on a 3-server ensemble (Apache's and
+ * ours) while the leader is killed (-9) and restarted: every queued item is
+ * taken exactly once, no increment is lost or doubled, and the cache
+ * converges to the tree.
  */
 import { Cluster, startTarget } from '../harness';
 import { KeeperState, NoNodeError, ZooKeeper } from '../../src';

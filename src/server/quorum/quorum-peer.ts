@@ -81,6 +81,7 @@ export class QuorumPeer {
       await server.close();
       throw new Error('an ensemble member needs a file store (dataDir)');
     }
+    server.setQuorumConfig(opts.verifier.toString(), opts.verifier.version);
     const peer = new QuorumPeer(opts, server, store);
     try {
       const epochs = await store.loadEpochs(server.recoveredState.lastZxid);

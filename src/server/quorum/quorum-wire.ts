@@ -256,7 +256,7 @@ export class QuorumStreamDecoder {
 // Payloads, by packet. Every decoder takes a packet's `data` and throws
 // QuorumWireError when it cannot be that payload.
 
-function need(data: Buffer | null, min: number, what: string): Buffer {
+function requireData(data: Buffer | null, min: number, what: string): Buffer {
   if (data === null) throw new QuorumWireError(`${what}: no data`);
   if (data.length < min) throw new QuorumWireError(`${what}: ${data.length} bytes, need ${min}`);
   return data;
@@ -286,7 +286,7 @@ export function encodeLearnerInfo(info: { sid: bigint; protocolVersion?: number;
  * learner with no data itself (getAndDecrementFollowerCounter); we refuse it.
  */
 export function decodeLearnerInfo(data: Buffer | null): LearnerInfoData {
-  const b = need(data, 8, 'LearnerInfo');
+  const b = requireData(data, 8, 'LearnerInfo');
   return {
     sid: b.readBigInt64BE(0),
     protocolVersion: b.length >= 12 ? b.readInt32BE(8) : 0,
@@ -302,7 +302,7 @@ export function encodeLeaderInfoData(protocolVersion = ZAB_PROTOCOL_VERSION): Bu
 }
 
 export function decodeLeaderInfoData(data: Buffer | null): number {
-  return need(data, 4, 'LEADERINFO').readInt32BE(0);
+  return requireData(data, 4, 'LEADERINFO').readInt32BE(0);
 }
 
 /**
@@ -317,7 +317,7 @@ export function encodeAckEpochData(currentEpoch: bigint): Buffer {
 
 /** The epoch as the leader reads it (int widened to long): -1n means "already accepted, do not count". */
 export function decodeAckEpochData(data: Buffer | null): bigint {
-  return BigInt(need(data, 4, 'ACKEPOCH').readInt32BE(0));
+  return BigInt(requireData(data, 4, 'ACKEPOCH').readInt32BE(0));
 }
 
 /** PROPOSAL and INFORM payload: TxnHeader, txn record, optional TxnDigest (as in a txn log entry). */
@@ -326,7 +326,7 @@ export function encodeProposalData(txn: TxnEntry): Buffer {
 }
 
 export function decodeProposalData(data: Buffer | null): TxnEntry {
-  const b = need(data, 32, 'PROPOSAL');
+  const b = requireData(data, 32, 'PROPOSAL');
   try {
     return decodeTxnPayload(b);
   } catch (e) {
@@ -353,7 +353,7 @@ export function encodeRequestData(req: ForwardedRequest): Buffer {
 }
 
 export function decodeRequestData(data: Buffer | null): ForwardedRequest {
-  const b = need(data, 16, 'REQUEST');
+  const b = requireData(data, 16, 'REQUEST');
   return { sessionId: b.readBigInt64BE(0), cxid: b.readInt32BE(8), type: b.readInt32BE(12), body: Buffer.from(b.subarray(16)) };
 }
 
@@ -366,7 +366,7 @@ export function encodeRevalidateRequest(r: { sessionId: bigint; timeout: number 
 }
 
 export function decodeRevalidateRequest(data: Buffer | null): { sessionId: bigint; timeout: number } {
-  const b = need(data, 12, 'REVALIDATE request');
+  const b = requireData(data, 12, 'REVALIDATE request');
   return { sessionId: b.readBigInt64BE(0), timeout: b.readInt32BE(8) };
 }
 
@@ -379,7 +379,7 @@ export function encodeRevalidateReply(r: { sessionId: bigint; valid: boolean }):
 }
 
 export function decodeRevalidateReply(data: Buffer | null): { sessionId: bigint; valid: boolean } {
-  const b = need(data, 9, 'REVALIDATE reply');
+  const b = requireData(data, 9, 'REVALIDATE reply');
   return { sessionId: b.readBigInt64BE(0), valid: b[8] !== 0 };
 }
 
@@ -424,7 +424,7 @@ export function encodeCommitAndActivateData(designatedLeader: bigint): Buffer {
 }
 
 export function decodeCommitAndActivateData(data: Buffer | null): bigint {
-  return need(data, 8, 'COMMITANDACTIVATE').readBigInt64BE(0);
+  return requireData(data, 8, 'COMMITANDACTIVATE').readBigInt64BE(0);
 }
 
 /** INFORMANDACTIVATE payload: long designated leader, then the PROPOSAL data (a reconfig's SetDataTxn). */
@@ -433,7 +433,7 @@ export function encodeInformAndActivateData(m: { designatedLeader: bigint; txn: 
 }
 
 export function decodeInformAndActivateData(data: Buffer | null): { designatedLeader: bigint; txn: TxnEntry } {
-  const b = need(data, 8 + 32, 'INFORMANDACTIVATE');
+  const b = requireData(data, 8 + 32, 'INFORMANDACTIVATE');
   return { designatedLeader: b.readBigInt64BE(0), txn: decodeProposalData(b.subarray(8)) };
 }
 

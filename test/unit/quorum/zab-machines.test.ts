@@ -475,7 +475,7 @@ describe('ZabLeader: liveness', () => {
     let ended = false;
     for (let i = 0; i < 40 && !ended; i++) {
       now = leader.nextTickAt(now);
-      leader.receive(2n, { kind: 'ping', touches: [] }, now);
+      leader.receive(2n, { kind: 'ping', zxid: Z(2, 3), touches: [] }, now);
       const eff = L(leader.tick(now));
       if (eff.includes('drop(3)')) expect(now - 3).toBeGreaterThan(SYNC * TICK);
       ended = eff.includes('end');
