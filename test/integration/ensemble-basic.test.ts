@@ -51,17 +51,24 @@ function explain(): string {
   return logs.slice(-60).join('\n');
 }
 
-beforeEach(async () => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
-  const ports = await freePorts(9);
+/** `voters` participants and `observers` observers, all on loopback with fresh data dirs. */
+async function plan(voters: number, observers = 0): Promise<void> {
+  const n = voters + observers;
+  const ports = await freePorts(3 * n);
   const servers: QuorumServer[] = [];
   members = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < n; i++) {
     const sid = BigInt(i + 1);
-    servers.push({ sid, host: '127.0.0.1', quorumPort: ports[3 * i + 1], electionPort: ports[3 * i + 2], type: 'participant' });
+    const type = i < voters ? 'participant' : 'observer';
+    servers.push({ sid, host: '127.0.0.1', quorumPort: ports[3 * i + 1], electionPort: ports[3 * i + 2], type });
     members.push({ sid, clientPort: ports[3 * i], dataDir: path.join(root, `s${sid}`) });
   }
   verifier = new MajorityQuorum(servers);
+}
+
+beforeEach(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
+  await plan(3);
   logs.length = 0;
 });
 
@@ -78,7 +85,7 @@ async function serving(): Promise<{ leader: Member; followers: Member[] }> {
     async () => {
       const states = members.map((m) => m.peer?.server.role);
       const l = members.filter((m) => m.peer?.server.role === 'leader');
-      const f = members.filter((m) => m.peer?.server.role === 'follower');
+      const f = members.filter((m) => m.peer?.server.role === 'follower' || m.peer?.server.role === 'observer');
       leader = l[0];
       return l.length === 1 && f.length + l.length === members.filter((m) => m.peer).length ? states : undefined;
     },
@@ -126,4 +133,35 @@ test('when the leader goes, the others elect a new one and keep every acknowledg
   await c.sync('/');
   expect(await c.exists('/after')).not.toBeNull();
   expect(await c.exists('/k19')).not.toBeNull();
+});
+
+test('an observer serves reads, forwards writes, gets every commit, and does not count toward the quorum', async () => {
+  await plan(3, 1);
+  await Promise.all(members.map(startMember));
+  await serving();
+  const observer = members[3];
+  expect(observer.peer!.server.role).toBe('observer');
+  const viaObserver = await connect(observer);
+  await viaObserver.create('/o', Buffer.from('from-observer'));
+  const viaVoter = await connect(members[0]);
+  await viaVoter.create('/v', Buffer.from('from-voter'));
+  await viaObserver.sync('/');
+  expect((await viaObserver.getData('/v')).data?.toString()).toBe('from-voter');
+  await viaVoter.sync('/');
+  expect((await viaVoter.getData('/o')).data?.toString()).toBe('from-observer');
+  // Two voters down: the observer does not make a quorum with the last one, so nobody serves.
+  const a = members.find((m) => m.peer!.server.role === 'follower')!;
+  const b = members.find((m) => m.peer!.server.role === 'leader')!;
+  await a.peer!.close();
+  a.peer = undefined;
+  await b.peer!.close();
+  b.peer = undefined;
+  await waitFor('no member serving without a voter quorum', async () => members.every((m) => !m.peer || m.peer.server.role === 'looking'), 20_000, 50);
+  // One voter back: a quorum again, and the observer follows the new leader with everything.
+  await startMember(a);
+  await serving();
+  const again = await connect(observer);
+  await again.sync('/');
+  expect((await again.getData('/o')).data?.toString()).toBe('from-observer');
+  expect((await again.getData('/v')).data?.toString()).toBe('from-voter');
 });

@@ -427,7 +427,7 @@ export class ZabLeader {
         if (!l.observer && this.opts.verifier.isVoter(sid)) this.newLeaderAcks.add(sid);
         this.maybeFinishNewLeaderAck(now);
       } else if (this.phase === 'broadcast') {
-        this.upToDate(sid, l);
+        this.upToDate(sid, l, now);
       }
       return;
     }
@@ -444,11 +444,14 @@ export class ZabLeader {
     this.nextPingAt = now;
     this.checkQuorumThisPing = false;
     this.effects.push({ kind: 'serve', epoch: this.epoch });
-    for (const [sid, l] of this.learners) if (l.stage === 'acked') this.upToDate(sid, l);
+    for (const [sid, l] of this.learners) if (l.stage === 'acked') this.upToDate(sid, l, now);
   }
 
-  private upToDate(sid: bigint, l: LearnerState): void {
+  private upToDate(sid: bigint, l: LearnerState, now: number): void {
     l.stage = 'active';
+    // Waiting for the quorum it had nothing to say; its syncLimit clock starts with UPTODATE (else a
+    // learner that acked NEWLEADER more than syncLimit before the quorum formed is dropped at once).
+    l.lastHeard = now;
     this.send(sid, { kind: 'upToDate' });
   }
 
@@ -487,6 +490,10 @@ export class ZabLeader {
 
   private forget(sid: bigint): void {
     this.learners.delete(sid);
+    // Its acks die with the connection: on reconnect it may be TRUNCated below them (the proposals
+    // come again in its sync) and it acks them again once they are durable. Kept, they could
+    // commit a txn a crash of that learner then loses from a quorum.
+    for (const p of this.outstanding) p.acks.delete(sid);
     for (let i = this.pendingSyncs.length - 1; i >= 0; i--) if (this.pendingSyncs[i].sid === sid) this.pendingSyncs.splice(i, 1);
   }
 

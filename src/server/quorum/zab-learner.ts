@@ -257,6 +257,10 @@ export class ZabLearner {
     this.effects.push({ kind: 'persistCurrentEpoch', epoch: this.newEpoch });
     this.currentEpoch = this.newEpoch;
     this.send({ kind: 'ack', zxid });
+    // The proposals still pending (a late joiner gets the leader's outstanding ones before NEWLEADER)
+    // are logged now: ack them, as Apache does after the sync. Without these acks a leader that needs
+    // this follower for its quorum never commits them, nor anything after them.
+    if (!this.opts.observer) for (const t of this.uncommitted) this.send({ kind: 'ack', zxid: t.header.zxid });
     this.phase = 'awaitUpToDate';
   }
 

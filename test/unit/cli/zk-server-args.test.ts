@@ -12,6 +12,7 @@ import {
   zkServerMain,
   ZkServerIo,
 } from '../../../src/cli/zk-server';
+import { toQuorumPeerOptions } from '../../../src/cli/server-launch';
 
 const cfgOf = (text: string) => parseZooCfg(text, { readFile: () => null, cwd: '/w' });
 
@@ -130,15 +131,23 @@ describe('zkServerMain without a server process', () => {
     expect(fs.existsSync(path.join(dir, 'zookeeper_server.pid'))).toBe(false);
   });
 
-  it('start refuses an ensemble config before spawning anything', async () => {
-    fs.writeFileSync(path.join(dir, 'myid'), '1');
+  it('an ensemble config maps to a quorum peer: servers, observer, limits, myid and client address as Apache prints them', () => {
+    fs.writeFileSync(path.join(dir, 'myid'), '2');
     fs.writeFileSync(
       path.join(dir, 'zoo.cfg'),
-      `dataDir=${dir}\nclientPort=2181\ninitLimit=5\nsyncLimit=2\nserver.1=127.0.0.1:1:2\nserver.2=127.0.0.1:3:4\nserver.3=127.0.0.1:5:6\n`,
+      `dataDir=${dir}\nclientPort=2182\ninitLimit=5\nsyncLimit=2\nserver.1=127.0.0.1:11:12\nserver.2=127.0.0.1:13:14;2182\nserver.3=127.0.0.1:15:16\nserver.4=127.0.0.1:17:18:observer\n`,
     );
-    expect(await zkServerMain(['start', 'zoo.cfg'], io)).toBe(1);
-    expect(out).toBe('Starting zookeeper ... FAILED TO START\n');
-    expect(err).toMatch(/ensemble/);
-    expect(fs.existsSync(path.join(dir, 'zookeeper_server.pid'))).toBe(false);
+    const cfg = parseZooCfg(fs.readFileSync(path.join(dir, 'zoo.cfg'), 'utf8'), { configFile: path.join(dir, 'zoo.cfg') });
+    const o = toQuorumPeerOptions(cfg);
+    expect(o.myId).toBe(2n);
+    expect([o.initLimit, o.syncLimit]).toEqual([5, 2]);
+    expect(o.verifier.voters()).toEqual([1n, 2n, 3n]);
+    expect(o.verifier.isVoter(4n)).toBe(false);
+    expect(o.server.clientPort).toBe(2182);
+    expect(o.server.dataDir).toBe(dir);
+    // QuorumMaj.toString: the ';' client part only where the line had one, ";port" as 0.0.0.0:port.
+    expect(o.verifier.toString()).toBe(
+      'server.1=127.0.0.1:11:12:participant\nserver.2=127.0.0.1:13:14:participant;0.0.0.0:2182\nserver.3=127.0.0.1:15:16:participant\nserver.4=127.0.0.1:17:18:observer\nversion=0',
+    );
   });
 });

@@ -444,6 +444,21 @@ describe('ZabLeader: NEWLEADER quorum and broadcast', () => {
 });
 
 describe('ZabLeader: liveness', () => {
+  test('a learner that acked NEWLEADER long before the quorum formed is not dropped at once when it becomes active', () => {
+    // 5 voters: 2 acks NEWLEADER at t=10 and then rightly stays silent (it waits for UPTODATE); the
+    // quorum forms at t=700 with 3's ack. The syncLimit clock of 2 starts with its UPTODATE, not at its
+    // last packet: dropping it here would cost the new leader its quorum right after serving.
+    const { leader } = newLeader({ verifier: qv5 });
+    leader.start(0);
+    for (const s of [2n, 3n]) leader.receive(s, info(2n), 1);
+    for (const s of [2n, 3n]) leader.receive(s, ackEpoch(Z(2, 3), 2n), 2);
+    expect(L(leader.receive(2n, ack(Z(3, 0)), 10))).toEqual([]);
+    expect(L(leader.tick(600))).toEqual([]);
+    expect(L(leader.receive(3n, ack(Z(3, 0)), 700))).toEqual(['serve(3)', '2<-upToDate', '3<-upToDate']);
+    expect(L(leader.tick(700))).toEqual(['2<-ping(0x200000003)', '3<-ping(0x200000003)']);
+    expect([...leader.learnerStages().keys()]).toEqual([2n, 3n]);
+  });
+
   test('discovery without a quorum ends after initLimit ticks', () => {
     const { leader } = newLeader();
     leader.start(0);
