@@ -113,6 +113,12 @@ export interface ServerOptions {
   ensembleMember?: boolean;
 }
 
+/** An ensemble member's part of the four-letter words: its quorum settings, and the leader's learner figures. */
+export interface QuorumReport {
+  conf: NonNullable<fourLetter.FourLetterConf['quorum']>;
+  leader?: () => NonNullable<fourLetter.FourLetterMonitor['leader']> | undefined;
+}
+
 /** What `srvr` reports; 'looking' while an ensemble member has no role (it then answers "not currently serving"). */
 export type ServerRole = fourLetter.ServerMode | 'looking';
 
@@ -141,6 +147,10 @@ export class ZooKeeperServer implements ConnectionHost {
   private role_: ServerRole;
   /** An ensemble's membership text for /zookeeper/config (QuorumVerifier.toString), set again after every load. */
   private quorumConfig: { text: string; version: bigint } | null = null;
+  /** Set by a quorum peer: the leader's zxid counter ran out, its term must end. */
+  onZxidExhausted?: () => void;
+  /** What an ensemble member adds to `conf` and (leading) to `mntr`/`stat`; set by its quorum peer. */
+  private quorumReport: QuorumReport | null = null;
   /** The txns recovery read after the newest snapshot (a new leader's committed log starts from them). */
   private recovered: { lastZxid: bigint; txns: TxnEntry[] } = { lastZxid: 0n, txns: [] };
   readonly store: TxnStore;
@@ -221,6 +231,7 @@ export class ZooKeeperServer implements ConnectionHost {
       enforceQuota: opts.enforceQuota,
       applier: this.applier,
       onFatal: (err) => this.onFatal(err),
+      onZxidExhausted: () => this.onZxidExhausted?.(),
       log: (msg) => this.log(msg),
       now: this.now,
     });
@@ -307,6 +318,11 @@ export class ZooKeeperServer implements ConnectionHost {
   private writeConfigNode(): void {
     if (!this.quorumConfig) return;
     this.tree.setData(CONFIG_ZOOKEEPER, Buffer.from(this.quorumConfig.text), -1, this.quorumConfig.version, BigInt(this.now()));
+  }
+
+  /** The quorum peer's figures for the four-letter words. */
+  setQuorumReport(report: QuorumReport): void {
+    this.quorumReport = report;
   }
 
   /** Leader of `epoch`: writes are prepped here and commit through `commit` (a quorum of acks). */
@@ -809,6 +825,7 @@ export class ZooKeeperServer implements ConnectionHost {
         uptimeMs: Date.now() - this.startedAt,
         ...fileDescriptorCounts(),
         extra: this.mntrExtra(),
+        leader: this.role_ === 'leader' ? this.quorumReport?.leader?.() : undefined,
       }),
       connections: () =>
         conns().map((c) => ({
@@ -850,6 +867,7 @@ export class ZooKeeperServer implements ConnectionHost {
         maxSessionTimeout: this.maxSessionTimeout,
         clientPortListenBacklog: this.opts.clientPortListenBacklog ?? -1,
         serverId: this.opts.serverId ?? 0,
+        quorum: this.quorumReport?.conf,
       }),
       dirSizes: () => ({
         dataDir: this.opts.dataDir ? dirSize(path.join(this.opts.dataDir, 'version-2')) : 0,

@@ -336,6 +336,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
   const servedEpochs = new Map<bigint, bigint>();
   /** Liveness goal: the txn proposed once everything is synced after the faults. */
   let finalTxn: number | undefined;
+  let finalRole: { n: Server; role: LeaderRole } | undefined;
   let done = false;
 
   const log = (s: string) => {
@@ -982,10 +983,16 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
         break;
       case 'client': {
         const l = servingLeader();
+        if (finalTxn !== undefined && finalRole && !acknowledgedIds.has(finalTxn) && !(finalRole.n.up && finalRole.n.role === finalRole.role)) {
+          // Its leader's term ended before the goal txn committed: it may rightly be lost. Try again.
+          log(`liveness goal #${finalTxn} dropped with its leader's term; a new one follows`);
+          finalTxn = undefined;
+        }
         // Clients wait for replies: at most ~100 txns in flight, so a slow disk is not buried for good.
         if (l && finalTxn === undefined && l.role.proposed.size < 100) {
           if (quiet && allSynced()) {
             finalTxn = propose(l.n, l.role, 1)[0];
+            finalRole = l;
             log(`liveness goal: #${finalTxn} must commit and reach every server`);
           } else if (!quiet) {
             propose(l.n, l.role, rng.int(1, 3));

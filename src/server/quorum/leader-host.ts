@@ -68,6 +68,8 @@ export class LeaderHost implements CommitPath {
   private timer?: NodeJS.Timeout;
   private commits: { last: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly now: () => number;
+  /** PROPOSAL data sizes (Apache's ProposalStats: -1 until the first). */
+  private proposalSizes = { last: -1, min: -1, max: -1 };
 
   constructor(private readonly opts: LeaderHostOptions) {
     this.now = opts.now ?? Date.now;
@@ -112,6 +114,13 @@ export class LeaderHost implements CommitPath {
 
   stop(reason: string): void {
     this.enqueue(this.machine.abandon(reason));
+  }
+
+  /** The leader's figures for mntr and stat. */
+  stats(): { learners: number; syncedFollowers: number; syncedNonVotingFollowers: number; syncedObservers: number; pendingSyncs: number; lastProposalSize: number; minProposalSize: number; maxProposalSize: number } {
+    const c = this.machine.learnerCounts();
+    const p = this.proposalSizes;
+    return { ...c, syncedNonVotingFollowers: 0, lastProposalSize: p.last, minProposalSize: p.min, maxProposalSize: p.max };
   }
 
   // ---- CommitPath: the server's pipeline commits through the quorum ----
@@ -253,6 +262,10 @@ export class LeaderHost implements CommitPath {
         const link = this.links.get(e.to);
         if (!link) return;
         const packet = encodeQuorumPacket(toLearnerPacket(e.message));
+        const m = e.message;
+        // Apache counts the proposal's data: the packet less type, zxid, data length and a null authinfo (20 bytes).
+        if (m.kind === 'proposal') this.noteProposalSize(packet.length - 20);
+        if (m.kind === 'diff' || m.kind === 'trunc' || m.kind === 'snap') this.opts.log(`syncing learner ${e.to} with ${m.kind.toUpperCase()} ${hex(m.zxid)}`);
         if (e.message.kind === 'snap') link.sendWithSnapshot(packet, e.message.snapshot as SnapshotContents, (err) => this.opts.log(`SNAP to ${e.to} failed: ${err.message}`));
         else link.send(packet);
         return;
@@ -297,6 +310,13 @@ export class LeaderHost implements CommitPath {
         this.end(e.reason);
         return;
     }
+  }
+
+  private noteProposalSize(n: number): void {
+    const p = this.proposalSizes;
+    p.last = n;
+    p.min = p.min < 0 ? n : Math.min(p.min, n);
+    p.max = Math.max(p.max, n);
   }
 
   private schedule(): void {

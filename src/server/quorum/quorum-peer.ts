@@ -46,7 +46,7 @@ export type PeerState = 'looking' | 'leading' | 'following' | 'observing' | 'clo
 export class QuorumPeer {
   private state_: PeerState = 'looking';
   private closed = false;
-  private host?: LeaderHost | LearnerHost;
+  private host_?: LeaderHost | LearnerHost;
   private loop?: Promise<void>;
   private lastLogged: bigint;
   private acceptedEpoch = 0n;
@@ -83,6 +83,19 @@ export class QuorumPeer {
     }
     server.setQuorumConfig(opts.verifier.toString(), opts.verifier.version);
     const peer = new QuorumPeer(opts, server, store);
+    server.onZxidExhausted = () => peer.host?.stop('the zxid counter of this epoch is exhausted: a new election starts a new epoch');
+    server.setQuorumReport({
+      conf: {
+        initLimit: opts.initLimit,
+        syncLimit: opts.syncLimit,
+        electionAlg: 3,
+        electionPort: me.electionPort,
+        quorumPort: me.quorumPort,
+        peerType: me.type === 'observer' ? 1 : 0,
+        membership: opts.verifier.toString(),
+      },
+      leader: () => (peer.host instanceof LeaderHost ? peer.host.stats() : undefined),
+    });
     try {
       const epochs = await store.loadEpochs(server.recoveredState.lastZxid);
       peer.acceptedEpoch = epochs.acceptedEpoch;
@@ -101,6 +114,11 @@ export class QuorumPeer {
     return this.state_;
   }
 
+  /** The current term's host (undefined while looking). */
+  get host(): LeaderHost | LearnerHost | undefined {
+    return this.host_;
+  }
+
   get myId(): bigint {
     return this.opts.myId;
   }
@@ -116,8 +134,8 @@ export class QuorumPeer {
       } catch (e) {
         reason = `role failed: ${(e as Error).message}`;
       }
-      const host = this.host;
-      this.host = undefined;
+      const host = this.host_;
+      this.host_ = undefined;
       this.state_ = this.closed ? 'closed' : 'looking';
       this.log(`role ended: ${reason}`);
       this.server.stopServing(reason);
@@ -169,7 +187,7 @@ export class QuorumPeer {
       host: me.host,
       port: me.quorumPort,
     });
-    this.host = host;
+    this.host_ = host;
     return host.run();
   }
 
@@ -178,14 +196,14 @@ export class QuorumPeer {
     if (!leader) return Promise.resolve(`elected leader ${leaderSid} is not in the configuration`);
     this.state_ = observer ? 'observing' : 'following';
     const host = new LearnerHost({ ...this.common(), leader, observer });
-    this.host = host;
+    this.host_ = host;
     return host.run();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.host?.stop('closing');
+    this.host_?.stop('closing');
     await this.election.close();
     // The loop ends at its next step; the server's close waits for in-flight work.
     await this.server.close();

@@ -156,6 +156,18 @@ export class ZabLeader {
     return new Map([...this.learners].map(([sid, l]) => [sid, l.stage]));
   }
 
+  /** Learner counts as Apache's mntr prints them (synced = UPTODATE sent). */
+  learnerCounts(): { learners: number; syncedFollowers: number; syncedObservers: number; pendingSyncs: number } {
+    let syncedFollowers = 0;
+    let syncedObservers = 0;
+    for (const l of this.learners.values()) {
+      if (l.stage !== 'active') continue;
+      if (l.observer) syncedObservers++;
+      else syncedFollowers++;
+    }
+    return { learners: this.learners.size, syncedFollowers, syncedObservers, pendingSyncs: this.pendingSyncs.length };
+  }
+
   /** Starts the term: the leader reports its own acceptedEpoch (it may be a quorum alone). */
   start(now: number): LeaderEffect[] {
     this.phaseDeadline = now + this.opts.initLimit * this.opts.tickTime;
@@ -494,6 +506,10 @@ export class ZabLeader {
     // come again in its sync) and it acks them again once they are durable. Kept, they could
     // commit a txn a crash of that learner then loses from a quorum.
     for (const p of this.outstanding) p.acks.delete(sid);
+    // Likewise a NEWLEADER ack counts only while its learner stays with this term: once gone it may
+    // accept a newer epoch and help establish it, and an old ack completing our quorum afterwards
+    // would establish this epoch too (serving a history without the newer epoch's commits).
+    this.newLeaderAcks.delete(sid);
     for (let i = this.pendingSyncs.length - 1; i >= 0; i--) if (this.pendingSyncs[i].sid === sid) this.pendingSyncs.splice(i, 1);
   }
 

@@ -25,7 +25,7 @@ import type { TxnEntry, TxnStore } from '../persist/types';
 import type { SessionTracker } from '../session/session-tracker';
 import type { DataTree, TxnResult } from '../tree/data-tree';
 import type { Watcher } from '../tree/watch-manager';
-import { CommitPath, LeadershipLostError, localCommit, ZxidSource } from './commit-path';
+import { CommitPath, LeadershipLostError, localCommit, ZxidRolloverError, ZxidSource } from './commit-path';
 import { PrepRequestProcessor, type PrepInput } from './prep-request-processor';
 import { TxnApplier } from './txn-applier';
 import { processRead } from './read-processor';
@@ -118,6 +118,8 @@ export interface PipelineDeps {
   now?: () => number;
   /** A store failure: the server can no longer promise durability and must stop. */
   onFatal?: (err: unknown) => void;
+  /** The zxid counter of the epoch is exhausted (a leader must end its term). */
+  onZxidExhausted?: () => void;
   /** Diagnostics (unexpected errors while prepping or applying). */
   log?: (msg: string) => void;
 }
@@ -379,7 +381,14 @@ export class RequestPipeline {
       return;
     }
     // The zxid is taken only once prep succeeded (prep rolls back on a throw), so the log has no holes.
-    const zxid = this.zxids.peek();
+    let zxid: bigint;
+    try {
+      zxid = this.zxids.peek();
+    } catch (e) {
+      // The epoch's counter is used up: a leader must step down so that a new epoch starts (Apache forces an election).
+      if (e instanceof ZxidRolloverError) this.deps.onZxidExhausted?.();
+      throw e;
+    }
     const prepared = this.prep.prepare(input, zxid, BigInt(this.now()));
     this.zxids.take(zxid);
     const item: InFlight = { header: prepared.header, txn: prepared.txn, owner, xid, request, body: prepared.body, durable: false, onApplied, onFailed };

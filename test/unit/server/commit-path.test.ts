@@ -113,6 +113,25 @@ describe('RequestPipeline with an injected commit path', () => {
     expect(sessions.isActive(0x77n)).toBe(true);
   });
 
+  test('the last zxid of an epoch is used, the next write asks the leader to step down instead of rolling over', async () => {
+    const exhausted: number[] = [];
+    const tree = new DataTree({ extendedTypesEnabled: false });
+    const sessions = new SessionTracker(1000, Date.now, 1);
+    const commits = new HeldCommits();
+    const zxids = new ZxidSource();
+    zxids.startEpoch(5n);
+    zxids.take((5n << 32n) | 0xfffffffen);
+    const pipeline = new RequestPipeline({ tree, sessions, store: new MemoryTxnStore(), commit: commits, zxids, extendedTypesEnabled: false, onZxidExhausted: () => exhausted.push(1) });
+    const last = pipeline.submitInternal(createSession(0x78n));
+    await turn();
+    expect(commits.zxids).toEqual([(5n << 32n) | 0xffffffffn]);
+    await expect(pipeline.submitInternal(createSession(0x79n))).rejects.toThrow(ZxidRolloverError);
+    expect(exhausted).toEqual([1]);
+    expect(commits.zxids).toEqual([(5n << 32n) | 0xffffffffn]); // nothing was proposed with a rolled-over zxid
+    commits.commitAll();
+    await last;
+  });
+
   test('leadership lost: in-flight txns are abandoned, their clients dropped, nothing applied; the next epoch serves', async () => {
     const { tree, commits, zxids, pipeline, fatal } = setUp();
     const s = pipeline.submitInternal(createSession(0x88n));
