@@ -16,6 +16,8 @@ import type { ZooCfg } from '../server/config';
 export interface RunningServer {
   readonly connectString: string;
   readonly clientPort: number;
+  /** An ensemble member's role now (leader, follower, observer; standalone; 'looking' between terms). */
+  role?(): string;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startEnsembleMember(cfg: ZooCfg, extra: Partial<ServerOpti
     get clientPort() {
       return peer.server.clientPort;
     },
+    role: () => peer.server.role,
     close: () => peer.close(),
   };
 }
@@ -200,5 +203,7 @@ export function toQuorumPeerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> =
     initLimit: cfg.initLimit,
     syncLimit: cfg.syncLimit,
     server: { ...toServerOptions(cfg, extra), dataDir: cfg.dataDir },
+    // The peer's own lines (election, roles, "syncing learner ... with DIFF|TRUNC|SNAP") go to the same log.
+    logger: extra.logger,
   };
 }

@@ -1,6 +1,7 @@
 /**
- * `npm start`: our ZooKeeper server, standalone, in the foreground, for local
- * development. Listens on 127.0.0.1:2181, or on a free port when 2181 is
+ * `npm start` (see startDev below; by default the local ensemble of
+ * dev-ensemble.ts). With ZK_STANDALONE=1: our ZooKeeper server, standalone,
+ * in the foreground, for local development. Listens on 127.0.0.1:2181, or on a free port when 2181 is
  * taken; keeps its data in <project>/data/standalone (gitignored) so the tree
  * survives restarts; prints the connect string and how to reach it; Ctrl-C
  * (SIGINT) or SIGTERM closes it cleanly. npm runs bin/zk-dev-server with
@@ -18,7 +19,8 @@ import * as net from 'net';
 import * as path from 'path';
 import { parseZooCfg, systemPropertiesFrom, extractSystemPropertyFlags } from '../server/config';
 import { packageRoot } from './zk-server';
-import { runForeground, ServerStarter } from './server-launch';
+import { runForeground, ServerStarter, type RunningServer } from './server-launch';
+import { startDevEnsemble } from './dev-ensemble';
 
 export const DEFAULT_PORT = 2181;
 
@@ -103,8 +105,30 @@ export async function startDevServer(opts: StartOptions = {}) {
   return srv;
 }
 
+/**
+ * `npm start`: the local ensemble of conf/zoo1..4.cfg (three voters and an
+ * observer) in this process; ZK_STANDALONE=1 runs one standalone server
+ * instead (startDevServer). ZK_DATA_DIR is the members' parent directory
+ * (default <project>/data/ensemble); ZK_PORT=0 gives every member free ports
+ * (they get free ports anyway when the configured ones are taken).
+ */
+export async function startDev(opts: StartOptions = {}): Promise<RunningServer> {
+  const env = opts.env ?? process.env;
+  if (/^(1|true|yes)$/i.test(env.ZK_STANDALONE ?? '')) return startDevServer(opts);
+  const { properties } = extractSystemPropertyFlags(opts.argv ?? []);
+  return startDevEnsemble({
+    confDir: path.join(packageRoot(), 'conf'),
+    dataRoot: path.resolve(env.ZK_DATA_DIR ?? path.join(packageRoot(), 'data', 'ensemble')),
+    systemProperties: systemPropertiesFrom(properties, env),
+    freePortsOnly: env.ZK_PORT === '0',
+    log: opts.log,
+    exit: opts.exit,
+    signals: opts.signals,
+  });
+}
+
 export function main(): void {
-  startDevServer({ argv: process.argv.slice(2) }).catch((e: unknown) => {
+  startDev({ argv: process.argv.slice(2) }).catch((e: unknown) => {
     console.error(`npm start: could not start the server: ${(e as Error)?.message ?? e}`);
     process.exit(1);
   });

@@ -114,6 +114,8 @@ export interface FaultProfile {
   clientEveryMs: number;
   committedLogLimit: number;
   snapshotEveryMs: number;
+  /** Chance that a server crashes a few ms after an epoch write, a NEWLEADER ACK or (leader) serving: the narrow windows. */
+  pointCrashRate: number;
 }
 
 interface Snapshot {
@@ -197,6 +199,7 @@ type SimEvent =
   | { kind: 'elect' }
   | { kind: 'client' }
   | { kind: 'crash' }
+  | { kind: 'pointCrash'; sid: bigint; incarnation: number }
   | { kind: 'restart'; sid: bigint }
   | { kind: 'linkBreak' }
   | { kind: 'partition' }
@@ -305,6 +308,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
     clientEveryMs: rng.pick([10, 40, 120]),
     committedLogLimit: rng.pick([3, 10, 500]),
     snapshotEveryMs: rng.pick([0, 300, 2000]),
+    pointCrashRate: rng.pick([0, 0.05, 0.2]),
   };
   const servers: QuorumServer[] = [];
   const total = opts.voters + opts.observers;
@@ -416,10 +420,12 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
       let t = n.queue.shift()!;
       if (t.disk) {
         if (t.label === 'log') {
-          // As the contract allows: consecutive log effects (with the ACK sends between them) share
-          // one fsync; every one of those sends still leaves after it.
+          // Group commit, as the contract allows ("consecutive log effects may be merged into one
+          // fsync"): a run of logs with the ACK sends and applies between them shares one fsync, and
+          // every such send or apply still happens after it (so after its own log is durable). Without
+          // it an observer (log, apply per INFORM) falls behind a busy leader for good.
           const group: Task[] = [t];
-          while (n.queue.length > 0 && (n.queue[0].label === 'log' || n.queue[0].label === 'sendAck')) group.push(n.queue.shift()!);
+          while (n.queue.length > 0 && ['log', 'sendAck', 'apply'].includes(n.queue[0].label)) group.push(n.queue.shift()!);
           if (group.length > 1) t = { label: 'log', disk: true, run: () => group.forEach((g) => g.run()) };
         }
         n.busy = true;
@@ -621,6 +627,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
                 acked = role.hist.slice();
               }
               role.serving = true;
+              maybePointCrash(n, 'serving');
               role.zxids = new ZxidSource();
               role.zxids.startEpoch(e.epoch);
             },
@@ -701,6 +708,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
               if (!current(n, role)) return;
               log(`${n.sid} -> ${role.leaderSid}: ${msgText(e.message)}`);
               transmit(role.link, true, e.message);
+              if (e.message.kind === 'ack' || e.message.kind === 'ackEpoch') maybePointCrash(n, `sent ${msgText(e.message)}`);
             },
           });
           break;
@@ -842,6 +850,14 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
   }
 
   // ---- faults -----------------------------------------------------------------
+
+  /** A crash soon after this point (within a typical fsync), while the window it opens is still open. */
+  function maybePointCrash(n: Server, why: string): void {
+    if (quiet || !rng.chance(faults.pointCrashRate)) return;
+    const inc = n.incarnation;
+    log(`point crash of ${n.sid} armed (${why})`);
+    q.push(now + rng.int(0, 25), { kind: 'pointCrash', sid: n.sid, incarnation: inc });
+  }
 
   function crash(n: Server): void {
     if (!n.up) return;
@@ -1013,6 +1029,11 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
       case 'restart':
         restart(nodes.get(ev.sid)!);
         break;
+      case 'pointCrash': {
+        const n = nodes.get(ev.sid)!;
+        if (!quiet && n.incarnation === ev.incarnation) crash(n);
+        break;
+      }
       case 'linkBreak': {
         if (quiet) break;
         const links = allLinks();
@@ -1087,7 +1108,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
 
   if (!done) {
     const l = servingLeader();
-    const state = [...nodes.values()].map((n) => `${n.sid}:${n.up ? n.role?.kind ?? 'looking' : 'down'}${n.role?.kind === 'learner' ? `(${n.role.m.state})` : n.role?.kind === 'leader' ? `(${n.role.m.state})` : ''}@${hex(n.memZxid)}`).join(' ');
+    const state = [...nodes.values()].map((n) => `${n.sid}:${n.up ? n.role?.kind ?? 'looking' : 'down'}${n.role?.kind === 'learner' ? `(${n.role.m.state})` : n.role?.kind === 'leader' ? `(${n.role.m.state})` : ''}@${hex(n.memZxid)}${n.queue.length || n.busy ? ` queue ${n.queue.length}${n.busy ? '+busy' : ''} (${n.queue.slice(0, 3).map((t) => t.label).join(',')})` : ''}`).join(' ');
     violate(
       `liveness: ${quietMs} ms after the faults stopped ${finalTxn === undefined ? (l ? 'not every server is synced with the leader' : 'no leader serves') : `#${finalTxn} has not reached every server`} [${state}]`,
     );

@@ -104,7 +104,8 @@ async function npmStart(): Promise<NpmStart> {
   let done = false;
   void exited.then(() => (done = true));
   await waitFor('the npm start banner', () => done || /connect string: /.test(out), 180_000, () => out);
-  const serving = /serving on 127\.0\.0\.1:(\d+) \(dataDir .*, pid (\d+)\)/.exec(out);
+  // One line per ensemble member, all in the one server process: the first member's port and the pid.
+  const serving = /listening on 127\.0\.0\.1:(\d+) \(dataDir .*, pid (\d+)\)/.exec(out);
   if (!serving || !/connect string: /.test(out)) throw new Error(`npm start did not serve:\n${out}`);
   return { npm, output: () => out, exited, serverPid: Number(serving[2]), port: Number(serving[1]) };
 }
@@ -122,8 +123,10 @@ async function expectAllGone(s: NpmStart): Promise<void> {
   expect(await portIsFree(s.port)).toBe(true);
   expect(childrenOf(s.npm.pid!)).toEqual([]);
   expect(s.output()).toContain('server closed');
-  // The directory is given back on a clean stop.
-  expect(fs.existsSync(path.join(dir, 'data', 'zookeeper-ts.lock'))).toBe(false);
+  // Every member's directory is given back on a clean stop.
+  const members = fs.readdirSync(path.join(dir, 'data'));
+  expect(members.sort()).toEqual(['1', '2', '3', '4']);
+  for (const m of members) expect(fs.existsSync(path.join(dir, 'data', m, 'zookeeper-ts.lock'))).toBe(false);
 }
 
 describe('npm start and signals', () => {

@@ -421,6 +421,7 @@ describe('ZabLeader: NEWLEADER quorum and broadcast', () => {
   });
 
   test("a dropped learner's earlier acks do not count after it reconnects and is truncated", () => {
+    // Found by the simulation (seed 4, 3 voters: acknowledged txns lost after such a TRUNC and a crash).
     // 5 voters. 2 logs and acks 0x300000001, loses its connection, reconnects: the leader TRUNCs it back to
     // the last committed zxid and resends the proposal. Until 2 has logged it again (its NEWLEADER ack),
     // its old ack must not complete a quorum: a crash of 2 right after the truncate would leave a
@@ -440,6 +441,26 @@ describe('ZabLeader: NEWLEADER quorum and broadcast', () => {
       '2<-commit(0x300000001)',
       'committed(0x300000001)',
     ]);
+  });
+});
+
+describe('ZabLeader: stale acks', () => {
+  test("a NEWLEADER ack from a learner that has since disconnected does not count toward the quorum", () => {
+    // 5 voters. 2 acks NEWLEADER of epoch 3, then its connection breaks (it may go on to help establish
+    // epoch 4 elsewhere). When 3 acks later, {1,3} plus the stale ack of 2 must not establish epoch 3.
+    // Found by the simulation (seed 5261, 5 voters): an epoch established after a newer epoch committed.
+    const { leader } = newLeader({ verifier: qv5 });
+    leader.start(0);
+    for (const s of [2n, 3n]) leader.receive(s, info(2n), 1);
+    for (const s of [2n, 3n]) leader.receive(s, ackEpoch(Z(2, 3), 2n), 2);
+    expect(L(leader.receive(2n, ack(Z(3, 0)), 10))).toEqual([]);
+    expect(L(leader.disconnected(2n))).toEqual([]);
+    expect(L(leader.receive(3n, ack(Z(3, 0)), 20))).toEqual([]);
+    expect(leader.state).toBe('newLeaderAck');
+    // 2 comes back (epoch accepted already: -1) and acks again: now a live quorum.
+    expect(L(leader.receive(2n, info(3n), 30))).toEqual(['2<-leaderInfo(3)']);
+    expect(L(leader.receive(2n, ackEpoch(Z(2, 3), -1n), 31))).toEqual(['2<-diff(0x200000003)', '2<-newLeader(0x300000000)']);
+    expect(L(leader.receive(2n, ack(Z(3, 0)), 32))).toEqual(['serve(3)', '3<-upToDate', '2<-upToDate']);
   });
 });
 
@@ -571,6 +592,7 @@ describe('ZabLearner', () => {
       'log(0x300000001)',
       'persistCurrentEpoch(3)',
       'send ack(0x300000000)',
+      // Found by the simulation (seed 17, 3 voters: nothing committed after a late joiner was needed).
       // The proposal received during the sync is durable now: its ACK (Apache acks these after the
       // NEWLEADER ack, ZOOKEEPER-4785). Without it a leader that needs this follower for its quorum
       // never commits that proposal.
