@@ -113,6 +113,9 @@ export interface ServerOptions {
   ensembleMember?: boolean;
 }
 
+/** The owner a leader's own clients' sessions carry (Apache's ServerCnxn.me); learners' are their sids. */
+export const LEADER_OWNER = 'leader';
+
 /** An ensemble member's part of the four-letter words: its quorum settings, and the leader's learner figures. */
 export interface QuorumReport {
   conf: NonNullable<fourLetter.FourLetterConf['quorum']>;
@@ -329,7 +332,8 @@ export class ZooKeeperServer implements ConnectionHost {
   serveAsLeader(commit: CommitPath, epoch: bigint): void {
     this.pipeline.commitThrough(commit);
     this.pipeline.zxidSource.startEpoch(epoch);
-    this.sessionAuthority = new LocalSessionAuthority(this.sessions, this.pipeline, (m) => this.log(m));
+    this.pipeline.localOwner = LEADER_OWNER;
+    this.sessionAuthority = new LocalSessionAuthority(this.sessions, this.pipeline, (m) => this.log(m), LEADER_OWNER);
     // The leader owns every session now: each gets a full timeout from here (Apache's leader re-adds them).
     for (const [id, timeout] of this.sessions.snapshot()) this.sessions.addSession(id, timeout);
     this.role_ = 'leader';
@@ -353,6 +357,7 @@ export class ZooKeeperServer implements ConnectionHost {
     if (this.role_ === 'looking') return;
     this.log(`not serving any more: ${reason}`);
     this.role_ = 'looking';
+    this.pipeline.localOwner = undefined;
     this.pipeline.abandonInFlight(new LeadershipLostError(reason));
     for (const c of [...this.connections]) if (!c.isFourLetterWord) c.close();
   }

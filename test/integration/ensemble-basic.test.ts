@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CreateMode, ZooKeeper } from '../../src';
+import { CreateMode, ErrorCode, ZooKeeper } from '../../src';
 import { QuorumPeer } from '../../src/server/quorum/quorum-peer';
 import { MajorityQuorum, type QuorumServer } from '../../src/server/quorum/quorum-verifier';
 import { freePorts } from '../harness/ports';
@@ -164,4 +164,26 @@ test('an observer serves reads, forwards writes, gets every commit, and does not
   await again.sync('/');
   expect((await again.getData('/o')).data?.toString()).toBe('from-observer');
   expect((await again.getData('/v')).data?.toString()).toBe('from-voter');
+});
+
+test('a session used through a server it moved away from fails SESSIONMOVED; where it moved to, it works', async () => {
+  await Promise.all(members.map(startMember));
+  const { leader, followers } = await serving();
+  for (const [from, to] of [
+    [followers[0], followers[1]],
+    [followers[1], leader],
+    [leader, followers[0]],
+  ]) {
+    const a = await connect(from);
+    await a.create(`/moved-${from.sid}-${to.sid}`, null);
+    // The same session re-attaches on another member: the leader records it there.
+    const b = new ZooKeeper(`127.0.0.1:${to.clientPort}`, { sessionId: a.sessionId, sessionPassword: a.sessionPassword, sessionTimeout: 6000 });
+    b.on('error', () => undefined);
+    clients.push(b);
+    await b.connected();
+    expect(b.sessionId).toBe(a.sessionId);
+    await expect(a.create(`/moved-${from.sid}-${to.sid}/x`, null)).rejects.toMatchObject({ code: ErrorCode.SESSIONMOVED });
+    await b.create(`/moved-${from.sid}-${to.sid}/y`, null);
+    expect(await b.getChildren(`/moved-${from.sid}-${to.sid}`)).toEqual(['y']);
+  }
 });

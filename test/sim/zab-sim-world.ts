@@ -10,10 +10,18 @@
  * Hosts execute effects per the machines' header contracts:
  *   - learner: one serial queue; every effect waits for the previous one;
  *     disk effects (persist*, log, truncate, writeSnapshot) complete after a
- *     random fsync delay;
+ *     random fsync delay; a run of `log` effects (with the ACK sends and
+ *     applies between them) shares one fsync, everything in it running after
+ *     the fsync (group commit; without it an observer falls behind for good);
  *   - leader: one queue where persistAcceptedEpoch / persistCurrentEpoch
  *     block later effects until durable; `log` goes to a separate log writer
- *     (serial fsyncs) and its completion calls logged(lastZxid).
+ *     (serial fsyncs, all queued entries in one) and its completion calls
+ *     logged(lastZxid).
+ * Faults: random crashes (memory and every unfinished write lost), "point"
+ * crashes armed a few ms after an ACK / ACKEPOCH leaves or a leader starts
+ * serving (the narrow windows of ZOOKEEPER-4643/4646), broken links,
+ * partitions, fsync stalls, slow messages, background snapshots; clients
+ * keep at most ~100 txns in flight.
  * Messages go over per-learner links, in order per direction, with random
  * delays. A link breaks (fault, partition, crash, `drop`, `end`): both
  * machines are told (leader.disconnected, learner.abandon) and what is in

@@ -144,6 +144,13 @@ export class LeaderHost implements CommitPath {
     const link = new LearnerLink(socket);
     this.allLinks.add(link);
     const decoder = new QuorumStreamDecoder({ snapshotAfterSnap: false });
+    // LearnerHandler reads with a socket timeout of initLimit ticks: a connection that has not said who
+    // it is by then (silent, or stuck in its first packet) is closed. Once known, the machine's limits apply.
+    socket.setTimeout(this.opts.initLimit * this.opts.tickTime, () => {
+      if (link.sid !== undefined) return void socket.setTimeout(0);
+      this.opts.log(`closing learner link ${link.describe()}: no FOLLOWERINFO or OBSERVERINFO within initLimit`);
+      socket.destroy();
+    });
     socket.on('data', (chunk: Buffer) => {
       try {
         for (const ev of decoder.push(chunk)) if (ev.kind === 'packet') this.onPacket(link, ev.packet);
@@ -165,7 +172,14 @@ export class LeaderHost implements CommitPath {
 
   private onPacket(link: LearnerLink, p: QuorumPacketData): void {
     const m = fromLearnerPacket(p);
-    if (m === null) return; // LearnerHandler logs and skips a type it does not expect
+    if (m === null) {
+      // LearnerHandler logs and skips a type it does not expect, except as the first packet: that closes.
+      if (link.sid === undefined) {
+        this.opts.log(`closing learner link ${link.describe()}: first packet was type ${p.type}, not FOLLOWERINFO or OBSERVERINFO`);
+        link.close();
+      }
+      return;
+    }
     if (m.kind === 'zab' && m.message.kind === 'learnerInfo') {
       const sid = m.sid!;
       const old = this.links.get(sid);
@@ -191,6 +205,8 @@ export class LeaderHost implements CommitPath {
       case 'revalidate': {
         // Leader.revalidateSession: the session lives if the table has it (its expiry pushed out).
         const valid = this.opts.server.sessions.touchSession(m.sessionId, m.timeout);
+        // The session's client is on that learner now: requests through anyone else fail SESSIONMOVED.
+        if (valid) this.opts.server.sessions.setOwner(m.sessionId, learnerOwner(sid));
         link.send(encodeQuorumPacket(revalidateReplyPacket(m.sessionId, valid)));
         this.enqueue(this.machine.receive(sid, { kind: 'ping', zxid: 0n, touches: [] }, now));
         return;
@@ -201,19 +217,20 @@ export class LeaderHost implements CommitPath {
           this.enqueue(this.machine.sync(sid));
           return;
         }
-        this.submitForwarded(m.request, m.authInfo);
+        this.submitForwarded(sid, m.request, m.authInfo);
         return;
     }
   }
 
   /** A learner's client write: prepped and proposed here; its client is answered by that learner on COMMIT. */
-  private submitForwarded(req: ForwardedRequest, authInfo: { scheme: string; id: string }[]): void {
+  private submitForwarded(sid: bigint, req: ForwardedRequest, authInfo: { scheme: string; id: string }[]): void {
     const input: PrepInput = {
       sessionId: req.sessionId,
       cxid: req.cxid,
       type: req.type,
       record: null,
       authInfo: authInfo.map((a) => new Id({ scheme: a.scheme, id: a.id })),
+      owner: learnerOwner(sid),
     };
     if (req.type === OpCode.createSession) {
       // The learner allocated the id and sends the negotiated timeout (ZooKeeperServer.createSession).
@@ -347,6 +364,11 @@ export class LeaderHost implements CommitPath {
     }
     return reason;
   }
+}
+
+/** A learner's session owner (LearnerHandler in Apache): the same string for every connection of that sid. */
+function learnerOwner(sid: bigint): string {
+  return `learner:${sid}`;
 }
 
 /** One learner's connection: packets in order, with a SNAP's snapshot streamed in between. */

@@ -47,6 +47,13 @@ export interface PrepInput {
    * one and is refused (see bodilessTxn).
    */
   timeout?: number;
+  /**
+   * Who sent it, in an ensemble's leader: the learner it came through, or
+   * the leader's own clients (SessionTracker owners). A session used through
+   * another owner than the one it last revalidated with fails SESSIONMOVED.
+   * Undefined (standalone) checks nothing.
+   */
+  owner?: unknown;
 }
 
 export interface PreparedTxn {
@@ -287,7 +294,7 @@ export class PrepRequestProcessor {
         return new DeleteTxn({ path });
       }
       case OpCode.delete: {
-        this.sessions.checkSession(input.sessionId);
+        this.sessions.checkSession(input.sessionId, input.owner);
         const req = record as DeleteRequest;
         const path = req.path;
         const parentPath = parentForDelete(path);
@@ -304,7 +311,7 @@ export class PrepRequestProcessor {
         return new DeleteTxn({ path });
       }
       case OpCode.setData: {
-        this.sessions.checkSession(input.sessionId);
+        this.sessions.checkSession(input.sessionId, input.owner);
         const req = record as SetDataRequest;
         const path = req.path;
         validatePath(path);
@@ -322,7 +329,7 @@ export class PrepRequestProcessor {
         return new SetDataTxn({ path, data: req.data, version: newVersion });
       }
       case OpCode.setACL: {
-        this.sessions.checkSession(input.sessionId);
+        this.sessions.checkSession(input.sessionId, input.owner);
         const req = record as SetACLRequest;
         const path = req.path;
         validatePath(path);
@@ -337,7 +344,7 @@ export class PrepRequestProcessor {
         return new SetACLTxn({ path, acl, version: newVersion });
       }
       case OpCode.check: {
-        this.sessions.checkSession(input.sessionId);
+        this.sessions.checkSession(input.sessionId, input.owner);
         const req = record as CheckVersionRequest;
         validatePath(req.path);
         const rec = this.getRecordForPath(req.path);
@@ -346,12 +353,13 @@ export class PrepRequestProcessor {
       }
       case OpCode.reconfig:
         if (!(this.opts.reconfigEnabled ?? processSettings.reconfigEnabled)) throw new KeeperCodeError(ErrorCode.RECONFIGDISABLED);
-        this.sessions.checkSession(input.sessionId);
+        this.sessions.checkSession(input.sessionId, input.owner);
         // Standalone: reconfiguration is not supported (Apache answers the same).
         throw new KeeperCodeError(ErrorCode.UNIMPLEMENTED);
       case OpCode.createSession: {
         const timeout = input.timeout ?? 0;
         this.sessions.addSession(input.sessionId, timeout);
+        if (input.owner !== undefined) this.sessions.setOwner(input.sessionId, input.owner);
         return new CreateSessionTxn({ timeOut: timeout });
       }
       case OpCode.closeSession: {
@@ -386,7 +394,7 @@ export class PrepRequestProcessor {
     // validateCreateRequest
     if (isTTL(flags) && !this.opts.extendedTypesEnabled) throw new KeeperCodeError(ErrorCode.UNIMPLEMENTED);
     if (isTTL(flags) ? !validTtl(ttl) : ttl >= 0n) throw badArguments(path);
-    this.sessions.checkSession(input.sessionId);
+    this.sessions.checkSession(input.sessionId, input.owner);
     // validatePathForCreate
     const lastSlash = path.lastIndexOf('/');
     if (lastSlash === -1 || path.includes('\0')) throw badArguments(path);

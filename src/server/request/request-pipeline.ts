@@ -145,6 +145,11 @@ export class RequestPipeline {
   private forwarder: WriteForwarder | null = null;
   /** Learner: forwarded writes per session, oldest first, until their COMMIT is applied. */
   private awaiting = new Map<bigint, Awaiting[]>();
+  /**
+   * The owner this server's own clients' requests carry (a leader's; see
+   * PrepInput.owner). Undefined on a standalone server: nothing to check.
+   */
+  localOwner: unknown = undefined;
   /** Learner: forwarded syncs, answered in order as the leader's SYNCs arrive (they carry no id). */
   private syncs: Awaiting[] = [];
   private readonly applier: TxnApplier;
@@ -310,7 +315,7 @@ export class RequestPipeline {
         // with the current zxid, like a read.
         if (!(r.type === OpCode.reconfig && record === null)) {
           try {
-            this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo }, h, r.xid, undefined, r, undefined, r.body);
+            this.submit({ sessionId: h.sessionId, cxid: r.xid, type: r.type, record, authInfo: h.authInfo, owner: this.localOwner }, h, r.xid, undefined, r, undefined, r.body);
           } catch (e) {
             // Not a KeeperError (those become ErrorTxns) or a failed store: the request cannot be
             // answered in order, so the connection goes, as for any other unexpected error.

@@ -25,20 +25,27 @@ export interface SessionAuthority {
 }
 
 export class LocalSessionAuthority implements SessionAuthority {
+  /**
+   * `owner`: on an ensemble's leader, the owner its own clients' sessions get
+   * (a session revalidated here moves here; see SessionTracker.checkSession).
+   */
   constructor(
     private readonly sessions: SessionTracker,
     private readonly pipeline: RequestPipeline,
     private readonly log: (msg: string) => void = () => undefined,
+    private readonly owner?: unknown,
   ) {}
 
   async create(timeout: number): Promise<{ id: bigint; zxid: bigint }> {
     const id = this.sessions.newSessionId();
-    const rc = await this.pipeline.submitInternal({ sessionId: id, cxid: 0, type: OpCode.createSession, record: null, authInfo: [], timeout });
+    const rc = await this.pipeline.submitInternal({ sessionId: id, cxid: 0, type: OpCode.createSession, record: null, authInfo: [], timeout, owner: this.owner });
     return { id, zxid: rc.zxid };
   }
 
   revalidate(id: bigint, timeout: number): Promise<boolean> {
-    return Promise.resolve(this.sessions.touchSession(id, timeout));
+    const valid = this.sessions.touchSession(id, timeout);
+    if (valid && this.owner !== undefined) this.sessions.setOwner(id, this.owner);
+    return Promise.resolve(valid);
   }
 
   touch(id: bigint): boolean {

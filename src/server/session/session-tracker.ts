@@ -12,6 +12,8 @@ export interface Session {
   readonly id: bigint;
   timeout: number;
   closing: boolean;
+  /** An ensemble leader's record of where the session's client is (a learner, or the leader itself); unset until first used. */
+  owner?: unknown;
 }
 
 /** Apache's initializeNextSessionId: (time << 24) >>> 8 | serverId << 56, so ids from restarts rarely collide. */
@@ -84,11 +86,24 @@ export class SessionTracker {
     this.queue.remove(s);
   }
 
-  /** Throws SessionExpired for a closing session, UnknownSession... as Apache's checkSession. */
-  checkSession(id: bigint): void {
+  /**
+   * Throws SessionExpired for an unknown or closing session, as Apache's
+   * checkSession; with an `owner`, also SessionMoved when the session's
+   * client moved to another server (the first owner seen is recorded).
+   */
+  checkSession(id: bigint, owner?: unknown): void {
     const s = this.sessions.get(id);
     if (!s) throw new KeeperCodeError(ErrorCode.SESSIONEXPIRED);
     if (s.closing) throw new KeeperCodeError(ErrorCode.SESSIONEXPIRED);
+    if (owner === undefined) return;
+    if (s.owner === undefined) s.owner = owner;
+    else if (s.owner !== owner) throw new KeeperCodeError(ErrorCode.SESSIONMOVED);
+  }
+
+  /** The server the session's client is on now (createSession, a revalidation). */
+  setOwner(id: bigint, owner: unknown): void {
+    const s = this.sessions.get(id);
+    if (s) s.owner = owner;
   }
 
   isActive(id: bigint): boolean {

@@ -58,13 +58,13 @@ def main():
                     connection_retry=retry, command_retry=dict(retry, deadline=60))
     c.add_listener(lambda s: states.append(str(s)))
     c.start(timeout=30)
-    RESULT["session_before"] = c.client_id[0]
+    RESULT["session_before"] = "0x%x" % c.client_id[0]
     RESULT["port_before"] = peer_port(c)
     RESULT["negotiated_timeout_ms"] = c._session_timeout
     c.create(BASE, b"base")
     for i in range(N_BEFORE):
         c.create("%s/n%d" % (BASE, i), b"v%d" % i)
-    emit({"phase": "ready", "session": c.client_id[0], "port": peer_port(c)})
+    emit({"phase": "ready", "session": "0x%x" % c.client_id[0], "port": peer_port(c)})
 
     line = sys.stdin.readline()
     if line.strip() != "go":
@@ -87,7 +87,7 @@ def main():
         c.retry(make, i)
     RESULT["after_writes_s"] = round(time.time() - t0, 2)
     RESULT["found_after_retry"] = found_after_retry
-    RESULT["session_after"] = c.client_id[0]
+    RESULT["session_after"] = "0x%x" % c.client_id[0]
     RESULT["port_after"] = peer_port(c)
     kids = c.get_children(BASE)
     RESULT["children"] = len(kids)

@@ -75,15 +75,20 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close().catch(() => undefined);
-  for (const l of learners.splice(0)) await l.close();
-  for (const s of sockets.splice(0)) s.destroy();
-  for (const f of fixtures.splice(0)) {
+  // ZK_SCRIPTED_LOG=1 prints each test's conversation (debugging aid).
+  if (process.env.ZK_SCRIPTED_LOG === '1') console.log(logs.join('\n'));
+  // The term first: its end drops the clients, whose close would otherwise wait for a closeSession
+  // that no scripted learner acks.
+  for (const f of fixtures) {
     f.host.stop('test over');
     await f.finished;
     await f.host.settled();
-    await f.seeded.server.close();
+    f.seeded.server.stopServing('test over');
   }
+  for (const c of clients.splice(0)) await c.close().catch(() => undefined);
+  for (const l of learners.splice(0)) await l.close();
+  for (const s of sockets.splice(0)) s.destroy();
+  for (const f of fixtures.splice(0)) await f.seeded.server.close();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -216,9 +221,12 @@ async function clientVia(f: LeaderFixture, l: ScriptedLearner): Promise<ZooKeepe
   const zk = new ZooKeeper(`127.0.0.1:${f.clientPort}`, { sessionTimeout: 6000 });
   zk.on('error', () => undefined);
   clients.push(zk);
+  log('test: client connecting');
   const session = await ackNextProposal(l);
   expect(session.header.type).toBe(OpCode.createSession);
+  log('test: session committed');
   await zk.connected();
+  log('test: client connected');
   return zk;
 }
 
@@ -228,6 +236,16 @@ async function writeVia(zk: ZooKeeper, l: ScriptedLearner, p: string): Promise<T
   const txn = await ackNextProposal(l);
   expect(await created).toBe(p);
   return txn;
+}
+
+/** `p`'s value, or `fallback` if it has not settled within `ms` (the timer is cleared either way). */
+async function within<R>(p: Promise<R>, ms: number, fallback: R): Promise<R> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<R>((r) => (t = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
 }
 
 const createPath = (t: TxnEntry): string => CreateTxn.decode(new JuteReader(t.body)).path;
@@ -436,7 +454,7 @@ describe('a learner that crashes right after acking NEWLEADER', () => {
       b.send(quorumPacket(T.ACK, makeZxid(1n, 0n)));
       // The NEWLEADER phase started when the epoch acks made a quorum (just before `since`): it must end
       // by initLimit ticks after that (plus a tick of timer slack), having never served.
-      const reason = await Promise.race([f.finished, new Promise<string>((r) => setTimeout(() => r('still running'), (INIT + 5) * TICK))]);
+      const reason = await within(f.finished, (INIT + 5) * TICK, 'still running');
       expect(reason).toMatch(/no quorum within initLimit .* NEWLEADER acks/);
       expect(Date.now() - since).toBeLessThanOrEqual((INIT + 2) * TICK);
       expect(f.served).toEqual([]);
@@ -452,7 +470,7 @@ describe('a learner that crashes right after acking NEWLEADER', () => {
       await crashing.close();
       // Apache's lead loop checks every tickTime that a synced quorum is still there; ours every other
       // tickTime/2 ping: within 2 ticks (+ slack) of the crash.
-      const reason = await Promise.race([f.finished, new Promise<string>((r) => setTimeout(() => r('still running'), (SYNC + 5) * TICK))]);
+      const reason = await within(f.finished, (SYNC + 5) * TICK, 'still running');
       expect(reason).toMatch(/not enough followers synced/);
       expect(f.served).toEqual([1n]);
     }));
@@ -504,7 +522,7 @@ describe('bad input on the quorum port closes that link only; the leader keeps s
       await new Promise<void>((resolve) => bad.once('connect', () => resolve()));
       bad.write(bytes);
       // The leader closes it (Apache: LearnerHandler exits and closes the socket) within initLimit ticks.
-      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise<string>((r) => setTimeout(() => r('still open'), INIT * TICK))]);
+      const outcome = await within(closed.then(() => 'closed'), INIT * TICK, 'still open');
       expect(outcome).toBe('closed');
       // It was told nothing (no LEADERINFO to a link that is not a configured, current learner).
       expect(Buffer.concat(received).length).toBe(0);
@@ -534,7 +552,7 @@ describe('bad input on the quorum port closes that link only; the leader keeps s
       idle.write(Buffer.from([0, 0, 0, T.FOLLOWERINFO])); // 4 of a packet's 16+ bytes, then silence
       // Apache's LearnerHandler reads with a socket timeout of initLimit ticks: a half-open or silent
       // connection does not hold a handler for ever.
-      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise<string>((r) => setTimeout(() => r('still open'), (INIT + 5) * TICK))]);
+      const outcome = await within(closed.then(() => 'closed'), (INIT + 5) * TICK, 'still open');
       expect(outcome).toBe('closed');
       expect(f.seeded.server.role).toBe('leader');
     }));
