@@ -26,7 +26,7 @@ import { ClientConnection, type ConnectionHost } from './net/client-connection';
 import { ServerStats, elapsedMs } from './net/server-stats';
 import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } from './net/tls-options';
 import { TxnApplier } from './request/txn-applier';
-import { LearnerSessionAuthority, LocalSessionAuthority, type LeaderSessionLink, type SessionAuthority } from './session/session-authority';
+import { LearnerSessionAuthority, LocalSessionAuthority, ReadOnlySessionAuthority, type LeaderSessionLink, type SessionAuthority } from './session/session-authority';
 import { RequestPipeline, type QueuedRequest, type WriteForwarder } from './request/request-pipeline';
 import { LeadershipLostError, type CommitPath } from './request/commit-path';
 import type { SnapSyncBody } from './persist/snap-sync';
@@ -349,6 +349,20 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   /**
+   * No quorum for a while, and readonlymode.enabled: serve reads to clients
+   * that accept a read-only server, with sessions local to this server
+   * (Apache's ReadOnlyZooKeeperServer). Ends with stopServing().
+   */
+  serveReadOnly(): void {
+    if (this.role_ !== 'looking') return;
+    const authority = new ReadOnlySessionAuthority(this.sessions, () => this.tree.lastProcessedZxid);
+    this.sessionAuthority = authority;
+    this.pipeline.readOnly = { closeLocally: (id) => authority.close(id) };
+    this.role_ = 'read-only';
+    this.log('no quorum: serving read-only clients');
+  }
+
+  /**
    * The role ended (leadership or the leader lost): in-flight writes are
    * abandoned and every client connection is closed, as Apache's server
    * does when it goes back to LOOKING; clients reconnect elsewhere.
@@ -356,8 +370,10 @@ export class ZooKeeperServer implements ConnectionHost {
   stopServing(reason: string): void {
     if (this.role_ === 'looking') return;
     this.log(`not serving any more: ${reason}`);
+    if (this.sessionAuthority instanceof ReadOnlySessionAuthority) this.sessionAuthority.dropAll();
     this.role_ = 'looking';
     this.pipeline.localOwner = undefined;
+    this.pipeline.readOnly = null;
     this.pipeline.abandonInFlight(new LeadershipLostError(reason));
     for (const c of [...this.connections]) if (!c.isFourLetterWord) c.close();
   }
@@ -508,6 +524,13 @@ export class ZooKeeperServer implements ConnectionHost {
       conn.close();
       return;
     }
+    if (this.role_ === 'read-only' && !req.readOnly) {
+      // Apache: "Refusing session request for not-read-only client".
+      this.log(`refusing session request from a client that does not accept a read-only server (${conn.remoteAddress})`);
+      conn.close();
+      return;
+    }
+    const readOnly = this.role_ === 'read-only';
     if (req.lastZxidSeen > this.tree.lastProcessedZxid) {
       // The client has seen a newer state than ours (it was talking to a server ahead of us): refuse, as Apache does.
       this.log(`refusing session request: client lastZxid 0x${req.lastZxidSeen.toString(16)} > server 0x${this.tree.lastProcessedZxid.toString(16)}`);
@@ -524,7 +547,7 @@ export class ZooKeeperServer implements ConnectionHost {
           const id = rc.id;
           if (conn.isClosed) return;
           this.bySession.set(id, conn);
-          conn.finishSessionInit(true, id, timeout, generatePassword(id));
+          conn.finishSessionInit(true, id, timeout, generatePassword(id), readOnly);
           // FinalRequestProcessor counts the createSession request (lop=SESS, cxid 0) like any other.
           const now = elapsedMs();
           conn.stats.updateForResponse(0, rc.zxid, 'SESS', receivedAt, now);
@@ -550,7 +573,7 @@ export class ZooKeeperServer implements ConnectionHost {
           if (old && old !== conn) old.close();
           this.bySession.set(id, conn);
         }
-        conn.finishSessionInit(valid, id, timeout, generatePassword(id));
+        conn.finishSessionInit(valid, id, timeout, generatePassword(id), readOnly);
         if (valid) this.touchConnection(conn);
       })
       .catch((e) => {

@@ -133,8 +133,8 @@ export async function heapAfterGc(server: ServerHandle, timeoutMs = 10_000): Pro
  */
 async function startOurEnsemble(opts: ClusterOptions): Promise<Cluster> {
   const n = opts.servers ?? 3;
-  if (opts.tls || opts.sasl || opts.readOnlyMode || opts.extraConfig || opts.systemProperties) {
-    throw new Error('startOurs: an ensemble of ours runs without TLS, SASL, read-only mode or extra settings so far');
+  if (opts.tls || opts.sasl || opts.extraConfig || opts.systemProperties) {
+    throw new Error('startOurs: an ensemble of ours runs without TLS, SASL or extra settings so far');
   }
   const root = makeTempDir('zk-ours-ensemble-');
   const servers: ManagedServer[] = [];
@@ -174,7 +174,10 @@ async function startOurEnsemble(opts: ClusterOptions): Promise<Cluster> {
           command: process.execPath,
           args: [launcher, 'start-foreground', cfgFile],
           // zkServer.sh's JVMFLAGS carry -D system properties, for us too.
-          env: { ...process.env, JVMFLAGS: `-Dznode.container.checkIntervalMs=${opts.containerCheckIntervalMs ?? 1000}` },
+          env: {
+            ...process.env,
+            JVMFLAGS: [`-Dznode.container.checkIntervalMs=${opts.containerCheckIntervalMs ?? 1000}`, ...(opts.readOnlyMode ? ['-Dreadonlymode.enabled=true'] : [])].join(' '),
+          },
         }),
         startTimeoutMs: opts.startTimeoutMs ?? 60_000,
       }));

@@ -211,15 +211,15 @@ export class ClientConnection implements ClientHandle {
     this.host.handleConnect(this, req, this.clientSentReadOnly, receivedAt);
   }
 
-  /** Sends the ConnectResponse; on failure (expired / bad password) closes after it. */
-  finishSessionInit(valid: boolean, sessionId: bigint, timeout: number, passwd: Buffer): void {
+  /** Sends the ConnectResponse (readOnly: this server is read-only); on failure (expired / bad password) closes after it. */
+  finishSessionInit(valid: boolean, sessionId: bigint, timeout: number, passwd: Buffer, readOnly = false): void {
     if (this.state === 'closed') return;
     const w = this.out.beginFrame();
     w.writeInt(0);
     w.writeInt(valid ? timeout : 0);
     w.writeLong(valid ? sessionId : 0n);
     w.writeBuffer(valid ? passwd : Buffer.alloc(16));
-    if (this.clientSentReadOnly) w.writeBool(false);
+    if (this.clientSentReadOnly) w.writeBool(readOnly);
     w.endFrame();
     this.frameDone();
     if (!valid) {

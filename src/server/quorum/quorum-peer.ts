@@ -125,8 +125,12 @@ export class QuorumPeer {
 
   private async run(): Promise<void> {
     while (!this.closed) {
+      const readOnly = this.armReadOnly();
       const decision = await this.election.decided();
+      clearTimeout(readOnly);
       if (this.closed) break;
+      // Leaving read-only mode: its clients and local sessions go before the new role starts.
+      this.server.stopServing('a leader was elected');
       const leaderSid = decision.vote.leader;
       let reason: string;
       try {
@@ -152,6 +156,19 @@ export class QuorumPeer {
       }
       this.election.lookForLeader();
     }
+  }
+
+  /**
+   * readonlymode.enabled: still LOOKING after max(2 s, tickTime), the member
+   * serves read-only clients until an election ends (QuorumPeer's roZkMgr).
+   */
+  private armReadOnly(): NodeJS.Timeout | undefined {
+    if (!this.opts.server.readOnlyModeEnabled) return undefined;
+    const t = setTimeout(() => {
+      if (!this.closed && this.election.decision === undefined) this.server.serveReadOnly();
+    }, Math.max(2000, this.server.tickTime));
+    t.unref();
+    return t;
   }
 
   private common() {

@@ -150,6 +150,12 @@ export class RequestPipeline {
    * PrepInput.owner). Undefined on a standalone server: nothing to check.
    */
   localOwner: unknown = undefined;
+  /**
+   * A read-only server (cut off from its quorum): reads are served, every
+   * write and sync is answered NOTREADONLY in session order, and a
+   * closeSession is done here by `closeLocally` (its sessions are local).
+   */
+  readOnly: { closeLocally: (sessionId: bigint) => void } | null = null;
   /** Learner: forwarded syncs, answered in order as the leader's SYNCs arrive (they carry no id). */
   private syncs: Awaiting[] = [];
   private readonly applier: TxnApplier;
@@ -306,6 +312,21 @@ export class RequestPipeline {
         q.splice(i, 1);
         i--;
         shrunk = true;
+        continue;
+      }
+      if (this.readOnly && (isWriteOp(r.type) || r.type === OpCode.sync)) {
+        if (i > 0) break; // answered in order, like a read
+        q.shift();
+        i--;
+        shrunk = true;
+        if (r.type === OpCode.closeSession) {
+          this.readOnly.closeLocally(h.sessionId);
+          h.sendResponse(r.xid, this.deps.tree.lastProcessedZxid, ErrorCode.OK, null, r);
+          h.onSessionClosed();
+          return;
+        }
+        // ReadOnlyRequestProcessor: NOTREADONLY with the tree's zxid.
+        h.sendResponse(r.xid, this.deps.tree.lastProcessedZxid, ErrorCode.NOTREADONLY, null, r);
         continue;
       }
       if (isWriteOp(r.type)) {

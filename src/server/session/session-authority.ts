@@ -118,3 +118,52 @@ export class LearnerSessionAuthority implements SessionAuthority {
     return out;
   }
 }
+
+/**
+ * A read-only server's sessions (a member cut off from its quorum, with
+ * readonlymode.enabled): local to this server, created and expired here
+ * without txns, and forgotten when the server leaves read-only mode. A
+ * client moving to a read-write server starts a new session there.
+ */
+export class ReadOnlySessionAuthority implements SessionAuthority {
+  private readonly created = new Set<bigint>();
+
+  constructor(
+    private readonly sessions: SessionTracker,
+    private readonly lastZxid: () => bigint,
+  ) {}
+
+  create(timeout: number): Promise<{ id: bigint; zxid: bigint }> {
+    const id = this.sessions.newSessionId();
+    this.sessions.addSession(id, timeout);
+    this.created.add(id);
+    return Promise.resolve({ id, zxid: this.lastZxid() });
+  }
+
+  revalidate(id: bigint, timeout: number): Promise<boolean> {
+    return Promise.resolve(this.sessions.touchSession(id, timeout));
+  }
+
+  touch(id: bigint): boolean {
+    return this.sessions.touchSession(id);
+  }
+
+  expireDue(now: number, onClosed: (id: bigint) => void): bigint[] {
+    const due = this.sessions.expireDue(now).map((s) => s.id);
+    for (const id of due) this.close(id);
+    for (const id of due) onClosed(id);
+    return due;
+  }
+
+  /** A client's closeSession, or expiry: the session is gone from the table. */
+  close(id: bigint): void {
+    if (this.created.delete(id)) this.sessions.removeSession(id);
+    else this.sessions.setSessionClosing(id);
+  }
+
+  /** Leaving read-only mode: the sessions made here never existed anywhere else. */
+  dropAll(): void {
+    for (const id of this.created) this.sessions.removeSession(id);
+    this.created.clear();
+  }
+}
