@@ -738,7 +738,15 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
               n.disk.log = n.disk.log.filter((t) => t.header.zxid <= e.zxid);
               n.disk.snapshots = n.disk.snapshots.filter((s) => s.zxid <= e.zxid);
               reloadMemory(n);
-              if (n.memZxid !== e.zxid) violate(`${who} ${n.sid} truncated to ${hex(e.zxid)} but its history now ends at ${hex(n.memZxid)}`);
+              if (n.memZxid !== e.zxid && current(n, role)) {
+                // The history on disk does not reach the TRUNC point (what was there came in a SNAP whose
+                // snapshot the truncation removed): the host ends the role, as learner-host does, and the
+                // next sync starts from what is really there.
+                log(`${who} ${n.sid} truncated to ${hex(e.zxid)} but its history ends at ${hex(n.memZxid)}: ends its role`);
+                n.queue.length = 0;
+                breakLink(role.link, `${who} ended`);
+                goLooking(n, 'truncation fell short');
+              }
             },
           });
           break;

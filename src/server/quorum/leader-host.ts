@@ -30,6 +30,7 @@ import type { QuorumVerifier } from './quorum-verifier';
 import { LeaderEffect, ZabLeader } from './zab-leader';
 import { hex } from './zab-messages';
 import { fromLearnerPacket, revalidateReplyPacket, toLearnerPacket } from './zab-packets';
+import { corkUntilNextTick } from './learner-host';
 
 export interface LeaderHostOptions {
   myId: bigint;
@@ -385,7 +386,10 @@ class LearnerLink {
 
   send(bytes: Buffer): void {
     if (this.held) this.held.push(bytes);
-    else if (!this.socket.destroyed) this.socket.write(bytes);
+    else if (!this.socket.destroyed) {
+      corkUntilNextTick(this.socket);
+      this.socket.write(bytes);
+    }
   }
 
   /** The SNAP packet, then the snapshot body and "BenWasHere", then whatever was sent meanwhile. */

@@ -22,6 +22,7 @@ import type { ZooKeeperServer } from '../zookeeper-server';
 import { QuorumStreamDecoder, encodeQuorumPacket, type QuorumPacketData } from './quorum-wire';
 import type { QuorumServer } from './quorum-verifier';
 import { LearnerEffect, ZabLearner } from './zab-learner';
+import { hex } from './zab-messages';
 import { fromLeaderPacket, requestPacket, revalidatePacket, toLeaderPacket } from './zab-packets';
 
 export interface LearnerHostOptions {
@@ -186,11 +187,19 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
       while (this.queue.length > 0 && !this.ended) {
         const e = this.queue.shift()!;
         if (e.kind === 'log') {
-          // Merge the logs queued right behind it: one append, one fsync.
+          // Group commit: the logs queued behind it, with the ACKs (and other sends) and applies between
+          // them, become one append (one fsync), then those sends and applies in their order. They only
+          // ever run later than the machine asked, never before a log they follow.
           const entries = [...e.entries];
-          while (this.queue[0]?.kind === 'log') entries.push(...(this.queue.shift() as { entries: typeof entries }).entries);
+          const after: Array<Exclude<LearnerEffect, { kind: 'log' }>> = [];
+          while (this.queue.length > 0 && ['log', 'send', 'apply'].includes(this.queue[0].kind)) {
+            const next = this.queue.shift()!;
+            if (next.kind === 'log') entries.push(...next.entries);
+            else after.push(next);
+          }
           await this.opts.store.append(entries);
           this.opts.onDurable({ lastLoggedZxid: entries[entries.length - 1].header.zxid });
+          for (const a of after) if (!this.ended) await this.execute(a);
           continue;
         }
         await this.execute(e);
@@ -216,11 +225,18 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
         await store.setCurrentEpoch(e.epoch);
         this.opts.onDurable({ currentEpoch: e.epoch });
         return;
-      case 'truncate':
+      case 'truncate': {
         await store.truncateTo(e.zxid);
         await server.reload();
-        this.opts.onDurable({ lastLoggedZxid: e.zxid });
+        const reached = server.recoveredState.lastZxid;
+        this.opts.onDurable({ lastLoggedZxid: reached });
+        if (reached !== e.zxid) {
+          // What we had past the TRUNC point came in a SNAP, and its snapshot went with the truncation:
+          // our history now ends earlier. End the role; the next sync starts from what is really on disk.
+          this.end(`TRUNC to ${hex(e.zxid)} left the history at ${hex(reached)}`);
+        }
         return;
+      }
       case 'loadSnapshot':
         server.loadSyncSnapshot(e.snapshot as Parameters<ZooKeeperServer['loadSyncSnapshot']>[0], e.zxid);
         return;
@@ -248,6 +264,7 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
   private write(p: QuorumPacketData): void {
     const s = this.socket;
     if (!s || s.destroyed || this.ended) return;
+    corkUntilNextTick(s);
     s.write(encodeQuorumPacket(p));
   }
 
@@ -263,6 +280,23 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
     }
     return reason;
   }
+}
+
+const corked = new WeakSet<net.Socket>();
+
+/**
+ * Holds a socket's writes until the end of this tick, so a burst of packets
+ * (a batch of ACKs, PROPOSALs and COMMITs) leaves in one write instead of
+ * one syscall and segment each.
+ */
+export function corkUntilNextTick(s: net.Socket): void {
+  if (corked.has(s)) return;
+  corked.add(s);
+  s.cork();
+  process.nextTick(() => {
+    corked.delete(s);
+    s.uncork();
+  });
 }
 
 /** One TCP connection attempt, bounded by `timeoutMs`. */

@@ -52,7 +52,8 @@ export class LeaderLink {
   onPacket?: (p: QuorumPacketData) => void;
   private readonly decoder = new QuorumStreamDecoder({ snapshotAfterSnap: false });
   private readonly queue: QuorumPacketData[] = [];
-  private waiter?: () => void;
+  /** Everyone waiting in next() (a test may await two things at once, e.g. an ACK and a quiet window). */
+  private readonly waiters = new Set<() => void>();
   private ended?: Error;
   private pinger?: NodeJS.Timeout;
   private readonly closedPromise: Promise<void>;
@@ -164,11 +165,13 @@ export class LeaderLink {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no packet from the learner within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
+        const wake = (): void => {
           clearTimeout(t);
+          this.waiters.delete(wake);
           resolve();
         };
+        const t = setTimeout(wake, left);
+        this.waiters.add(wake);
       });
     }
     const p = this.queue.shift()!;
@@ -226,9 +229,7 @@ export class LeaderLink {
   }
 
   private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
+    for (const w of [...this.waiters]) w();
   }
 }
 
