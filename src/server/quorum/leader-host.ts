@@ -69,6 +69,7 @@ export class LeaderHost implements CommitPath {
   private timer?: NodeJS.Timeout;
   private commits: { last: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly now: () => number;
+  private readonly encodedProposals = new WeakMap<TxnEntry, Buffer>();
   /** PROPOSAL data sizes (Apache's ProposalStats: -1 until the first). */
   private proposalSizes = { last: -1, min: -1, max: -1 };
 
@@ -279,7 +280,12 @@ export class LeaderHost implements CommitPath {
       case 'send': {
         const link = this.links.get(e.to);
         if (!link) return;
-        const packet = encodeQuorumPacket(toLearnerPacket(e.message));
+        // A proposal goes to every follower: encode it once.
+        let packet = e.message.kind === 'proposal' ? this.encodedProposals.get(e.message.txn) : undefined;
+        if (!packet) {
+          packet = encodeQuorumPacket(toLearnerPacket(e.message));
+          if (e.message.kind === 'proposal') this.encodedProposals.set(e.message.txn, packet);
+        }
         const m = e.message;
         // Apache counts the proposal's data: the packet less type, zxid, data length and a null authinfo (20 bytes).
         if (m.kind === 'proposal') this.noteProposalSize(packet.length - 20);

@@ -444,7 +444,11 @@ export class ZabLeader {
       return;
     }
     if (l.observer || !this.opts.verifier.isVoter(sid)) return;
-    const p = this.outstanding.find((o) => o.zxid === zxid);
+    // Proposals of a term have consecutive zxids: the ack's index is its distance from the oldest.
+    const head = this.outstanding[0];
+    const i = head === undefined || zxid < head.zxid ? -1 : Number(zxid - head.zxid);
+    let p = i >= 0 && i < this.outstanding.length ? this.outstanding[i] : undefined;
+    if (p && p.zxid !== zxid) p = this.outstanding.find((o) => o.zxid === zxid); // not consecutive after all
     if (!p) return; // already committed (late ack) or unknown: Apache ignores both
     p.acks.add(sid);
     this.tryCommit();
