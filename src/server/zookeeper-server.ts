@@ -126,6 +126,8 @@ export interface QuorumReport {
 export type ServerRole = fourLetter.ServerMode | 'looking';
 
 const DEFAULT_TICK = 3000;
+/** The longest a handshake is held while an ensemble member has no role (at most 2 ticks). */
+const PARK_MS = 2000;
 const DEFAULT_SESSIONLESS_CNXN_TIMEOUT = 10000;
 
 /** Durability counters: the store's group commit and the snapshots taken (for tests, mntr and benchmarks). */
@@ -188,6 +190,13 @@ export class ZooKeeperServer implements ConnectionHost {
   private snapshotInFlight: Promise<void> | null = null;
   private durability = { snapshotsTaken: 0, snapshotsFailed: 0, snapshotsSkipped: 0, lastSnapshotZxid: -1n, purgeRuns: 0 };
   private closed = false;
+  /**
+   * Handshakes that arrived while this ensemble member had no role, held
+   * until it gets one (or PARK_MS passes): a client that reached us during
+   * an election is served as soon as the election ends, instead of being
+   * dropped and backing off (Apache drops it).
+   */
+  private parked = new Map<ClientConnection, { req: ConnectRequest; hasReadOnly: boolean; receivedAt: number; timer: NodeJS.Timeout }>();
   private fatal: unknown = null;
   private readonly startedAt = Date.now();
   clientPort = -1;
@@ -337,6 +346,17 @@ export class ZooKeeperServer implements ConnectionHost {
     // The leader owns every session now: each gets a full timeout from here (Apache's leader re-adds them).
     for (const [id, timeout] of this.sessions.snapshot()) this.sessions.addSession(id, timeout);
     this.role_ = 'leader';
+    this.resumeParked();
+  }
+
+  /** A role began: the handshakes held during the election go ahead. */
+  private resumeParked(): void {
+    const held = [...this.parked];
+    this.parked.clear();
+    for (const [conn, h] of held) {
+      clearTimeout(h.timer);
+      if (!conn.isClosed) this.handleConnect(conn, h.req, h.hasReadOnly, h.receivedAt);
+    }
   }
 
   /** Follower or observer: writes and session creates go to the leader; commits come back through applyCommitted. */
@@ -345,6 +365,7 @@ export class ZooKeeperServer implements ConnectionHost {
     const authority = new LearnerSessionAuthority(this.sessions, this.pipeline, leader);
     this.sessionAuthority = authority;
     this.role_ = observer ? 'observer' : 'follower';
+    this.resumeParked();
     return authority;
   }
 
@@ -360,6 +381,7 @@ export class ZooKeeperServer implements ConnectionHost {
     this.pipeline.readOnly = { closeLocally: (id) => authority.close(id) };
     this.role_ = 'read-only';
     this.log('no quorum: serving read-only clients');
+    this.resumeParked();
   }
 
   /**
@@ -494,6 +516,11 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   connectionClosed(conn: ClientConnection): void {
+    const held = this.parked.get(conn);
+    if (held) {
+      clearTimeout(held.timer);
+      this.parked.delete(conn);
+    }
     if (!this.connections.delete(conn)) return;
     this.cnxnExpiry.remove(conn);
     const ip = (conn as { ipKey?: string }).ipKey ?? conn.remoteAddress;
@@ -518,10 +545,19 @@ export class ZooKeeperServer implements ConnectionHost {
     return fourLetter.runFourLetterWord(word, this.fourLetterContext(), this.whitelist);
   }
 
-  handleConnect(conn: ClientConnection, req: ConnectRequest, _hasReadOnly: boolean, receivedAt: number = elapsedMs()): void {
-    if (this.closed || this.role_ === 'looking') {
-      // Apache: "ZooKeeperServer not running" closes the connection; the client tries the next server.
+  handleConnect(conn: ClientConnection, req: ConnectRequest, hasReadOnly: boolean, receivedAt: number = elapsedMs()): void {
+    if (this.closed) {
       conn.close();
+      return;
+    }
+    if (this.role_ === 'looking') {
+      const timer = setTimeout(() => {
+        // Still no role: as Apache ("ZooKeeperServer not running"), the client tries another server.
+        this.parked.delete(conn);
+        conn.close();
+      }, Math.min(PARK_MS, 2 * this.tickTime));
+      timer.unref();
+      this.parked.set(conn, { req, hasReadOnly, receivedAt, timer });
       return;
     }
     if (this.role_ === 'read-only' && !req.readOnly) {

@@ -5,6 +5,7 @@
  * elect a new one and nothing acknowledged is lost.
  */
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { CreateMode, ErrorCode, ZooKeeper } from '../../src';
@@ -12,6 +13,7 @@ import { QuorumPeer } from '../../src/server/quorum/quorum-peer';
 import { MajorityQuorum, type QuorumServer } from '../../src/server/quorum/quorum-verifier';
 import { freePorts } from '../harness/ports';
 import { waitFor } from '../harness/four-letter-words';
+import { connectFrame } from '../fuzz/raw-wire';
 
 jest.setTimeout(90_000);
 
@@ -28,13 +30,13 @@ let members: Member[] = [];
 let verifier: MajorityQuorum;
 const clients: ZooKeeper[] = [];
 
-async function startMember(m: Member): Promise<void> {
+async function startMember(m: Member, tickTime = 200): Promise<void> {
   m.peer = await QuorumPeer.start({
     myId: m.sid,
     verifier,
     initLimit: 10,
     syncLimit: 5,
-    server: { dataDir: m.dataDir, clientPort: m.clientPort, tickTime: 200, forceSync: false },
+    server: { dataDir: m.dataDir, clientPort: m.clientPort, tickTime, forceSync: false },
     logger: (msg) => logs.push(`${Date.now() % 100000} ${msg}`),
   });
 }
@@ -186,4 +188,28 @@ test('a session used through a server it moved away from fails SESSIONMOVED; whe
     await b.create(`/moved-${from.sid}-${to.sid}/y`, null);
     expect(await b.getChildren(`/moved-${from.sid}-${to.sid}`)).toEqual(['y']);
   }
+});
+
+test('a handshake that reaches a member during an election is held and answered once the member serves, not dropped', async () => {
+  // Tick 1 s: the hold lasts up to 2 s, time enough for the other two to start and the election to end.
+  await startMember(members[0], 1000);
+  const s = net.connect({ host: '127.0.0.1', port: members[0].clientPort });
+  const events: string[] = [];
+  let reply = Buffer.alloc(0);
+  s.on('data', (b: Buffer) => {
+    reply = Buffer.concat([reply, b]);
+    events.push('data');
+  });
+  s.on('close', () => events.push('close'));
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  s.write(connectFrame(6000));
+  await new Promise((r) => setTimeout(r, 100));
+  expect(events).toEqual([]); // held: neither answered nor closed while member 1 has no quorum
+  await Promise.all(members.slice(1).map((m) => startMember(m, 1000)));
+  await waitFor('the held handshake to be answered', async () => reply.length >= 4 + 36 || events.includes('close'), 10_000, 10);
+  expect(events[0]).toBe('data');
+  // ConnectResponse: int len, int protocolVersion, int timeOut, long sessionId (non-zero: a session was made).
+  expect(reply.readInt32BE(8)).toBeGreaterThan(0);
+  expect(reply.readBigInt64BE(12)).not.toBe(0n);
+  s.destroy();
 });

@@ -80,7 +80,8 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
   /** Connects (retrying within initLimit ticks, as Learner.connectToLeader) and runs until the term ends. */
   async run(): Promise<string> {
     const deadline = this.now() + this.opts.initLimit * this.opts.tickTime;
-    let wait = 100;
+    // The new leader opens its quorum port as it decides, about when we do: retry soon, then back off.
+    let wait = 10;
     while (!this.ended) {
       try {
         this.socket = await connect(this.opts.leader.host, this.opts.leader.quorumPort, Math.max(1000, this.opts.tickTime * this.opts.syncLimit));
