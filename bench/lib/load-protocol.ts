@@ -5,6 +5,12 @@ import type { RunResult, RunSpec } from './workloads';
 export interface LoadWorkerConfig {
   impl: ClientImpl;
   connectString: string;
+  /**
+   * Optional: session i connects to connectStrings[i % length] instead of
+   * connectString (e.g. one member of an ensemble each, to spread sessions
+   * over the members deterministically, or to keep them on followers).
+   */
+  connectStrings?: string[];
   /** Client handles (sessions) the load is spread over. */
   sessions: number;
   /** Bytes per node payload (getData reads it, setData and create write it). */

@@ -84,13 +84,20 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void shutdown(1));
 
   try {
-    for (let i = 0; i < cfg.sessions; i++) clients.push(await connectClient(cfg.impl, cfg.connectString, CONNECT_TIMEOUT_MS));
+    const spread = cfg.connectStrings && cfg.connectStrings.length > 0 ? cfg.connectStrings : undefined;
+    for (let i = 0; i < cfg.sessions; i++) {
+      const cs = spread ? spread[i % spread.length] : cfg.connectString;
+      clients.push(await connectClient(cfg.impl, cs, CONNECT_TIMEOUT_MS));
+    }
     const base = `/zkbench-${cfg.label}-${process.pid}`;
     const paths: WorkPaths = { dataNode: `${base}/data`, pairsParent: `${base}/pairs` };
     await ensureNode(clients[0], base, Buffer.alloc(0));
     await ensureNode(clients[0], paths.dataNode, payload);
     await setNode(clients[0], paths.dataNode, payload);
     await ensureNode(clients[0], paths.pairsParent, Buffer.alloc(0));
+    // Sessions on other ensemble members: a write's reply from a member means that member has
+    // applied everything before it, so the nodes above are there for its reads (no NoNode from a lagging follower).
+    if (spread) for (const c of clients.slice(1)) await setNode(c, paths.dataNode, payload);
 
     process.on('message', (msg: ToWorker) => {
       if (msg.type === 'close') {

@@ -38,6 +38,7 @@ import { DigestMd5Server, type SaslUsers } from './session/sasl-digest-md5';
 import { loadJaasUsers } from './session/jaas-config';
 import { generateDigest } from './tree/acl-check';
 import { CONFIG_ZOOKEEPER, DataTree } from './tree/data-tree';
+import { makeZxid } from './zxid';
 import { ttlOf } from './tree/ephemeral-type';
 import * as fourLetter from './net/four-letter-words';
 
@@ -341,6 +342,9 @@ export class ZooKeeperServer implements ConnectionHost {
   serveAsLeader(commit: CommitPath, epoch: bigint): void {
     this.pipeline.commitThrough(commit);
     this.pipeline.zxidSource.startEpoch(epoch);
+    // Leader.startZkServer: the tree's last zxid becomes (epoch, 0), what srvr, mntr and replies show until the first txn.
+    const epochStart = makeZxid(epoch, 0n);
+    if (this.tree.lastProcessedZxid < epochStart) this.tree.lastProcessedZxid = epochStart;
     this.pipeline.localOwner = LEADER_OWNER;
     this.sessionAuthority = new LocalSessionAuthority(this.sessions, this.pipeline, (m) => this.log(m), LEADER_OWNER);
     // The leader owns every session now: each gets a full timeout from here (Apache's leader re-adds them).

@@ -100,7 +100,7 @@ async function serving(): Promise<{ leader: Member; followers: Member[] }> {
 }
 
 test('elects a leader; writes through a follower are replicated to every member', async () => {
-  await Promise.all(members.map(startMember));
+  await Promise.all(members.map((m) => startMember(m)));
   const { leader, followers } = await serving();
   const a = await connect(followers[0]);
   await a.create('/e', Buffer.from('one'));
@@ -116,7 +116,7 @@ test('elects a leader; writes through a follower are replicated to every member'
 });
 
 test('when the leader goes, the others elect a new one and keep every acknowledged write', async () => {
-  await Promise.all(members.map(startMember));
+  await Promise.all(members.map((m) => startMember(m)));
   const first = await serving();
   const a = await connect(first.followers[0]);
   for (let i = 0; i < 20; i++) await a.create(`/k${i}`, Buffer.from(String(i)));
@@ -139,7 +139,7 @@ test('when the leader goes, the others elect a new one and keep every acknowledg
 
 test('an observer serves reads, forwards writes, gets every commit, and does not count toward the quorum', async () => {
   await plan(3, 1);
-  await Promise.all(members.map(startMember));
+  await Promise.all(members.map((m) => startMember(m)));
   await serving();
   const observer = members[3];
   expect(observer.peer!.server.role).toBe('observer');
@@ -169,7 +169,7 @@ test('an observer serves reads, forwards writes, gets every commit, and does not
 });
 
 test('a session used through a server it moved away from fails SESSIONMOVED; where it moved to, it works', async () => {
-  await Promise.all(members.map(startMember));
+  await Promise.all(members.map((m) => startMember(m)));
   const { leader, followers } = await serving();
   for (const [from, to] of [
     [followers[0], followers[1]],
