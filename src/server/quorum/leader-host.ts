@@ -27,6 +27,7 @@ import { decodeRequest } from '../request/request-records';
 import type { ZooKeeperServer } from '../zookeeper-server';
 import { QuorumStreamDecoder, encodeQuorumPacket, type ForwardedRequest, type QuorumPacketData } from './quorum-wire';
 import type { QuorumVerifier } from './quorum-verifier';
+import type { RecentLog } from './recent-log';
 import { LeaderEffect, ZabLeader } from './zab-leader';
 import { hex } from './zab-messages';
 import { fromLearnerPacket, revalidateReplyPacket, toLearnerPacket } from './zab-packets';
@@ -43,7 +44,8 @@ export interface LeaderHostOptions {
   acceptedEpoch: bigint;
   currentEpoch: bigint;
   lastLoggedZxid: bigint;
-  committedLog: readonly TxnEntry[];
+  /** The member's newest logged txns (what DIFFs are served from), extended by the leader's appends. */
+  recent: RecentLog;
   /** Where to listen for learners (this server's quorum address). */
   host: string;
   port: number;
@@ -70,6 +72,8 @@ export class LeaderHost implements CommitPath {
   private commits: { last: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
   private readonly now: () => number;
   private readonly encodedProposals = new WeakMap<TxnEntry, Buffer>();
+  /** Txns on disk and maybe not applied yet, oldest first (for fastForwardEntries). */
+  private durable: TxnEntry[] = [];
   /** PROPOSAL data sizes (Apache's ProposalStats: -1 until the first). */
   private proposalSizes = { last: -1, min: -1, max: -1 };
 
@@ -85,7 +89,7 @@ export class LeaderHost implements CommitPath {
       acceptedEpoch: opts.acceptedEpoch,
       currentEpoch: opts.currentEpoch,
       lastZxid: opts.lastLoggedZxid,
-      committedLog: opts.committedLog,
+      committedLog: opts.recent.entries(),
       captureSnapshot: () => {
         const c = opts.server.captureForSync();
         return { zxid: c.zxid, snapshot: c.contents };
@@ -116,6 +120,24 @@ export class LeaderHost implements CommitPath {
 
   stop(reason: string): void {
     this.enqueue(this.machine.abandon(reason));
+  }
+
+  /**
+   * After the term (and settled()): the txns logged and not applied (proposals
+   * that never committed, or whose apply was abandoned), to apply on top of
+   * the tree. A leader's tree only ever holds committed txns, which are in
+   * its log once its appends settled.
+   */
+  fastForwardEntries(): TxnEntry[] {
+    const last = this.opts.server.tree.lastProcessedZxid;
+    return this.durable.filter((t) => t.header.zxid > last);
+  }
+
+  private noteDurable(entries: TxnEntry[]): void {
+    this.opts.recent.append(entries);
+    const last = this.opts.server.tree.lastProcessedZxid;
+    this.durable = this.durable.filter((t) => t.header.zxid > last);
+    this.durable.push(...entries);
   }
 
   /** The leader's figures for mntr and stat. */
@@ -306,6 +328,7 @@ export class LeaderHost implements CommitPath {
         const last = e.entries[e.entries.length - 1].header.zxid;
         const io = this.opts.store.append(e.entries).then(
           () => {
+            this.noteDurable(e.entries);
             this.opts.onDurable({ lastLoggedZxid: last });
             this.enqueue(this.machine.logged(last));
           },

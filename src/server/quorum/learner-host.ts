@@ -16,11 +16,13 @@
 import * as net from 'node:net';
 import type { IdFields } from '../../proto';
 import type { FileTxnStore } from '../persist/file-store';
+import type { TxnEntry } from '../persist/types';
 import type { ForwardedRequest, WriteForwarder } from '../request/request-pipeline';
 import type { LeaderSessionLink, LearnerSessionAuthority } from '../session/session-authority';
 import type { ZooKeeperServer } from '../zookeeper-server';
 import { QuorumStreamDecoder, encodeQuorumPacket, type QuorumPacketData } from './quorum-wire';
 import type { QuorumServer } from './quorum-verifier';
+import type { RecentLog } from './recent-log';
 import { LearnerEffect, ZabLearner } from './zab-learner';
 import { hex } from './zab-messages';
 import { fromLeaderPacket, requestPacket, revalidatePacket, toLeaderPacket } from './zab-packets';
@@ -37,6 +39,8 @@ export interface LearnerHostOptions {
   acceptedEpoch: bigint;
   currentEpoch: bigint;
   lastLoggedZxid: bigint;
+  /** The member's newest logged txns: extended by every append, cut by TRUNC, restarted by SNAP. */
+  recent: RecentLog;
   /** Told after each durable log append and epoch write, so the next election votes with what is on disk. */
   onDurable: (d: { lastLoggedZxid?: bigint; acceptedEpoch?: bigint; currentEpoch?: bigint }) => void;
   /** UPTODATE: the new epoch is ours (the election's vote is updated with it). */
@@ -59,6 +63,10 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
   readonly finished: Promise<string>;
   private timer?: NodeJS.Timeout;
   private readonly revalidations = new Map<bigint, Array<(valid: boolean) => void>>();
+  /** Txns on disk and maybe not applied yet, oldest first (for fastForwardEntries). */
+  private durable: TxnEntry[] = [];
+  /** True once the sync's NEWLEADER persists are done: from then on the tree never holds more than the disk. */
+  private synced = false;
   private authority?: LearnerSessionAuthority;
   private readonly now: () => number;
 
@@ -106,6 +114,26 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
   /** Ends the term from outside (closing, or another role is starting). */
   stop(reason: string): void {
     this.enqueue(this.machine.abandon(reason));
+  }
+
+  /**
+   * After the term: the txns to apply on top of the tree to match the disk
+   * (logged, not applied), or null when the tree may hold what the disk
+   * does not (the term ended during the sync) and the state must be read
+   * from disk again.
+   */
+  fastForwardEntries(): TxnEntry[] | null {
+    if (!this.synced) return null;
+    const last = this.opts.server.tree.lastProcessedZxid;
+    return this.durable.filter((t) => t.header.zxid > last);
+  }
+
+  private noteDurable(entries: TxnEntry[]): void {
+    this.opts.recent.append(entries);
+    const last = this.opts.server.tree.lastProcessedZxid;
+    // Keep only what may still be unapplied; applies follow logs closely, so this stays short.
+    this.durable = this.durable.filter((t) => t.header.zxid > last);
+    this.durable.push(...entries);
   }
 
   // ---- WriteForwarder and LeaderSessionLink (the server calls these while we serve) ----
@@ -199,6 +227,7 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
             else after.push(next);
           }
           await this.opts.store.append(entries);
+          this.noteDurable(entries);
           this.opts.onDurable({ lastLoggedZxid: entries[entries.length - 1].header.zxid });
           for (const a of after) if (!this.ended) await this.execute(a);
           continue;
@@ -225,11 +254,14 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
       case 'persistCurrentEpoch':
         await store.setCurrentEpoch(e.epoch);
         this.opts.onDurable({ currentEpoch: e.epoch });
+        // The end of the sync's persists (ZabLearner.onNewLeader): what the tree holds is on disk.
+        this.synced = true;
         return;
       case 'truncate': {
         await store.truncateTo(e.zxid);
         await server.reload();
         const reached = server.recoveredState.lastZxid;
+        this.opts.recent.reset(server.recoveredState.txns);
         this.opts.onDurable({ lastLoggedZxid: reached });
         if (reached !== e.zxid) {
           // What we had past the TRUNC point came in a SNAP, and its snapshot went with the truncation:
@@ -240,6 +272,8 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
       }
       case 'loadSnapshot':
         server.loadSyncSnapshot(e.snapshot as Parameters<ZooKeeperServer['loadSyncSnapshot']>[0], e.zxid);
+        // The history before the snapshot is not ours any more (and the log before it is not read again).
+        this.opts.recent.reset();
         return;
       case 'writeSnapshot':
         await server.writeSnapshotNow();

@@ -28,6 +28,7 @@ import { ServerState } from './election-wire';
 import { LeaderHost } from './leader-host';
 import { LearnerHost } from './learner-host';
 import type { QuorumVerifier } from './quorum-verifier';
+import { RecentLog } from './recent-log';
 
 export interface QuorumPeerOptions {
   myId: bigint;
@@ -49,6 +50,8 @@ export class QuorumPeer {
   private host_?: LeaderHost | LearnerHost;
   private loop?: Promise<void>;
   private lastLogged: bigint;
+  /** The newest logged txns, for DIFFs when this member leads (see recent-log.ts). */
+  private readonly recent = new RecentLog();
   private acceptedEpoch = 0n;
   private currentEpoch = 0n;
   private readonly log: (msg: string) => void;
@@ -63,6 +66,7 @@ export class QuorumPeer {
     const base = opts.logger ?? (() => undefined);
     this.log = (m) => base(tag + m);
     this.lastLogged = server.recoveredState.lastZxid;
+    this.recent.reset(server.recoveredState.txns);
     this.election = new ElectionNode({
       myId: opts.myId,
       verifier: opts.verifier,
@@ -146,9 +150,15 @@ export class QuorumPeer {
       if (host) await host.settled();
       if (this.closed) break;
       try {
-        // What the next vote may claim is what is on disk; the tree becomes that too.
-        await this.server.reload();
-        this.lastLogged = this.server.recoveredState.lastZxid;
+        // The tree becomes what is on disk (the next vote claims only that): by applying what was
+        // logged on top of it when the term left the two consistent, else by reading the disk again.
+        const logged = host?.fastForwardEntries() ?? null;
+        if (logged) this.server.fastForward(logged);
+        else {
+          await this.server.reload();
+          this.lastLogged = this.server.recoveredState.lastZxid;
+          this.recent.reset(this.server.recoveredState.txns);
+        }
       } catch (e) {
         this.log(`cannot reload the data after the role ended, stopping: ${(e as Error).message}`);
         void this.close();
@@ -183,6 +193,7 @@ export class QuorumPeer {
       acceptedEpoch: this.acceptedEpoch,
       currentEpoch: this.currentEpoch,
       lastLoggedZxid: this.lastLogged,
+      recent: this.recent,
       onDurable: (d: { lastLoggedZxid?: bigint; acceptedEpoch?: bigint; currentEpoch?: bigint }) => {
         if (d.lastLoggedZxid !== undefined) this.lastLogged = d.lastLoggedZxid;
         if (d.acceptedEpoch !== undefined) this.acceptedEpoch = d.acceptedEpoch;
@@ -200,7 +211,6 @@ export class QuorumPeer {
     const host = new LeaderHost({
       ...this.common(),
       verifier: this.opts.verifier,
-      committedLog: this.server.recoveredState.txns,
       host: me.host,
       port: me.quorumPort,
     });

@@ -16,6 +16,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { FileTxnStore } from '../../../src/server/persist/file-store';
 import type { TxnEntry } from '../../../src/server/persist/types';
+import { RecentLog } from '../../../src/server/quorum/recent-log';
 import { LearnerHost } from '../../../src/server/quorum/learner-host';
 import { QuorumPacketData, QuorumPacketType as T, decodeAckEpochData, decodeLearnerInfo } from '../../../src/server/quorum/quorum-wire';
 import { makeZxid } from '../../../src/server/zxid';
@@ -92,6 +93,7 @@ async function startFollower(seed: SeedOptions = {}, beforeRun?: (s: SeededServe
     acceptedEpoch: seeded.acceptedEpoch,
     currentEpoch: seeded.currentEpoch,
     lastLoggedZxid: seeded.lastZxid,
+    recent: new RecentLog(),
     onDurable: () => undefined,
     onServing: (epoch) => void served.push(epoch),
     log: (m) => log(`[follower] ${m}`),

@@ -19,6 +19,7 @@ import { ZooKeeper } from '../../../src';
 import { JuteReader } from '../../../src/jute';
 import { CreateTxn, OpCode } from '../../../src/proto';
 import type { TxnEntry } from '../../../src/server/persist/types';
+import { RecentLog } from '../../../src/server/quorum/recent-log';
 import { LeaderHost } from '../../../src/server/quorum/leader-host';
 import type { ZabLeader } from '../../../src/server/quorum/zab-leader';
 import { MajorityQuorum, type QuorumServer } from '../../../src/server/quorum/quorum-verifier';
@@ -92,6 +93,12 @@ afterEach(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+function recentLogOf(txns: readonly TxnEntry[]): RecentLog {
+  const r = new RecentLog();
+  r.reset(txns);
+  return r;
+}
+
 /** Our leader as sid 1 of `voters` voters, on a dataDir seeded with `seed`; its term is running. */
 async function startLeader(voters: 3 | 5, seed: SeedOptions = {}): Promise<LeaderFixture> {
   const ports = await freePorts(voters + 1);
@@ -115,7 +122,7 @@ async function startLeader(voters: 3 | 5, seed: SeedOptions = {}): Promise<Leade
     acceptedEpoch: seeded.acceptedEpoch,
     currentEpoch: seeded.currentEpoch,
     lastLoggedZxid: seeded.lastZxid,
-    committedLog: seeded.server.recoveredState.txns,
+    recent: recentLogOf(seeded.server.recoveredState.txns),
     host: '127.0.0.1',
     port: ports[0],
     onDurable: (d) => {
