@@ -221,7 +221,9 @@ export class ZabLearner {
         this.effects.push({ kind: 'serve', epoch: this.newEpoch });
         return;
       case 'ping':
-        this.send({ kind: 'ping', zxid: msg.zxid, touches: this.opts.drainTouches?.() ?? [] });
+        // Only once synced (Follower.processPacket): Apache's syncWithLeader skips PINGs, and an Apache
+        // leader takes the packet after NEWLEADER for its ACK, dropping a learner that pings there.
+        if (this.phase === 'broadcast') this.send({ kind: 'ping', zxid: msg.zxid, touches: this.opts.drainTouches?.() ?? [] });
         return;
       case 'sync':
         // In order with the applies before it: the forwarded sync is answered after them.

@@ -185,11 +185,12 @@ describe('two dev servers on one data directory (real processes)', () => {
     const { code } = await second.proc.exited;
     expect(code).toBe(1);
     const out = second.output();
-    expect(out).toContain(`npm start: could not start the server: ${data} is in use by process ${first.proc.child.pid}`);
+    // npm start runs the local ensemble: each member locks its own directory under ZK_DATA_DIR, member 1's first.
+    expect(out).toContain(`npm start: could not start the server: ${path.join(data, '1')} is in use by process ${first.proc.child.pid}`);
     expect(out).not.toContain('connect string');
 
     // kill -9 leaves the lock file behind; the next server sees its owner is gone.
-    expect(fs.existsSync(path.join(data, LOCK_FILE_NAME))).toBe(true);
+    for (const m of ['1', '2', '3', '4']) expect(fs.existsSync(path.join(data, m, LOCK_FILE_NAME))).toBe(true);
     await terminate(first.proc, 'SIGKILL');
     const third = new DevServer(data, 'third');
     started.push(third);
@@ -204,6 +205,6 @@ describe('two dev servers on one data directory (real processes)', () => {
     // A clean stop gives the directory back.
     await terminate(third.proc, 'SIGTERM');
     expect(third.output()).toContain('server closed');
-    expect(fs.existsSync(path.join(data, LOCK_FILE_NAME))).toBe(false);
+    for (const m of ['1', '2', '3', '4']) expect(fs.existsSync(path.join(data, m, LOCK_FILE_NAME))).toBe(false);
   });
 });

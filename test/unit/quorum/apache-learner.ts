@@ -2,8 +2,12 @@
  * A scripted learner on a real leader's quorum port, built only from
  * quorum-wire.ts: it sends what the test tells it to, hands the test every
  * packet and snapshot the leader sends in order, and answers the leader's
- * PINGs by itself (as Learner.ping does, at any moment: a test awaiting a
- * client call must not let the leader's syncLimit run out). No jest globals.
+ * PINGs by itself once synced (as Learner.ping does, at any moment after
+ * UPTODATE: a test awaiting a client call must not let the leader's
+ * syncLimit run out). A PING during the sync is not answered, as Apache's
+ * syncWithLeader skips it: Apache's LearnerHandler reads the packet after
+ * NEWLEADER as its ACK and drops a learner that sends a PING there. No jest
+ * globals.
  */
 import * as net from 'net';
 import {
@@ -33,6 +37,8 @@ export class ScriptedLearner {
   private readonly queue: QuorumStreamEvent[] = [];
   private readonly raw: Buffer[] = [];
   private waiter?: () => void;
+  /** UPTODATE seen on this connection: PINGs are answered from then on. */
+  private upToDate = false;
   private ended?: Error;
 
   private constructor(
@@ -52,7 +58,8 @@ export class ScriptedLearner {
       }
       this.decoded.push(...events);
       for (const ev of events) {
-        if (ev.kind === 'packet' && ev.packet.type === QuorumPacketType.PING) {
+        if (ev.kind === 'packet' && ev.packet.type === QuorumPacketType.UPTODATE) this.upToDate = true;
+        if (ev.kind === 'packet' && ev.packet.type === QuorumPacketType.PING && this.upToDate) {
           const reply = quorumPacket(QuorumPacketType.PING, ev.packet.zxid, encodePingData(this.touches()), ev.packet.authinfo);
           this.pings.push({ ping: ev.packet, reply });
           sock.write(encodeQuorumPacket(reply));

@@ -570,7 +570,10 @@ describe('ZabLearner', () => {
     expect(F(l.receive(C(Z(2, 2)), 2))).toEqual(['apply(0x200000002)']);
     expect(F(l.receive(P(Z(2, 3)), 2))).toEqual([]);
     expect(F(l.receive(C(Z(2, 3)), 2))).toEqual(['apply(0x200000003)']);
+    // No PING reply before UPTODATE: an Apache leader reads the packet after NEWLEADER as its ACK.
+    expect(F(l.receive({ kind: 'ping', zxid: Z(2, 3) }, 2))).toEqual([]);
     expect(F(l.receive(NL(3), 3))).toEqual(['log(0x200000002,0x200000003)', 'persistCurrentEpoch(3)', 'send ack(0x300000000)']);
+    expect(F(l.receive({ kind: 'ping', zxid: Z(2, 3) }, 3))).toEqual([]);
     expect(F(l.receive({ kind: 'upToDate' }, 4))).toEqual(['send ack(0x300000000)', 'serve(3)']);
     // Broadcast: PROPOSAL logged then ACKed; COMMIT applied.
     expect(F(l.receive(P(Z(3, 1)), 5))).toEqual(['log(0x300000001)', 'send ack(0x300000001)']);
