@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { parseZooCfg, type ZooCfg } from '../server/config';
+import { howToConnect } from './banner';
 import { installShutdown, startEnsembleMember, type RunningServer } from './server-launch';
 
 export interface DevEnsembleOptions {
@@ -146,13 +147,7 @@ export async function startDevEnsemble(opts: DevEnsembleOptions): Promise<Runnin
     ...members.map((m) => `  server.${m.id}  ${m.role().padEnd(8)}  127.0.0.1:${m.clientPort}  ${path.join(opts.dataRoot, String(m.id))}`),
     `  connect string: ${connectString}`,
     '',
-    'Reach it with the shell:',
-    `  bin/zk-cli -server ${connectString}`,
-    '',
-    'or from code:',
-    `  const { ZooKeeper } = require('zookeeper-ts');`,
-    `  const zk = new ZooKeeper('${connectString}'); await zk.connected();`,
-    `  await zk.create('/hello', Buffer.from('world')); console.log((await zk.getData('/hello')).data.toString());`,
+    ...howToConnect(connectString),
     '',
     'Ctrl-C stops all members.',
     '',

@@ -21,6 +21,7 @@ import { parseZooCfg, systemPropertiesFrom, extractSystemPropertyFlags } from '.
 import { packageRoot } from './zk-server';
 import { runForeground, ServerStarter, type RunningServer } from './server-launch';
 import { startDevEnsemble } from './dev-ensemble';
+import { howToConnect } from './banner';
 
 export const DEFAULT_PORT = 2181;
 
@@ -44,13 +45,7 @@ export function banner(connectString: string, dataDir: string, wantedPort: numbe
   if (wantedPort !== 0 && port !== wantedPort) lines.push(`  (port ${wantedPort} was taken, so a free port was chosen)`);
   lines.push(
     '',
-    'Reach it with the shell:',
-    `  bin/zk-cli -server ${connectString}`,
-    '',
-    'or from code:',
-    `  const { ZooKeeper } = require('zookeeper-ts');`,
-    `  const zk = new ZooKeeper('${connectString}'); await zk.connected();`,
-    `  await zk.create('/hello', Buffer.from('world')); console.log((await zk.getData('/hello')).data.toString());`,
+    ...howToConnect(connectString),
     '',
     'Ctrl-C stops it.',
     '',

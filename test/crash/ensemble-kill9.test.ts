@@ -9,21 +9,11 @@
  */
 import { Cluster, ServerHandle, startTarget, targetsWith } from '../harness';
 import { KeeperState, ZooKeeper } from '../../src';
+import { seededRandom } from '../harness/seeded-random';
 
 const SEED = process.env.ZK_CRASH_SEED ? Number(process.env.ZK_CRASH_SEED) : 4242;
 const CYCLES = 3;
 const WINDOW = 16;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,7 +38,7 @@ describe.each(targetsWith('ensemble'))('kill -9 in a 3-server %s ensemble', (kin
   }
 
   test(`every acknowledged create survives ${CYCLES} kills (seed ${SEED})`, async () => {
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     const base = `/k9-${kind}`;
     const writer = await client(cluster.connectString);
     await writer.create(base, null);

@@ -21,23 +21,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CreateMode, Op, Stat, ZooKeeper } from '../../src';
 import { DurableServer, startDurableServer } from './durable-server';
+import { seededRandom } from '../harness/seeded-random';
 
 const SEED = process.env.ZK_CRASH_SEED ? Number(process.env.ZK_CRASH_SEED) : 90_210;
 const CYCLES = 3;
 const PIPELINE_WINDOW = 32;
 const MULTI_WINDOW = 4;
-
-/** mulberry32: a tiny seeded PRNG, so the kill moments are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -216,7 +205,7 @@ async function readAll(zk: ZooKeeper, paths: string[]): Promise<Map<string, { da
 describe(`kill -9 durability of our server (seed ${SEED})`, () => {
   let srv: DurableServer;
   const ledger = new Ledger();
-  const random = prng(SEED);
+  const random = seededRandom(SEED);
   const clients: ZooKeeper[] = [];
 
   function client(): ZooKeeper {

@@ -18,68 +18,38 @@
 import * as net from 'node:net';
 import { OpCode } from '../../proto/constants';
 import { Id } from '../../proto/generated/data';
-import type { FileTxnStore } from '../persist/file-store';
 import { writeSnapSyncStream } from '../persist/snap-sync';
 import type { SnapshotContents, TxnEntry } from '../persist/types';
 import { LeadershipLostError, type CommitPath } from '../request/commit-path';
 import type { PrepInput } from '../request/prep-request-processor';
 import { decodeRequest } from '../request/request-records';
-import type { ZooKeeperServer } from '../zookeeper-server';
 import { QuorumStreamDecoder, encodeQuorumPacket, type ForwardedRequest, type QuorumPacketData } from './quorum-wire';
 import type { QuorumVerifier } from './quorum-verifier';
-import type { RecentLog } from './recent-log';
+import { TermHost, type TermHostOptions } from './term-host';
 import { LeaderEffect, ZabLeader } from './zab-leader';
 import { hex } from './zab-messages';
 import { fromLearnerPacket, revalidateReplyPacket, toLearnerPacket } from './zab-packets';
 import { corkUntilNextTick } from './learner-host';
 
-export interface LeaderHostOptions {
-  myId: bigint;
+export interface LeaderHostOptions extends TermHostOptions {
   verifier: QuorumVerifier;
-  server: ZooKeeperServer;
-  store: FileTxnStore;
-  tickTime: number;
-  initLimit: number;
-  syncLimit: number;
-  acceptedEpoch: bigint;
-  currentEpoch: bigint;
-  lastLoggedZxid: bigint;
-  /** The member's newest logged txns (what DIFFs are served from), extended by the leader's appends. */
-  recent: RecentLog;
   /** Where to listen for learners (this server's quorum address). */
   host: string;
   port: number;
-  onDurable: (d: { lastLoggedZxid?: bigint; acceptedEpoch?: bigint; currentEpoch?: bigint }) => void;
-  onServing: (epoch: bigint) => void;
-  log: (msg: string) => void;
-  now?: () => number;
 }
 
-export class LeaderHost implements CommitPath {
+export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
   private readonly machine: ZabLeader;
   private listener?: net.Server;
   private readonly links = new Map<bigint, LearnerLink>();
   private readonly allLinks = new Set<LearnerLink>();
-  private queue: LeaderEffect[] = [];
-  private running = false;
-  private drained: Promise<void> = Promise.resolve();
-  /** Disk writes started and not yet settled. */
-  private readonly pendingIo = new Set<Promise<unknown>>();
-  private ended = false;
-  private endResolve!: (reason: string) => void;
-  readonly finished: Promise<string>;
-  private timer?: NodeJS.Timeout;
   private commits: { last: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private readonly now: () => number;
   private readonly encodedProposals = new WeakMap<TxnEntry, Buffer>();
-  /** Txns on disk and maybe not applied yet, oldest first (for fastForwardEntries). */
-  private durable: TxnEntry[] = [];
   /** PROPOSAL data sizes (Apache's ProposalStats: -1 until the first). */
   private proposalSizes = { last: -1, min: -1, max: -1 };
 
   constructor(private readonly opts: LeaderHostOptions) {
-    this.now = opts.now ?? Date.now;
-    this.finished = new Promise((r) => (this.endResolve = r));
+    super(opts);
     this.machine = new ZabLeader({
       myId: opts.myId,
       verifier: opts.verifier,
@@ -129,15 +99,7 @@ export class LeaderHost implements CommitPath {
    * its log once its appends settled.
    */
   fastForwardEntries(): TxnEntry[] {
-    const last = this.opts.server.tree.lastProcessedZxid;
-    return this.durable.filter((t) => t.header.zxid > last);
-  }
-
-  private noteDurable(entries: TxnEntry[]): void {
-    this.opts.recent.append(entries);
-    const last = this.opts.server.tree.lastProcessedZxid;
-    this.durable = this.durable.filter((t) => t.header.zxid > last);
-    this.durable.push(...entries);
+    return this.durableUnapplied();
   }
 
   /** The leader's figures for mntr and stat. */
@@ -273,28 +235,8 @@ export class LeaderHost implements CommitPath {
 
   // ---- effects ----
 
-  /** Resolves once no effect runs any more and every started log append has settled (after the term ended). */
-  async settled(): Promise<void> {
-    while (this.running || this.pendingIo.size > 0) {
-      await Promise.allSettled([this.drained, ...this.pendingIo]);
-    }
-  }
-
-  private enqueue(effects: LeaderEffect[]): void {
-    if (effects.length === 0) return;
-    this.queue.push(...effects);
-    if (!this.running) this.drained = this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0 && !this.ended) await this.execute(this.queue.shift()!);
-    } catch (e) {
-      this.end(`leader failed: ${(e as Error).message}`);
-    } finally {
-      this.running = false;
-    }
+  protected async runQueue(): Promise<void> {
+    while (this.queue.length > 0 && !this.ended) await this.execute(this.queue.shift()!);
   }
 
   private async execute(e: LeaderEffect): Promise<void> {
@@ -366,31 +308,21 @@ export class LeaderHost implements CommitPath {
     p.max = Math.max(p.max, n);
   }
 
-  private schedule(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.ended) return;
-    const now = this.now();
-    const at = this.machine.nextTickAt(now);
-    if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.enqueue(this.machine.tick(this.now()));
-      this.schedule();
-    }, Math.max(1, at - now));
-    this.timer.unref();
+  protected nextTickAt(now: number): number {
+    return this.machine.nextTickAt(now);
   }
 
-  private end(reason: string): string {
-    if (!this.ended) {
-      this.ended = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.queue = [];
+  protected tickMachine(now: number): LeaderEffect[] {
+    return this.machine.tick(now);
+  }
+
+  protected end(reason: string): string {
+    if (this.finish(reason)) {
       const lost = new LeadershipLostError(`leadership lost: ${reason}`);
       for (const c of this.commits.splice(0)) c.reject(lost);
       this.listener?.close();
       for (const l of this.allLinks) l.close();
       this.opts.log(`leader term ended: ${reason} (last zxid ${hex(this.opts.server.tree.lastProcessedZxid)})`);
-      this.endResolve(reason);
     }
     return reason;
   }

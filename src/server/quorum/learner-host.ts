@@ -15,64 +15,33 @@
  */
 import * as net from 'node:net';
 import type { IdFields } from '../../proto';
-import type { FileTxnStore } from '../persist/file-store';
 import type { TxnEntry } from '../persist/types';
 import type { ForwardedRequest, WriteForwarder } from '../request/request-pipeline';
 import type { LeaderSessionLink, LearnerSessionAuthority } from '../session/session-authority';
 import type { ZooKeeperServer } from '../zookeeper-server';
 import { QuorumStreamDecoder, encodeQuorumPacket, type QuorumPacketData } from './quorum-wire';
 import type { QuorumServer } from './quorum-verifier';
-import type { RecentLog } from './recent-log';
+import { TermHost, type TermHostOptions } from './term-host';
 import { LearnerEffect, ZabLearner } from './zab-learner';
 import { hex } from './zab-messages';
 import { fromLeaderPacket, requestPacket, revalidatePacket, toLeaderPacket } from './zab-packets';
 
-export interface LearnerHostOptions {
-  myId: bigint;
+export interface LearnerHostOptions extends TermHostOptions {
   leader: QuorumServer;
   observer: boolean;
-  server: ZooKeeperServer;
-  store: FileTxnStore;
-  tickTime: number;
-  initLimit: number;
-  syncLimit: number;
-  acceptedEpoch: bigint;
-  currentEpoch: bigint;
-  lastLoggedZxid: bigint;
-  /** The member's newest logged txns: extended by every append, cut by TRUNC, restarted by SNAP. */
-  recent: RecentLog;
-  /** Told after each durable log append and epoch write, so the next election votes with what is on disk. */
-  onDurable: (d: { lastLoggedZxid?: bigint; acceptedEpoch?: bigint; currentEpoch?: bigint }) => void;
-  /** UPTODATE: the new epoch is ours (the election's vote is updated with it). */
-  onServing: (epoch: bigint) => void;
-  log: (msg: string) => void;
-  now?: () => number;
 }
 
-export class LearnerHost implements WriteForwarder, LeaderSessionLink {
+export class LearnerHost extends TermHost<LearnerEffect> implements WriteForwarder, LeaderSessionLink {
   private readonly machine: ZabLearner;
   private socket?: net.Socket;
   private readonly decoder = new QuorumStreamDecoder();
-  private queue: LearnerEffect[] = [];
-  private running = false;
-  private drained: Promise<void> = Promise.resolve();
-  /** Disk writes started and not yet settled. */
-  private readonly pendingIo = new Set<Promise<unknown>>();
-  private ended = false;
-  private endResolve!: (reason: string) => void;
-  readonly finished: Promise<string>;
-  private timer?: NodeJS.Timeout;
   private readonly revalidations = new Map<bigint, Array<(valid: boolean) => void>>();
-  /** Txns on disk and maybe not applied yet, oldest first (for fastForwardEntries). */
-  private durable: TxnEntry[] = [];
   /** True once the sync's NEWLEADER persists are done: from then on the tree never holds more than the disk. */
   private synced = false;
   private authority?: LearnerSessionAuthority;
-  private readonly now: () => number;
 
   constructor(private readonly opts: LearnerHostOptions) {
-    this.now = opts.now ?? Date.now;
-    this.finished = new Promise((r) => (this.endResolve = r));
+    super(opts);
     this.machine = new ZabLearner({
       observer: opts.observer,
       tickTime: opts.tickTime,
@@ -123,17 +92,7 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
    * from disk again.
    */
   fastForwardEntries(): TxnEntry[] | null {
-    if (!this.synced) return null;
-    const last = this.opts.server.tree.lastProcessedZxid;
-    return this.durable.filter((t) => t.header.zxid > last);
-  }
-
-  private noteDurable(entries: TxnEntry[]): void {
-    this.opts.recent.append(entries);
-    const last = this.opts.server.tree.lastProcessedZxid;
-    // Keep only what may still be unapplied; applies follow logs closely, so this stays short.
-    this.durable = this.durable.filter((t) => t.header.zxid > last);
-    this.durable.push(...entries);
+    return this.synced ? this.durableUnapplied() : null;
   }
 
   // ---- WriteForwarder and LeaderSessionLink (the server calls these while we serve) ----
@@ -182,62 +141,37 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
     resolve?.(valid);
   }
 
-  private schedule(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.ended) return;
-    const at = this.machine.nextTickAt();
-    if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.enqueue(this.machine.tick(this.now()));
-      this.schedule();
-    }, Math.max(1, at - this.now()));
-    this.timer.unref();
+  protected nextTickAt(): number {
+    return this.machine.nextTickAt();
+  }
+
+  protected tickMachine(now: number): LearnerEffect[] {
+    return this.machine.tick(now);
   }
 
   // ---- effects, in order, one at a time ----
 
-  /** Resolves once no effect runs any more and every started log append has settled (after the term ended). */
-  async settled(): Promise<void> {
-    while (this.running || this.pendingIo.size > 0) {
-      await Promise.allSettled([this.drained, ...this.pendingIo]);
-    }
-  }
-
-  private enqueue(effects: LearnerEffect[]): void {
-    if (effects.length === 0) return;
-    this.queue.push(...effects);
-    if (!this.running) this.drained = this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0 && !this.ended) {
-        const e = this.queue.shift()!;
-        if (e.kind === 'log') {
-          // Group commit: the logs queued behind it, with the ACKs (and other sends) and applies between
-          // them, become one append (one fsync), then those sends and applies in their order. They only
-          // ever run later than the machine asked, never before a log they follow.
-          const entries = [...e.entries];
-          const after: Array<Exclude<LearnerEffect, { kind: 'log' }>> = [];
-          while (this.queue.length > 0 && ['log', 'send', 'apply'].includes(this.queue[0].kind)) {
-            const next = this.queue.shift()!;
-            if (next.kind === 'log') entries.push(...next.entries);
-            else after.push(next);
-          }
-          await this.opts.store.append(entries);
-          this.noteDurable(entries);
-          this.opts.onDurable({ lastLoggedZxid: entries[entries.length - 1].header.zxid });
-          for (const a of after) if (!this.ended) await this.execute(a);
-          continue;
+  protected async runQueue(): Promise<void> {
+    while (this.queue.length > 0 && !this.ended) {
+      const e = this.queue.shift()!;
+      if (e.kind === 'log') {
+        // Group commit: the logs queued behind it, with the ACKs (and other sends) and applies between
+        // them, become one append (one fsync), then those sends and applies in their order. They only
+        // ever run later than the machine asked, never before a log they follow.
+        const entries = [...e.entries];
+        const after: Array<Exclude<LearnerEffect, { kind: 'log' }>> = [];
+        while (this.queue.length > 0 && ['log', 'send', 'apply'].includes(this.queue[0].kind)) {
+          const next = this.queue.shift()!;
+          if (next.kind === 'log') entries.push(...next.entries);
+          else after.push(next);
         }
-        await this.execute(e);
+        await this.opts.store.append(entries);
+        this.noteDurable(entries);
+        this.opts.onDurable({ lastLoggedZxid: entries[entries.length - 1].header.zxid });
+        for (const a of after) if (!this.ended) await this.execute(a);
+        continue;
       }
-    } catch (err) {
-      this.end(`learner failed: ${(err as Error).message}`);
-    } finally {
-      this.running = false;
+      await this.execute(e);
     }
   }
 
@@ -303,15 +237,11 @@ export class LearnerHost implements WriteForwarder, LeaderSessionLink {
     s.write(encodeQuorumPacket(p));
   }
 
-  private end(reason: string): string {
-    if (!this.ended) {
-      this.ended = true;
-      if (this.timer) clearTimeout(this.timer);
-      this.queue = [];
+  protected end(reason: string): string {
+    if (this.finish(reason)) {
       this.socket?.destroy();
       for (const list of this.revalidations.values()) for (const r of list) r(false);
       this.revalidations.clear();
-      this.endResolve(reason);
     }
     return reason;
   }

@@ -48,7 +48,6 @@ export class QuorumPeer {
   private state_: PeerState = 'looking';
   private closed = false;
   private host_?: LeaderHost | LearnerHost;
-  private loop?: Promise<void>;
   private lastLogged: bigint;
   /** The newest logged txns, for DIFFs when this member leads (see recent-log.ts). */
   private readonly recent = new RecentLog();
@@ -110,7 +109,7 @@ export class QuorumPeer {
       await server.close().catch(() => undefined);
       throw e;
     }
-    peer.loop = peer.run();
+    peer.run().catch((e: unknown) => peer.log(`the peer's loop failed: ${(e as Error)?.message ?? e}`));
     return peer;
   }
 

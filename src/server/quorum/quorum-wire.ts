@@ -17,7 +17,7 @@
  * data and authinfo, ...) and a learner echoes a PING's authinfo as it came:
  * encoding what we decoded gives back the same bytes.
  */
-import { JuteReader, JuteWriter } from '../../jute';
+import { JuteWriter } from '../../jute';
 import type { IdFields } from '../../proto';
 import { JUTE_READ_LIMIT, PendingBytes, SnapSyncBody, SnapSyncStreamReader } from '../persist/snap-sync';
 import { decodeTxnPayload, encodeTxnPayload } from '../persist/txn-codec';
