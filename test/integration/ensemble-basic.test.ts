@@ -12,7 +12,7 @@ import { CreateMode, ErrorCode, ZooKeeper } from '../../src';
 import { QuorumPeer } from '../../src/server/quorum/quorum-peer';
 import { MajorityQuorum, type QuorumServer } from '../../src/server/quorum/quorum-verifier';
 import { freePorts } from '../harness/ports';
-import { waitFor } from '../harness/four-letter-words';
+import { fourLetterWord, waitFor } from '../harness/four-letter-words';
 import { connectFrame } from '../fuzz/raw-wire';
 
 jest.setTimeout(90_000);
@@ -36,7 +36,7 @@ async function startMember(m: Member, tickTime = 200): Promise<void> {
     verifier,
     initLimit: 10,
     syncLimit: 5,
-    server: { dataDir: m.dataDir, clientPort: m.clientPort, tickTime, forceSync: false },
+    server: { dataDir: m.dataDir, clientPort: m.clientPort, tickTime, forceSync: false, fourLetterWordWhitelist: '*' },
     logger: (msg) => logs.push(`${Date.now() % 100000} ${msg}`),
   });
 }
@@ -143,6 +143,18 @@ test('an observer serves reads, forwards writes, gets every commit, and does not
   await serving();
   const observer = members[3];
   expect(observer.peer!.server.role).toBe('observer');
+  // The leader's mntr counts its learners as Apache's does; conf shows each member's quorum block.
+  const leaderMember = members.find((m) => m.peer!.server.role === 'leader')!;
+  const mntr = await fourLetterWord('127.0.0.1', leaderMember.clientPort, 'mntr');
+  expect(mntr).toMatch(/^zk_server_state\tleader$/m);
+  expect(mntr).toMatch(/^zk_learners\t3$/m);
+  expect(mntr).toMatch(/^zk_synced_followers\t2$/m);
+  expect(mntr).toMatch(/^zk_synced_observers\t1$/m);
+  expect(await fourLetterWord('127.0.0.1', observer.clientPort, 'srvr')).toMatch(/^Mode: observer$/m);
+  const conf = await fourLetterWord('127.0.0.1', observer.clientPort, 'conf');
+  expect(conf).toMatch(/^serverId=4$/m);
+  expect(conf).toMatch(/^peerType=1$/m);
+  expect(conf).toContain(verifier.toString().split('\n')[0]);
   const viaObserver = await connect(observer);
   await viaObserver.create('/o', Buffer.from('from-observer'));
   const viaVoter = await connect(members[0]);
