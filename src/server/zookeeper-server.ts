@@ -26,9 +26,9 @@ import { ClientConnection, type ConnectionHost } from './net/client-connection';
 import { ServerStats, elapsedMs } from './net/server-stats';
 import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } from './net/tls-options';
 import { TxnApplier } from './request/txn-applier';
-import { LearnerSessionAuthority, LocalSessionAuthority, ReadOnlySessionAuthority, type LeaderSessionLink, type SessionAuthority } from './session/session-authority';
+import { LearnerSessionAuthority, LocalSessionAuthority, NO_SESSION_AUTHORITY, ReadOnlySessionAuthority, type LeaderSessionLink, type SessionAuthority } from './session/session-authority';
 import { RequestPipeline, type QueuedRequest, type WriteForwarder } from './request/request-pipeline';
-import { LeadershipLostError, type CommitPath } from './request/commit-path';
+import { LeadershipLostError, NOT_SERVING, type CommitPath } from './request/commit-path';
 import type { SnapSyncBody } from './persist/snap-sync';
 import type { SnapshotContents, TxnEntry } from './persist/types';
 import { ExpiryQueue } from './session/expiry-queue';
@@ -250,6 +250,16 @@ export class ZooKeeperServer implements ConnectionHost {
     });
     this.sessionAuthority = new LocalSessionAuthority(this.sessions, this.pipeline, (m) => this.log(m));
     this.role_ = opts.ensembleMember ? 'looking' : 'standalone';
+    // Between roles an ensemble member commits nothing and expires no session: only its leader may.
+    if (opts.ensembleMember) this.enterLooking();
+  }
+
+  private enterLooking(): void {
+    this.role_ = 'looking';
+    this.sessionAuthority = NO_SESSION_AUTHORITY;
+    this.pipeline.commitThrough(NOT_SERVING);
+    this.pipeline.localOwner = undefined;
+    this.pipeline.readOnly = null;
   }
 
   /** Starts a server: recovers from the store, then opens the client port(s). */
@@ -397,9 +407,7 @@ export class ZooKeeperServer implements ConnectionHost {
     if (this.role_ === 'looking') return;
     this.log(`not serving any more: ${reason}`);
     if (this.sessionAuthority instanceof ReadOnlySessionAuthority) this.sessionAuthority.dropAll();
-    this.role_ = 'looking';
-    this.pipeline.localOwner = undefined;
-    this.pipeline.readOnly = null;
+    this.enterLooking();
     this.pipeline.abandonInFlight(new LeadershipLostError(reason));
     for (const c of [...this.connections]) if (!c.isFourLetterWord) c.close();
   }

@@ -225,3 +225,27 @@ test('a handshake that reaches a member during an election is held and answered 
   expect(reply.readBigInt64BE(12)).not.toBe(0n);
   s.destroy();
 });
+
+test('a member without a leader commits nothing: sessions from its snapshot do not expire into txns of its own', async () => {
+  await Promise.all(members.map((m) => startMember(m)));
+  await serving();
+  const a = await connect(members[0]);
+  await a.create('/before-alone', null);
+  const sessionId = a.sessionId;
+  for (const m of members) {
+    await m.peer!.close();
+    m.peer = undefined;
+  }
+  // Alone, member 1 stays LOOKING; its tree has the session, whose timeout (6 s asked, 4 s granted at tick 200) passes.
+  await startMember(members[0]);
+  const server = members[0].peer!.server;
+  const zxid = server.tree.lastProcessedZxid;
+  expect(server.sessions.sessions.has(sessionId)).toBe(true);
+  await new Promise((r) => setTimeout(r, 5000));
+  server.expireSessions(Date.now() + 60_000); // and even when asked outright
+  await new Promise((r) => setTimeout(r, 100));
+  expect(server.role).toBe('looking');
+  expect(server.tree.lastProcessedZxid).toBe(zxid);
+  expect(server.pipeline.highestZxid).toBe(zxid);
+  expect(server.sessions.sessions.has(sessionId)).toBe(true);
+}, 30_000);

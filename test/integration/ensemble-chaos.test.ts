@@ -339,6 +339,11 @@ async function worker(run: Run, w: number): Promise<Record<string, number>> {
   let zk = run.handle();
   let name = `w${w}.${gen}`;
   const lastVersion = new Map<string, number>();
+  const plainRead = async (key: string) => {
+    const op = await run.record(zk, name, key, { f: 'read' }, () => zk.getData(key), (d) => ({ value: d.data?.toString() ?? '', version: d.stat.version }), undefined, run.plainReads);
+    op.note = `unsynced ${op.note}`;
+    return op;
+  };
   while (!run.done()) {
     if (dead(zk)) {
       await zk.close().catch(() => undefined);
@@ -382,10 +387,22 @@ async function worker(run: Run, w: number): Promise<Record<string, number>> {
         (d) => ({ value: d.data?.toString() ?? '', version: d.stat.version }),
       );
       if (op.outcome === 'ok') lastVersion.set(key, op.output.version);
-    } else if (x < 0.8) {
+    } else if (x < 0.74) {
       kind = 'plainread';
-      const op = await run.record(zk, name, key, { f: 'read' }, () => zk.getData(key), (d) => ({ value: d.data?.toString() ?? '', version: d.stat.version }), undefined, run.plainReads);
-      op.note = `unsynced ${op.note}`;
+      await plainRead(key);
+    } else if (x < 0.8) {
+      // Pipelined on one session, nothing awaited in between: read-your-writes and FIFO order
+      // through whichever member serves it (a follower forwards the writes, serves the reads).
+      kind = 'pipeline';
+      const value = `${name}:${run.history.length}`;
+      const calls = [
+        plainRead(key),
+        run.record(zk, name, key, { f: 'write', value }, () => zk.setData(key, Buffer.from(value), -1), (st) => ({ version: st.version })),
+        plainRead(key),
+        run.record(zk, name, key, { f: 'write', value: `${value}b` }, () => zk.setData(key, Buffer.from(`${value}b`), -1), (st) => ({ version: st.version })),
+        plainRead(key),
+      ];
+      for (const op of await Promise.all(calls)) if (op.outcome === 'ok' && op.input.f === 'write') lastVersion.set(key, op.output.version);
     } else if (x < 0.93) {
       kind = 'seqcreate';
       await run.record(
@@ -436,12 +453,14 @@ async function ephemeralWorker(run: Run, ended: Ended[]): Promise<Record<string,
     const key = `${EPH_PARENT}/e${n}`;
     const owner = run.handle();
     const oname = `eph${n}`;
-    const started = now();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([owner.connected(), sleep(5000).then(() => Promise.reject(new Error('connect timeout')))]);
+      await Promise.race([owner.connected(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('connect timeout')), 5000)))]);
     } catch {
       await owner.close().catch(() => undefined);
       continue;
+    } finally {
+      clearTimeout(timer);
     }
     const exists = () =>
       run.record(
@@ -495,7 +514,6 @@ async function ephemeralWorker(run: Run, ended: Ended[]): Promise<Record<string,
     }
     ended.push({ key, sessionId: owner.sessionId });
     await exists();
-    void started;
     await sleep(Math.floor(rnd() * 100));
   }
   await watcher.close().catch(() => undefined);
@@ -568,6 +586,24 @@ async function nemesis(run: Run, withPartitions: boolean): Promise<void> {
     // Let the ensemble settle a little before the next member fault.
     await ens.waitServing(15_000).catch(() => run.faults.push(`${run.t()} not serving after 15 s`));
   }
+}
+
+/** A copy of `history` where one synced read returns the state from before a write that completed before the read began. */
+function plantStaleRead(history: HistoryOp[]): { history: HistoryOp[]; what: string } | undefined {
+  const writes = history.filter((o) => REG_KEYS.includes(o.key) && o.outcome === 'ok' && o.input.f !== 'read');
+  const valueAt = (key: string, version: number) =>
+    version === 0 ? 'init' : writes.find((w) => w.key === key && w.output.version === version)?.input.value;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const r = history[i];
+    if (!REG_KEYS.includes(r.key) || r.input.f !== 'read' || r.outcome !== 'ok') continue;
+    const w = writes.find((x) => x.key === r.key && x.complete! < r.invoke && x.output.version === r.output.version);
+    if (!w) continue;
+    const old = valueAt(r.key, w.output.version - 1);
+    if (old === undefined) continue;
+    const copy = history.map((o) => (o === r ? { ...o, output: { value: old, version: w.output.version - 1 } } : o));
+    return { history: copy, what: `#${r.id} reads v${w.output.version - 1} after #${w.id} wrote v${w.output.version}` };
+  }
+  return undefined;
 }
 
 function sessionOrder(run: Run): string[] {
@@ -687,6 +723,16 @@ async function runChaos(ens: Ensemble, seed: number, chaosMs: number, maxOps: nu
     const lin = checkHistory(checked, modelFor, { stepBudget: 3_000_000, maxOpsPerKey: 1500 });
     if (lin.verdict !== 'linearizable') failures.push(`linearizability: ${lin.verdict}\n${lin.report}`);
     failures.push(...sessionOrder(run));
+    // The check is not vacuous: the run did real work, and a stale read planted in a copy of this
+    // very history (a read that returns the version before a write that finished before it began) is caught.
+    const okOps = run.history.filter((o) => o.outcome === 'ok').length;
+    if (okOps < 100) failures.push(`only ${okOps} calls succeeded: the run checked too little`);
+    const planted = plantStaleRead(run.history);
+    if (!planted) failures.push('no write/read pair to plant a stale read in: the run checked too little');
+    else {
+      const mutated = checkHistory(planted.history, modelFor, { stepBudget: 3_000_000, maxOpsPerKey: 1500 });
+      if (mutated.verdict !== 'violation') failures.push(`the checker missed a planted stale read (${planted.what}): ${mutated.verdict}`);
+    }
     failures.push(...sequenceChecks(run));
     const outcomes: Record<string, number> = {};
     for (const o of run.history) outcomes[o.outcome] = (outcomes[o.outcome] ?? 0) + 1;

@@ -194,11 +194,16 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
         // The session's client is on that learner now: requests through anyone else fail SESSIONMOVED.
         if (valid) this.opts.server.sessions.setOwner(m.sessionId, learnerOwner(sid));
         link.send(encodeQuorumPacket(revalidateReplyPacket(m.sessionId, valid)));
-        this.enqueue(this.machine.receive(sid, { kind: 'ping', zxid: 0n, touches: [] }, now));
+        this.machine.heard(sid, now);
         return;
       }
       case 'request':
-        this.enqueue(this.machine.receive(sid, { kind: 'ping', zxid: 0n, touches: [] }, now));
+        this.machine.heard(sid, now);
+        if (this.opts.server.role !== 'leader') {
+          // Only a synced learner forwards, and only after we serve; anything else is not proposed.
+          this.opts.log(`dropping a REQUEST from learner ${sid}: not serving yet`);
+          return;
+        }
         if (m.request.type === OpCode.sync) {
           this.enqueue(this.machine.sync(sid));
           return;

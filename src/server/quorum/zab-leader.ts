@@ -207,6 +207,12 @@ export class ZabLeader {
     return this.flush();
   }
 
+  /** A learner's packet the machine does not take (REQUEST, REVALIDATE) still shows it is alive. */
+  heard(sid: bigint, now: number): void {
+    const l = this.learners.get(sid);
+    if (l) l.lastHeard = now;
+  }
+
   /** Proposes txns (already zxid-stamped by the host's ZxidSource, in order). Only while serving. */
   propose(entries: readonly TxnEntry[]): LeaderEffect[] {
     if (this.phase !== 'broadcast') throw new Error(`cannot propose while ${this.phase}`);

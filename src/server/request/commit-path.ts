@@ -24,6 +24,11 @@ export function localCommit(store: TxnStore): CommitPath {
   return { commit: (entries) => store.append(entries) };
 }
 
+/** An ensemble member between roles: nothing commits (a txn made now would be in no one's history). */
+export const NOT_SERVING: CommitPath = {
+  commit: () => Promise.reject(new LeadershipLostError('not serving: no leader yet')),
+};
+
 /** The server stopped leading (or lost its leader) with txns in flight: they are abandoned, not failed. */
 export class LeadershipLostError extends Error {
   override readonly name = 'LeadershipLostError';

@@ -167,3 +167,14 @@ export class ReadOnlySessionAuthority implements SessionAuthority {
     this.created.clear();
   }
 }
+
+/**
+ * An ensemble member between roles: no session is created, revalidated or
+ * expired here (handshakes wait for a role; only a leader expires).
+ */
+export const NO_SESSION_AUTHORITY: SessionAuthority = {
+  create: () => Promise.reject(new Error('not serving: no leader yet')),
+  revalidate: () => Promise.resolve(false),
+  touch: () => false,
+  expireDue: () => [],
+};
