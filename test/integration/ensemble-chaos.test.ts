@@ -8,25 +8,33 @@
  * getData (checked for per-session order only), sequential creates under
  * one parent and sync+getChildren; one worker creates ephemeral nodes, has
  * another session watch them (sync+exists) and ends the owner's session by
- * close() or by expiring it. Meanwhile a nemesis, at seeded moments: cuts
- * client connections (and moves a proxy to another member), kills the
- * leader or a follower and restarts it on its data dir, and (ours only)
- * partitions a member: every quorum and election link goes through a
- * TcpProxy per (from, to) pair, so cutting and refusing the ones touching a
- * member isolates it.
+ * close() or by expiring it; now and then a worker pipelines writes and
+ * reads on its session without waiting (read-your-writes, FIFO). Meanwhile
+ * a nemesis, at seeded moments: cuts client connections (and moves a proxy
+ * to another member), kills the leader or a follower and restarts it on its
+ * data dir, kills the leader and a follower together (quorum lost), and
+ * (ours only) partitions a member: every quorum and election link goes
+ * through a TcpProxy per (from, to) pair, so resetting and refusing the ones
+ * touching a member, or black-holing them (bytes held, sockets open, all
+ * delivered on heal), isolates it. On Apache the partition slot is a leader
+ * kill instead (its quorum ports are not behind proxies).
  *
  * Then: every key's history must be linearizable (register / sequence /
  * ephemeral models), a session must never see a version older than one it
  * already saw or wrote, sequential numbers are unique and follow the real
  * time order of the creates, and after healing every member agrees (their
  * final reads are part of the checked histories) and ended sessions'
- * ephemerals are gone.
+ * ephemerals are gone. So that a pass means something, a copy of the
+ * recorded history with one planted stale read must be caught.
  *
  * ZK_CHAOS_SEED=<n> replays the same decisions (timings are real, so a
  * replay is close, not identical); the seed is in every failure message.
  * ZK_CHAOS_MS sets the chaos phase's length (default 16 s for ours, 12 s
- * for Apache), ZK_CHAOS_MAX_OPS the op budget (default 1600; keep a key's
- * history to a few hundred ops); ZK_CHAOS_APACHE=0 skips the Apache control run.
+ * for Apache), ZK_CHAOS_MAX_OPS the op budget (default 2000; keep a key's
+ * history to a few hundred ops); ZK_CHAOS_APACHE=0 skips the Apache control
+ * run; ZK_CHAOS_PROCESSES=1 adds a run of our ensemble as three processes
+ * (startOurs), where a kill is a real SIGKILL; ZK_CHAOS_RAPID=1 makes the
+ * nemesis strike faster and without waiting for the ensemble to recover.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -36,6 +44,7 @@ import { CreateMode, ErrorCode, KeeperError, KeeperState, ZooKeeper } from '../.
 import { QuorumPeer } from '../../src/server/quorum/quorum-peer';
 import { MajorityQuorum, type QuorumServer } from '../../src/server/quorum/quorum-verifier';
 import { apacheAvailable, startApache } from '../harness/apache-cluster';
+import { startOurs } from '../harness/our-cluster';
 import type { Cluster } from '../harness/cluster-types';
 import { freePorts } from '../harness/ports';
 import { expireSession } from '../harness/session-tools';
@@ -66,6 +75,7 @@ function mulberry32(seed: number): () => number {
 }
 
 const SEED = process.env.ZK_CHAOS_SEED !== undefined ? Number(process.env.ZK_CHAOS_SEED) : Math.floor(Math.random() * 1e9);
+const RAPID = process.env.ZK_CHAOS_RAPID === '1';
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -196,11 +206,11 @@ async function startOurEnsemble(): Promise<Ensemble> {
   return ens;
 }
 
-async function startApacheEnsemble(): Promise<Ensemble> {
-  const cluster: Cluster = await startApache({ servers: 3, tickTime: 200, startTimeoutMs: 90_000 });
+/** A harness cluster (real processes: kill is SIGKILL, start reloads the data dir). */
+function clusterEnsemble(name: string, cluster: Cluster): Ensemble {
   const s = cluster.servers;
   return {
-    name: 'apache',
+    name,
     size: 3,
     clientPort: (i) => s[i].clientPort,
     running: (i) => s[i].running(),
@@ -452,7 +462,7 @@ async function ephemeralWorker(run: Run, ended: Ended[]): Promise<Record<string,
     }
     const key = `${EPH_PARENT}/e${n}`;
     const owner = run.handle();
-    const oname = `eph${n}`;
+    let oname = `eph${n}`;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([owner.connected(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('connect timeout')), 5000)))]);
@@ -462,6 +472,7 @@ async function ephemeralWorker(run: Run, ended: Ended[]): Promise<Record<string,
     } finally {
       clearTimeout(timer);
     }
+    oname = `eph${n}(0x${owner.sessionId.toString(16)})`;
     const exists = () =>
       run.record(
         watcher,
@@ -524,10 +535,10 @@ async function nemesis(run: Run, withPartitions: boolean): Promise<void> {
   const ens = run.ens;
   const rnd = mulberry32(Math.floor(run.rnd() * 1e9));
   while (!run.done()) {
-    await sleep(400 + Math.floor(rnd() * 1000));
+    await sleep(RAPID ? 100 + Math.floor(rnd() * 500) : 400 + Math.floor(rnd() * 1000));
     if (run.done()) break;
     const x = rnd();
-    const hold = 800 + Math.floor(rnd() * 2200);
+    const hold = RAPID ? 200 + Math.floor(rnd() * 1500) : 800 + Math.floor(rnd() * 2200);
     try {
       if (x < 0.25) {
         const k = Math.floor(rnd() * run.proxies.length);
@@ -583,8 +594,8 @@ async function nemesis(run: Run, withPartitions: boolean): Promise<void> {
     } catch (e) {
       run.faults.push(`${run.t()} nemesis error: ${(e as Error).message}`);
     }
-    // Let the ensemble settle a little before the next member fault.
-    await ens.waitServing(15_000).catch(() => run.faults.push(`${run.t()} not serving after 15 s`));
+    // Let the ensemble settle a little before the next member fault (not in rapid mode).
+    if (!RAPID) await ens.waitServing(15_000).catch(() => run.faults.push(`${run.t()} not serving after 15 s`));
   }
 }
 
@@ -698,6 +709,10 @@ async function runChaos(ens: Ensemble, seed: number, chaosMs: number, maxOps: nu
     }
     const finalOps = run.history.filter((o) => o.client.startsWith('final.'));
     for (const o of finalOps) if (o.outcome !== 'ok') failures.push(`final read failed: ${formatOp(o, undefined, run.t0)}`);
+    for (const key of [...REG_KEYS, SEQ_KEY]) {
+      const views = finalOps.filter((o) => o.key === key && o.outcome === 'ok').map((o) => `${o.client}=${JSON.stringify(o.output.seqs ? o.output.seqs.length : o.output)}`);
+      if (new Set(views.map((v) => v.slice(v.indexOf('=')))).size > 1) failures.push(`members disagree on ${key} after healing: ${views.join(' ')}`);
+    }
 
     // Ended sessions' ephemerals are gone (close() or expiry done by now: wait out a session timeout).
     const zk = new ZooKeeper(`127.0.0.1:${ens.clientPort(0)}`, { sessionTimeout: SESSION_TIMEOUT, connectTimeout: 10_000 });
@@ -720,7 +735,7 @@ async function runChaos(ens: Ensemble, seed: number, chaosMs: number, maxOps: nu
     // ZK_CHAOS_CHECK_PLAIN_READS=1: a self-test of the pipeline. Unsynced reads are only sequentially
     // consistent in ZooKeeper, so counting them as linearizable reads should (sometimes) fail.
     const checked = process.env.ZK_CHAOS_CHECK_PLAIN_READS === '1' ? [...run.history, ...run.plainReads] : run.history;
-    const lin = checkHistory(checked, modelFor, { stepBudget: 3_000_000, maxOpsPerKey: 1500 });
+    const lin = checkHistory(checked, modelFor, { stepBudget: 3_000_000, maxOpsPerKey: 1500, origin: run.t0 });
     if (lin.verdict !== 'linearizable') failures.push(`linearizability: ${lin.verdict}\n${lin.report}`);
     failures.push(...sessionOrder(run));
     // The check is not vacuous: the run did real work, and a stale read planted in a copy of this
@@ -730,7 +745,7 @@ async function runChaos(ens: Ensemble, seed: number, chaosMs: number, maxOps: nu
     const planted = plantStaleRead(run.history);
     if (!planted) failures.push('no write/read pair to plant a stale read in: the run checked too little');
     else {
-      const mutated = checkHistory(planted.history, modelFor, { stepBudget: 3_000_000, maxOpsPerKey: 1500 });
+      const mutated = checkHistory(planted.history, modelFor, { stepBudget: 3_000_000, maxOpsPerKey: 1500, origin: run.t0 });
       if (mutated.verdict !== 'violation') failures.push(`the checker missed a planted stale read (${planted.what}): ${mutated.verdict}`);
     }
     failures.push(...sequenceChecks(run));
@@ -758,7 +773,7 @@ function summary(r: ChaosResult): string {
 }
 
 const chaosMs = (dflt: number) => (process.env.ZK_CHAOS_MS ? Number(process.env.ZK_CHAOS_MS) : dflt);
-const maxOps = () => (process.env.ZK_CHAOS_MAX_OPS ? Number(process.env.ZK_CHAOS_MAX_OPS) : 1600);
+const maxOps = () => (process.env.ZK_CHAOS_MAX_OPS ? Number(process.env.ZK_CHAOS_MAX_OPS) : 2000);
 
 test(`our ensemble under chaos stays linearizable (seed ${SEED})`, async () => {
   const ens = await startOurEnsemble();
@@ -776,12 +791,28 @@ test(`our ensemble under chaos stays linearizable (seed ${SEED})`, async () => {
 
 const apacheTest = apacheAvailable() && process.env.ZK_CHAOS_APACHE !== '0' ? test : test.skip;
 apacheTest(`control: Apache ZooKeeper's ensemble under the same chaos (seed ${SEED})`, async () => {
-  const ens = await startApacheEnsemble();
+  const ens = clusterEnsemble('apache', await startApache({ servers: 3, tickTime: 200, startTimeoutMs: 90_000 }));
   let r: ChaosResult | undefined;
   try {
     r = await runChaos(ens, SEED, chaosMs(12_000), maxOps());
   } catch (e) {
     throw new Error(`chaos[apache] seed=${SEED} crashed: ${(e as Error).stack}\n${ens.logTail()}`);
+  } finally {
+    await ens.stop();
+  }
+  console.log(summary(r));
+  if (r.failures.length) throw new Error(`${summary(r)}\nFAILURES:\n${r.failures.join('\n')}`);
+});
+
+// Opt-in (slower: three Node processes): our ensemble as real processes, so a kill is a SIGKILL.
+const processTest = process.env.ZK_CHAOS_PROCESSES === '1' ? test : test.skip;
+processTest(`our ensemble as processes (kill -9) under the same chaos (seed ${SEED})`, async () => {
+  const ens = clusterEnsemble('ours-processes', await startOurs({ servers: 3, tickTime: 200, startTimeoutMs: 90_000 }));
+  let r: ChaosResult | undefined;
+  try {
+    r = await runChaos(ens, SEED, chaosMs(16_000), maxOps());
+  } catch (e) {
+    throw new Error(`chaos[ours-processes] seed=${SEED} crashed: ${(e as Error).stack}\n${ens.logTail()}`);
   } finally {
     await ens.stop();
   }

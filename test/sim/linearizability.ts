@@ -90,6 +90,8 @@ export interface CheckOptions {
   stepBudget?: number;
   /** Refuse (inconclusive) a key with more relevant ops than this (default 2000). */
   maxOpsPerKey?: number;
+  /** Time origin for the times in reports (default: the key's first invoke). */
+  origin?: number;
 }
 
 interface Entry {
@@ -233,7 +235,7 @@ export function checkKey<S>(key: string, history: readonly HistoryOp[], model: M
   }
 
   // Not linearizable: explain the deepest point reached.
-  const t0 = Math.min(...ops.map((o) => o.invoke));
+  const t0 = options.origin ?? Math.min(...ops.map((o) => o.invoke));
   const lines: string[] = [];
   lines.push(`key ${key} (${model.name}): no linearization. Deepest: ${deepest.depth} of ${totalRequired} required ops placed, state ${model.hash(deepest.state)}.`);
   if (deepest.blocked) lines.push(`  cannot place, before it returns: ${formatOp(ops[deepest.blocked.op], model, t0)}`);
@@ -243,7 +245,7 @@ export function checkKey<S>(key: string, history: readonly HistoryOp[], model: M
   placed.sort((a, b) => a.invoke - b.invoke);
   lines.push(`  last placed ops (of ${placed.length}):`);
   for (const p of placed.slice(-8)) lines.push(`    ${formatOp(p, model, t0)}`);
-  lines.push(`  (times in ms from the key's first invoke, t0=${t0.toFixed(1)})`);
+  lines.push(`  (times in ms from ${options.origin === undefined ? "the key's first invoke" : 'the run\'s origin'}, t0=${t0.toFixed(1)})`);
   return { ...base, verdict: 'violation', steps, explanation: lines.join('\n') };
 }
 

@@ -8,6 +8,7 @@ import {
   checkHistory,
   checkKey,
   ephemeralModel,
+  formatOp,
   registerModel,
   sequenceModel,
   type HistoryOp,
@@ -216,4 +217,63 @@ test('checkHistory partitions by key and reports the bad key only', () => {
   expect(res.keys.find((k) => k.key === 'good')!.verdict).toBe('linearizable');
   expect(res.report).toContain('bad');
   expect(res.report).not.toContain('[violation] good');
+});
+
+describe('against a brute-force search', () => {
+  /** Every subset of the unknown ops, every order that respects real time: is one legal? */
+  function bruteForce(h: HistoryOp[], model: ReturnType<typeof registerModel>): boolean {
+    const ops = h.filter((o) => model.relevant!(o));
+    const unknown = ops.filter((o) => o.outcome === 'unknown');
+    const end = (o: HistoryOp) => (o.outcome === 'unknown' ? Infinity : o.complete!);
+    for (let mask = 0; mask < 1 << unknown.length; mask++) {
+      const chosen = ops.filter((o) => o.outcome !== 'unknown' || (mask & (1 << unknown.indexOf(o))) !== 0);
+      const used = new Set<HistoryOp>();
+      const search = (s: any): boolean => {
+        if (used.size === chosen.length) return true;
+        for (const o of chosen) {
+          if (used.has(o)) continue;
+          // o may go next only if no unused op returned before o was invoked
+          if (chosen.some((p) => p !== o && !used.has(p) && end(p) < o.invoke)) continue;
+          const s2 = model.step(s, o);
+          if (s2 === undefined) continue;
+          used.add(o);
+          if (search(s2)) return true;
+          used.delete(o);
+        }
+        return false;
+      };
+      if (search(model.init())) return true;
+    }
+    return false;
+  }
+
+  test('the same verdict on 3000 small random register histories', () => {
+    let seed = 99;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+    let violations = 0;
+    for (let trial = 0; trial < 3000; trial++) {
+      const h: HistoryOp[] = [];
+      const n = 2 + Math.floor(rnd() * 5);
+      for (let i = 0; i < n; i++) {
+        const t0 = Math.floor(rnd() * 10);
+        const t1 = t0 + Math.floor(rnd() * 5);
+        const outcome: Outcome = pick(['ok', 'ok', 'ok', 'unknown', 'failed']);
+        const kind = pick(['write', 'cas', 'read']);
+        if (kind === 'write') h.push(op(`c${i}`, { f: 'write', value: pick(['a', 'b']) }, t0, t1, outcome === 'failed' ? 'ok' : outcome, { version: 1 + Math.floor(rnd() * 3) }));
+        else if (kind === 'cas') {
+          const expected = Math.floor(rnd() * 3);
+          h.push(op(`c${i}`, { f: 'cas', expected, value: pick(['a', 'b']) }, t0, t1, outcome, outcome === 'ok' ? { version: expected + 1 } : undefined));
+        } else h.push(op(`c${i}`, { f: 'read' }, t0, t1, 'ok', { value: pick(['init', 'a', 'b']), version: Math.floor(rnd() * 3) }));
+      }
+      const model = reg();
+      const expected = bruteForce(h, model);
+      const got = checkKey('k', h, model).verdict;
+      if (got !== (expected ? 'linearizable' : 'violation')) throw new Error(`trial ${trial}: checker ${got}, brute force ${expected}\n${h.map((o) => formatOp(o, model)).join('\n')}`);
+      if (!expected) violations++;
+    }
+    // Both verdicts were exercised.
+    expect(violations).toBeGreaterThan(300);
+    expect(violations).toBeLessThan(2900);
+  });
 });
