@@ -38,10 +38,15 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
   private readonly revalidations = new Map<bigint, Array<(valid: boolean) => void>>();
   /** True once the sync's NEWLEADER persists are done: from then on the tree never holds more than the disk. */
   private synced = false;
+  /** The last zxid in our log (a COMMIT up to it can be applied without waiting for the queue). */
+  private durableZxid: bigint;
+  /** Applies and sync replies queued or waiting in a group commit: while any is, order keeps new ones queued. */
+  private pendingOrdered = 0;
   private authority?: LearnerSessionAuthority;
 
   constructor(private readonly opts: LearnerHostOptions) {
     super(opts);
+    this.durableZxid = opts.lastLoggedZxid;
     this.machine = new ZabLearner({
       observer: opts.observer,
       tickTime: opts.tickTime,
@@ -141,6 +146,29 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
     resolve?.(valid);
   }
 
+  /**
+   * A COMMIT for a txn already in our log is applied at once, instead of
+   * behind the fsync the queue may be waiting on (Apache's follower applies
+   * commits on their own thread): the reply to a client on this follower
+   * does not wait for later proposals' fsync. Only when nothing ordered
+   * with it (an earlier apply, a sync reply) is still pending, and only once
+   * synced, so the tree never holds what the disk does not.
+   */
+  protected override enqueue(effects: LearnerEffect[]): void {
+    const queued: LearnerEffect[] = [];
+    for (const e of effects) {
+      const direct =
+        e.kind === 'apply' && queued.length === 0 && this.pendingOrdered === 0 && this.synced && !this.ended && e.txn.header.zxid <= this.durableZxid;
+      if (direct) {
+        this.opts.server.applyCommitted(e.txn);
+        continue;
+      }
+      if (e.kind === 'apply' || e.kind === 'syncDone') this.pendingOrdered++;
+      queued.push(e);
+    }
+    super.enqueue(queued);
+  }
+
   protected nextTickAt(): number {
     return this.machine.nextTickAt();
   }
@@ -167,6 +195,7 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         }
         await this.opts.store.append(entries);
         this.noteDurable(entries);
+        this.durableZxid = entries[entries.length - 1].header.zxid;
         this.opts.onDurable({ lastLoggedZxid: entries[entries.length - 1].header.zxid });
         for (const a of after) if (!this.ended) await this.execute(a);
         continue;
@@ -214,9 +243,11 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         this.opts.onDurable({ lastLoggedZxid: server.tree.lastProcessedZxid });
         return;
       case 'apply':
+        this.pendingOrdered--;
         server.applyCommitted(e.txn);
         return;
       case 'syncDone':
+        this.pendingOrdered--;
         server.pipeline.completeSync();
         return;
       case 'serve':
@@ -239,6 +270,7 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
 
   protected end(reason: string): string {
     if (this.finish(reason)) {
+      this.pendingOrdered = 0;
       this.socket?.destroy();
       for (const list of this.revalidations.values()) for (const r of list) r(false);
       this.revalidations.clear();
