@@ -58,21 +58,11 @@ import {
   type HistoryOp,
   type Model,
 } from '../sim/linearizability';
+import { seededRandom } from '../harness/seeded-random';
 
 jest.setTimeout(150_000);
 
 // ---- seeded randomness --------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = process.env.ZK_CHAOS_SEED !== undefined ? Number(process.env.ZK_CHAOS_SEED) : Math.floor(Math.random() * 1e9);
 const RAPID = process.env.ZK_CHAOS_RAPID === '1';
@@ -283,7 +273,7 @@ class Run {
       sessionTimeout: SESSION_TIMEOUT,
       connectTimeout: 3000,
       requestTimeout: 4000,
-      random: mulberry32(Math.floor(this.rnd() * 1e9)),
+      random: seededRandom(Math.floor(this.rnd() * 1e9)),
     });
     zk.on('error', () => undefined);
     this.handles.add(zk);
@@ -344,7 +334,7 @@ const dead = (zk: ZooKeeper) => zk.state === KeeperState.Expired || zk.state ===
 
 async function worker(run: Run, w: number): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  const rnd = mulberry32(Math.floor(run.rnd() * 1e9));
+  const rnd = seededRandom(Math.floor(run.rnd() * 1e9));
   let gen = 0;
   let zk = run.handle();
   let name = `w${w}.${gen}`;
@@ -450,7 +440,7 @@ interface Ended {
 }
 
 async function ephemeralWorker(run: Run, ended: Ended[]): Promise<Record<string, number>> {
-  const rnd = mulberry32(Math.floor(run.rnd() * 1e9));
+  const rnd = seededRandom(Math.floor(run.rnd() * 1e9));
   const counts: Record<string, number> = {};
   let watcher = run.handle();
   let wgen = 0;
@@ -533,7 +523,7 @@ async function ephemeralWorker(run: Run, ended: Ended[]): Promise<Record<string,
 
 async function nemesis(run: Run, withPartitions: boolean): Promise<void> {
   const ens = run.ens;
-  const rnd = mulberry32(Math.floor(run.rnd() * 1e9));
+  const rnd = seededRandom(Math.floor(run.rnd() * 1e9));
   while (!run.done()) {
     await sleep(RAPID ? 100 + Math.floor(rnd() * 500) : 400 + Math.floor(rnd() * 1000));
     if (run.done()) break;
@@ -656,7 +646,7 @@ function sequenceChecks(run: Run): string[] {
 }
 
 async function runChaos(ens: Ensemble, seed: number, chaosMs: number, maxOps: number): Promise<ChaosResult> {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const run = new Run(ens, rnd, maxOps);
   const failures: string[] = [];
   const started = Date.now();

@@ -31,6 +31,7 @@
 import { Notification, ServerState } from '../../src/server/quorum/election-wire';
 import { ElectionOutput, FastLeaderElection, Vote } from '../../src/server/quorum/fast-leader-election';
 import { MajorityQuorum, QuorumServer } from '../../src/server/quorum/quorum-verifier';
+import { EventQueue } from './event-queue';
 
 /** xoshiro128** : small, fast, good enough, and seedable from one 32-bit number. */
 export class Rng {
@@ -154,56 +155,6 @@ type SimEvent =
   | { kind: 'restart'; sid: bigint }
   | { kind: 'quiet' };
 
-interface Queued {
-  at: number;
-  seq: number;
-  ev: SimEvent;
-}
-
-/** A binary min-heap on (at, seq): same times keep insertion order, so runs are deterministic. */
-class EventQueue {
-  private h: Queued[] = [];
-  private seq = 0;
-
-  push(at: number, ev: SimEvent): void {
-    const h = this.h;
-    h.push({ at, seq: this.seq++, ev });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (less(h[p], h[i])) break;
-      [h[p], h[i]] = [h[i], h[p]];
-      i = p;
-    }
-  }
-
-  pop(): Queued | undefined {
-    const h = this.h;
-    if (h.length === 0) return undefined;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l], h[m])) m = l;
-        if (r < h.length && less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function less(a: Queued, b: Queued): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
 const TICK = 200;
 const INIT_LIMIT = 10 * TICK;
 const SYNC_LIMIT = 5 * TICK;
@@ -234,7 +185,7 @@ export function runElectionSim(opts: SimOptions): SimResult {
   }
   const qv = new MajorityQuorum(servers);
   const nodes = new Map<bigint, Node>();
-  const q = new EventQueue();
+  const q = new EventQueue<SimEvent>();
   const violations: string[] = [];
   const trace: string[] = [];
   let now = 0;

@@ -67,6 +67,7 @@ import { LeaderMessage, LearnerMessage, hex } from '../../src/server/quorum/zab-
 import { ZxidSource } from '../../src/server/request/commit-path';
 import { epochOf } from '../../src/server/zxid';
 import { Rng } from './election-sim';
+import { EventQueue } from './event-queue';
 
 export const TICK = 100;
 export const INIT_LIMIT = 10;
@@ -218,59 +219,6 @@ type SimEvent =
   | { kind: 'forwardSync' }
   | { kind: 'quiet' };
 
-interface Queued {
-  at: number;
-  seq: number;
-  ev: SimEvent;
-}
-
-class EventQueue {
-  private h: Queued[] = [];
-  private seq = 0;
-
-  get size(): number {
-    return this.h.length;
-  }
-
-  push(at: number, ev: SimEvent): void {
-    const h = this.h;
-    h.push({ at, seq: this.seq++, ev });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (before(h[p], h[i])) break;
-      [h[p], h[i]] = [h[i], h[p]];
-      i = p;
-    }
-  }
-
-  pop(): Queued | undefined {
-    const h = this.h;
-    if (h.length === 0) return undefined;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l], h[m])) m = l;
-        if (r < h.length && before(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function before(a: Queued, b: Queued): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
 /** Is `a` a prefix of `b`? */
 function isPrefix(a: readonly number[], b: readonly number[]): boolean {
   if (a.length > b.length) return false;
@@ -327,7 +275,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
   }
   const qv = new MajorityQuorum(servers);
   const nodes = new Map<bigint, Server>();
-  const q = new EventQueue();
+  const q = new EventQueue<SimEvent>();
   const violations: string[] = [];
   const trace: string[] = [];
   const stats: ZabSimStats = {
