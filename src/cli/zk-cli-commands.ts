@@ -20,6 +20,7 @@ import { AddWatchMode, CreateMode, ErrorCode, EventType, KeeperState, Perms, Wat
 import { KeeperError } from '../client/errors';
 import type { WatchedEvent, Watcher } from '../client/watch-manager';
 import { javaDate, javaHex } from '../server/net/four-letter-words';
+import { shellWords } from '../server/config/system-properties';
 import { QuotaCommandError, QuotaField, delQuota, listQuota, parseQuotaValue, setQuota } from './shell/quota-commands';
 
 /** The part of the ZooKeeper handle the shell uses (the real handle satisfies it). */
@@ -831,30 +832,10 @@ async function runShellCommand(zk: CliClient, name: string, args: readonly strin
   }
 }
 
-/** Splits a shell line into words: whitespace-separated, with "double" or 'single' quotes. */
+/** Splits a shell line into words: whitespace-separated, with "double" or 'single' quotes (no backslash escapes). */
 export function splitCommandLine(line: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: string | null = null;
-  for (const ch of line) {
-    if (quote) {
-      if (ch === quote) quote = null;
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (quote) throw new CliUsageError('unterminated quote');
-  if (inWord) words.push(cur);
+  const words = shellWords(line, false);
+  if (words === null) throw new CliUsageError('unterminated quote');
   return words;
 }
 

@@ -23,8 +23,13 @@ export function extractSystemPropertyFlags(args: readonly string[]): { propertie
   return { properties, rest };
 }
 
-/** Splits a JVMFLAGS-style string into words, honouring single and double quotes; non -D words are ignored by callers. */
-export function splitShellWords(s: string): string[] {
+/**
+ * Splits a line into whitespace-separated words, honouring "double" and
+ * 'single' quotes; with `escapes`, a backslash (outside single quotes)
+ * takes the next character as it is, as a shell does. Null when a quote is
+ * left open. Shared by JVMFLAGS parsing and the zk-cli command line.
+ */
+export function shellWords(s: string, escapes: boolean): string[] | null {
   const words: string[] = [];
   let cur = '';
   let inWord = false;
@@ -33,12 +38,12 @@ export function splitShellWords(s: string): string[] {
     const ch = s[j];
     if (quote) {
       if (ch === quote) quote = null;
-      else if (ch === '\\' && quote === '"' && j + 1 < s.length) cur += s[++j];
+      else if (escapes && ch === '\\' && quote === '"' && j + 1 < s.length) cur += s[++j];
       else cur += ch;
     } else if (ch === '"' || ch === "'") {
       quote = ch;
       inWord = true;
-    } else if (ch === '\\' && j + 1 < s.length) {
+    } else if (escapes && ch === '\\' && j + 1 < s.length) {
       cur += s[++j];
       inWord = true;
     } else if (/\s/.test(ch)) {
@@ -50,8 +55,15 @@ export function splitShellWords(s: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new ConfigError(`unterminated quote in JVM flags: ${s}`);
+  if (quote) return null;
   if (inWord) words.push(cur);
+  return words;
+}
+
+/** Splits a JVMFLAGS-style string into words (quotes and backslash escapes); non -D words are ignored by callers. */
+export function splitShellWords(s: string): string[] {
+  const words = shellWords(s, true);
+  if (words === null) throw new ConfigError(`unterminated quote in JVM flags: ${s}`);
   return words;
 }
 
