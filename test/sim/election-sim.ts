@@ -2,8 +2,10 @@
  * Seeded simulation of whole ensembles running our FLE state machine:
  * voters plus observers in one process, on a simulated clock and network
  * that drops, delays, duplicates and reorders messages, partitions the
- * servers and crashes and restarts them. ZAB is not built yet, so a small
- * oracle stands in for it (what the election hands over to and gets back):
+ * servers and crashes and restarts them. A small ZAB oracle stands in for
+ * ZAB here (ensemble-sim-world.ts runs the election with the real ZAB
+ * machines, sharing this file's network faults and decision checks); the
+ * oracle is what the election hands over to and gets back:
  * a leader is established once a quorum of voters follows it and is
  * reachable (new epoch = max acceptedEpoch + 1; learners take its log);
  * it then broadcasts txns, some of which reach only part of the quorum
@@ -112,12 +114,93 @@ export interface SimResult {
   faults: FaultProfile;
 }
 
-interface FaultProfile {
+/** How the election network mistreats notifications (shared with ensemble-sim-world.ts). */
+export interface NetFaults {
   dropRate: number;
   dupRate: number;
   minDelay: number;
   maxDelay: number;
   longDelayRate: number;
+}
+
+export function pickNetFaults(rng: Rng): NetFaults {
+  return {
+    dropRate: rng.pick([0, 0.02, 0.1, 0.3]),
+    dupRate: rng.pick([0, 0.05, 0.2]),
+    minDelay: rng.int(0, 5),
+    maxDelay: rng.pick([5, 30, 150, 400]),
+    longDelayRate: rng.pick([0, 0.02, 0.1]),
+  };
+}
+
+/**
+ * The delivery delays of one notification: none (dropped), one, or two
+ * (duplicated); independent delays reorder. Without faults: one copy, 0-3 ms.
+ */
+export function notificationDelays(rng: Rng, f: NetFaults, faultsOn: boolean): number[] {
+  if (faultsOn && rng.chance(f.dropRate)) return [];
+  const copies = faultsOn && rng.chance(f.dupRate) ? 2 : 1;
+  const delays: number[] = [];
+  for (let i = 0; i < copies; i++) {
+    let delay = faultsOn ? rng.int(f.minDelay, f.maxDelay) : rng.int(0, 3);
+    if (faultsOn && rng.chance(f.longDelayRate)) delay += rng.int(200, 1200);
+    delays.push(delay);
+  }
+  return delays;
+}
+
+/**
+ * The invariants of FLE decisions (shared with ensemble-sim-world.ts):
+ * observers never lead and are never voted leader; in no round do two
+ * servers each decide LEADING with a quorum of voters deciding for them;
+ * a server decides LEADING in a round only on a vote that is its own
+ * durable (currentEpoch, lastZxid).
+ */
+export class DecisionChecks {
+  // round -> sid -> { leader, state } (first decision of each server in each round)
+  private readonly roundDecisions = new Map<bigint, Map<bigint, { leader: bigint; state: ServerState }>>();
+
+  constructor(
+    private readonly qv: MajorityQuorum,
+    private readonly violate: (s: string) => void,
+  ) {}
+
+  private isObserver(sid: bigint): boolean {
+    return this.qv.servers.get(sid)?.type === 'observer';
+  }
+
+  decided(sid: bigint, state: ServerState, vote: Vote, via: 'round' | 'join', durable: { currentEpoch: bigint; lastZxid: bigint }): void {
+    const leader = vote.leader;
+    const round = vote.electionEpoch;
+    if (this.isObserver(sid) && state === ServerState.LEADING) this.violate(`observer ${sid} decided LEADING`);
+    if (this.isObserver(leader)) this.violate(`${sid} decided for observer ${leader} as leader`);
+    if (!this.qv.servers.has(leader)) this.violate(`${sid} decided for unknown leader ${leader}`);
+    let perRound = this.roundDecisions.get(round);
+    if (!perRound) this.roundDecisions.set(round, (perRound = new Map()));
+    if (!perRound.has(sid)) perRound.set(sid, { leader, state });
+    this.checkRound(round, perRound);
+    if (state === ServerState.LEADING && via === 'round' && (vote.zxid !== durable.lastZxid || vote.peerEpoch !== durable.currentEpoch)) {
+      // A leader's vote must describe what it durably has: the vote is how a quorum compared it with themselves.
+      this.violate(`${sid} decided LEADING on vote (epoch ${vote.peerEpoch}, zxid 0x${vote.zxid.toString(16)}) but has (epoch ${durable.currentEpoch}, zxid 0x${durable.lastZxid.toString(16)})`);
+    }
+  }
+
+  private checkRound(round: bigint, perRound: Map<bigint, { leader: bigint; state: ServerState }>): void {
+    const backers = new Map<bigint, bigint[]>();
+    for (const [sid, d] of perRound) {
+      if (this.isObserver(sid)) continue;
+      const list = backers.get(d.leader) ?? [];
+      list.push(sid);
+      backers.set(d.leader, list);
+    }
+    const winners = [...backers].filter(([leader, sids]) => perRound.get(leader)?.state === ServerState.LEADING && this.qv.containsQuorum(sids));
+    if (winners.length > 1) {
+      this.violate(`round ${round}: two leaders with a quorum each: ${winners.map(([l, s]) => `${l} <- [${s.join(',')}]`).join('; ')}`);
+    }
+  }
+}
+
+interface FaultProfile extends NetFaults {
   partitionEveryMs: number;
   crashEveryMs: number;
   midBroadcastCrashRate: number;
@@ -169,11 +252,7 @@ export function runElectionSim(opts: SimOptions): SimResult {
   const faultMs = opts.faultMs ?? 30_000;
   const quietMs = opts.quietMs ?? 200_000;
   const faults: FaultProfile = {
-    dropRate: rng.pick([0, 0.02, 0.1, 0.3]),
-    dupRate: rng.pick([0, 0.05, 0.2]),
-    minDelay: rng.int(0, 5),
-    maxDelay: rng.pick([5, 30, 150, 400]),
-    longDelayRate: rng.pick([0, 0.02, 0.1]),
+    ...pickNetFaults(rng),
     partitionEveryMs: rng.pick([0, 1500, 4000]),
     crashEveryMs: rng.pick([0, 2000, 6000]),
     midBroadcastCrashRate: rng.pick([0, 0.02, 0.1]),
@@ -197,8 +276,6 @@ export function runElectionSim(opts: SimOptions): SimResult {
   let group = new Map<bigint, number>(); // partition id per sid
   const committed = new Set<bigint>();
   const epochLeader = new Map<bigint, bigint>();
-  // round -> sid -> { leader, state } (first decision of each server in each round)
-  const roundDecisions = new Map<bigint, Map<bigint, { leader: bigint; state: ServerState }>>();
 
   const log = (s: string) => {
     if (opts.trace) trace.push(`${String(now).padStart(7)} ${s}`);
@@ -207,6 +284,7 @@ export function runElectionSim(opts: SimOptions): SimResult {
     violations.push(`t=${now}: ${s}`);
     log(`VIOLATION ${s}`);
   };
+  const checks = new DecisionChecks(qv, violate);
 
   const connected = (a: bigint, b: bigint): boolean => {
     const na = nodes.get(a)!;
@@ -230,13 +308,7 @@ export function runElectionSim(opts: SimOptions): SimResult {
   function send(from: bigint, to: bigint, n: Notification): void {
     const target = nodes.get(to);
     if (!target || !connected(from, to)) return;
-    if (faultsOn && rng.chance(faults.dropRate)) return;
-    const copies = faultsOn && rng.chance(faults.dupRate) ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      let delay = faultsOn ? rng.int(faults.minDelay, faults.maxDelay) : rng.int(0, 3);
-      if (faultsOn && rng.chance(faults.longDelayRate)) delay += rng.int(200, 1200);
-      q.push(now + delay, { kind: 'deliver', from, to, incarnation: target.incarnation, n });
-    }
+    for (const delay of notificationDelays(rng, faults, faultsOn)) q.push(now + delay, { kind: 'deliver', from, to, incarnation: target.incarnation, n });
   }
 
   function lookForLeader(n: Node, why: string): void {
@@ -253,36 +325,12 @@ export function runElectionSim(opts: SimOptions): SimResult {
     const round = vote.electionEpoch;
     decisions++;
     log(`${n.sid} decided ${ServerState[state]} (${via}) leader=${leader} round=${round} (epoch ${n.currentEpoch}, zxid 0x${lastZxid(n).toString(16)})`);
-    if (n.observer && state === ServerState.LEADING) violate(`observer ${n.sid} decided LEADING`);
-    if (nodes.get(leader)?.observer) violate(`${n.sid} decided for observer ${leader} as leader`);
-    if (!nodes.has(leader)) violate(`${n.sid} decided for unknown leader ${leader}`);
-    let perRound = roundDecisions.get(round);
-    if (!perRound) roundDecisions.set(round, (perRound = new Map()));
-    if (!perRound.has(n.sid)) perRound.set(n.sid, { leader, state });
-    checkRound(round, perRound);
-    if (state === ServerState.LEADING && via === 'round' && (vote.zxid !== lastZxid(n) || vote.peerEpoch !== n.currentEpoch)) {
-      // A leader's vote must describe what it durably has: the vote is how a quorum compared it with themselves.
-      violate(`${n.sid} decided LEADING on vote (epoch ${vote.peerEpoch}, zxid 0x${vote.zxid.toString(16)}) but has (epoch ${n.currentEpoch}, zxid 0x${lastZxid(n).toString(16)})`);
-    }
+    checks.decided(n.sid, state, vote, via, { currentEpoch: n.currentEpoch, lastZxid: lastZxid(n) });
     n.role = state === ServerState.LEADING ? 'leading' : state === ServerState.FOLLOWING ? 'following' : 'observing';
     n.leader = leader;
     n.decidedAt = now;
     n.established = false;
     n.troubleSince = undefined;
-  }
-
-  function checkRound(round: bigint, perRound: Map<bigint, { leader: bigint; state: ServerState }>): void {
-    const backers = new Map<bigint, bigint[]>();
-    for (const [sid, d] of perRound) {
-      if (nodes.get(sid)!.observer) continue;
-      const list = backers.get(d.leader) ?? [];
-      list.push(sid);
-      backers.set(d.leader, list);
-    }
-    const winners = [...backers].filter(([leader, sids]) => perRound.get(leader)?.state === ServerState.LEADING && qv.containsQuorum(sids));
-    if (winners.length > 1) {
-      violate(`round ${round}: two leaders with a quorum each: ${winners.map(([l, s]) => `${l} <- [${s.join(',')}]`).join('; ')}`);
-    }
   }
 
   function establish(l: Node, quorum: Node[]): void {

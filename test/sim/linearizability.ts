@@ -364,14 +364,16 @@ function summarise(seqs: number[]): string {
 /**
  * An ephemeral node owned by one session. create: ok needs the session
  * alive and the node absent; NodeExists (failed) is an observation that it
- * exists. end: the session closes or expires (the node goes; nothing can be
- * created by that session afterwards). exists: sync + exists from anyone.
+ * exists. delete (by its session): ok needs it to exist; NoNode (failed) is
+ * an observation that it does not. end: the session closes or expires (the
+ * node goes; nothing can be created by that session afterwards). exists:
+ * sync + exists from anyone.
  */
 export interface EphemeralState {
   alive: boolean;
   exists: boolean;
 }
-export type EphemeralInput = { f: 'create' } | { f: 'end' } | { f: 'exists' };
+export type EphemeralInput = { f: 'create' } | { f: 'delete' } | { f: 'end' } | { f: 'exists' };
 export type EphemeralOutput = { exists?: boolean };
 
 export function ephemeralModel(): Model<EphemeralState, EphemeralInput, EphemeralOutput> {
@@ -385,6 +387,9 @@ export function ephemeralModel(): Model<EphemeralState, EphemeralInput, Ephemera
         case 'create':
           if (op.outcome === 'failed') return s.exists ? s : undefined;
           return s.alive && !s.exists ? { alive: true, exists: true } : undefined;
+        case 'delete':
+          if (op.outcome === 'failed') return s.exists ? undefined : s;
+          return s.exists ? { alive: s.alive, exists: false } : undefined;
         case 'end':
           return { alive: false, exists: false };
         case 'exists':
@@ -393,6 +398,10 @@ export function ephemeralModel(): Model<EphemeralState, EphemeralInput, Ephemera
       return undefined;
     },
     describe: (op) =>
-      op.input.f === 'exists' ? `exists -> ${op.output?.exists}` : op.input.f === 'create' ? `create${op.outcome === 'failed' ? ' -> NodeExists' : ''}` : 'session end',
+      op.input.f === 'exists'
+        ? `exists -> ${op.output?.exists}`
+        : op.input.f === 'create' || op.input.f === 'delete'
+          ? `${op.input.f}${op.outcome === 'failed' ? (op.input.f === 'create' ? ' -> NodeExists' : ' -> NoNode') : ''}`
+          : 'session end',
   };
 }

@@ -1,11 +1,20 @@
 /**
  * A seeded, in-memory world for the ZAB machines (src/server/quorum/zab-leader.ts,
- * zab-learner.ts): N servers (voters plus observers) on a simulated clock,
- * each with
+ * zab-learner.ts), in two parts:
+ *  - `ZabCluster`: the servers, disks, hosts and quorum links, shared by the
+ *    ZAB simulation below and the whole-ensemble simulation
+ *    (ensemble-sim-world.ts). Who leads and what is proposed is the caller's:
+ *    the leader choice is pluggable.
+ *  - `runZabSim`: the ZAB simulation, with an election oracle and synthetic
+ *    txns.
+ *
+ * The cluster: N servers (voters plus observers) on a simulated clock, each with
  *   - DISK: txn log, acceptedEpoch, currentEpoch, snapshots (a snapshot is
- *     the applied history, as txn ids, at a zxid). Only completed writes are
- *     on it: a crash loses the write in flight and everything queued.
- *   - MEMORY: the applied history (the "tree"), the role and its machine.
+ *     the applied history, as txn ids, at a zxid, plus the caller's state
+ *     machine copy, `SimApp`). Only completed writes are on it: a crash
+ *     loses the write in flight and everything queued.
+ *   - MEMORY: the applied history (the "tree": txn ids, and the caller's
+ *     state machine), the role and its machine.
  *
  * Hosts execute effects per the machines' header contracts:
  *   - learner: one serial queue; every effect waits for the previous one;
@@ -20,12 +29,15 @@
  * Faults: random crashes (memory and every unfinished write lost), "point"
  * crashes armed a few ms after an ACK / ACKEPOCH leaves or a leader starts
  * serving (the narrow windows of ZOOKEEPER-4643/4646), broken links,
- * partitions, fsync stalls, slow messages, background snapshots; clients
- * keep at most ~100 txns in flight.
+ * partitions, fsync stalls, slow messages, background snapshots.
  * Messages go over per-learner links, in order per direction, with random
  * delays. A link breaks (fault, partition, crash, `drop`, `end`): both
  * machines are told (leader.disconnected, learner.abandon) and what is in
- * flight on it is lost.
+ * flight on it is lost. A learner's forwarded client request (`request`)
+ * travels on its link like any other packet (lost with it).
+ *
+ * Each server may run on its own clock (`SimClock`: skew and offset): the
+ * machines only ever see that server's local time.
  *
  * Host choices the machines leave open (documented here because a bug could
  * hide in them): a server starts each role from its DISK (memory is
@@ -34,13 +46,6 @@
  * (what Apache replays into ZKDatabase.committedLog); a leader's host
  * applies proposals to memory at `committed`; captureSnapshot copies the
  * leader's memory.
- *
- * Leader choice emulates FLE's outcome: among the looking voters of a
- * connected component that can form a quorum, a random quorum-sized (or
- * larger) subset elects its member with the highest (currentEpoch, last
- * zxid, sid) from disk; the rest of that subset follow. Looking servers in a
- * component with a leader join it (late joiners, observers). A machine's
- * `end` sends its server back to looking.
  *
  * Invariants (violations collected with the seed):
  *  - a leader serving an epoch holds every txn acknowledged so far (the
@@ -52,11 +57,28 @@
  *  - disk logs are appended in zxid order; a TRUNC lands exactly on its zxid;
  *  - a learner's SYNC completes only after it applied every proposal the
  *    leader made before the sync was requested;
- *  - at the end (faults stopped, everything healed and restarted): a leader
- *    serves with every server synced, a new proposal commits and reaches
- *    every server within bounded time (liveness); then every acknowledged
- *    txn is in every server's memory and disk history, and all histories are
- *    prefixes of the final leader's.
+ *  - at the end (`finalChecks`, once everything healed and synced): every
+ *    acknowledged txn is in every server's memory and disk history, and all
+ *    histories are prefixes of the final leader's.
+ *
+ * The ZAB simulation (`runZabSim`):
+ *
+ * Leader choice emulates FLE's outcome (an oracle; ensemble-sim-world.ts
+ * runs the real FLE machine instead): among the looking voters of a
+ * connected component that can form a quorum, a random quorum-sized (or
+ * larger) subset elects its member with the highest (currentEpoch, last
+ * zxid, sid) from disk; the rest of that subset follow. Looking servers in a
+ * component with a leader join it (late joiners, observers). A machine's
+ * `end` sends its server back to looking.
+ *
+ * Txns are synthetic (an id per txn, no payload) and proposed directly at
+ * the serving leader; clients keep at most ~100 txns in flight.
+ *
+ * At the end (faults stopped, everything healed and restarted): a leader
+ * serves with every server synced, a new proposal commits and reaches every
+ * server within bounded time (liveness); then every acknowledged txn is in
+ * every server's memory and disk history, and all histories are prefixes of
+ * the final leader's.
  */
 import { TxnHeader } from '../../src/proto';
 import type { TxnEntry } from '../../src/server/persist/types';
@@ -66,23 +88,12 @@ import { LearnerEffect, ZabLearner } from '../../src/server/quorum/zab-learner';
 import { LeaderMessage, LearnerMessage, hex } from '../../src/server/quorum/zab-messages';
 import { ZxidSource } from '../../src/server/request/commit-path';
 import { epochOf } from '../../src/server/zxid';
-import { Rng } from './election-sim';
+import { Rng, SimOptions } from './election-sim';
 import { EventQueue } from './event-queue';
 
 export const TICK = 100;
 export const INIT_LIMIT = 10;
 export const SYNC_LIMIT = 5;
-
-export interface ZabSimOptions {
-  seed: number;
-  voters: number;
-  observers: number;
-  /** Simulated time with faults. */
-  faultMs?: number;
-  /** Simulated time allowed, after the faults stop, for the liveness goal. */
-  quietMs?: number;
-  trace?: boolean;
-}
 
 export interface ZabSimStats {
   events: number;
@@ -99,18 +110,8 @@ export interface ZabSimStats {
   lateJoins: number;
   syncs: number;
   roleEnds: number;
-  /** Quiet-phase leader restarts because learners had accepted a newer epoch than it serves (see below). */
+  /** Quiet-phase leader restarts because learners had accepted a newer epoch than it serves (see forceReelectionIfStuck). */
   forcedReelections: number;
-}
-
-export interface ZabSimResult {
-  seed: number;
-  voters: number;
-  violations: string[];
-  trace: string[];
-  stats: ZabSimStats;
-  faults: FaultProfile;
-  endedAt: number;
 }
 
 export interface FaultProfile {
@@ -129,17 +130,57 @@ export interface FaultProfile {
   pointCrashRate: number;
 }
 
-interface Snapshot {
-  zxid: bigint;
-  hist: number[];
+/** A seed's fault profile for the quorum links, disks and crashes. */
+export function pickZabFaults(rng: Rng): FaultProfile {
+  return {
+    minDelay: rng.int(0, 3),
+    maxDelay: rng.pick([5, 20, 60]),
+    longDelayRate: rng.pick([0, 0.005, 0.03]),
+    fsyncMax: rng.pick([2, 15, 40]),
+    fsyncStallRate: rng.pick([0, 0.01, 0.05]),
+    crashEveryMs: rng.pick([0, 400, 1200, 3000]),
+    linkBreakEveryMs: rng.pick([0, 500, 2000]),
+    partitionEveryMs: rng.pick([0, 1500, 5000]),
+    clientEveryMs: rng.pick([10, 40, 120]),
+    committedLogLimit: rng.pick([3, 10, 500]),
+    snapshotEveryMs: rng.pick([0, 300, 2000]),
+    pointCrashRate: rng.pick([0, 0.05, 0.2]),
+  };
 }
 
-interface Disk {
+/**
+ * The replicated state machine a world keeps in each server's memory next
+ * to the txn ids (the ZAB simulation keeps none). `apply` must be
+ * deterministic: every server applies the same txns in the same order.
+ */
+export interface SimApp<T> {
+  init(): T;
+  apply(state: T, txn: TxnEntry): void;
+  copy(state: T): T;
+}
+
+export const noApp: SimApp<null> = { init: () => null, apply: () => undefined, copy: () => null };
+
+/** A server's local clock: `local(t)` for global time t; `global(l)`: the first global time whose local time is >= l. */
+export interface SimClock {
+  local(t: number): number;
+  global(local: number): number;
+}
+
+export const exactClock: SimClock = { local: (t) => t, global: (l) => l };
+
+export interface Snapshot<T = unknown> {
+  zxid: bigint;
+  hist: number[];
+  app: T;
+}
+
+export interface Disk<T = unknown> {
   log: TxnEntry[];
   acceptedEpoch: bigint;
   currentEpoch: bigint;
   /** Ascending by zxid; the empty one at 0 is always there. */
-  snapshots: Snapshot[];
+  snapshots: Snapshot<T>[];
 }
 
 interface Task {
@@ -148,7 +189,7 @@ interface Task {
   run: () => void;
 }
 
-interface LeaderRole {
+export interface LeaderRole {
   kind: 'leader';
   gen: number;
   m: ZabLeader;
@@ -163,7 +204,7 @@ interface LeaderRole {
   lastProposed: bigint;
 }
 
-interface LearnerRole {
+export interface LearnerRole {
   kind: 'learner';
   gen: number;
   m: ZabLearner;
@@ -176,9 +217,9 @@ interface LearnerRole {
   syncs: bigint[];
 }
 
-type Role = LeaderRole | LearnerRole;
+export type Role = LeaderRole | LearnerRole;
 
-interface Link {
+export interface Link {
   id: number;
   leader: bigint;
   learner: bigint;
@@ -187,14 +228,16 @@ interface Link {
   lastToLeader: number;
 }
 
-interface Server {
+export interface Server<T = unknown> {
   sid: bigint;
   observer: boolean;
   up: boolean;
   incarnation: number;
-  disk: Disk;
+  disk: Disk<T>;
   mem: number[];
   memZxid: bigint;
+  /** The world's state machine at memZxid. */
+  app: T;
   role?: Role;
   lookingSince: number;
   queue: Task[];
@@ -203,12 +246,18 @@ interface Server {
   logBusy: boolean;
 }
 
-type SimEvent =
-  | { kind: 'deliver'; link: Link; toLeader: boolean; msg: LeaderMessage | LearnerMessage }
+/** A learner's forwarded client request, on its link to the leader (REQUEST); opaque here. */
+export interface RequestMessage {
+  kind: 'request';
+  req: unknown;
+}
+
+type ToLeader = LearnerMessage | RequestMessage;
+
+type ClusterEvent<W> =
+  | { kind: 'deliver'; link: Link; toLeader: boolean; msg: LeaderMessage | ToLeader }
   | { kind: 'diskDone'; sid: bigint; incarnation: number; log: boolean; task: Task }
   | { kind: 'tick'; sid: bigint; gen: number }
-  | { kind: 'elect' }
-  | { kind: 'client' }
   | { kind: 'crash' }
   | { kind: 'pointCrash'; sid: bigint; incarnation: number }
   | { kind: 'restart'; sid: bigint }
@@ -217,16 +266,43 @@ type SimEvent =
   | { kind: 'heal' }
   | { kind: 'bgSnapshot' }
   | { kind: 'forwardSync' }
-  | { kind: 'quiet' };
+  | { kind: 'quiet' }
+  | { kind: 'world'; ev: W };
+
+/** What a world hears from the hosts. */
+export interface ClusterHooks<T> {
+  /** A live server's role ended (or a learner never got one): it is looking now. */
+  looking?(n: Server<T>, why: string): void;
+  crashed?(n: Server<T>): void;
+  restarted?(n: Server<T>): void;
+  /** A leader's `serve` or a learner's `serve` effect ran. */
+  serving?(n: Server<T>, role: Role, epoch: bigint): void;
+  /** A committed txn was applied to n's memory (leader at `committed`, learner at `apply`). */
+  applied?(n: Server<T>, txn: TxnEntry): void;
+  /** A forwarded request reached the current leader role over a live link. */
+  request?(n: Server<T>, role: LeaderRole, from: bigint, req: unknown): void;
+}
+
+export interface ClusterOptions<T> {
+  voters: number;
+  observers: number;
+  trace?: boolean;
+  rng: Rng;
+  faults: FaultProfile;
+  app?: SimApp<T>;
+  hooks?: ClusterHooks<T>;
+  /** Per-server clocks (default: exact). */
+  clocks?: Map<bigint, SimClock>;
+}
 
 /** Is `a` a prefix of `b`? */
-function isPrefix(a: readonly number[], b: readonly number[]): boolean {
+export function isPrefix(a: readonly number[], b: readonly number[]): boolean {
   if (a.length > b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function msgText(m: LeaderMessage | LearnerMessage): string {
+function msgText(m: LeaderMessage | ToLeader): string {
   switch (m.kind) {
     case 'leaderInfo':
       return `LEADERINFO(${m.newEpoch})`;
@@ -250,91 +326,109 @@ function msgText(m: LeaderMessage | LearnerMessage): string {
   }
 }
 
-export function runZabSim(opts: ZabSimOptions): ZabSimResult {
-  const rng = new Rng(opts.seed * 7919 + opts.voters);
-  const faultMs = opts.faultMs ?? 12_000;
-  const quietMs = opts.quietMs ?? 25_000;
-  const faults: FaultProfile = {
-    minDelay: rng.int(0, 3),
-    maxDelay: rng.pick([5, 20, 60]),
-    longDelayRate: rng.pick([0, 0.005, 0.03]),
-    fsyncMax: rng.pick([2, 15, 40]),
-    fsyncStallRate: rng.pick([0, 0.01, 0.05]),
-    crashEveryMs: rng.pick([0, 400, 1200, 3000]),
-    linkBreakEveryMs: rng.pick([0, 500, 2000]),
-    partitionEveryMs: rng.pick([0, 1500, 5000]),
-    clientEveryMs: rng.pick([10, 40, 120]),
-    committedLogLimit: rng.pick([3, 10, 500]),
-    snapshotEveryMs: rng.pick([0, 300, 2000]),
-    pointCrashRate: rng.pick([0, 0.05, 0.2]),
-  };
-  const servers: QuorumServer[] = [];
-  const total = opts.voters + opts.observers;
-  for (let i = 1; i <= total; i++) {
-    servers.push({ sid: BigInt(i), host: '127.0.0.1', quorumPort: 2000 + i, electionPort: 3000 + i, type: i > opts.voters ? 'observer' : 'participant' });
-  }
-  const qv = new MajorityQuorum(servers);
-  const nodes = new Map<bigint, Server>();
-  const q = new EventQueue<SimEvent>();
-  const violations: string[] = [];
-  const trace: string[] = [];
-  const stats: ZabSimStats = {
+const byZxid = (a: Snapshot, b: Snapshot) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0);
+
+/**
+ * The cluster: servers, their hosts and the quorum links, driven by one
+ * event queue; a world pushes its own events (`at`) and runs the loop (`run`).
+ */
+export class ZabCluster<T = null, W = never> {
+  readonly qv: MajorityQuorum;
+  readonly nodes = new Map<bigint, Server<T>>();
+  readonly q = new EventQueue<ClusterEvent<W>>();
+  readonly violations: string[] = [];
+  readonly trace: string[] = [];
+  readonly stats: ZabSimStats = {
     events: 0, crashes: 0, linkBreaks: 0, partitions: 0, elections: 0, established: 0, proposed: 0, acknowledged: 0,
     diffs: 0, truncs: 0, snaps: 0, lateJoins: 0, syncs: 0, roleEnds: 0, forcedReelections: 0,
   };
-  let now = 0;
-  let quiet = false;
-  let nextGen = 1;
-  let nextLinkId = 1;
-  let nextTxnId = 1;
-  /** Partition group per server (same group: can talk). */
-  const group = new Map<bigint, number>();
+  now = 0;
+  quiet = false;
+  quietSince = Infinity;
   /** zxid of each txn id, and the id each zxid was proposed with (one txn per zxid, ever). */
-  const zxidOfId = new Map<number, bigint>();
-  const idOfZxid = new Map<bigint, number>();
+  readonly zxidOfId = new Map<number, bigint>();
+  readonly idOfZxid = new Map<bigint, number>();
   /** The acknowledged history: the longest history any leader acknowledged (committed or established). */
-  let acked: number[] = [];
-  const acknowledgedIds = new Set<number>();
-  const servedEpochs = new Map<bigint, bigint>();
-  /** Liveness goal: the txn proposed once everything is synced after the faults. */
-  let finalTxn: number | undefined;
-  let finalRole: { n: Server; role: LeaderRole } | undefined;
-  let quietSince = Infinity;
-  let lastForced = -Infinity;
-  let done = false;
+  acked: number[] = [];
+  readonly acknowledgedIds = new Set<number>();
+  private readonly servedEpochs = new Map<bigint, bigint>();
+  private readonly rng: Rng;
+  private readonly faults: FaultProfile;
+  private readonly app: SimApp<T>;
+  private readonly hooks: ClusterHooks<T>;
+  private readonly clocks: Map<bigint, SimClock>;
+  /** Partition group per server (same group: can talk). */
+  private readonly group = new Map<bigint, number>();
+  private nextGen = 1;
+  private nextLinkId = 1;
+  private nextTxnId = 1;
+  private lastForced = -Infinity;
 
-  const log = (s: string) => {
-    if (opts.trace) trace.push(`${now} ${s}`);
-  };
-  const violate = (s: string) => {
-    violations.push(`t=${now}: ${s}`);
-    log(`VIOLATION ${s}`);
-  };
-  const idOf = (t: TxnEntry): number => t.header.cxid;
-  const histText = (h: readonly number[]) => (h.length > 8 ? `[...${h.slice(-8).map((i) => `${hex(zxidOfId.get(i)!)}#${i}`).join(',')}]` : `[${h.map((i) => `${hex(zxidOfId.get(i)!)}#${i}`).join(',')}]`);
+  constructor(private readonly opts: ClusterOptions<T>) {
+    this.rng = opts.rng;
+    this.faults = opts.faults;
+    this.app = opts.app ?? (noApp as unknown as SimApp<T>);
+    this.hooks = opts.hooks ?? {};
+    this.clocks = opts.clocks ?? new Map();
+    const servers: QuorumServer[] = [];
+    const total = opts.voters + opts.observers;
+    for (let i = 1; i <= total; i++) {
+      servers.push({ sid: BigInt(i), host: '127.0.0.1', quorumPort: 2000 + i, electionPort: 3000 + i, type: i > opts.voters ? 'observer' : 'participant' });
+    }
+    this.qv = new MajorityQuorum(servers);
+    for (const s of servers) {
+      this.group.set(s.sid, 0);
+      this.nodes.set(s.sid, {
+        sid: s.sid,
+        observer: s.type === 'observer',
+        up: true,
+        incarnation: 0,
+        disk: { log: [], acceptedEpoch: 0n, currentEpoch: 0n, snapshots: [{ zxid: 0n, hist: [], app: this.app.init() }] },
+        mem: [],
+        memZxid: 0n,
+        app: this.app.init(),
+        lookingSince: 0,
+        queue: [],
+        busy: false,
+        logQueue: [],
+        logBusy: false,
+      });
+    }
+  }
 
-  for (const s of servers) {
-    group.set(s.sid, 0);
-    nodes.set(s.sid, {
-      sid: s.sid,
-      observer: s.type === 'observer',
-      up: true,
-      incarnation: 0,
-      disk: { log: [], acceptedEpoch: 0n, currentEpoch: 0n, snapshots: [{ zxid: 0n, hist: [] }] },
-      mem: [],
-      memZxid: 0n,
-      lookingSince: 0,
-      queue: [],
-      busy: false,
-      logQueue: [],
-      logBusy: false,
-    });
+  log(s: string): void {
+    if (this.opts.trace) this.trace.push(`${this.now} ${s}`);
+  }
+
+  violate(s: string): void {
+    this.violations.push(`t=${this.now}: ${s}`);
+    this.log(`VIOLATION ${s}`);
+  }
+
+  histText(h: readonly number[]): string {
+    const item = (i: number) => `${hex(this.zxidOfId.get(i)!)}#${i}`;
+    return h.length > 8 ? `[...${h.slice(-8).map(item).join(',')}]` : `[${h.map(item).join(',')}]`;
+  }
+
+  /** A world event at global time `at`. */
+  at(at: number, ev: W): void {
+    this.q.push(at, { kind: 'world', ev });
+  }
+
+  /** This server's local time now. */
+  localNow(n: Server<T>): number {
+    return (this.clocks.get(n.sid) ?? exactClock).local(this.now);
+  }
+
+  /** The global time at which n's clock reads `local` (may be in the past). */
+  globalAt(n: Server<T>, local: number): number {
+    return (this.clocks.get(n.sid) ?? exactClock).global(local);
   }
 
   // ---- disk -----------------------------------------------------------------
 
   /** What a restart would load: the newest snapshot and the log after it. */
-  function loadDisk(n: Server): { hist: number[]; zxid: bigint; replayed: TxnEntry[] } {
+  loadDisk(n: Server<T>): { hist: number[]; zxid: bigint; replayed: TxnEntry[]; snap: Snapshot<T> } {
     const snap = n.disk.snapshots[n.disk.snapshots.length - 1];
     const hist = snap.hist.slice();
     const replayed: TxnEntry[] = [];
@@ -342,40 +436,58 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
     for (const t of n.disk.log) {
       const z = t.header.zxid;
       if (z <= snap.zxid) continue;
-      if (epochOf(z) === epochOf(last) && z !== last + 1n) violate(`server ${n.sid}'s disk has a hole: ${hex(z)} follows ${hex(last)}`);
-      hist.push(idOf(t));
+      if (epochOf(z) === epochOf(last) && z !== last + 1n) this.violate(`server ${n.sid}'s disk has a hole: ${hex(z)} follows ${hex(last)}`);
+      hist.push(this.idOf(t));
       replayed.push(t);
       last = z;
     }
-    return { hist, zxid: last, replayed };
+    return { hist, zxid: last, replayed, snap };
   }
 
-  function reloadMemory(n: Server): void {
-    const d = loadDisk(n);
+  /** The last zxid on n's disk (what its vote may claim). */
+  diskLastZxid(n: Server<T>): bigint {
+    const snap = n.disk.snapshots[n.disk.snapshots.length - 1];
+    const log = n.disk.log;
+    const last = log.length > 0 ? log[log.length - 1].header.zxid : -1n;
+    return last > snap.zxid ? last : snap.zxid;
+  }
+
+  private reloadMemory(n: Server<T>): void {
+    const d = this.loadDisk(n);
     n.mem = d.hist;
     n.memZxid = d.zxid;
+    n.app = this.app.copy(d.snap.app);
+    for (const t of d.replayed) this.app.apply(n.app, t);
   }
 
-  function fsyncDelay(): number {
-    return rng.chance(quiet ? 0 : faults.fsyncStallRate) ? rng.int(100, 700) : rng.int(1, faults.fsyncMax);
+  private snapshotOf(n: Server<T>): Snapshot<T> {
+    return { zxid: n.memZxid, hist: n.mem.slice(), app: this.app.copy(n.app) };
   }
 
-  function appendLog(n: Server, entries: readonly TxnEntry[]): void {
+  private fsyncDelay(): number {
+    return this.rng.chance(this.quiet ? 0 : this.faults.fsyncStallRate) ? this.rng.int(100, 700) : this.rng.int(1, this.faults.fsyncMax);
+  }
+
+  private appendLog(n: Server<T>, entries: readonly TxnEntry[]): void {
     for (const t of entries) {
       const last = n.disk.log.length > 0 ? n.disk.log[n.disk.log.length - 1].header.zxid : -1n;
-      if (t.header.zxid <= last) violate(`server ${n.sid} appends ${hex(t.header.zxid)} after ${hex(last)} in its log`);
+      if (t.header.zxid <= last) this.violate(`server ${n.sid} appends ${hex(t.header.zxid)} after ${hex(last)} in its log`);
       n.disk.log.push(t);
     }
   }
 
-  // ---- host queues ----------------------------------------------------------
-
-  function enqueue(n: Server, tasks: Task[]): void {
-    n.queue.push(...tasks);
-    pump(n);
+  idOf(t: TxnEntry): number {
+    return t.header.cxid;
   }
 
-  function pump(n: Server): void {
+  // ---- host queues ----------------------------------------------------------
+
+  private enqueue(n: Server<T>, tasks: Task[]): void {
+    n.queue.push(...tasks);
+    this.pump(n);
+  }
+
+  private pump(n: Server<T>): void {
     while (n.up && !n.busy && n.queue.length > 0) {
       let t = n.queue.shift()!;
       if (t.disk) {
@@ -389,81 +501,95 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
           if (group.length > 1) t = { label: 'log', disk: true, run: () => group.forEach((g) => g.run()) };
         }
         n.busy = true;
-        q.push(now + fsyncDelay(), { kind: 'diskDone', sid: n.sid, incarnation: n.incarnation, log: false, task: t });
+        this.q.push(this.now + this.fsyncDelay(), { kind: 'diskDone', sid: n.sid, incarnation: n.incarnation, log: false, task: t });
         return;
       }
       t.run();
     }
   }
 
-  function pumpLog(n: Server): void {
+  private pumpLog(n: Server<T>): void {
     if (!n.up || n.logBusy || n.logQueue.length === 0) return;
     // The leader's log writer: everything queued goes in one append and fsync (group commit).
     const group = n.logQueue.splice(0);
     const t: Task = group.length === 1 ? group[0] : { label: 'leaderLog', disk: true, run: () => group.forEach((g) => g.run()) };
     n.logBusy = true;
-    q.push(now + fsyncDelay(), { kind: 'diskDone', sid: n.sid, incarnation: n.incarnation, log: true, task: t });
+    this.q.push(this.now + this.fsyncDelay(), { kind: 'diskDone', sid: n.sid, incarnation: n.incarnation, log: true, task: t });
   }
 
-  const drained = (n: Server) => !n.busy && n.queue.length === 0 && !n.logBusy && n.logQueue.length === 0;
-  const current = (n: Server, role: Role) => n.up && n.role === role;
+  drained(n: Server<T>): boolean {
+    return !n.busy && n.queue.length === 0 && !n.logBusy && n.logQueue.length === 0;
+  }
+
+  current(n: Server<T>, role: Role): boolean {
+    return n.up && n.role === role;
+  }
 
   // ---- network --------------------------------------------------------------
 
-  function canTalk(a: bigint, b: bigint): boolean {
-    return group.get(a) === group.get(b);
+  canTalk(a: bigint, b: bigint): boolean {
+    return this.group.get(a) === this.group.get(b);
   }
 
-  function msgDelay(): number {
-    if (!quiet && rng.chance(faults.longDelayRate)) return rng.int(200, 900);
-    return rng.int(faults.minDelay, faults.maxDelay);
+  private msgDelay(): number {
+    if (!this.quiet && this.rng.chance(this.faults.longDelayRate)) return this.rng.int(200, 900);
+    return this.rng.int(this.faults.minDelay, this.faults.maxDelay);
   }
 
-  function transmit(link: Link, toLeader: boolean, msg: LeaderMessage | LearnerMessage): void {
+  private transmit(link: Link, toLeader: boolean, msg: LeaderMessage | ToLeader): void {
     if (!link.alive) return;
-    const at = Math.max(now + msgDelay(), toLeader ? link.lastToLeader : link.lastToLearner);
+    const at = Math.max(this.now + this.msgDelay(), toLeader ? link.lastToLeader : link.lastToLearner);
     if (toLeader) link.lastToLeader = at;
     else link.lastToLearner = at;
-    q.push(at, { kind: 'deliver', link, toLeader, msg });
+    this.q.push(at, { kind: 'deliver', link, toLeader, msg });
   }
 
-  function breakLink(link: Link, reason: string): void {
+  /** A serving learner forwards a client request to its leader (REQUEST on its link). */
+  forward(n: Server<T>, role: LearnerRole, req: unknown): void {
+    if (!this.current(n, role)) return;
+    this.transmit(role.link, true, { kind: 'request', req });
+  }
+
+  private breakLink(link: Link, reason: string): void {
     if (!link.alive) return;
     link.alive = false;
-    log(`link ${link.leader}-${link.learner} broken: ${reason}`);
-    const l = nodes.get(link.leader)!;
+    this.log(`link ${link.leader}-${link.learner} broken: ${reason}`);
+    const l = this.nodes.get(link.leader)!;
     if (l.up && l.role?.kind === 'leader' && l.role.links.get(link.learner) === link) {
       l.role.links.delete(link.learner);
-      leaderEffects(l, l.role, l.role.m.disconnected(link.learner));
+      this.leaderEffects(l, l.role, l.role.m.disconnected(link.learner));
     }
-    const f = nodes.get(link.learner)!;
-    if (f.up && f.role?.kind === 'learner' && f.role.link === link) learnerEffects(f, f.role, f.role.m.abandon(`connection closed: ${reason}`));
+    const f = this.nodes.get(link.learner)!;
+    if (f.up && f.role?.kind === 'learner' && f.role.link === link) this.learnerEffects(f, f.role, f.role.m.abandon(`connection closed: ${reason}`));
   }
 
   // ---- ticks ----------------------------------------------------------------
 
-  function scheduleTick(n: Server, role: Role): void {
-    const at = role.kind === 'leader' ? role.m.nextTickAt(now) : role.m.nextTickAt();
-    if (!Number.isFinite(at) || at >= role.tickAt) return;
-    role.tickAt = Math.max(at, now);
-    q.push(role.tickAt, { kind: 'tick', sid: n.sid, gen: role.gen });
+  private scheduleTick(n: Server<T>, role: Role): void {
+    const local = role.kind === 'leader' ? role.m.nextTickAt(this.localNow(n)) : role.m.nextTickAt();
+    if (!Number.isFinite(local)) return;
+    const at = this.globalAt(n, local);
+    if (at >= role.tickAt) return;
+    role.tickAt = Math.max(at, this.now);
+    this.q.push(role.tickAt, { kind: 'tick', sid: n.sid, gen: role.gen });
   }
 
   // ---- roles ----------------------------------------------------------------
 
-  function goLooking(n: Server, why: string): void {
-    log(`server ${n.sid} LOOKING (${why})`);
+  private goLooking(n: Server<T>, why: string): void {
+    this.log(`server ${n.sid} LOOKING (${why})`);
     n.role = undefined;
-    n.lookingSince = now;
-    stats.roleEnds++;
+    n.lookingSince = this.now;
+    this.stats.roleEnds++;
+    this.hooks.looking?.(n, why);
   }
 
-  function startLeader(n: Server): LeaderRole {
-    reloadMemory(n);
-    const d = loadDisk(n);
+  startLeader(n: Server<T>): LeaderRole {
+    this.reloadMemory(n);
+    const d = this.loadDisk(n);
     const role: LeaderRole = {
       kind: 'leader',
-      gen: nextGen++,
+      gen: this.nextGen++,
       hist: n.mem,
       serving: false,
       proposed: new Map(),
@@ -474,7 +600,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
     };
     role.m = new ZabLeader({
       myId: n.sid,
-      verifier: qv,
+      verifier: this.qv,
       tickTime: TICK,
       initLimit: INIT_LIMIT,
       syncLimit: SYNC_LIMIT,
@@ -482,23 +608,23 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
       currentEpoch: n.disk.currentEpoch,
       lastZxid: d.zxid,
       committedLog: d.replayed,
-      committedLogLimit: faults.committedLogLimit,
-      captureSnapshot: () => ({ zxid: n.memZxid, snapshot: { zxid: n.memZxid, hist: n.mem.slice() } as Snapshot }),
+      committedLogLimit: this.faults.committedLogLimit,
+      captureSnapshot: () => ({ zxid: n.memZxid, snapshot: this.snapshotOf(n) }),
     });
     n.role = role;
-    log(`server ${n.sid} LEADING (accepted ${n.disk.acceptedEpoch}, current ${n.disk.currentEpoch}, last ${hex(d.zxid)})`);
-    leaderEffects(n, role, role.m.start(now));
+    this.log(`server ${n.sid} LEADING (accepted ${n.disk.acceptedEpoch}, current ${n.disk.currentEpoch}, last ${hex(d.zxid)})`);
+    this.leaderEffects(n, role, role.m.start(this.localNow(n)));
     return role;
   }
 
-  function startLearner(n: Server, leader: Server, lrole: LeaderRole): void {
-    reloadMemory(n);
-    const link: Link = { id: nextLinkId++, leader: leader.sid, learner: n.sid, alive: true, lastToLeader: 0, lastToLearner: 0 };
-    lrole.links.get(n.sid)?.alive && breakLink(lrole.links.get(n.sid)!, 'replaced');
+  startLearner(n: Server<T>, leader: Server<T>, lrole: LeaderRole): void {
+    this.reloadMemory(n);
+    const link: Link = { id: this.nextLinkId++, leader: leader.sid, learner: n.sid, alive: true, lastToLeader: 0, lastToLearner: 0 };
+    lrole.links.get(n.sid)?.alive && this.breakLink(lrole.links.get(n.sid)!, 'replaced');
     lrole.links.set(n.sid, link);
     const role: LearnerRole = {
       kind: 'learner',
-      gen: nextGen++,
+      gen: this.nextGen++,
       leaderSid: leader.sid,
       leaderRole: lrole,
       link,
@@ -516,38 +642,36 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
       }),
     };
     n.role = role;
-    log(`server ${n.sid} ${n.observer ? 'OBSERVING' : 'FOLLOWING'} ${leader.sid} (accepted ${n.disk.acceptedEpoch}, current ${n.disk.currentEpoch}, last ${hex(n.memZxid)})`);
-    learnerEffects(n, role, role.m.start(now));
+    this.log(`server ${n.sid} ${n.observer ? 'OBSERVING' : 'FOLLOWING'} ${leader.sid} (accepted ${n.disk.acceptedEpoch}, current ${n.disk.currentEpoch}, last ${hex(n.memZxid)})`);
+    this.learnerEffects(n, role, role.m.start(this.localNow(n)));
   }
 
   // ---- leader host ------------------------------------------------------------
 
-  function leaderEffects(n: Server, role: LeaderRole, effects: LeaderEffect[]): void {
+  private leaderEffects(n: Server<T>, role: LeaderRole, effects: LeaderEffect[]): void {
     const tasks: Task[] = [];
     for (const e of effects) {
+      if (e.kind === 'persistAcceptedEpoch' || e.kind === 'persistCurrentEpoch') {
+        tasks.push(this.persistEpoch(n, e));
+        continue;
+      }
       switch (e.kind) {
         case 'send':
           tasks.push({
             label: 'send',
             disk: false,
             run: () => {
-              if (!current(n, role)) return;
+              if (!this.current(n, role)) return;
               const link = role.links.get(e.to);
               if (!link) return;
               const k = e.message.kind;
-              if (k === 'diff') stats.diffs++;
-              else if (k === 'trunc') stats.truncs++;
-              else if (k === 'snap') stats.snaps++;
-              log(`${n.sid} -> ${e.to}: ${msgText(e.message)}`);
-              transmit(link, false, e.message);
+              if (k === 'diff') this.stats.diffs++;
+              else if (k === 'trunc') this.stats.truncs++;
+              else if (k === 'snap') this.stats.snaps++;
+              this.log(`${n.sid} -> ${e.to}: ${msgText(e.message)}`);
+              this.transmit(link, false, e.message);
             },
           });
-          break;
-        case 'persistAcceptedEpoch':
-          tasks.push({ label: 'persistAcceptedEpoch', disk: true, run: () => void (n.disk.acceptedEpoch = e.epoch) });
-          break;
-        case 'persistCurrentEpoch':
-          tasks.push({ label: 'persistCurrentEpoch', disk: true, run: () => void (n.disk.currentEpoch = e.epoch) });
           break;
         case 'log':
           // Not awaited: the log writer appends and fsyncs, then reports logged().
@@ -559,57 +683,34 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
                 label: 'leaderLog',
                 disk: true,
                 run: () => {
-                  appendLog(n, e.entries);
-                  if (current(n, role)) leaderEffects(n, role, role.m.logged(e.entries[e.entries.length - 1].header.zxid));
+                  this.appendLog(n, e.entries);
+                  if (this.current(n, role)) this.leaderEffects(n, role, role.m.logged(e.entries[e.entries.length - 1].header.zxid));
                 },
               });
-              pumpLog(n);
+              this.pumpLog(n);
             },
           });
           break;
         case 'serve':
-          tasks.push({
-            label: 'serve',
-            disk: false,
-            run: () => {
-              if (!current(n, role)) return;
-              log(`server ${n.sid} SERVES epoch ${e.epoch} with history ${histText(role.hist)}`);
-              stats.established++;
-              const prev = servedEpochs.get(e.epoch);
-              if (prev !== undefined) violate(`epoch ${e.epoch} established twice (by ${prev} and ${n.sid})`);
-              servedEpochs.set(e.epoch, n.sid);
-              if (n.disk.currentEpoch !== e.epoch) violate(`leader ${n.sid} serves epoch ${e.epoch} with currentEpoch ${n.disk.currentEpoch} on disk`);
-              // Everything acknowledged so far must be in the new leader's history.
-              if (!isPrefix(acked, role.hist)) {
-                const missing = acked.filter((id) => !role.hist.includes(id));
-                violate(`leader ${n.sid} serves epoch ${e.epoch} without acknowledged txns ${missing.slice(0, 5).map((i) => `${hex(zxidOfId.get(i)!)}#${i}`).join(',')} (acked ${histText(acked)}, its history ${histText(role.hist)})`);
-              } else {
-                acked = role.hist.slice();
-              }
-              role.serving = true;
-              maybePointCrash(n, 'serving');
-              role.zxids = new ZxidSource();
-              role.zxids.startEpoch(e.epoch);
-            },
-          });
+          tasks.push({ label: 'serve', disk: false, run: () => this.leaderServes(n, role, e.epoch) });
           break;
         case 'committed':
           tasks.push({
             label: 'committed',
             disk: false,
             run: () => {
-              if (!current(n, role)) return;
+              if (!this.current(n, role)) return;
               const due = [...role.proposed.keys()].filter((z) => z <= e.zxid).sort((a, b) => (a < b ? -1 : 1));
               for (const z of due) {
                 const t = role.proposed.get(z)!;
                 role.proposed.delete(z);
-                applyTo(n, t, 'leader');
-                acknowledgedIds.add(idOf(t));
+                this.applyTo(n, t, 'leader');
+                this.acknowledgedIds.add(this.idOf(t));
               }
-              if (n.memZxid !== e.zxid) violate(`leader ${n.sid} committed ${hex(e.zxid)} but its memory is at ${hex(n.memZxid)}`);
-              if (isPrefix(acked, role.hist)) acked = role.hist.slice();
-              else if (!isPrefix(role.hist, acked)) violate(`leader ${n.sid}'s acknowledged history ${histText(role.hist)} diverges from ${histText(acked)}`);
-              log(`leader ${n.sid} committed through ${hex(e.zxid)}`);
+              if (n.memZxid !== e.zxid) this.violate(`leader ${n.sid} committed ${hex(e.zxid)} but its memory is at ${hex(n.memZxid)}`);
+              if (isPrefix(this.acked, role.hist)) this.acked = role.hist.slice();
+              else if (!isPrefix(role.hist, this.acked)) this.violate(`leader ${n.sid}'s acknowledged history ${this.histText(role.hist)} diverges from ${this.histText(this.acked)}`);
+              this.log(`leader ${n.sid} committed through ${hex(e.zxid)}`);
             },
           });
           break;
@@ -619,8 +720,8 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
             disk: false,
             run: () => {
               const link = role.links.get(e.sid);
-              log(`leader ${n.sid} drops ${e.sid}: ${e.reason}`);
-              if (link) breakLink(link, `dropped: ${e.reason}`);
+              this.log(`leader ${n.sid} drops ${e.sid}: ${e.reason}`);
+              if (link) this.breakLink(link, `dropped: ${e.reason}`);
             },
           });
           break;
@@ -629,54 +730,87 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
             label: 'end',
             disk: false,
             run: () => {
-              if (!current(n, role)) return;
-              log(`leader ${n.sid} ends: ${e.reason}`);
-              for (const link of [...role.links.values()]) breakLink(link, 'leader ended');
-              goLooking(n, e.reason);
+              if (!this.current(n, role)) return;
+              this.log(`leader ${n.sid} ends: ${e.reason}`);
+              for (const link of [...role.links.values()]) this.breakLink(link, 'leader ended');
+              this.goLooking(n, e.reason);
             },
           });
           break;
       }
     }
-    if (tasks.length > 0) enqueue(n, tasks);
-    if (current(n, role)) scheduleTick(n, role);
+    if (tasks.length > 0) this.enqueue(n, tasks);
+    if (this.current(n, role)) this.scheduleTick(n, role);
+  }
+
+  private persistEpoch(n: Server<T>, e: { kind: 'persistAcceptedEpoch' | 'persistCurrentEpoch'; epoch: bigint }): Task {
+    return {
+      label: e.kind,
+      disk: true,
+      run: () => {
+        if (e.kind === 'persistAcceptedEpoch') n.disk.acceptedEpoch = e.epoch;
+        else n.disk.currentEpoch = e.epoch;
+      },
+    };
+  }
+
+  private leaderServes(n: Server<T>, role: LeaderRole, epoch: bigint): void {
+    if (!this.current(n, role)) return;
+    this.log(`server ${n.sid} SERVES epoch ${epoch} with history ${this.histText(role.hist)}`);
+    this.stats.established++;
+    const prev = this.servedEpochs.get(epoch);
+    if (prev !== undefined) this.violate(`epoch ${epoch} established twice (by ${prev} and ${n.sid})`);
+    this.servedEpochs.set(epoch, n.sid);
+    if (n.disk.currentEpoch !== epoch) this.violate(`leader ${n.sid} serves epoch ${epoch} with currentEpoch ${n.disk.currentEpoch} on disk`);
+    // Everything acknowledged so far must be in the new leader's history.
+    if (!isPrefix(this.acked, role.hist)) {
+      const missing = this.acked.filter((id) => !role.hist.includes(id));
+      this.violate(`leader ${n.sid} serves epoch ${epoch} without acknowledged txns ${missing.slice(0, 5).map((i) => `${hex(this.zxidOfId.get(i)!)}#${i}`).join(',')} (acked ${this.histText(this.acked)}, its history ${this.histText(role.hist)})`);
+    } else {
+      this.acked = role.hist.slice();
+    }
+    role.serving = true;
+    this.maybePointCrash(n, 'serving');
+    role.zxids = new ZxidSource();
+    role.zxids.startEpoch(epoch);
+    this.hooks.serving?.(n, role, epoch);
   }
 
   // ---- learner host -----------------------------------------------------------
 
-  function applyTo(n: Server, t: TxnEntry, who: string): void {
+  private applyTo(n: Server<T>, t: TxnEntry, who: string): void {
     const z = t.header.zxid;
-    const id = idOf(t);
-    if (z <= n.memZxid) violate(`${who} ${n.sid} applies ${hex(z)}#${id} at or below its last applied ${hex(n.memZxid)} (twice or out of order)`);
-    else if (epochOf(z) === epochOf(n.memZxid) && z !== n.memZxid + 1n) violate(`${who} ${n.sid} applies ${hex(z)} after ${hex(n.memZxid)}: a gap`);
-    if (idOfZxid.get(z) !== id) violate(`${who} ${n.sid} applies ${hex(z)}#${id}, which was never proposed`);
-    if (n.mem.includes(id)) violate(`${who} ${n.sid} applies #${id} twice`);
+    const id = this.idOf(t);
+    if (z <= n.memZxid) this.violate(`${who} ${n.sid} applies ${hex(z)}#${id} at or below its last applied ${hex(n.memZxid)} (twice or out of order)`);
+    else if (epochOf(z) === epochOf(n.memZxid) && z !== n.memZxid + 1n) this.violate(`${who} ${n.sid} applies ${hex(z)} after ${hex(n.memZxid)}: a gap`);
+    if (this.idOfZxid.get(z) !== id) this.violate(`${who} ${n.sid} applies ${hex(z)}#${id}, which was never proposed`);
+    if (n.mem.includes(id)) this.violate(`${who} ${n.sid} applies #${id} twice`);
     n.mem.push(id);
     n.memZxid = z;
+    this.app.apply(n.app, t);
+    this.hooks.applied?.(n, t);
   }
 
-  function learnerEffects(n: Server, role: LearnerRole, effects: LearnerEffect[]): void {
+  private learnerEffects(n: Server<T>, role: LearnerRole, effects: LearnerEffect[]): void {
     const tasks: Task[] = [];
     const who = n.observer ? 'observer' : 'follower';
     for (const e of effects) {
+      if (e.kind === 'persistAcceptedEpoch' || e.kind === 'persistCurrentEpoch') {
+        tasks.push(this.persistEpoch(n, e));
+        continue;
+      }
       switch (e.kind) {
         case 'send':
           tasks.push({
             label: e.message.kind === 'ack' ? 'sendAck' : 'send',
             disk: false,
             run: () => {
-              if (!current(n, role)) return;
-              log(`${n.sid} -> ${role.leaderSid}: ${msgText(e.message)}`);
-              transmit(role.link, true, e.message);
-              if (e.message.kind === 'ack' || e.message.kind === 'ackEpoch') maybePointCrash(n, `sent ${msgText(e.message)}`);
+              if (!this.current(n, role)) return;
+              this.log(`${n.sid} -> ${role.leaderSid}: ${msgText(e.message)}`);
+              this.transmit(role.link, true, e.message);
+              if (e.message.kind === 'ack' || e.message.kind === 'ackEpoch') this.maybePointCrash(n, `sent ${msgText(e.message)}`);
             },
           });
-          break;
-        case 'persistAcceptedEpoch':
-          tasks.push({ label: 'persistAcceptedEpoch', disk: true, run: () => void (n.disk.acceptedEpoch = e.epoch) });
-          break;
-        case 'persistCurrentEpoch':
-          tasks.push({ label: 'persistCurrentEpoch', disk: true, run: () => void (n.disk.currentEpoch = e.epoch) });
           break;
         case 'truncate':
           tasks.push({
@@ -685,15 +819,15 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
             run: () => {
               n.disk.log = n.disk.log.filter((t) => t.header.zxid <= e.zxid);
               n.disk.snapshots = n.disk.snapshots.filter((s) => s.zxid <= e.zxid);
-              reloadMemory(n);
-              if (n.memZxid !== e.zxid && current(n, role)) {
+              this.reloadMemory(n);
+              if (n.memZxid !== e.zxid && this.current(n, role)) {
                 // The history on disk does not reach the TRUNC point (what was there came in a SNAP whose
                 // snapshot the truncation removed): the host ends the role, as learner-host does, and the
                 // next sync starts from what is really there.
-                log(`${who} ${n.sid} truncated to ${hex(e.zxid)} but its history ends at ${hex(n.memZxid)}: ends its role`);
+                this.log(`${who} ${n.sid} truncated to ${hex(e.zxid)} but its history ends at ${hex(n.memZxid)}: ends its role`);
                 n.queue.length = 0;
-                breakLink(role.link, `${who} ended`);
-                goLooking(n, 'truncation fell short');
+                this.breakLink(role.link, `${who} ended`);
+                this.goLooking(n, 'truncation fell short');
               }
             },
           });
@@ -703,33 +837,27 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
             label: 'loadSnapshot',
             disk: false,
             run: () => {
-              const s = e.snapshot as Snapshot;
-              if (s.zxid !== e.zxid) violate(`SNAP at ${hex(e.zxid)} carries a capture at ${hex(s.zxid)}`);
+              const s = e.snapshot as Snapshot<T>;
+              if (s.zxid !== e.zxid) this.violate(`SNAP at ${hex(e.zxid)} carries a capture at ${hex(s.zxid)}`);
               n.mem = s.hist.slice();
               n.memZxid = s.zxid;
+              n.app = this.app.copy(s.app);
             },
           });
           break;
         case 'writeSnapshot':
-          tasks.push({
-            label: 'writeSnapshot',
-            disk: true,
-            run: () => {
-              n.disk.snapshots.push({ zxid: n.memZxid, hist: n.mem.slice() });
-              n.disk.snapshots.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
-            },
-          });
+          tasks.push({ label: 'writeSnapshot', disk: true, run: () => this.writeSnapshot(n) });
           break;
         case 'log':
-          tasks.push({ label: 'log', disk: true, run: () => appendLog(n, e.entries) });
+          tasks.push({ label: 'log', disk: true, run: () => this.appendLog(n, e.entries) });
           break;
         case 'apply':
           tasks.push({
             label: 'apply',
             disk: false,
             run: () => {
-              applyTo(n, e.txn, who);
-              if (!isPrefix(n.mem, role.leaderRole.hist)) violate(`${who} ${n.sid}'s history ${histText(n.mem)} is not a prefix of its leader ${role.leaderSid}'s ${histText(role.leaderRole.hist)}`);
+              this.applyTo(n, e.txn, who);
+              if (!isPrefix(n.mem, role.leaderRole.hist)) this.violate(`${who} ${n.sid}'s history ${this.histText(n.mem)} is not a prefix of its leader ${role.leaderSid}'s ${this.histText(role.leaderRole.hist)}`);
             },
           });
           break;
@@ -739,98 +867,93 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
             disk: false,
             run: () => {
               const after = role.syncs.shift();
-              if (after === undefined) violate(`${who} ${n.sid} got a SYNC it never asked for`);
-              else if (n.memZxid < after) violate(`${who} ${n.sid}'s sync completed at ${hex(n.memZxid)} before ${hex(after)}, proposed before it, was applied`);
-              else stats.syncs++;
+              if (after === undefined) this.violate(`${who} ${n.sid} got a SYNC it never asked for`);
+              else if (n.memZxid < after) this.violate(`${who} ${n.sid}'s sync completed at ${hex(n.memZxid)} before ${hex(after)}, proposed before it, was applied`);
+              else this.stats.syncs++;
             },
           });
           break;
         case 'serve':
-          tasks.push({ label: 'serve', disk: false, run: () => void (role.serving = true) });
+          tasks.push({
+            label: 'serve',
+            disk: false,
+            run: () => {
+              role.serving = true;
+              if (this.current(n, role)) this.hooks.serving?.(n, role, e.epoch);
+            },
+          });
           break;
         case 'end':
           tasks.push({
             label: 'end',
             disk: false,
             run: () => {
-              if (!current(n, role)) return;
-              log(`${who} ${n.sid} ends: ${e.reason}`);
-              breakLink(role.link, `${who} ended`);
-              goLooking(n, e.reason);
+              if (!this.current(n, role)) return;
+              this.log(`${who} ${n.sid} ends: ${e.reason}`);
+              this.breakLink(role.link, `${who} ended`);
+              this.goLooking(n, e.reason);
             },
           });
           break;
       }
     }
-    if (tasks.length > 0) enqueue(n, tasks);
-    if (current(n, role)) scheduleTick(n, role);
+    if (tasks.length > 0) this.enqueue(n, tasks);
+    if (this.current(n, role)) this.scheduleTick(n, role);
   }
 
-  // ---- election emulation -----------------------------------------------------
+  private writeSnapshot(n: Server<T>): void {
+    n.disk.snapshots.push(this.snapshotOf(n));
+    n.disk.snapshots.sort(byZxid);
+  }
 
-  function components(): Server[][] {
-    const byGroup = new Map<number, Server[]>();
-    for (const n of nodes.values()) {
+  // ---- topology -------------------------------------------------------------
+
+  /** The live servers, grouped by partition. */
+  components(): Server<T>[][] {
+    const byGroup = new Map<number, Server<T>[]>();
+    for (const n of this.nodes.values()) {
       if (!n.up) continue;
-      const g = group.get(n.sid)!;
+      const g = this.group.get(n.sid)!;
       if (!byGroup.has(g)) byGroup.set(g, []);
       byGroup.get(g)!.push(n);
     }
     return [...byGroup.values()];
   }
 
-  function diskRank(n: Server): [bigint, bigint, bigint] {
-    return [n.disk.currentEpoch, loadDisk(n).zxid, n.sid];
-  }
-
-  function rankLess(a: [bigint, bigint, bigint], b: [bigint, bigint, bigint]): boolean {
-    for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] < b[i];
-    return false;
-  }
-
-  function elect(): void {
-    for (const comp of components()) {
-      const ready = comp.filter((n) => !n.role && drained(n) && now - n.lookingSince >= 30);
-      if (ready.length === 0) continue;
-      const leaders = comp.filter((n) => n.role?.kind === 'leader' && n.role.m.state !== 'ended');
-      if (leaders.length > 0) {
-        const l = rng.pick(leaders);
-        for (const n of ready) {
-          stats.lateJoins++;
-          startLearner(n, l, l.role as LeaderRole);
-        }
-        continue;
-      }
-      const voters = ready.filter((n) => !n.observer);
-      if (!qv.containsQuorum(voters.map((n) => n.sid))) continue;
-      // A quorum-sized or larger random subset decides (FLE may decide before slow votes arrive).
-      const shuffled = voters.slice().sort(() => rng.next() - 0.5);
-      const need = Math.floor(opts.voters / 2) + 1;
-      const size = rng.chance(0.5) ? shuffled.length : rng.int(need, shuffled.length);
-      const chosen = shuffled.slice(0, size);
-      let best = chosen[0];
-      for (const n of chosen) if (rankLess(diskRank(best), diskRank(n))) best = n;
-      stats.elections++;
-      log(`election in {${comp.map((n) => n.sid).join(',')}}: {${chosen.map((n) => n.sid).join(',')}} elect ${best.sid}`);
-      const role = startLeader(best);
-      for (const n of chosen) if (n !== best) startLearner(n, best, role);
-    }
-  }
-
   // ---- faults -----------------------------------------------------------------
 
-  /** A crash soon after this point (within a typical fsync), while the window it opens is still open. */
-  function maybePointCrash(n: Server, why: string): void {
-    if (quiet || !rng.chance(faults.pointCrashRate)) return;
-    const inc = n.incarnation;
-    log(`point crash of ${n.sid} armed (${why})`);
-    q.push(now + rng.int(0, 25), { kind: 'pointCrash', sid: n.sid, incarnation: inc });
+  /** Schedules the periodic faults of the profile (call once, before running). */
+  scheduleFaults(): void {
+    const { rng, faults } = this;
+    if (faults.crashEveryMs > 0) this.q.push(rng.int(0, faults.crashEveryMs), { kind: 'crash' });
+    if (faults.linkBreakEveryMs > 0) this.q.push(rng.int(0, faults.linkBreakEveryMs), { kind: 'linkBreak' });
+    if (faults.partitionEveryMs > 0) this.q.push(rng.int(0, faults.partitionEveryMs), { kind: 'partition' });
+    if (faults.snapshotEveryMs > 0) this.q.push(rng.int(0, faults.snapshotEveryMs), { kind: 'bgSnapshot' });
+    this.q.push(rng.int(0, 500), { kind: 'forwardSync' });
   }
 
-  function crash(n: Server): void {
+  /** When the faults stop: partitions heal, crashed servers restart. */
+  scheduleQuiet(at: number): void {
+    this.q.push(at, { kind: 'quiet' });
+  }
+
+  /** Brings a server that is down up at `at` (a world that starts its servers one by one). */
+  scheduleRestart(n: Server<T>, at: number): void {
+    this.q.push(at, { kind: 'restart', sid: n.sid });
+  }
+
+  /** A crash soon after this point (within a typical fsync), while the window it opens is still open. */
+  private maybePointCrash(n: Server<T>, why: string): void {
+    if (this.quiet || !this.rng.chance(this.faults.pointCrashRate)) return;
+    const inc = n.incarnation;
+    this.log(`point crash of ${n.sid} armed (${why})`);
+    this.q.push(this.now + this.rng.int(0, 25), { kind: 'pointCrash', sid: n.sid, incarnation: inc });
+  }
+
+  crash(n: Server<T>): void {
     if (!n.up) return;
-    stats.crashes++;
-    log(`CRASH ${n.sid} (${n.role?.kind ?? 'looking'}; queue ${n.queue.map((t) => t.label).join(',')}${n.busy ? ' +busy' : ''}; log writer ${n.logQueue.length}${n.logBusy ? ' +busy' : ''})`);
+    this.stats.crashes++;
+    this.log(`CRASH ${n.sid} (${n.role?.kind ?? 'looking'}; queue ${n.queue.map((t) => t.label).join(',')}${n.busy ? ' +busy' : ''}; log writer ${n.logQueue.length}${n.logBusy ? ' +busy' : ''})`);
     const role = n.role;
     n.up = false;
     n.incarnation++;
@@ -841,275 +964,377 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
     n.role = undefined;
     n.mem = [];
     n.memZxid = 0n;
-    if (role?.kind === 'leader') for (const link of [...role.links.values()]) breakLink(link, `leader ${n.sid} crashed`);
-    if (role?.kind === 'learner') breakLink(role.link, `learner ${n.sid} crashed`);
-    q.push(now + (quiet ? 1 : rng.int(50, 1500)), { kind: 'restart', sid: n.sid });
+    n.app = this.app.init();
+    if (role?.kind === 'leader') for (const link of [...role.links.values()]) this.breakLink(link, `leader ${n.sid} crashed`);
+    if (role?.kind === 'learner') this.breakLink(role.link, `learner ${n.sid} crashed`);
+    this.hooks.crashed?.(n);
+    this.q.push(this.now + (this.quiet ? 1 : this.rng.int(50, 1500)), { kind: 'restart', sid: n.sid });
   }
 
-  function restart(n: Server): void {
+  private restart(n: Server<T>): void {
     if (n.up) return;
     n.up = true;
-    reloadMemory(n);
-    n.lookingSince = now;
-    log(`RESTART ${n.sid}: accepted ${n.disk.acceptedEpoch}, current ${n.disk.currentEpoch}, last ${hex(n.memZxid)}`);
+    this.reloadMemory(n);
+    n.lookingSince = this.now;
+    this.log(`RESTART ${n.sid}: accepted ${n.disk.acceptedEpoch}, current ${n.disk.currentEpoch}, last ${hex(n.memZxid)}`);
+    this.hooks.restarted?.(n);
   }
 
-  function allLinks(): Link[] {
+  private allLinks(): Link[] {
     const out: Link[] = [];
-    for (const n of nodes.values()) if (n.up && n.role?.kind === 'leader') out.push(...n.role.links.values());
+    for (const n of this.nodes.values()) if (n.up && n.role?.kind === 'leader') out.push(...n.role.links.values());
     return out.filter((l) => l.alive);
   }
 
-  function servingLeader(): { n: Server; role: LeaderRole } | undefined {
-    for (const n of nodes.values()) {
+  servingLeader(): { n: Server<T>; role: LeaderRole } | undefined {
+    for (const n of this.nodes.values()) {
       if (n.up && n.role?.kind === 'leader' && n.role.serving && n.role.m.state === 'broadcast') return { n, role: n.role };
     }
     return undefined;
   }
 
-  function propose(n: Server, role: LeaderRole, count: number): number[] {
+  /** Proposes `count` txns at a serving leader; `make` gives each its client id, type and body (default: synthetic). */
+  propose(n: Server<T>, role: LeaderRole, count: number, make?: (id: number) => { clientId: bigint; type: number; body: Buffer }): TxnEntry[] {
     const batch: TxnEntry[] = [];
     for (let i = 0; i < count; i++) {
       const zxid = role.zxids!.peek();
       role.zxids!.take(zxid);
-      const id = nextTxnId++;
-      if (idOfZxid.has(zxid)) violate(`zxid ${hex(zxid)} proposed twice (#${idOfZxid.get(zxid)} and #${id})`);
-      idOfZxid.set(zxid, id);
-      zxidOfId.set(id, zxid);
-      batch.push({ header: new TxnHeader({ clientId: BigInt(id), cxid: id, zxid, time: BigInt(now), type: 5 }), body: Buffer.from(`txn #${id}`) });
+      const id = this.nextTxnId++;
+      if (this.idOfZxid.has(zxid)) this.violate(`zxid ${hex(zxid)} proposed twice (#${this.idOfZxid.get(zxid)} and #${id})`);
+      this.idOfZxid.set(zxid, id);
+      this.zxidOfId.set(id, zxid);
+      const m = make ? make(id) : { clientId: BigInt(id), type: 5, body: Buffer.from(`txn #${id}`) };
+      batch.push({ header: new TxnHeader({ clientId: m.clientId, cxid: id, zxid, time: BigInt(this.now), type: m.type }), body: m.body });
     }
     for (const t of batch) role.proposed.set(t.header.zxid, t);
     role.lastProposed = batch[batch.length - 1].header.zxid;
-    stats.proposed += batch.length;
-    log(`leader ${n.sid} proposes ${batch.map((t) => `${hex(t.header.zxid)}#${t.header.cxid}`).join(',')}`);
-    leaderEffects(n, role, role.m.propose(batch));
-    return batch.map(idOf);
+    this.stats.proposed += batch.length;
+    this.log(`leader ${n.sid} proposes ${batch.map((t) => `${hex(t.header.zxid)}#${t.header.cxid}`).join(',')}`);
+    this.leaderEffects(n, role, role.m.propose(batch));
+    return batch;
   }
 
   /** After the faults: every server synced with one serving leader? */
-  function allSynced(): { n: Server; role: LeaderRole } | undefined {
-    const l = servingLeader();
+  allSynced(): { n: Server<T>; role: LeaderRole } | undefined {
+    const l = this.servingLeader();
     if (!l) return undefined;
-    for (const n of nodes.values()) {
+    for (const n of this.nodes.values()) {
       if (n === l.n) continue;
       if (!n.up || n.role?.kind !== 'learner' || n.role.leaderRole !== l.role || !n.role.serving) return undefined;
     }
     return l;
   }
 
+  /**
+   * A learner that accepted a newer epoch (a discovery that failed elsewhere) can never join a leader
+   * serving an older one: LEADERINFO is below its acceptedEpoch, it goes back to looking, rejoins,
+   * forever (Apache behaves the same). An operator would restart the leader; so does the simulation,
+   * in the quiet phase, counted in stats.forcedReelections rather than reported.
+   */
+  forceReelectionIfStuck(): void {
+    const l = this.servingLeader();
+    if (!(this.quiet && l && this.now - this.quietSince > 5000 && this.now - this.lastForced > 5000 && !this.allSynced())) return;
+    const newer = [...this.nodes.values()].filter((n) => n.up && n.disk.acceptedEpoch > l.role.m.newEpoch);
+    if (newer.length === 0) return;
+    this.lastForced = this.now;
+    this.stats.forcedReelections++;
+    this.log(`forced re-election: ${newer.map((n) => `${n.sid} accepted ${n.disk.acceptedEpoch}`).join(', ')} > epoch ${l.role.m.newEpoch}`);
+    this.crash(l.n);
+  }
+
+  /** One line per server for liveness reports. */
+  stateText(): string {
+    return [...this.nodes.values()]
+      .map((n) => `${n.sid}:${n.up ? n.role?.kind ?? 'looking' : 'down'}${n.role ? `(${n.role.m.state})` : ''}@${hex(n.memZxid)}${n.queue.length || n.busy ? ` queue ${n.queue.length}${n.busy ? '+busy' : ''} (${n.queue.slice(0, 3).map((t) => t.label).join(',')})` : ''}`)
+      .join(' ');
+  }
+
   // ---- run ----------------------------------------------------------------------
 
-  q.push(0, { kind: 'elect' });
-  q.push(rng.int(0, 50), { kind: 'client' });
-  if (faults.crashEveryMs > 0) q.push(rng.int(0, faults.crashEveryMs), { kind: 'crash' });
-  if (faults.linkBreakEveryMs > 0) q.push(rng.int(0, faults.linkBreakEveryMs), { kind: 'linkBreak' });
-  if (faults.partitionEveryMs > 0) q.push(rng.int(0, faults.partitionEveryMs), { kind: 'partition' });
-  if (faults.snapshotEveryMs > 0) q.push(rng.int(0, faults.snapshotEveryMs), { kind: 'bgSnapshot' });
-  q.push(rng.int(0, 500), { kind: 'forwardSync' });
-  q.push(faultMs, { kind: 'quiet' });
-  const deadline = faultMs + quietMs;
-  const maxEvents = 2_000_000;
+  /** Runs events until `afterEvent` says done (true), the deadline, or the event budget. */
+  run(world: { deadline: number; maxEvents: number; onWorld(ev: W): void; afterEvent(): boolean }): boolean {
+    for (;;) {
+      const item = this.q.pop();
+      if (!item) {
+        this.violate('event queue ran dry');
+        return false;
+      }
+      if (item.at > world.deadline) return false;
+      if (++this.stats.events > world.maxEvents) {
+        this.violate(`more than ${world.maxEvents} events`);
+        return false;
+      }
+      this.now = item.at;
+      const ev = item.ev;
+      if (ev.kind === 'world') world.onWorld(ev.ev);
+      else this.handle(ev);
+      if (world.afterEvent()) return true;
+    }
+  }
 
-  while (!done) {
-    const item = q.pop();
-    if (!item) {
-      violate('event queue ran dry');
-      break;
-    }
-    if (item.at > deadline) break;
-    if (++stats.events > maxEvents) {
-      violate(`more than ${maxEvents} events`);
-      break;
-    }
-    now = item.at;
-    const ev = item.ev;
+  private handle(ev: Exclude<ClusterEvent<W>, { kind: 'world' }>): void {
+    const { rng, faults } = this;
     switch (ev.kind) {
       case 'deliver': {
         const { link } = ev;
         if (!link.alive) break;
         if (ev.toLeader) {
-          const l = nodes.get(link.leader)!;
+          const l = this.nodes.get(link.leader)!;
           if (l.up && l.role?.kind === 'leader' && l.role.links.get(link.learner) === link) {
-            leaderEffects(l, l.role, l.role.m.receive(link.learner, ev.msg as LearnerMessage, now));
+            if (ev.msg.kind === 'request') {
+              l.role.m.heard(link.learner, this.localNow(l));
+              this.hooks.request?.(l, l.role, link.learner, ev.msg.req);
+            } else this.leaderEffects(l, l.role, l.role.m.receive(link.learner, ev.msg as LearnerMessage, this.localNow(l)));
           }
         } else {
-          const f = nodes.get(link.learner)!;
-          if (f.up && f.role?.kind === 'learner' && f.role.link === link) learnerEffects(f, f.role, f.role.m.receive(ev.msg as LeaderMessage, now));
+          const f = this.nodes.get(link.learner)!;
+          if (f.up && f.role?.kind === 'learner' && f.role.link === link) this.learnerEffects(f, f.role, f.role.m.receive(ev.msg as LeaderMessage, this.localNow(f)));
         }
         break;
       }
       case 'diskDone': {
-        const n = nodes.get(ev.sid)!;
+        const n = this.nodes.get(ev.sid)!;
         if (n.incarnation !== ev.incarnation || !n.up) break; // crashed meanwhile: the write is lost
         ev.task.run();
         if (ev.log) {
           n.logBusy = false;
-          pumpLog(n);
+          this.pumpLog(n);
         } else {
           n.busy = false;
-          pump(n);
+          this.pump(n);
         }
         break;
       }
       case 'tick': {
-        const n = nodes.get(ev.sid)!;
+        const n = this.nodes.get(ev.sid)!;
         const role = n.role;
-        if (!n.up || !role || role.gen !== ev.gen || now < role.tickAt) break;
+        if (!n.up || !role || role.gen !== ev.gen || this.now < role.tickAt) break;
         role.tickAt = Infinity;
-        if (role.kind === 'leader') leaderEffects(n, role, role.m.tick(now));
-        else learnerEffects(n, role, role.m.tick(now));
-        if (current(n, role)) scheduleTick(n, role);
-        break;
-      }
-      case 'elect':
-        elect();
-        q.push(now + rng.int(20, 80), { kind: 'elect' });
-        break;
-      case 'client': {
-        const l = servingLeader();
-        if (finalTxn !== undefined && finalRole && !acknowledgedIds.has(finalTxn) && !(finalRole.n.up && finalRole.n.role === finalRole.role)) {
-          // Its leader's term ended before the goal txn committed: it may rightly be lost. Try again.
-          log(`liveness goal #${finalTxn} dropped with its leader's term; a new one follows`);
-          finalTxn = undefined;
-        }
-        if (quiet && l && now - quietSince > 5000 && now - lastForced > 5000 && !allSynced()) {
-          // A learner that accepted a newer epoch (a discovery that failed elsewhere) can never join a
-          // leader serving an older one: LEADERINFO is below its acceptedEpoch, it goes back to looking,
-          // rejoins, forever (Apache behaves the same). An operator would restart the leader; so does the
-          // simulation, counted in stats.forcedReelections rather than reported.
-          const newer = [...nodes.values()].filter((n) => n.up && n.disk.acceptedEpoch > l.role.m.newEpoch);
-          if (newer.length > 0) {
-            lastForced = now;
-            stats.forcedReelections++;
-            log(`forced re-election: ${newer.map((n) => `${n.sid} accepted ${n.disk.acceptedEpoch}`).join(', ')} > epoch ${l.role.m.newEpoch}`);
-            crash(l.n);
-          }
-        }
-        // Clients wait for replies: at most ~100 txns in flight, so a slow disk is not buried for good.
-        if (l && finalTxn === undefined && l.role.proposed.size < 100) {
-          if (quiet && allSynced()) {
-            finalTxn = propose(l.n, l.role, 1)[0];
-            finalRole = l;
-            log(`liveness goal: #${finalTxn} must commit and reach every server`);
-          } else if (!quiet) {
-            propose(l.n, l.role, rng.int(1, 3));
-          }
-        }
-        q.push(now + rng.int(1, faults.clientEveryMs), { kind: 'client' });
+        if (role.kind === 'leader') this.leaderEffects(n, role, role.m.tick(this.localNow(n)));
+        else this.learnerEffects(n, role, role.m.tick(this.localNow(n)));
+        if (this.current(n, role)) this.scheduleTick(n, role);
         break;
       }
       case 'crash': {
-        if (quiet) break;
-        const up = [...nodes.values()].filter((n) => n.up);
+        if (this.quiet) break;
+        const up = [...this.nodes.values()].filter((n) => n.up);
         const leaders = up.filter((n) => n.role?.kind === 'leader');
         const victim = leaders.length > 0 && rng.chance(0.4) ? rng.pick(leaders) : rng.pick(up);
-        if (victim) crash(victim);
-        q.push(now + rng.int(1, 2 * faults.crashEveryMs), { kind: 'crash' });
+        if (victim) this.crash(victim);
+        this.q.push(this.now + rng.int(1, 2 * faults.crashEveryMs), { kind: 'crash' });
         break;
       }
       case 'restart':
-        restart(nodes.get(ev.sid)!);
+        this.restart(this.nodes.get(ev.sid)!);
         break;
       case 'pointCrash': {
-        const n = nodes.get(ev.sid)!;
-        if (!quiet && n.incarnation === ev.incarnation) crash(n);
+        const n = this.nodes.get(ev.sid)!;
+        if (!this.quiet && n.incarnation === ev.incarnation) this.crash(n);
         break;
       }
       case 'linkBreak': {
-        if (quiet) break;
-        const links = allLinks();
+        if (this.quiet) break;
+        const links = this.allLinks();
         if (links.length > 0) {
-          stats.linkBreaks++;
-          breakLink(rng.pick(links), 'network fault');
+          this.stats.linkBreaks++;
+          this.breakLink(rng.pick(links), 'network fault');
         }
-        q.push(now + rng.int(1, 2 * faults.linkBreakEveryMs), { kind: 'linkBreak' });
+        this.q.push(this.now + rng.int(1, 2 * faults.linkBreakEveryMs), { kind: 'linkBreak' });
         break;
       }
       case 'partition': {
-        if (quiet) break;
-        stats.partitions++;
-        for (const sid of nodes.keys()) group.set(sid, rng.int(0, 1));
-        log(`PARTITION ${[...group].map(([s, g]) => `${s}:${g}`).join(' ')}`);
-        for (const link of allLinks()) if (!canTalk(link.leader, link.learner)) breakLink(link, 'partition');
-        q.push(now + rng.int(300, 3000), { kind: 'heal' });
-        q.push(now + rng.int(1, 2 * faults.partitionEveryMs), { kind: 'partition' });
+        if (this.quiet) break;
+        this.stats.partitions++;
+        for (const sid of this.nodes.keys()) this.group.set(sid, rng.int(0, 1));
+        this.log(`PARTITION ${[...this.group].map(([s, g]) => `${s}:${g}`).join(' ')}`);
+        for (const link of this.allLinks()) if (!this.canTalk(link.leader, link.learner)) this.breakLink(link, 'partition');
+        this.q.push(this.now + rng.int(300, 3000), { kind: 'heal' });
+        this.q.push(this.now + rng.int(1, 2 * faults.partitionEveryMs), { kind: 'partition' });
         break;
       }
       case 'heal':
-        for (const sid of nodes.keys()) group.set(sid, 0);
-        log('HEAL');
+        for (const sid of this.nodes.keys()) this.group.set(sid, 0);
+        this.log('HEAL');
         break;
       case 'bgSnapshot': {
-        if (quiet) break;
+        if (this.quiet) break;
         // A server that serves snapshots its (committed, applied) tree now and then, as Apache's
         // SyncRequestProcessor does every snapCount txns.
-        const serving = [...nodes.values()].filter((n) => n.up && n.role && n.role.serving);
+        const serving = [...this.nodes.values()].filter((n) => n.up && n.role && n.role.serving);
         if (serving.length > 0) {
           const n = rng.pick(serving);
-          enqueue(n, [{ label: 'bgSnapshot', disk: true, run: () => {
-            n.disk.snapshots.push({ zxid: n.memZxid, hist: n.mem.slice() });
-            n.disk.snapshots.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
-          } }]);
+          this.enqueue(n, [{ label: 'bgSnapshot', disk: true, run: () => this.writeSnapshot(n) }]);
         }
-        q.push(now + rng.int(1, 2 * faults.snapshotEveryMs), { kind: 'bgSnapshot' });
+        this.q.push(this.now + rng.int(1, 2 * faults.snapshotEveryMs), { kind: 'bgSnapshot' });
         break;
       }
       case 'forwardSync': {
         // A serving learner forwards a client's sync; the leader orders the reply.
-        const l = servingLeader();
+        const l = this.servingLeader();
         if (l) {
-          const learners = [...nodes.values()].filter(
+          const learners = [...this.nodes.values()].filter(
             (n) => n.up && n.role?.kind === 'learner' && n.role.leaderRole === l.role && n.role.serving && n.role.link.alive,
           );
           if (learners.length > 0) {
             const f = rng.pick(learners);
             const role = f.role as LearnerRole;
             role.syncs.push(l.role.lastProposed);
-            leaderEffects(l.n, l.role, l.role.m.sync(f.sid));
+            this.leaderEffects(l.n, l.role, l.role.m.sync(f.sid));
           }
         }
-        q.push(now + rng.int(20, 400), { kind: 'forwardSync' });
+        this.q.push(this.now + rng.int(20, 400), { kind: 'forwardSync' });
         break;
       }
       case 'quiet':
-        quiet = true;
-        quietSince = now;
-        log('QUIET: faults stop, partitions heal, everyone restarts');
-        for (const sid of nodes.keys()) group.set(sid, 0);
-        for (const n of nodes.values()) if (!n.up) q.push(now + 1, { kind: 'restart', sid: n.sid });
+        this.quiet = true;
+        this.quietSince = this.now;
+        this.log('QUIET: faults stop, partitions heal, everyone restarts');
+        for (const sid of this.nodes.keys()) this.group.set(sid, 0);
+        for (const n of this.nodes.values()) if (!n.up) this.q.push(this.now + 1, { kind: 'restart', sid: n.sid });
         break;
-    }
-    if (finalTxn !== undefined) {
-      // Done when the final txn is applied everywhere.
-      const z = zxidOfId.get(finalTxn)!;
-      if ([...nodes.values()].every((n) => n.up && n.memZxid >= z && drained(n))) done = true;
     }
   }
 
   // ---- final checks ---------------------------------------------------------------
 
-  if (!done) {
-    const l = servingLeader();
-    const state = [...nodes.values()].map((n) => `${n.sid}:${n.up ? n.role?.kind ?? 'looking' : 'down'}${n.role?.kind === 'learner' ? `(${n.role.m.state})` : n.role?.kind === 'leader' ? `(${n.role.m.state})` : ''}@${hex(n.memZxid)}${n.queue.length || n.busy ? ` queue ${n.queue.length}${n.busy ? '+busy' : ''} (${n.queue.slice(0, 3).map((t) => t.label).join(',')})` : ''}`).join(' ');
-    violate(
-      `liveness: ${quietMs} ms after the faults stopped ${finalTxn === undefined ? (l ? 'not every server is synced with the leader' : 'no leader serves') : `#${finalTxn} has not reached every server`} [${state}]`,
-    );
-  } else {
-    const l = servingLeader();
-    const final = l ? l.role.hist : [...nodes.values()].map((n) => n.mem).sort((a, b) => b.length - a.length)[0];
-    for (const id of acknowledgedIds) {
-      if (!final.includes(id)) violate(`acknowledged txn ${hex(zxidOfId.get(id)!)}#${id} is not in the final history`);
+  /**
+   * Once everything is synced after the faults: every acknowledged txn is in every server's memory and
+   * disk history, and every history is a prefix of the final one (the serving leader's).
+   */
+  finalChecks(): number[] {
+    const l = this.servingLeader();
+    const final = l ? l.role.hist : [...this.nodes.values()].map((n) => n.mem).sort((a, b) => b.length - a.length)[0];
+    const finalSet = new Set(final);
+    for (const id of this.acknowledgedIds) {
+      if (!finalSet.has(id)) this.violate(`acknowledged txn ${hex(this.zxidOfId.get(id)!)}#${id} is not in the final history`);
     }
-    if (!isPrefix(acked, final)) violate(`the acknowledged history ${histText(acked)} is not a prefix of the final one ${histText(final)}`);
-    for (const n of nodes.values()) {
-      if (!isPrefix(n.mem, final)) violate(`server ${n.sid}'s memory ${histText(n.mem)} is not a prefix of the final history ${histText(final)}`);
-      const d = loadDisk(n).hist;
-      if (!isPrefix(d, final)) violate(`server ${n.sid}'s disk history ${histText(d)} is not a prefix of the final history ${histText(final)}`);
-      for (const id of acknowledgedIds) {
-        if (!n.mem.includes(id)) violate(`server ${n.sid} lacks acknowledged txn ${hex(zxidOfId.get(id)!)}#${id}`);
+    if (!isPrefix(this.acked, final)) this.violate(`the acknowledged history ${this.histText(this.acked)} is not a prefix of the final one ${this.histText(final)}`);
+    for (const n of this.nodes.values()) {
+      if (!isPrefix(n.mem, final)) this.violate(`server ${n.sid}'s memory ${this.histText(n.mem)} is not a prefix of the final history ${this.histText(final)}`);
+      const d = this.loadDisk(n).hist;
+      if (!isPrefix(d, final)) this.violate(`server ${n.sid}'s disk history ${this.histText(d)} is not a prefix of the final history ${this.histText(final)}`);
+      const mem = new Set(n.mem);
+      for (const id of this.acknowledgedIds) {
+        if (!mem.has(id)) this.violate(`server ${n.sid} lacks acknowledged txn ${hex(this.zxidOfId.get(id)!)}#${id}`);
+      }
+    }
+    this.stats.acknowledged = this.acknowledgedIds.size;
+    return final;
+  }
+}
+
+// ==== the ZAB simulation: an election oracle and synthetic txns ====
+
+/** quietMs: the simulated time allowed, after the faults stop, for the liveness goal. */
+export type ZabSimOptions = SimOptions;
+
+export interface ZabSimResult {
+  seed: number;
+  voters: number;
+  violations: string[];
+  trace: string[];
+  stats: ZabSimStats;
+  faults: FaultProfile;
+  endedAt: number;
+}
+
+type Rank = [bigint, bigint, bigint];
+
+function rankLess(a: Rank, b: Rank): boolean {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
+
+export function runZabSim(opts: ZabSimOptions): ZabSimResult {
+  const rng = new Rng(opts.seed * 7919 + opts.voters);
+  const faultMs = opts.faultMs ?? 12_000;
+  const quietMs = opts.quietMs ?? 25_000;
+  const faults = pickZabFaults(rng);
+  const c = new ZabCluster<null, 'elect' | 'client'>({ voters: opts.voters, observers: opts.observers, trace: opts.trace, rng, faults });
+  const { stats } = c;
+  /** Liveness goal: the txn proposed once everything is synced after the faults. */
+  let finalTxn: number | undefined;
+  let finalRole: { n: Server<null>; role: LeaderRole } | undefined;
+
+  const diskRank = (n: Server<null>): Rank => [n.disk.currentEpoch, c.loadDisk(n).zxid, n.sid];
+
+  function elect(): void {
+    for (const comp of c.components()) {
+      const ready = comp.filter((n) => !n.role && c.drained(n) && c.now - n.lookingSince >= 30);
+      if (ready.length === 0) continue;
+      const leaders = comp.filter((n) => n.role?.kind === 'leader' && n.role.m.state !== 'ended');
+      if (leaders.length > 0) {
+        const l = rng.pick(leaders);
+        for (const n of ready) {
+          stats.lateJoins++;
+          c.startLearner(n, l, l.role as LeaderRole);
+        }
+        continue;
+      }
+      const voters = ready.filter((n) => !n.observer);
+      if (!c.qv.containsQuorum(voters.map((n) => n.sid))) continue;
+      // A quorum-sized or larger random subset decides (FLE may decide before slow votes arrive).
+      const shuffled = voters.slice().sort(() => rng.next() - 0.5);
+      const need = Math.floor(opts.voters / 2) + 1;
+      const size = rng.chance(0.5) ? shuffled.length : rng.int(need, shuffled.length);
+      const chosen = shuffled.slice(0, size);
+      let best = chosen[0];
+      for (const n of chosen) if (rankLess(diskRank(best), diskRank(n))) best = n;
+      stats.elections++;
+      c.log(`election in {${comp.map((n) => n.sid).join(',')}}: {${chosen.map((n) => n.sid).join(',')}} elect ${best.sid}`);
+      const role = c.startLeader(best);
+      for (const n of chosen) if (n !== best) c.startLearner(n, best, role);
+    }
+  }
+
+  function client(): void {
+    const l = c.servingLeader();
+    if (finalTxn !== undefined && finalRole && !c.acknowledgedIds.has(finalTxn) && !(finalRole.n.up && finalRole.n.role === finalRole.role)) {
+      // Its leader's term ended before the goal txn committed: it may rightly be lost. Try again.
+      c.log(`liveness goal #${finalTxn} dropped with its leader's term; a new one follows`);
+      finalTxn = undefined;
+    }
+    c.forceReelectionIfStuck();
+    // Clients wait for replies: at most ~100 txns in flight, so a slow disk is not buried for good.
+    if (l && finalTxn === undefined && l.role.proposed.size < 100) {
+      if (c.quiet && c.allSynced()) {
+        finalTxn = c.idOf(c.propose(l.n, l.role, 1)[0]);
+        finalRole = l;
+        c.log(`liveness goal: #${finalTxn} must commit and reach every server`);
+      } else if (!c.quiet) {
+        c.propose(l.n, l.role, rng.int(1, 3));
       }
     }
   }
-  stats.acknowledged = acknowledgedIds.size;
-  return { seed: opts.seed, voters: opts.voters, violations, trace, stats, faults, endedAt: now };
+
+  c.at(0, 'elect');
+  c.at(rng.int(0, 50), 'client');
+  c.scheduleFaults();
+  c.scheduleQuiet(faultMs);
+  const done = c.run({
+    deadline: faultMs + quietMs,
+    maxEvents: 2_000_000,
+    onWorld: (ev) => {
+      if (ev === 'elect') {
+        elect();
+        c.at(c.now + rng.int(20, 80), 'elect');
+      } else {
+        client();
+        c.at(c.now + rng.int(1, faults.clientEveryMs), 'client');
+      }
+    },
+    // Done when the final txn is applied everywhere.
+    afterEvent: () => finalTxn !== undefined && [...c.nodes.values()].every((n) => n.up && n.memZxid >= c.zxidOfId.get(finalTxn!)! && c.drained(n)),
+  });
+
+  if (!done) {
+    const l = c.servingLeader();
+    c.violate(
+      `liveness: ${quietMs} ms after the faults stopped ${finalTxn === undefined ? (l ? 'not every server is synced with the leader' : 'no leader serves') : `#${finalTxn} has not reached every server`} [${c.stateText()}]`,
+    );
+  } else {
+    c.finalChecks();
+  }
+  stats.acknowledged = c.acknowledgedIds.size;
+  return { seed: opts.seed, voters: opts.voters, violations: c.violations, trace: c.trace, stats, faults, endedAt: c.now };
 }

@@ -133,6 +133,15 @@ export class FastLeaderElection {
   private proposedEpoch = -1n;
   private recvset = new Map<bigint, Vote>();
   private outOfElection = new Map<bigint, Vote>();
+  /**
+   * Observers (and other non-voters) that asked while we were LOOKING: they
+   * got a LOOKING vote they cannot act on, and an observer only asks again
+   * after its doubling notification timeout (up to a minute). So the outcome
+   * is sent to them as soon as we decide: the same notification they would
+   * get by asking again, only without the wait. (Not in Apache; its
+   * observers simply sit LOOKING until their next timeout.)
+   */
+  private waitingNonVoters = new Set<bigint>();
   private notTimeout: number;
   private pollDeadline = 0;
   private finalizing = false;
@@ -310,6 +319,9 @@ export class FastLeaderElection {
     this.out.decided = { state, vote: { ...this.currentVote }, via };
     this.recvset = new Map();
     this.outOfElection = new Map();
+    const v = this.currentVote;
+    for (const sid of this.waitingNonVoters) this.send(sid, this.notification(state, v.leader, v.zxid, v.electionEpoch, v.peerEpoch));
+    this.waitingNonVoters.clear();
   }
 
   /** The receiver thread (`WorkerReceiver.run`) followed by one turn of lookForLeader's loop. */
@@ -321,6 +333,7 @@ export class FastLeaderElection {
       if (n.state !== ServerState.LOOKING) return;
       const v = this.currentVote;
       this.send(from, this.notification(this.peerState, v.leader, v.zxid, this.logicalClock, v.peerEpoch));
+      if (this.peerState === ServerState.LOOKING) this.waitingNonVoters.add(from);
       return;
     }
     if (n.state < ServerState.LOOKING || n.state > ServerState.OBSERVING) return;

@@ -230,6 +230,21 @@ describe('FastLeaderElection: one machine, scripted peers', () => {
     expect(fle.proposal.leader).toBe(2n);
   });
 
+  test('an observer that asked while we were LOOKING is told the outcome the moment we decide (no waiting out its back-off)', () => {
+    const fle = fresh(3n);
+    fle.lookForLeader(0, zero);
+    // The observer asks mid-election and gets a LOOKING vote it cannot use.
+    expect(fle.step(4n, looking(NO_VOTE, NO_VOTE, 1n, NO_VOTE), 1).messages.map((m) => m.notification.state)).toEqual([ServerState.LOOKING]);
+    fle.step(1n, looking(3n, 0n, 1n), 5);
+    const decided = fle.tick(205);
+    expect(decided.decided?.state).toBe(ServerState.LEADING);
+    expect(decided.messages).toEqual([{ to: 4n, notification: note(ServerState.LEADING, 3n, 1n, 0n, 0n) }]);
+    // Told once: the next election does not repeat it unless the observer asks again.
+    fle.lookForLeader(300, zero);
+    fle.step(1n, looking(3n, 0n, 2n), 301);
+    expect(fle.tick(501).messages.filter((m) => m.to === 4n)).toEqual([]);
+  });
+
   test('no notification storms: a voter ignores a non-LOOKING observer; an observer does not answer an older round', () => {
     const voter = fresh(2n);
     voter.lookForLeader(0, zero);

@@ -207,6 +207,16 @@ describe('ephemeral node', () => {
     const fine = [e('o', 'create', 0, undefined, 'unknown'), e('x', 'exists', 2, 3, 'ok', true), e('o', 'end', 4, 5, 'ok'), e('x', 'exists', 6, 7, 'ok', false)];
     expect(checkKey('eph', fine, ephemeralModel()).verdict).toBe('linearizable');
   });
+
+  test('delete by its session: ok needs the node, NoNode says it was gone', () => {
+    const h = [e('o', 'create', 0, 1, 'ok'), e('o', 'delete', 2, 3, 'ok'), e('o', 'delete', 4, 5, 'failed'), e('o', 'create', 6, 7, 'ok')];
+    expect(checkKey('eph', h, ephemeralModel()).verdict).toBe('linearizable');
+    expect(checkKey('eph', [e('o', 'delete', 0, 1, 'ok')], ephemeralModel()).verdict).toBe('violation');
+    expect(checkKey('eph', [e('o', 'create', 0, 1, 'ok'), e('o', 'delete', 2, 3, 'failed')], ephemeralModel()).verdict).toBe('violation');
+    // an unknown delete may explain a NoNode
+    const lost = [e('o', 'create', 0, 1, 'ok'), e('o', 'delete', 2, undefined, 'unknown'), e('o', 'delete', 4, 5, 'failed')];
+    expect(checkKey('eph', lost, ephemeralModel()).verdict).toBe('linearizable');
+  });
 });
 
 test('checkHistory partitions by key and reports the bad key only', () => {
