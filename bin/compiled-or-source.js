@@ -10,7 +10,9 @@
  *   last edit of any source; otherwise the sources are run through ts-node
  *   (a devDependency, present in a checkout), so an edited tree never runs a
  *   stale build. `npm run build` leaves dist/.build-stamp, dated when the
- *   build started, for that check.
+ *   build started, for that check. A .ts loader already registered (e.g.
+ *   `node -r bin/transpile-cache-register.js bin/zk-server ...`) is used
+ *   instead of ts-node.
  *
  *   node bin/compiled-or-source.js --build   # tsc -p tsconfig.build.json, then the stamp
  */
@@ -76,6 +78,9 @@ function load(modulePath) {
     return require(built);
   }
   if (fs.existsSync(built) && buildIsFresh()) return require(built);
+  // A .ts loader preloaded with -r (bin/transpile-cache-register.js, as zookeeper-ts/testing
+  // does from the sources) is used as it is: no ts-node start-up.
+  if (require.extensions['.ts']) return require(source);
   let tsNode;
   try {
     tsNode = require('ts-node');

@@ -2,48 +2,12 @@
  * What a test gets back from the harness, whichever server it runs on:
  * real Apache ZooKeeper ('apache') or the in-repo TypeScript server ('ours').
  */
+import type { ServerHandle } from '../../src/testing';
 import type { TlsFixtures } from './tls-fixtures';
 
+export type { ServerHandle, StartOptions } from '../../src/testing';
+
 export type TargetKind = 'apache' | 'ours';
-
-export interface StartOptions {
-  /**
-   * 'serving' (default) waits until srvr reports a serving mode (standalone,
-   * leader, follower, observer, or read-only where enabled); 'process' only
-   * waits until the client port answers four-letter words, for a member
-   * restarted while its ensemble has no quorum.
-   */
-  waitFor?: 'serving' | 'process';
-}
-
-export interface ServerHandle {
-  /** myid (1-based); 1 for standalone. */
-  id: number;
-  clientPort: number;
-  secureClientPort?: number;
-  /** "127.0.0.1:<clientPort>" */
-  hostPort: string;
-  /** "127.0.0.1:<secureClientPort>" when TLS is on. */
-  secureHostPort?: string;
-  dataDir: string;
-  /** Directory holding this server's config and log files. */
-  dir: string;
-  /** The OS process id while running. */
-  pid(): number | undefined;
-  running(): boolean;
-  /** SIGKILL, then wait for the process to be gone. */
-  kill(): Promise<void>;
-  /** SIGTERM (clean shutdown), then wait for the process to be gone. */
-  stop(): Promise<void>;
-  /** Starts the server again on the same ports and data dir. */
-  start(opts?: StartOptions): Promise<void>;
-  /** stop() then start(). */
-  restart(opts?: StartOptions): Promise<void>;
-  /** srvr's Mode (standalone/leader/follower/observer/read-only), undefined when not serving. */
-  mode(): Promise<string | undefined>;
-  /** The last `lines` lines of the server's log, for failure messages. */
-  logTail(lines?: number): string;
-}
 
 export interface Cluster {
   kind: TargetKind;

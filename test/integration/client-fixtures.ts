@@ -81,40 +81,8 @@ export class EventLog {
   }
 }
 
-/** Records a handle's connection states in order. */
-export class StateLog {
-  readonly states: KeeperState[] = [];
-  private waiters: Array<{ state: KeeperState; from: number; resolve: () => void }> = [];
-
-  constructor(zk: ZooKeeper) {
-    zk.on('state', (s: KeeperState) => {
-      this.states.push(s);
-      this.waiters = this.waiters.filter((w) => {
-        if (this.states.indexOf(w.state, w.from) < 0) return true;
-        w.resolve();
-        return false;
-      });
-    });
-  }
-
-  /** Position to pass to waitFor to only accept states recorded from now on. */
-  mark(): number {
-    return this.states.length;
-  }
-
-  /** Waits until `state` is recorded at or after position `from`. */
-  waitFor(state: KeeperState, timeoutMs = 10_000, from = 0): Promise<void> {
-    if (this.states.indexOf(state, from) >= 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const w = { state, from, resolve: () => { clearTimeout(t); resolve(); } };
-      const t = setTimeout(() => {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`state ${state} not reached within ${timeoutMs} ms; saw [${this.states.join(', ')}]`));
-      }, timeoutMs);
-      this.waiters.push(w);
-    });
-  }
-}
+/** Records a handle's states so a test can await one: the testing kit's (src/testing/client-states.ts). */
+export { StateLog } from '../../src/testing/client-states';
 
 /** Awaits `p` and returns the KeeperError it rejects with (fails the test if it resolves or throws something else). */
 export async function keeperError(p: Promise<unknown>): Promise<KeeperError> {

@@ -151,6 +151,8 @@ describe('the npm package', () => {
       'dist/src/index.d.ts',
       'dist/src/server/index.js',
       'dist/src/server/index.d.ts',
+      'dist/src/testing/index.js',
+      'dist/src/testing/index.d.ts',
       'dist/src/cli/zk-server.js',
       'dist/src/cli/zk-cli.js',
       'bin/zk-server',
@@ -232,10 +234,44 @@ describe('the npm package', () => {
       `import { ZooKeeper } from 'zookeeper-ts';
        import { ZooKeeperServer } from 'zookeeper-ts/server';
        ${HAS_RECIPES ? "import { Mutex, LeaderLatch } from 'zookeeper-ts/recipes'; const recipes = { Mutex, LeaderLatch };" : ''}
+       import { TestingServer, TestingCluster, StateLog } from 'zookeeper-ts/testing';
+       if ([TestingServer, TestingCluster, StateLog].some((c) => typeof c !== 'function')) throw new Error('zookeeper-ts/testing: missing exports');
        ${roundTrip('esm')}`,
     );
     const r = ok(await run(process.execPath, ['check.mjs'], { cwd: app, timeoutMs: 60_000 }), 'the ESM check');
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ data: 'hello from esm', recipes: HAS_RECIPES ? 'function,function' : 'absent' });
+  });
+
+  it('zookeeper-ts/testing works installed: a TestingServer child runs the installed bin (no ts-node), kill -9 and start, expiry', async () => {
+    fs.writeFileSync(
+      path.join(app, 'check-testing.cjs'),
+      `const { ZooKeeper } = require('zookeeper-ts');
+       const { TestingServer, StateLog } = require('zookeeper-ts/testing');
+       const fs = require('fs');
+       (async () => {
+         const server = await TestingServer.start();
+         const cmd = fs.readFileSync('/proc/' + server.pid() + '/cmdline', 'utf8').split('\\0').join(' ');
+         const zk = new ZooKeeper(server.connectString);
+         try {
+           await zk.connected();
+           const states = new StateLog(zk);
+           await server.kill();
+           await states.waitFor('Disconnected', 10000);
+           await server.start();
+           await states.waitFor('SyncConnected', 20000);
+           await server.expireSession(zk);
+           console.log(JSON.stringify({ cmd, states: states.names() }));
+         } finally {
+           await zk.close();
+           await server.close();
+         }
+       })().catch((e) => { console.error(e); process.exit(1); });`,
+    );
+    const r = ok(await run(process.execPath, ['check-testing.cjs'], { cwd: app, timeoutMs: 90_000 }), 'the testing kit check');
+    const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as { cmd: string; states: string[] };
+    expect(got.states).toEqual(['Disconnected', 'SyncConnected', 'Disconnected', 'Expired']);
+    expect(got.cmd).toContain(path.join(app, 'node_modules', PKG.name, 'bin', 'zk-server'));
+    expect(got.cmd).not.toMatch(/ts-node|transpile-cache/);
   });
 
   it('type-checks from TypeScript under node10 and node16 module resolution (CJS and ESM files)', async () => {
@@ -243,6 +279,14 @@ describe('the npm package', () => {
       import { ZooKeeper, CreateMode } from 'zookeeper-ts';
       import { ZooKeeperServer } from 'zookeeper-ts/server';
       ${HAS_RECIPES ? "import { Mutex, LeaderLatch } from 'zookeeper-ts/recipes';" : ''}
+      import { TestingServer, type TestingCluster } from 'zookeeper-ts/testing';
+      export async function withTestingServer(): Promise<string> {
+        const server: TestingServer = await TestingServer.start({ tickTime: 200 });
+        const connect: string = server.connectString;
+        await server.close();
+        return connect;
+      }
+      export type Leader = Awaited<ReturnType<TestingCluster['waitForLeader']>>;
       export async function roundTrip(): Promise<string> {
         const srv: ZooKeeperServer = await ZooKeeperServer.start({ clientPort: 0 });
         const zk = new ZooKeeper(srv.connectString);
