@@ -1,4 +1,5 @@
 import { JuteModel, JuteType, ModuleDef, RecordDef, fullName } from './model';
+import type { DocSource } from './record-docs';
 
 /** One output file of the TypeScript emitter. */
 export interface EmittedFile {
@@ -11,6 +12,11 @@ export interface EmitOptions {
   runtimeImport: string;
   /** Name of the IDL file, for the header comment. */
   sourceName: string;
+  /**
+   * The words of the records' and fields' doc comments. Without it a field's
+   * comment is its IDL `//` comment, and a field without one gets none.
+   */
+  docs?: DocSource;
 }
 
 const HEADER = (src: string) =>
@@ -164,28 +170,70 @@ function readExpr(t: JuteType, r: string, depth: number): string {
   }
 }
 
-function docComment(rec: RecordDef): string {
+/** Text safe inside a block comment. */
+function commentText(text: string): string {
+  return text.replace(/\*\//g, '*\\/');
+}
+
+/** Words wrapped to lines of at most `width` characters (a longer word stays whole). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** A doc comment at `indent`: one line when it fits, else a block. */
+function docBlock(text: string, indent: string, tags: string[] = []): string[] {
+  const body = commentText(text);
+  if (tags.length === 0 && indent.length + body.length + 7 <= 120) return [`${indent}/** ${body} */`];
+  return [`${indent}/**`, ...wrap(body, 110 - indent.length).map((l) => `${indent} * ${l}`), ...tags.map((t) => `${indent} * ${t}`), `${indent} */`];
+}
+
+function docComment(rec: RecordDef, opts: EmitOptions): string {
   // The slice starts at 'class', so re-indent the first line before dedenting all of them.
   const raw = (' '.repeat(rec.pos.column - 1) + rec.source).split('\n');
   const indent = Math.min(...raw.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
-  const body = raw.map((l) => ` * ${l.slice(indent).replace(/\*\//g, '*\\/')}`.trimEnd());
-  return ['/**', ` * jute: ${fullName(rec)}`, ' *', ' * ```', ...body, ' * ```', ' */'].join('\n');
+  const body = raw.map((l) => ` * ${commentText(l.slice(indent))}`.trimEnd());
+  const about = opts.docs?.record(rec);
+  const summary = about ? [' *', ...wrap(commentText(about), 110).map((l) => ` * ${l}`)] : [];
+  return ['/**', ` * Jute record \`${rec.name}\` from ${opts.sourceName} (\`${fullName(rec)}\`).`, ...summary, ' *', ' * ```', ...body, ' * ```', ' */'].join('\n');
 }
 
-function emitRecord(rec: RecordDef): string {
+/** The doc comment lines of a field at `indent` (none when there are no words for it). */
+function fieldDoc(rec: RecordDef, f: RecordDef['fields'][number], opts: EmitOptions, indent: string): string[] {
+  const text = opts.docs ? opts.docs.field(rec, f) : f.comment;
+  return text ? docBlock(text, indent) : [];
+}
+
+function emitRecord(rec: RecordDef, opts: EmitOptions): string {
   const lines: string[] = [];
   const fieldsIface = `${rec.name}Fields`;
   lines.push(`/** The fields of {@link ${rec.name}}, as plain data (nested records may be plain objects too). */`);
   lines.push(`export interface ${fieldsIface} {`);
-  for (const f of rec.fields) lines.push(`  ${f.name}: ${plainType(f.type)};`);
+  for (const f of rec.fields) {
+    lines.push(...fieldDoc(rec, f, opts, '  '));
+    lines.push(`  ${f.name}: ${plainType(f.type)};`);
+  }
   lines.push('}');
   lines.push('');
-  lines.push(docComment(rec));
+  lines.push(docComment(rec, opts));
   lines.push(`export class ${rec.name} implements Record, ${fieldsIface} {`);
+  lines.push(`  /** The record's full jute name (module and class). */`);
   lines.push(`  static readonly juteName = '${fullName(rec)}';`);
-  for (const f of rec.fields) lines.push(`  ${f.name}: ${tsType(f.type)} = ${defaultValue(f.type)};`);
+  for (const f of rec.fields) {
+    lines.push(...fieldDoc(rec, f, opts, '  '));
+    lines.push(`  ${f.name}: ${tsType(f.type)} = ${defaultValue(f.type)};`);
+  }
   lines.push('');
   if (rec.fields.length) {
+    lines.push(`  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */`);
     // Plain objects given for nested records become records here, so that
     // serialize() never meets an object without a serialize method.
     lines.push(`  constructor(init?: Partial<${fieldsIface}>) {`);
@@ -203,15 +251,18 @@ function emitRecord(rec: RecordDef): string {
   lines.push(`    return v instanceof ${rec.name} ? v : new ${rec.name}(v);`);
   lines.push('  }');
   lines.push('');
+  lines.push(...docBlock('Writes the fields in wire order (jute binary encoding).', '  ', ['@internal']));
   lines.push(`  serialize(${rec.fields.length ? 'w' : '_w'}: JuteWriter): void {`);
   for (const f of rec.fields) lines.push(`    ${writeExpr(f.type, `this.${f.name}`, 'w', 0)}`);
   lines.push('  }');
   lines.push('');
+  lines.push(...docBlock('Reads the fields in wire order into this record; returns it.', '  ', ['@internal']));
   lines.push(`  deserialize(${rec.fields.length ? 'r' : '_r'}: JuteReader): this {`);
   for (const f of rec.fields) lines.push(`    this.${f.name} = ${readExpr(f.type, 'r', 0)};`);
   lines.push('    return this;');
   lines.push('  }');
   lines.push('');
+  lines.push(...docBlock('Reads a new record from the reader.', '  ', ['@internal']));
   lines.push(`  static decode(r: JuteReader): ${rec.name} {`);
   lines.push(`    return new ${rec.name}().deserialize(r);`);
   lines.push('  }');
@@ -256,7 +307,7 @@ export function emitTypeScript(model: JuteModel, opts: EmitOptions): EmittedFile
     }
     parts.push('');
     for (const rec of mod.records) {
-      parts.push(emitRecord(rec));
+      parts.push(emitRecord(rec, opts));
       parts.push('');
     }
     files.push({ name: `${names.get(mod.name)}.ts`, content: parts.join('\n') });

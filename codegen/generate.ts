@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { emitTypeScript, EmittedFile } from './emit-ts';
 import { parseJute } from './parser';
+import { ZOOKEEPER_DOCS } from './record-docs';
 
 /** The jute runtime inside this repository (what generated code imports by default). */
 export const RUNTIME_DIR = path.resolve(__dirname, '..', 'src', 'jute');
@@ -15,7 +16,7 @@ export function generateFromFile(idlFile: string, outDir: string, runtimeImport?
     runtime = path.relative(path.resolve(outDir), RUNTIME_DIR).split(path.sep).join('/');
     if (!runtime.startsWith('.')) runtime = `./${runtime}`;
   }
-  return emitTypeScript(model, { runtimeImport: runtime, sourceName: path.basename(idlFile) });
+  return emitTypeScript(model, { runtimeImport: runtime, sourceName: path.basename(idlFile), docs: ZOOKEEPER_DOCS });
 }
 
 /** Writes the emitted files, replacing stale generated ones. */

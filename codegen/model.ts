@@ -19,6 +19,8 @@ export interface FieldDef {
   name: string;
   type: JuteType;
   pos: SourcePos;
+  /** The `//` comment after the field on its line, if any (for doc comments). */
+  comment?: string;
 }
 
 export interface RecordDef {

@@ -79,6 +79,13 @@ function tokenize(file: string, src: string): Token[] {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The text of a `//` comment that follows `from` on the same line (`long czxid;      // created zxid`), if any. */
+function trailingComment(src: string, from: number): string | undefined {
+  const eol = src.indexOf('\n', from);
+  const m = /^[ \t]*\/\/[ \t]*(.*?)\s*$/.exec(src.slice(from, eol < 0 ? src.length : eol));
+  return m && m[1] !== '' ? m[1] : undefined;
+}
+
 /**
  * Parses jute IDL text into a model. Grammar (Apache's subset we support):
  *   file   := module*
@@ -153,9 +160,12 @@ export function parseJute(src: string, file = '<input>'): JuteModel {
         const start = peek();
         const type = parseType(modName);
         const fname = expectIdent('a field name');
-        expect(';');
+        const semi = expect(';');
         if (fields.some((f) => f.name === fname.text)) errAt(fname, `duplicate field '${fname.text}' in class '${nameTok.text}'`);
-        fields.push({ name: fname.text, type, pos: { line: start.line, column: start.column } });
+        const field: FieldDef = { name: fname.text, type, pos: { line: start.line, column: start.column } };
+        const comment = trailingComment(src, semi.offset + 1);
+        if (comment !== undefined) field.comment = comment;
+        fields.push(field);
       }
       const close = expect('}');
       if (mod.records.some((r) => r.name === nameTok.text)) errAt(nameTok, `duplicate class '${nameTok.text}' in module '${modName}'`);

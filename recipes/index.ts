@@ -3,6 +3,13 @@
  * barriers, queues, counters, caches and group membership, on the client's
  * public API. Node layouts follow Apache Curator 5 (kazoo's as an option for
  * the lock and the election).
+ *
+ * Every recipe takes a {@link zookeeper-ts!ZooKeeper} handle (the caches and group
+ * membership also a factory of handles, to carry on after an expiry) and
+ * reacts to its {@link ConnectionState}: SUSPENDED puts what is held in
+ * doubt, LOST ends it.
+ *
+ * @module zookeeper-ts/recipes
  */
 export * from './state/connection-state';
 export * from './lock';
@@ -16,4 +23,5 @@ export * from './barrier';
 export * from './queue';
 export * from './counter';
 export * from './cache';
+export type { WaitOptions } from './cache/support/recipe-wait';
 export * from './membership';

@@ -1,5 +1,22 @@
 /**
  * zookeeper-ts: the public API. The server lives at `zookeeper-ts/server`.
+ *
+ * The client: {@link ZooKeeper} (one session, a promise per call), its
+ * errors ({@link KeeperError} and a subclass per code), multi() ops
+ * ({@link Op}, {@link Transaction}), the wire's constants ({@link CreateMode},
+ * {@link KeeperState}, {@link EventType}, {@link Perms}...) and records
+ * ({@link Stat}, {@link ACL}), and ACL helpers.
+ *
+ * @example
+ *   import { ZooKeeper, CreateMode, NodeExistsError } from 'zookeeper-ts';
+ *   const zk = new ZooKeeper('127.0.0.1:2181');
+ *   await zk.connected();
+ *   await zk.create('/app', '', { mode: CreateMode.PERSISTENT }).catch((e) => {
+ *     if (!(e instanceof NodeExistsError)) throw e;
+ *   });
+ *   await zk.close();
+ *
+ * @module zookeeper-ts
  */
 import './client/stat-view';
 
@@ -23,6 +40,7 @@ export type {
   CheckOp,
   GetDataOp,
   GetChildrenOp,
+  MultiRunner,
 } from './client/ops';
 export type { Watcher, WatchedEvent } from './client/watch-manager';
 export { stateName, eventTypeName } from './client/watched-event';

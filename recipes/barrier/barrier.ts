@@ -1,3 +1,7 @@
+import { NoNodeError, NodeExistsError, ZooKeeper, CreateMode } from '../../src';
+import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
+import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, assertOpen } from '../cache/support/recipe-wait';
+
 /**
  * Barrier: one node that holds everyone back while it exists (Curator's
  * DistributedBarrier, same layout: the barrier is the node at `path`).
@@ -21,15 +25,15 @@
  * dead). The barrier node is persistent, so set() and remove() are not
  * affected by anybody's session.
  */
-import { NoNodeError, NodeExistsError, ZooKeeper, CreateMode } from '../../src';
-import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
-import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, assertOpen } from '../cache/support/recipe-wait';
-
 export class Barrier {
   private readonly wakeup = new Wakeup();
 
   /** A barrier at `path` (validated: RecipeArgumentError when invalid). */
-  constructor(private readonly zk: ZooKeeper, readonly path: string) {
+  constructor(
+    private readonly zk: ZooKeeper,
+    /** The barrier node: the barrier is up while it exists. */
+    readonly path: string,
+  ) {
     checkRecipePath(path, 'barrier path');
   }
 

@@ -1,3 +1,12 @@
+import { randomUUID } from 'crypto';
+import { CreateMode, NoNodeError, NodeExistsError, ZooKeeper } from '../../src';
+import { RecipeArgumentError } from '../util/errors';
+import { RecipeStateError } from '../cache/support/recipe-errors';
+import { checkRecipePath, createWithParents, joinPath } from '../cache/support/recipe-paths';
+import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, assertOpen } from '../cache/support/recipe-wait';
+
+const READY_NODE = 'ready';
+
 /**
  * DoubleBarrier: a group of `memberCount` processes enter together and
  * leave together (Curator's DistributedDoubleBarrier, same layout: each
@@ -24,16 +33,8 @@
  * enter() then wait for a replacement; members in leave() treat the gone
  * node as having left.
  */
-import { randomUUID } from 'crypto';
-import { CreateMode, NoNodeError, NodeExistsError, ZooKeeper } from '../../src';
-import { RecipeArgumentError } from '../util/errors';
-import { RecipeStateError } from '../cache/support/recipe-errors';
-import { checkRecipePath, createWithParents, joinPath } from '../cache/support/recipe-paths';
-import { Deadline, Wakeup, WaitOptions, retryForever, retryIdempotent, assertOpen } from '../cache/support/recipe-wait';
-
-const READY_NODE = 'ready';
-
 export class DoubleBarrier {
+  /** This member's ephemeral node (`<path>/<uuid>`). */
   readonly ourPath: string;
   private readonly readyPath: string;
   private readonly wakeup = new Wakeup();
@@ -41,7 +42,13 @@ export class DoubleBarrier {
   private ourSession = 0n;
 
   /** A double barrier at `path` for `memberCount` members (an integer >= 1). */
-  constructor(private readonly zk: ZooKeeper, readonly path: string, readonly memberCount: number) {
+  constructor(
+    private readonly zk: ZooKeeper,
+    /** The barrier's node: members' nodes and `ready` are its children. */
+    readonly path: string,
+    /** How many members make the group. */
+    readonly memberCount: number,
+  ) {
     checkRecipePath(path, 'barrier path');
     if (!Number.isInteger(memberCount) || memberCount < 1) {
       throw new RecipeArgumentError(`memberCount must be an integer >= 1 (got ${String(memberCount)})`);

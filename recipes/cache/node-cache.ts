@@ -1,3 +1,16 @@
+import { EventEmitter } from 'events';
+import { ConnectionState } from '../state/connection-state';
+import type { ClientSource } from './support/client-source';
+import { CacheWatchMode, ChildData, TreeCache } from './tree-cache';
+
+/** Options of a {@link NodeCache}. */
+export interface NodeCacheOptions {
+  /** Keep the data (default true). */
+  cacheData?: boolean;
+  /** 'auto' (default), 'persistent' or 'one-shot'. */
+  watchMode?: CacheWatchMode;
+}
+
 /**
  * NodeCache: a local copy of one node's data and stat, kept current, with
  * a 'change' event whenever it is created, changed or deleted (Curator's
@@ -20,25 +33,19 @@
  * handle factory (`new NodeCache(() => new ZooKeeper(connect), path)`) the
  * cache re-reads the node in the new session; with a single handle it keeps
  * the last value and stops updating.
+ *
+ * Events: 'change' (ChildData | null), 'initialized', 'state' (ConnectionState), 'error'.
  */
-import { EventEmitter } from 'events';
-import { ConnectionState } from '../state/connection-state';
-import type { ClientSource } from './support/client-source';
-import { CacheWatchMode, ChildData, TreeCache } from './tree-cache';
-
-export interface NodeCacheOptions {
-  /** Keep the data (default true). */
-  cacheData?: boolean;
-  /** 'auto' (default), 'persistent' or 'one-shot'. */
-  watchMode?: CacheWatchMode;
-}
-
-/** Events: 'change' (ChildData | null), 'initialized', 'state' (ConnectionState), 'error'. */
 export class NodeCache extends EventEmitter {
   private readonly tree: TreeCache;
 
   /** A cache of the node at `path`; `source` is a handle or a factory of handles. */
-  constructor(source: ClientSource, readonly path: string, options: NodeCacheOptions = {}) {
+  constructor(
+    source: ClientSource,
+    /** The node cached. */
+    readonly path: string,
+    options: NodeCacheOptions = {},
+  ) {
     super();
     this.tree = new TreeCache(source, path, { maxDepth: 0, cacheData: options.cacheData, watchMode: options.watchMode });
     const changed = (): void => {

@@ -1,3 +1,53 @@
+import { EventEmitter } from 'events';
+import { AddWatchMode, EventType, NoNodeError, UnimplementedError, WatcherType, ZooKeeper, isRetriable } from '../../src';
+import type { Stat, WatchedEvent, Watcher } from '../../src';
+import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
+import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
+import { ClientSource, HandleSource, isDead } from './support/client-source';
+import { checkRecipePath, joinPath, parentPath } from './support/recipe-paths';
+
+/** One cached node. */
+export interface ChildData {
+  /** The node's full path. */
+  path: string;
+  /** null when the node has no data, or when the cache was made with cacheData: false. */
+  data: Buffer | null;
+  /** The node's Stat when it was read. */
+  stat: Stat;
+}
+
+/** How the cache learns of changes. */
+export type CacheWatchMode = 'auto' | 'persistent' | 'one-shot';
+
+/** Options of a {@link TreeCache}. */
+export interface TreeCacheOptions {
+  /** Deepest level mirrored below `path` (0: the node alone; default: everything). */
+  maxDepth?: number;
+  /** Keep node data (default true); false keeps stats only. */
+  cacheData?: boolean;
+  /** 'auto' (default): persistent watches when the server has them, else one-shot; or force one. */
+  watchMode?: CacheWatchMode;
+}
+
+/** Every event as one type, for 'event' listeners. */
+export type TreeCacheEvent =
+  | {
+      /** A node appeared, changed or went away. */
+      type: 'added' | 'updated' | 'removed';
+      /** The node (for 'removed': as it was last seen). */
+      data: ChildData;
+    }
+  | {
+      /** The initial load finished. */
+      type: 'initialized';
+    }
+  | {
+      /** The connection state changed. */
+      type: 'state';
+      /** The new state. */
+      state: ConnectionState;
+    };
+
 /**
  * TreeCache: a local mirror of the subtree at `path` (to `maxDepth`),
  * kept current, with events for the initial load and every change
@@ -34,48 +84,14 @@
  * handle, watches again and resyncs (differences emitted, then
  * 'state' RECONNECTED); with a single handle the mirror stops updating and
  * keeps its last contents.
- */
-import { EventEmitter } from 'events';
-import { AddWatchMode, EventType, NoNodeError, UnimplementedError, WatcherType, ZooKeeper, isRetriable } from '../../src';
-import type { Stat, WatchedEvent, Watcher } from '../../src';
-import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
-import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
-import { ClientSource, HandleSource, isDead } from './support/client-source';
-import { checkRecipePath, joinPath, parentPath } from './support/recipe-paths';
-
-/** One cached node. */
-export interface ChildData {
-  path: string;
-  /** null when the node has no data, or when the cache was made with cacheData: false. */
-  data: Buffer | null;
-  stat: Stat;
-}
-
-/** How the cache learns of changes. */
-export type CacheWatchMode = 'auto' | 'persistent' | 'one-shot';
-
-export interface TreeCacheOptions {
-  /** Deepest level mirrored below `path` (0: the node alone; default: everything). */
-  maxDepth?: number;
-  /** Keep node data (default true); false keeps stats only. */
-  cacheData?: boolean;
-  /** 'auto' (default): persistent watches when the server has them, else one-shot; or force one. */
-  watchMode?: CacheWatchMode;
-}
-
-/** Every event as one type, for 'event' listeners. */
-export type TreeCacheEvent =
-  | { type: 'added' | 'updated' | 'removed'; data: ChildData }
-  | { type: 'initialized' }
-  | { type: 'state'; state: ConnectionState };
-
-/**
+ *
  * Events: 'added' / 'updated' / 'removed' (ChildData), 'initialized' (after
  * the first load), 'state' (ConnectionState), 'event' (TreeCacheEvent, all
  * of the above), 'error' (an unexpected error while refreshing; only
  * emitted when listened to).
  */
 export class TreeCache extends EventEmitter {
+  /** The root of the cached subtree. */
   readonly path: string;
   private readonly maxDepth: number;
   private readonly cacheData: boolean;

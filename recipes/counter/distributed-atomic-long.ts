@@ -1,34 +1,3 @@
-/**
- * DistributedAtomicLong: a 64-bit counter changed by optimistic
- * compare-and-set on the node version, retried with back-off, and
- * optionally "promoted to a lock" (a Mutex at `lockPath`) when the
- * optimistic tries run out, as Curator's DistributedAtomicLong with
- * PromotedToLock. Value encoding is Curator's: 8 big-endian bytes at
- * `path` (a missing or empty node reads as 0). Values are bigints so no
- * 64-bit value is rounded.
- *
- * ```ts
- * import { ZooKeeper } from 'zookeeper-ts';
- * import { DistributedAtomicLong } from 'zookeeper-ts/recipes';
- *
- * const zk = new ZooKeeper('127.0.0.1:2181');
- * await zk.connected();
- * const hits = new DistributedAtomicLong(zk, '/app/hits', { retry: { retries: 20 } });
- * const r = await hits.increment();
- * if (r.succeeded) console.log('from', r.preValue, 'to', r.postValue);
- * ```
- *
- * Never two applications of one call: when a write's reply is lost, the
- * version is read again after the reconnect; unchanged means not applied
- * (the try goes on), moved means it cannot be known, and the call rejects
- * with IndeterminateResultError instead of risking a double add.
- * SUSPENDED: calls wait for the reconnect. LOST: a call rejects with
- * SessionLostError only when this call's change was certainly not applied
- * (lost while reading, or every write it sent was refused), and with
- * IndeterminateResultError whenever a write of it was in flight (sent, no
- * reply, not proven unapplied), up to and including the check after the
- * reconnect. Both are final for the handle: go on with a new session.
- */
 import { BadVersionError, CreateMode, NodeExistsError, NoNodeError, SessionExpiredError, ZooKeeper, isRetriable } from '../../src';
 import { Mutex } from '../lock';
 import { RecipeArgumentError, SessionLostError } from '../util/errors';
@@ -61,19 +30,29 @@ export interface PromotedToLockOptions {
   retry?: AtomicRetryOptions;
 }
 
+/** Options of a {@link DistributedAtomicLong}. */
 export interface DistributedAtomicLongOptions {
+  /** Back-off of the optimistic tries (default { retries: 10 }). */
   retry?: AtomicRetryOptions;
+  /** Take a mutex and try again when the optimistic tries ran out (default: no lock; the change fails instead). */
   promotedToLock?: PromotedToLockOptions;
 }
 
 /** The outcome of a change: check `succeeded`. */
 export interface AtomicValue {
+  /** True when the change was applied; false when every try lost a race (nothing was changed). */
   succeeded: boolean;
   /** The value the change was computed from. */
   preValue: bigint;
   /** The value written (equals preValue when it did not succeed). */
   postValue: bigint;
-  stats: { optimisticTries: number; promotedTries: number };
+  /** How many tries it took. */
+  stats: {
+    /** Compare-and-set tries without the lock. */
+    optimisticTries: number;
+    /** Tries under the promoted lock. */
+    promotedTries: number;
+  };
 }
 
 /** Curator's encoding: 8 big-endian bytes. */
@@ -113,12 +92,48 @@ function checkRetry(r: AtomicRetryOptions | undefined, what: string): Required<A
 
 type TryResult = { done: true; pre: bigint; post: bigint } | { done: false; pre: bigint } | { done: 'rejected'; pre: bigint };
 
+/**
+ * DistributedAtomicLong: a 64-bit counter changed by optimistic
+ * compare-and-set on the node version, retried with back-off, and
+ * optionally "promoted to a lock" (a Mutex at `lockPath`) when the
+ * optimistic tries run out, as Curator's DistributedAtomicLong with
+ * PromotedToLock. Value encoding is Curator's: 8 big-endian bytes at
+ * `path` (a missing or empty node reads as 0). Values are bigints so no
+ * 64-bit value is rounded.
+ *
+ * ```ts
+ * import { ZooKeeper } from 'zookeeper-ts';
+ * import { DistributedAtomicLong } from 'zookeeper-ts/recipes';
+ *
+ * const zk = new ZooKeeper('127.0.0.1:2181');
+ * await zk.connected();
+ * const hits = new DistributedAtomicLong(zk, '/app/hits', { retry: { retries: 20 } });
+ * const r = await hits.increment();
+ * if (r.succeeded) console.log('from', r.preValue, 'to', r.postValue);
+ * ```
+ *
+ * Never two applications of one call: when a write's reply is lost, the
+ * version is read again after the reconnect; unchanged means not applied
+ * (the try goes on), moved means it cannot be known, and the call rejects
+ * with IndeterminateResultError instead of risking a double add.
+ * SUSPENDED: calls wait for the reconnect. LOST: a call rejects with
+ * SessionLostError only when this call's change was certainly not applied
+ * (lost while reading, or every write it sent was refused), and with
+ * IndeterminateResultError whenever a write of it was in flight (sent, no
+ * reply, not proven unapplied), up to and including the check after the
+ * reconnect. Both are final for the handle: go on with a new session.
+ */
 export class DistributedAtomicLong {
   private readonly retry: Required<AtomicRetryOptions>;
   private readonly promoted?: { mutex: Mutex; timeout: number; retry: Required<AtomicRetryOptions> };
 
   /** A counter at `path` (RecipeArgumentError for a bad path or options). */
-  constructor(private readonly zk: ZooKeeper, readonly path: string, options: DistributedAtomicLongOptions = {}) {
+  constructor(
+    private readonly zk: ZooKeeper,
+    /** The node holding the value. */
+    readonly path: string,
+    options: DistributedAtomicLongOptions = {},
+  ) {
     checkRecipePath(path, 'atomic long path');
     this.retry = checkRetry(options.retry, 'retry');
     const p = options.promotedToLock;

@@ -1,3 +1,39 @@
+import { EventEmitter } from 'events';
+import { BadVersionError, CreateMode, EventType, NodeExistsError, NoNodeError, SessionExpiredError, ZooKeeper, isRetriable } from '../../src';
+import type { WatchedEvent } from '../../src';
+import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
+import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
+import { IndeterminateResultError, isSessionEnd } from '../cache/support/recipe-errors';
+import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
+import { Deadline, retryForever, untilConnected, assertOpen } from '../cache/support/recipe-wait';
+
+/** A value with the node version it was read at (the token for trySetCount). */
+export interface VersionedValue<T> {
+  /** The value. */
+  value: T;
+  /** The node's version when the value was read (what trySetCount compares with). */
+  version: number;
+}
+
+/** Curator's SharedCount encoding: a 4-byte big-endian int. */
+export function encodeCount(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v, 0);
+  return b;
+}
+
+/** Decodes 4 big-endian bytes (0 for an empty node, as Curator's seedless read). */
+export function decodeCount(data: Buffer | null): number {
+  if (data === null || data.length === 0) return 0;
+  if (data.length < 4) throw new RecipeArgumentError(`shared count data has ${data.length} bytes, want 4`);
+  return data.readInt32BE(0);
+}
+
+function checkInt32(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new RecipeArgumentError(`${what} must be a 32-bit integer (got ${String(v)})`);
+  return v;
+}
+
 /**
  * SharedCount: a 32-bit integer every process sees, with versioned
  * compare-and-set and change events (Curator's SharedCount: the node at
@@ -24,42 +60,9 @@
  * value, emits 'state' LOST, and every call rejects with SessionLostError,
  * except a trySetCount/setCount whose write was in flight (sent, no reply,
  * not proven unapplied): IndeterminateResultError, as it may have been applied.
+ *
+ * Events: 'change' (value, version) after the value moved; 'state' (ConnectionState).
  */
-import { EventEmitter } from 'events';
-import { BadVersionError, CreateMode, EventType, NodeExistsError, NoNodeError, SessionExpiredError, ZooKeeper, isRetriable } from '../../src';
-import type { WatchedEvent } from '../../src';
-import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
-import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
-import { IndeterminateResultError, isSessionEnd } from '../cache/support/recipe-errors';
-import { checkRecipePath, createWithParents } from '../cache/support/recipe-paths';
-import { Deadline, retryForever, untilConnected, assertOpen } from '../cache/support/recipe-wait';
-
-/** A value with the node version it was read at (the token for trySetCount). */
-export interface VersionedValue<T> {
-  value: T;
-  version: number;
-}
-
-/** Curator's SharedCount encoding: a 4-byte big-endian int. */
-export function encodeCount(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v, 0);
-  return b;
-}
-
-/** Decodes 4 big-endian bytes (0 for an empty node, as Curator's seedless read). */
-export function decodeCount(data: Buffer | null): number {
-  if (data === null || data.length === 0) return 0;
-  if (data.length < 4) throw new RecipeArgumentError(`shared count data has ${data.length} bytes, want 4`);
-  return data.readInt32BE(0);
-}
-
-function checkInt32(v: number, what: string): number {
-  if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new RecipeArgumentError(`${what} must be a 32-bit integer (got ${String(v)})`);
-  return v;
-}
-
-/** Events: 'change' (value, version) after the value moved; 'state' (ConnectionState). */
 export class SharedCount extends EventEmitter {
   private current: VersionedValue<number> | null = null;
   private zxid = -1n;
@@ -75,7 +78,12 @@ export class SharedCount extends EventEmitter {
   };
 
   /** A shared count at `path`, created with `seed` when missing. */
-  constructor(private readonly zk: ZooKeeper, readonly path: string, private readonly seed = 0) {
+  constructor(
+    private readonly zk: ZooKeeper,
+    /** The node holding the count. */
+    readonly path: string,
+    private readonly seed = 0,
+  ) {
     super();
     checkRecipePath(path, 'shared count path');
     checkInt32(seed, 'seed');

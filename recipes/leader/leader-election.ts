@@ -1,3 +1,28 @@
+import { EventEmitter } from 'events';
+import { KeeperError, ZooKeeper } from '../../src';
+import { asyncDispose } from '../lock/dispose';
+import { LockLayout } from '../lock/lock-internals';
+import { CURATOR_LOCK_NAME, KAZOO_LOCK_NAME, Mutex } from '../lock/mutex';
+import { LockHold } from '../lock/sequential-lock';
+import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
+import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
+import { joinPath, validatePath } from '../util/paths';
+import { sortBySequence, sortKazooContenders } from '../util/sequence-sort';
+import { assertUsable, isDeadHandle } from '../util/session-retry';
+
+/** Runs while leading; leadership ends when it returns (or throws). */
+export type LeadershipCallback = (signal: AbortSignal) => unknown | Promise<unknown>;
+
+/** Options of a {@link LeaderElection}. */
+export interface LeaderElectionOptions {
+  /** This participant's id (stored in its node). */
+  id?: string;
+  /** Queue again after each term (default false: one term, then requeue() to run again). */
+  autoRequeue?: boolean;
+  /** Node layout: 'curator' (default) or 'kazoo'. */
+  layout?: LockLayout;
+}
+
 /**
  * Leader election with a callback that runs while leading, as Curator's
  * LeaderSelector (layout: its InterProcessMutex, `<path>/_c_<uuid>-lock-<seq>`)
@@ -20,32 +45,10 @@
  * the server); when the callback returns, the node is released and, with
  * autoRequeue (or after requeue()), the participant queues again.
  */
-import { EventEmitter } from 'events';
-import { KeeperError, ZooKeeper } from '../../src';
-import { asyncDispose } from '../lock/dispose';
-import { LockLayout } from '../lock/lock-internals';
-import { CURATOR_LOCK_NAME, KAZOO_LOCK_NAME, Mutex } from '../lock/mutex';
-import { LockHold } from '../lock/sequential-lock';
-import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
-import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
-import { joinPath, validatePath } from '../util/paths';
-import { sortBySequence, sortKazooContenders } from '../util/sequence-sort';
-import { assertUsable, isDeadHandle } from '../util/session-retry';
-
-/** Runs while leading; leadership ends when it returns (or throws). */
-export type LeadershipCallback = (signal: AbortSignal) => unknown | Promise<unknown>;
-
-export interface LeaderElectionOptions {
-  /** This participant's id (stored in its node). */
-  id?: string;
-  /** Queue again after each term (default false: one term, then requeue() to run again). */
-  autoRequeue?: boolean;
-  /** Node layout: 'curator' (default) or 'kazoo'. */
-  layout?: LockLayout;
-}
-
 export class LeaderElection extends EventEmitter {
+  /** The election's node: participants' lock nodes are its children. */
   readonly path: string;
+  /** This participant's id (the data of its node). */
   readonly id: string;
   private readonly layout: LockLayout;
   private readonly mutex: Mutex;
@@ -62,7 +65,14 @@ export class LeaderElection extends EventEmitter {
     }
   };
 
-  constructor(readonly zk: ZooKeeper, path: string, private readonly callback: LeadershipCallback, options: LeaderElectionOptions = {}) {
+  /** An election on `path` that runs `callback` while leading; nothing happens before start(). */
+  constructor(
+    /** The handle the election works through. */
+    readonly zk: ZooKeeper,
+    path: string,
+    private readonly callback: LeadershipCallback,
+    options: LeaderElectionOptions = {},
+  ) {
     super();
     this.path = validatePath(path, 'LeaderElection path');
     if (typeof callback !== 'function') throw new RecipeArgumentError('LeaderElection needs a callback function');
@@ -74,6 +84,7 @@ export class LeaderElection extends EventEmitter {
     this.tracker = ConnectionStateTracker.for(zk);
   }
 
+  /** Queue again after each term (the option of the same name; may be changed at any time). */
   autoRequeue: boolean;
 
   /** Queues for leadership (once; call requeue() after a term to queue again). */
@@ -117,7 +128,14 @@ export class LeaderElection extends EventEmitter {
   }
 
   /** The participants' ids in queue order (the first is the leader). */
-  async participants(): Promise<{ id: string; node: string }[]> {
+  async participants(): Promise<
+    {
+      /** The participant's id (its node's data). */
+      id: string;
+      /** Its node's full path. */
+      node: string;
+    }[]
+  > {
     let children: string[];
     try {
       const raw = await this.zk.getChildren(this.path);

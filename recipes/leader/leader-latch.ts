@@ -1,3 +1,30 @@
+import { EventEmitter } from 'events';
+import { Mutex as LocalMutex } from 'async-mutex';
+import { CreateMode, EventType, KeeperError, ZooKeeper } from '../../src';
+import { asyncDispose } from '../lock/dispose';
+import { AcquireOptions, toBounds } from '../lock/sequential-lock';
+import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
+import { AcquireTimeoutError, RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
+import { joinPath, nodeName, validatePath } from '../util/paths';
+import { createProtectedSequential, curatorProtectedPrefix } from '../util/protected-create';
+import { sortBySequence } from '../util/sequence-sort';
+import { abortReason, assertUsable, guaranteedDelete, isDeadHandle, untilDone } from '../util/session-retry';
+
+/** Curator's name part of a latch node. */
+export const LATCH_NAME = 'latch-';
+
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 5000;
+const MAX_PREFIXES = 32;
+
+/** Options of a {@link LeaderLatch}. */
+export interface LeaderLatchOptions {
+  /** This participant's id, stored as the node's data (default ''). */
+  id?: string;
+}
+
+type LatchState = 'latent' | 'started' | 'closed';
+
 /**
  * A leader latch with Curator 5's LeaderLatch layout: every participant
  * keeps `<path>/_c_<uuid>-latch-<seq>` (data: its id); the lowest holds
@@ -21,33 +48,10 @@
  * LOST: leadership is gone; a latch whose handle lives on (a new session)
  * joins again with a new node; on a dead handle it stops and await() rejects.
  */
-import { EventEmitter } from 'events';
-import { Mutex as LocalMutex } from 'async-mutex';
-import { CreateMode, EventType, KeeperError, ZooKeeper } from '../../src';
-import { asyncDispose } from '../lock/dispose';
-import { AcquireOptions, toBounds } from '../lock/sequential-lock';
-import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
-import { AcquireTimeoutError, RecipeArgumentError, RecipeClosedError, SessionLostError } from '../util/errors';
-import { joinPath, nodeName, validatePath } from '../util/paths';
-import { createProtectedSequential, curatorProtectedPrefix } from '../util/protected-create';
-import { sortBySequence } from '../util/sequence-sort';
-import { abortReason, assertUsable, guaranteedDelete, isDeadHandle, untilDone } from '../util/session-retry';
-
-export const LATCH_NAME = 'latch-';
-
-const RETRY_BASE_MS = 100;
-const RETRY_MAX_MS = 5000;
-const MAX_PREFIXES = 32;
-
-export interface LeaderLatchOptions {
-  /** This participant's id, stored as the node's data (default ''). */
-  id?: string;
-}
-
-type LatchState = 'latent' | 'started' | 'closed';
-
 export class LeaderLatch extends EventEmitter {
+  /** The latch's node: participants' nodes are its children. */
   readonly path: string;
+  /** This participant's id (the data of its node). */
   readonly id: string;
   private state: LatchState = 'latent';
   private leader = false;
@@ -60,7 +64,13 @@ export class LeaderLatch extends EventEmitter {
   private retries = 0;
   private readonly onState = (s: ConnectionState): void => this.stateChanged(s);
 
-  constructor(readonly zk: ZooKeeper, path: string, options: LeaderLatchOptions = {}) {
+  /** A latch on `path`; nothing happens before start(). RecipeArgumentError for a bad path or id. */
+  constructor(
+    /** The handle the latch works through. */
+    readonly zk: ZooKeeper,
+    path: string,
+    options: LeaderLatchOptions = {},
+  ) {
     super();
     this.path = validatePath(path, 'LeaderLatch path');
     if (options.id !== undefined && typeof options.id !== 'string') throw new RecipeArgumentError('LeaderLatch id must be a string');
@@ -153,7 +163,16 @@ export class LeaderLatch extends EventEmitter {
   }
 
   /** The participants' ids in latch order (the first is the leader). */
-  async participants(): Promise<{ id: string; node: string; isLeader: boolean }[]> {
+  async participants(): Promise<
+    {
+      /** The participant's id (its node's data). */
+      id: string;
+      /** Its node's full path. */
+      node: string;
+      /** True for the first one. */
+      isLeader: boolean;
+    }[]
+  > {
     let children: string[];
     try {
       children = sortBySequence(await this.zk.getChildren(this.path), [LATCH_NAME]);

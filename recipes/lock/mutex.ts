@@ -1,3 +1,21 @@
+import { Data, ZooKeeper } from '../../src';
+import { RecipeArgumentError } from '../util/errors';
+import { LockLayout, standardDriver } from './lock-internals';
+import { SequentialLock } from './sequential-lock';
+
+/** Options of a {@link Mutex}. */
+export interface MutexOptions {
+  /** Node layout: 'curator' (default) or 'kazoo'. */
+  layout?: LockLayout;
+  /** Data stored in the lock node (kazoo calls it the identifier). */
+  data?: Data;
+}
+
+/** Curator's lock node name. */
+export const CURATOR_LOCK_NAME = 'lock-';
+/** kazoo's lock node name. */
+export const KAZOO_LOCK_NAME = '__lock__';
+
 /**
  * A distributed mutex, re-entrant for the same Mutex object. Same layout
  * as Curator 5's InterProcessMutex (`<path>/_c_<uuid>-lock-<seq>`), or
@@ -24,23 +42,6 @@
  * false, 'lost' event), a pending acquire rejects with SessionLostError.
  * release() retries its delete through connection loss.
  */
-import { Data, ZooKeeper } from '../../src';
-import { RecipeArgumentError } from '../util/errors';
-import { LockLayout, standardDriver } from './lock-internals';
-import { SequentialLock } from './sequential-lock';
-
-export interface MutexOptions {
-  /** Node layout: 'curator' (default) or 'kazoo'. */
-  layout?: LockLayout;
-  /** Data stored in the lock node (kazoo calls it the identifier). */
-  data?: Data;
-}
-
-/** Curator's lock node name. */
-export const CURATOR_LOCK_NAME = 'lock-';
-/** kazoo's lock node name. */
-export const KAZOO_LOCK_NAME = '__lock__';
-
 export class Mutex extends SequentialLock {
   /** A mutex on `path` (created on first use, as container nodes). */
   constructor(zk: ZooKeeper, path: string, options: MutexOptions = {}) {

@@ -1,3 +1,21 @@
+import { Data, ZooKeeper } from '../../src';
+import { curatorProtectedPrefix } from '../util/protected-create';
+import { sortBySequence } from '../util/sequence-sort';
+import { exclusiveDecision, LockDecision, LockDriver } from './lock-internals';
+import { SequentialLock } from './sequential-lock';
+
+/** Curator's name part of a read-lock node. */
+export const READ_LOCK_NAME = '__READ__';
+/** Curator's name part of a write-lock node. */
+export const WRITE_LOCK_NAME = '__WRIT__';
+const NAMES = [READ_LOCK_NAME, WRITE_LOCK_NAME];
+
+/** Options of a {@link ReadWriteLock}. */
+export interface ReadWriteLockOptions {
+  /** Data stored in both halves' nodes. */
+  data?: Data;
+}
+
 /**
  * A distributed read/write lock with Curator 5's InterProcessReadWriteLock
  * layout: `<path>/_c_<uuid>-__READ__<seq>` and `_c_<uuid>-__WRIT__<seq>`
@@ -17,28 +35,20 @@
  * SUSPENDED: held locks are in doubt ('suspended' on each half). LOST: the
  * session's nodes are gone, neither half claims a hold ('lost').
  */
-import { Data, ZooKeeper } from '../../src';
-import { curatorProtectedPrefix } from '../util/protected-create';
-import { sortBySequence } from '../util/sequence-sort';
-import { exclusiveDecision, LockDecision, LockDriver } from './lock-internals';
-import { SequentialLock } from './sequential-lock';
-
-export const READ_LOCK_NAME = '__READ__';
-export const WRITE_LOCK_NAME = '__WRIT__';
-const NAMES = [READ_LOCK_NAME, WRITE_LOCK_NAME];
-
-export interface ReadWriteLockOptions {
-  /** Data stored in both halves' nodes. */
-  data?: Data;
-}
-
 export class ReadWriteLock {
   /** The shared half: many readers at once, no writer. */
   readonly readLock: SequentialLock;
   /** The exclusive half. */
   readonly writeLock: SequentialLock;
 
-  constructor(readonly zk: ZooKeeper, readonly path: string, options: ReadWriteLockOptions = {}) {
+  /** A read/write lock on `path` (created on first use, as a container node). */
+  constructor(
+    /** The handle the lock works through. */
+    readonly zk: ZooKeeper,
+    /** The lock's node: both halves' nodes are its children. */
+    readonly path: string,
+    options: ReadWriteLockOptions = {},
+  ) {
     const sort = (children: readonly string[]): string[] => sortBySequence(children, NAMES);
     const writeDriver: LockDriver = {
       makePrefix: () => curatorProtectedPrefix() + WRITE_LOCK_NAME,

@@ -1,24 +1,3 @@
-/**
- * A counting semaphore with leases, Curator 5's InterProcessSemaphoreV2
- * layout: take the mutex `<path>/locks` (`_c_<uuid>-lock-<seq>`), create
- * `<path>/leases/_c_<uuid>-lease-<seq>`, hold while the number of leases
- * is at most `maxLeases`, then release the `locks` mutex. A Curator
- * process and this one share the count.
- *
- * ```ts
- * const sem = new Semaphore(zk, '/semaphores/db-connections', 5);
- * {
- *   await using lease = await sem.acquire({ timeout: 5_000 });
- *   // ... one of at most 5 holders ...
- * }
- * const [a, b] = await sem.acquireMany(2);        // two leases at once
- * await a.close(); await b.close();
- * ```
- *
- * SUSPENDED: held leases are in doubt ('suspended'). LOST: the session's
- * lease nodes are gone; every Lease of it reports isValid() false ('lost')
- * and closing one is a no-op.
- */
 import { EventEmitter } from 'events';
 import { CreateMode, Data, EventType, ZooKeeper } from '../../src';
 import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
@@ -30,6 +9,7 @@ import { asyncDispose } from './dispose';
 import { Mutex } from './mutex';
 import { AcquireOptions, toBounds } from './sequential-lock';
 
+/** Curator's name part of a lease node. */
 export const LEASE_NAME = 'lease-';
 
 /** One lease of a Semaphore. */
@@ -59,13 +39,37 @@ export class Lease {
   }
 }
 
+/** Options of a {@link Semaphore}. */
 export interface SemaphoreOptions {
   /** Data stored in each lease node. */
   data?: Data;
 }
 
+/**
+ * A counting semaphore with leases, Curator 5's InterProcessSemaphoreV2
+ * layout: take the mutex `<path>/locks` (`_c_<uuid>-lock-<seq>`), create
+ * `<path>/leases/_c_<uuid>-lease-<seq>`, hold while the number of leases
+ * is at most `maxLeases`, then release the `locks` mutex. A Curator
+ * process and this one share the count.
+ *
+ * ```ts
+ * const sem = new Semaphore(zk, '/semaphores/db-connections', 5);
+ * {
+ *   await using lease = await sem.acquire({ timeout: 5_000 });
+ *   // ... one of at most 5 holders ...
+ * }
+ * const [a, b] = await sem.acquireMany(2);        // two leases at once
+ * await a.close(); await b.close();
+ * ```
+ *
+ * SUSPENDED: held leases are in doubt ('suspended'). LOST: the session's
+ * lease nodes are gone; every Lease of it reports isValid() false ('lost')
+ * and closing one is a no-op.
+ */
 export class Semaphore extends EventEmitter {
+  /** The semaphore's node (its `locks` and `leases` children are Curator's). */
   readonly path: string;
+  /** How many leases may be held at once, across every process. */
   readonly maxLeases: number;
   private readonly lock: Mutex;
   private readonly leasesPath: string;
@@ -74,7 +78,13 @@ export class Semaphore extends EventEmitter {
   private readonly onState = (s: ConnectionState): void => this.stateChanged(s);
 
   /** A semaphore of `maxLeases` (an integer >= 1) leases on `path`. */
-  constructor(readonly zk: ZooKeeper, path: string, maxLeases: number, private readonly options: SemaphoreOptions = {}) {
+  constructor(
+    /** The handle the semaphore works through. */
+    readonly zk: ZooKeeper,
+    path: string,
+    maxLeases: number,
+    private readonly options: SemaphoreOptions = {},
+  ) {
     super();
     this.path = validatePath(path, 'Semaphore path');
     if (!Number.isInteger(maxLeases) || maxLeases < 1) {

@@ -25,6 +25,7 @@ export interface AcquireOptions {
 export interface LockHold {
   /** Releases this hold (the lock is freed when the last hold of a re-entrant lock is released). */
   release(): Promise<void>;
+  /** `await using` support: release() (once; later calls do nothing). */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -43,6 +44,7 @@ export function toBounds(options: AcquireOptions | undefined): OperationBounds {
  * (session gone: no longer held).
  */
 export class SequentialLock extends EventEmitter {
+  /** The lock's node: contenders' nodes are its children. */
   readonly path: string;
   private node: string | null = null;
   private count = 0;
@@ -50,7 +52,9 @@ export class SequentialLock extends EventEmitter {
   private readonly tracker: ConnectionStateTracker;
   private readonly onState = (s: ConnectionState): void => this.stateChanged(s);
 
+  /** @internal */
   constructor(
+    /** The handle the lock works through. */
     readonly zk: ZooKeeper,
     path: string,
     private readonly driver: LockDriver,

@@ -1,3 +1,22 @@
+import { EventEmitter } from 'events';
+import { CreateMode, NodeExistsError, NoNodeError, ZooKeeper } from '../../src';
+import type { Data } from '../../src';
+import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
+import { RecipeArgumentError, RecipeClosedError } from '../util/errors';
+import { RecipeStateError } from '../cache/support/recipe-errors';
+import { ClientSource, HandleSource, isDead } from '../cache/support/client-source';
+import { checkNodeName, checkRecipePath, createWithParents, joinPath } from '../cache/support/recipe-paths';
+import { retryForever } from '../cache/support/recipe-wait';
+import { ChildData, TreeCache } from '../cache/tree-cache';
+
+function toPayload(data: Data): Buffer | null {
+  if (data === undefined || data === null) return null;
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof Uint8Array) return Buffer.from(data);
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  throw new RecipeArgumentError('member data must be a Buffer, Uint8Array, string or null');
+}
+
 /**
  * GroupMember: join a group as the ephemeral node `<path>/<memberId>`
  * holding this member's data, and watch the live member list (Curator's
@@ -23,28 +42,11 @@
  * ('leave' for everyone is not emitted: the list is kept); with a handle
  * factory the member joins again in a new session and the list is
  * resynced; with a single handle membership ends ('state' LOST).
+ *
+ * Events: 'join' (id, data), 'update' (id, data), 'leave' (id), 'state' (ConnectionState), 'error'.
  */
-import { EventEmitter } from 'events';
-import { CreateMode, NodeExistsError, NoNodeError, ZooKeeper } from '../../src';
-import type { Data } from '../../src';
-import { ConnectionState, ConnectionStateTracker } from '../state/connection-state';
-import { RecipeArgumentError, RecipeClosedError } from '../util/errors';
-import { RecipeStateError } from '../cache/support/recipe-errors';
-import { ClientSource, HandleSource, isDead } from '../cache/support/client-source';
-import { checkNodeName, checkRecipePath, createWithParents, joinPath } from '../cache/support/recipe-paths';
-import { retryForever } from '../cache/support/recipe-wait';
-import { ChildData, TreeCache } from '../cache/tree-cache';
-
-function toPayload(data: Data): Buffer | null {
-  if (data === undefined || data === null) return null;
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof Uint8Array) return Buffer.from(data);
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  throw new RecipeArgumentError('member data must be a Buffer, Uint8Array, string or null');
-}
-
-/** Events: 'join' (id, data), 'update' (id, data), 'leave' (id), 'state' (ConnectionState), 'error'. */
 export class GroupMember extends EventEmitter {
+  /** This member's ephemeral node (`<path>/<memberId>`). */
   readonly ourPath: string;
   private readonly source: HandleSource;
   private handle: Promise<ZooKeeper> | null = null;
@@ -55,7 +57,14 @@ export class GroupMember extends EventEmitter {
   private readonly onState = (s: ConnectionState): void => this.stateChanged(s);
 
   /** A member `memberId` of the group at `path` with `data` (RecipeArgumentError for a bad path or id). */
-  constructor(source: ClientSource, readonly path: string, readonly memberId: string, data?: Data) {
+  constructor(
+    source: ClientSource,
+    /** The group's node: members' nodes are its children. */
+    readonly path: string,
+    /** This member's id (its node's name). */
+    readonly memberId: string,
+    data?: Data,
+  ) {
     super();
     checkRecipePath(path, 'group path');
     checkNodeName(memberId, 'member id');

@@ -1,3 +1,13 @@
+import { ZooKeeper } from '../../src';
+import type { Data } from '../../src';
+import { checkRecipePath } from '../cache/support/recipe-paths';
+import { WaitOptions, assertOpen } from '../cache/support/recipe-wait';
+import { QueuePutter } from './queue-putter';
+import { QueueTaker } from './queue-taker';
+import { toItemBuffer } from './queue-data';
+
+const PREFIX = 'qn-';
+
 /**
  * DistributedQueue: a FIFO queue of byte items; each item is taken by
  * exactly one of the competing consumers. Layout of Curator's
@@ -26,22 +36,16 @@
  * write was in flight rejects with IndeterminateResultError (it may or may
  * not have happened), any other pending call with SessionLostError.
  */
-import { ZooKeeper } from '../../src';
-import type { Data } from '../../src';
-import { checkRecipePath } from '../cache/support/recipe-paths';
-import { WaitOptions, assertOpen } from '../cache/support/recipe-wait';
-import { QueuePutter } from './queue-putter';
-import { QueueTaker } from './queue-taker';
-import { toItemBuffer } from './queue-data';
-
-const PREFIX = 'qn-';
-
 export class DistributedQueue {
   private readonly putter: QueuePutter;
   private readonly taker: QueueTaker;
 
   /** A queue at `path` (RecipeArgumentError when invalid). */
-  constructor(private readonly zk: ZooKeeper, readonly path: string) {
+  constructor(
+    private readonly zk: ZooKeeper,
+    /** The queue's node: items are its children. */
+    readonly path: string,
+  ) {
     checkRecipePath(path, 'queue path');
     this.putter = new QueuePutter(zk, path);
     this.taker = new QueueTaker(zk, path, PREFIX);

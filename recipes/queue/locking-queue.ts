@@ -1,33 +1,3 @@
-/**
- * LockingQueue: take an item, work on it, then ack() to remove it or
- * release() to hand it back; an item whose consumer dies (its session ends)
- * is redelivered to another consumer. Layout of Curator's DistributedQueue
- * with a lock path: items `<path>/queue-<seq>` in Curator's item format,
- * and a consumer holds an item by the ephemeral `<lockPath>/<item name>`
- * (default lockPath: `<path>-locks`).
- *
- * ```ts
- * import { ZooKeeper } from 'zookeeper-ts';
- * import { LockingQueue } from 'zookeeper-ts/recipes';
- *
- * const zk = new ZooKeeper('127.0.0.1:2181');
- * await zk.connected();
- * const q = new LockingQueue(zk, '/app/tasks');
- * await q.put(Buffer.from('resize image 42'));
- * const item = await q.take({ timeout: 10_000 });
- * if (item) {
- *   try { await work(item.data); await item.ack(); }   // gone for good
- *   catch { await item.release(); }                    // back in the queue for someone else
- * }
- * ```
- *
- * SUSPENDED: a held item is in doubt (if the session expires, its lock goes
- * and the item is redelivered); ack() waits for the reconnect.
- * LOST: every held item is released by the server (its lock was
- * ephemeral); `item.lost` becomes true, ack() rejects with
- * RecipeStateError (someone else will get the item) unless the ack was in
- * flight, when it rejects with IndeterminateResultError.
- */
 import { randomUUID } from 'crypto';
 import { CreateMode, NoNodeError, NodeExistsError, Op, ZooKeeper, isRetriable } from '../../src';
 import type { Data } from '../../src';
@@ -41,6 +11,7 @@ import { QueuePutter } from './queue-putter';
 
 const PREFIX = 'queue-';
 
+/** Options of a {@link LockingQueue}. */
 export interface LockingQueueOptions {
   /** Where the per-item locks live (default `<path>-locks`). */
   lockPath?: string;
@@ -89,7 +60,38 @@ export class QueueItem {
   }
 }
 
+/**
+ * LockingQueue: take an item, work on it, then ack() to remove it or
+ * release() to hand it back; an item whose consumer dies (its session ends)
+ * is redelivered to another consumer. Layout of Curator's DistributedQueue
+ * with a lock path: items `<path>/queue-<seq>` in Curator's item format,
+ * and a consumer holds an item by the ephemeral `<lockPath>/<item name>`
+ * (default lockPath: `<path>-locks`).
+ *
+ * ```ts
+ * import { ZooKeeper } from 'zookeeper-ts';
+ * import { LockingQueue } from 'zookeeper-ts/recipes';
+ *
+ * const zk = new ZooKeeper('127.0.0.1:2181');
+ * await zk.connected();
+ * const q = new LockingQueue(zk, '/app/tasks');
+ * await q.put(Buffer.from('resize image 42'));
+ * const item = await q.take({ timeout: 10_000 });
+ * if (item) {
+ *   try { await work(item.data); await item.ack(); }   // gone for good
+ *   catch { await item.release(); }                    // back in the queue for someone else
+ * }
+ * ```
+ *
+ * SUSPENDED: a held item is in doubt (if the session expires, its lock goes
+ * and the item is redelivered); ack() waits for the reconnect.
+ * LOST: every held item is released by the server (its lock was
+ * ephemeral); `item.lost` becomes true, ack() rejects with
+ * RecipeStateError (someone else will get the item) unless the ack was in
+ * flight, when it rejects with IndeterminateResultError.
+ */
 export class LockingQueue {
+  /** Where consumers' per-item locks live (option lockPath, default `<path>-locks`). */
   readonly lockPath: string;
   private readonly putter: QueuePutter;
   private readonly wakeup = new Wakeup();
@@ -97,7 +99,12 @@ export class LockingQueue {
   private ensured = false;
 
   /** A locking queue at `path` (RecipeArgumentError when a path is invalid). */
-  constructor(private readonly zk: ZooKeeper, readonly path: string, options: LockingQueueOptions = {}) {
+  constructor(
+    private readonly zk: ZooKeeper,
+    /** The queue's node: items are its children. */
+    readonly path: string,
+    options: LockingQueueOptions = {},
+  ) {
     checkRecipePath(path, 'queue path');
     this.lockPath = checkRecipePath(options.lockPath ?? `${path}-locks`, 'lock path');
     if (this.lockPath === path || this.lockPath.startsWith(path + '/')) {

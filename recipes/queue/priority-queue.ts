@@ -1,3 +1,21 @@
+import { ZooKeeper } from '../../src';
+import { RecipeArgumentError } from '../util/errors';
+import type { Data } from '../../src';
+import { checkRecipePath } from '../cache/support/recipe-paths';
+import { WaitOptions, assertOpen } from '../cache/support/recipe-wait';
+import { deserializeItems, serializeItems } from './item-serializer';
+import { toItemBuffer } from './queue-data';
+import { QueuePutter } from './queue-putter';
+import { QueueTaker, TakenNode } from './queue-taker';
+
+const PREFIX = 'queue-';
+
+/** Curator's priority part of an item name. */
+export function priorityToString(priority: number): string {
+  const hex = (priority >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  return (priority >= 0 ? '1' : '0') + hex;
+}
+
 /**
  * PriorityQueue: items come out lowest priority number first, FIFO within a
  * priority; each item is taken by exactly one consumer. Layout and bytes of
@@ -22,31 +40,17 @@
  * write in flight when the session is lost rejects with
  * IndeterminateResultError).
  */
-import { ZooKeeper } from '../../src';
-import { RecipeArgumentError } from '../util/errors';
-import type { Data } from '../../src';
-import { checkRecipePath } from '../cache/support/recipe-paths';
-import { WaitOptions, assertOpen } from '../cache/support/recipe-wait';
-import { deserializeItems, serializeItems } from './item-serializer';
-import { toItemBuffer } from './queue-data';
-import { QueuePutter } from './queue-putter';
-import { QueueTaker, TakenNode } from './queue-taker';
-
-const PREFIX = 'queue-';
-
-/** Curator's priority part of an item name. */
-export function priorityToString(priority: number): string {
-  const hex = (priority >>> 0).toString(16).toUpperCase().padStart(8, '0');
-  return (priority >= 0 ? '1' : '0') + hex;
-}
-
 export class PriorityQueue {
   private readonly putter: QueuePutter;
   private readonly taker: QueueTaker;
   private readonly leftovers: Buffer[] = [];
 
   /** A priority queue at `path` (RecipeArgumentError when invalid). */
-  constructor(private readonly zk: ZooKeeper, readonly path: string) {
+  constructor(
+    private readonly zk: ZooKeeper,
+    /** The queue's node: items are its children. */
+    readonly path: string,
+  ) {
     checkRecipePath(path, 'queue path');
     this.putter = new QueuePutter(zk, path);
     this.taker = new QueueTaker(zk, path, PREFIX);

@@ -30,10 +30,15 @@ import { KeeperState, ZooKeeper } from '../../src';
 
 /** Curator/kazoo-style connection states. */
 export enum ConnectionState {
+  /** The first SyncConnected of the handle. */
   CONNECTED = 'CONNECTED',
+  /** The connection dropped; the session may still live, so anything held (a lock, leadership) is in doubt until RECONNECTED or LOST. */
   SUSPENDED = 'SUSPENDED',
+  /** Connected again with the same session: ephemerals and holds are intact. */
   RECONNECTED = 'RECONNECTED',
+  /** The session is gone (expired, auth failed, closed, or a reconnect landed in another session): its ephemerals are gone and nothing taken under it is held. */
   LOST = 'LOST',
+  /** Connected to a server cut off from its quorum: reads only. */
   READ_ONLY = 'READ_ONLY',
 }
 
@@ -56,7 +61,10 @@ export class ConnectionStateTracker extends EventEmitter {
   private closed = false;
   private readonly onRaw = (raw: KeeperState): void => this.onKeeperState(raw);
 
-  private constructor(readonly zk: ZooKeeper) {
+  private constructor(
+    /** The handle tracked. */
+    readonly zk: ZooKeeper,
+  ) {
     super();
     // Recipes and apps attach many listeners (one per lock/latch); that is no leak.
     this.setMaxListeners(0);

@@ -14,6 +14,7 @@ import { RecipeArgumentError } from './errors';
 import { joinPath, validatePath } from './paths';
 import { untilDone } from './session-retry';
 
+/** Options of {@link mkdirs}. */
 export interface MkdirsOptions {
   /** Mode of the created nodes: PERSISTENT (default) or CONTAINER (removed by the server once empty, as Curator's recipe parents). */
   mode?: typeof CreateMode.PERSISTENT | typeof CreateMode.CONTAINER;

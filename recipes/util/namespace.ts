@@ -1,3 +1,8 @@
+import { CreateOptions, Data, Stat, WatchArg, ZooKeeper } from '../../src';
+import { RecipeArgumentError } from './errors';
+import { deleteRecursive, mkdirs } from './mkdirs';
+import { validatePath } from './paths';
+
 /**
  * A namespace: a chroot-like facade that prefixes every path with a base
  * path, for a recipe tree that shares a handle with other code.
@@ -10,17 +15,17 @@
  * SUSPENDED and LOST mean what they mean for the underlying handle: calls
  * fail with the client's errors (ConnectionLossError, SessionExpiredError).
  */
-import { CreateOptions, Data, Stat, WatchArg, ZooKeeper } from '../../src';
-import { RecipeArgumentError } from './errors';
-import { deleteRecursive, mkdirs } from './mkdirs';
-import { validatePath } from './paths';
-
 export class Namespace {
+  /** The server path every namespace path is under ('/' for none). */
   readonly base: string;
   private baseReady: Promise<string> | null = null;
 
   /** A facade over `zk` rooted at `base` (an absolute path; '/' is the identity). */
-  constructor(readonly zk: ZooKeeper, base: string) {
+  constructor(
+    /** The handle the namespace works through (give it to recipes with resolve()d paths). */
+    readonly zk: ZooKeeper,
+    base: string,
+  ) {
     validatePath(base, 'namespace');
     this.base = base;
   }
@@ -60,22 +65,32 @@ export class Namespace {
     return this.unresolve(await this.zk.create(this.resolve(path), data, options));
   }
 
+  /** delete() inside the namespace. */
   async delete(path: string, version = -1): Promise<void> {
     return this.zk.delete(this.resolve(path), version);
   }
 
+  /** exists() inside the namespace (a watcher's events carry server paths). */
   async exists(path: string, watch?: WatchArg): Promise<Stat | null> {
     return this.zk.exists(this.resolve(path), watch);
   }
 
-  async getData(path: string, watch?: WatchArg): Promise<{ data: Buffer | null; stat: Stat }> {
+  /** getData() inside the namespace. */
+  async getData(path: string, watch?: WatchArg): Promise<{
+    /** The node's data; null for none. */
+    data: Buffer | null;
+    /** The node's Stat. */
+    stat: Stat;
+  }> {
     return this.zk.getData(this.resolve(path), watch);
   }
 
+  /** setData() inside the namespace. */
   async setData(path: string, data: Data, version = -1): Promise<Stat> {
     return this.zk.setData(this.resolve(path), data, version);
   }
 
+  /** getChildren() inside the namespace. */
   async getChildren(path: string, watch?: WatchArg): Promise<string[]> {
     return this.zk.getChildren(this.resolve(path), watch);
   }

@@ -31,11 +31,17 @@ export const READ_ACL_UNSAFE: readonly AclEntry[] = Object.freeze([frozenAcl(Per
 
 /** Permission flags, as kazoo's make_acl takes them. */
 export interface PermFlags {
+  /** Perms.READ: read the data, list the children. */
   read?: boolean;
+  /** Perms.WRITE: set the data. */
   write?: boolean;
+  /** Perms.CREATE: create children. */
   create?: boolean;
+  /** Perms.DELETE: delete children. */
   delete?: boolean;
+  /** Perms.ADMIN: set the ACL. */
   admin?: boolean;
+  /** Perms.ALL; the other flags are then ignored. */
   all?: boolean;
 }
 

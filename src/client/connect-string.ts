@@ -7,12 +7,17 @@
 import { pathProblem } from '../proto/path';
 import { BadArgumentsError } from './errors';
 
+/** One server of a connect string. */
 export interface HostAddress {
+  /** A host name or an IPv4/IPv6 address (IPv6 without brackets). */
   host: string;
+  /** The client port (2181 when not given). */
   port: number;
 }
 
+/** A parsed connect string (see {@link parseConnectString}). */
 export interface ConnectString {
+  /** The servers, in the order given. */
   hosts: HostAddress[];
   /** '' for none; else an absolute path without a trailing slash. */
   chroot: string;

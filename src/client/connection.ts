@@ -121,9 +121,13 @@ export interface AuthInfo {
   waiters: { resolve: () => void; reject: (e: Error) => void }[];
 }
 
+/** SASL credentials for the ZooKeeper option `sasl` (the server needs a JAAS `Server` section with this user). */
 export interface SaslOptions {
+  /** The SASL mechanism; only DIGEST-MD5. */
   mechanism: 'DIGEST-MD5';
+  /** The user name, as in the server's `user_<name>` JAAS entry. */
   username: string;
+  /** The user's password. */
   password: string;
   /** SASL service (default "zookeeper"). */
   service?: string;

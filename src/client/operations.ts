@@ -75,15 +75,24 @@ export type WatchArg = Watcher | boolean | null | undefined;
  * empty Buffer or '' gives an empty Buffer, never null.
  */
 export interface NodeData {
+  /** The node's data; null only for a node holding no data. */
   data: Buffer | null;
+  /** The node's Stat when it was read. */
   stat: Stat;
 }
 
+/** What create2 resolves with. */
 export interface Create2Result {
+  /** The created node's path (with the sequence suffix for sequential modes), relative to the chroot. */
   path: string;
+  /** The new node's Stat. */
   stat: Stat;
 }
 
+/**
+ * A reconfig's change: either incremental (`joining` and/or `leaving`) or
+ * bulk (`newMembers`), as in Java's ZooKeeperAdmin.reconfigure.
+ */
 export interface ReconfigOptions {
   /** Servers to add, `server.N=host:port:port[:role];clientPort` joined by commas. */
   joining?: string | null;

@@ -37,6 +37,7 @@ import { BadArgumentsError, InvalidACLError, KeeperError, MarshallingError } fro
 /** Node data as accepted by the API: bytes, or a string sent as UTF-8. */
 export type Data = Buffer | Uint8Array | string | null | undefined;
 
+/** How create, create2, Op.create and Transaction.create make a node. */
 export interface CreateOptions {
   /** CreateMode (default PERSISTENT). */
   mode?: CreateMode;
@@ -46,23 +47,122 @@ export interface CreateOptions {
   ttl?: number | bigint;
 }
 
-export type CreateOp = { type: 'create'; path: string; data: Buffer | null; acl: readonly ACLFields[]; mode: CreateMode; ttl: bigint };
-export type DeleteOp = { type: 'delete'; path: string; version: number };
-export type SetDataOp = { type: 'setData'; path: string; data: Buffer | null; version: number };
-export type CheckOp = { type: 'check'; path: string; version: number };
-export type GetDataOp = { type: 'getData'; path: string };
-export type GetChildrenOp = { type: 'getChildren'; path: string };
+/** A create in a multi() (made by {@link Op.create}). */
+export type CreateOp = {
+  /** The op kind. */
+  type: 'create';
+  /** The node to create, relative to the chroot (the parent for sequential modes' names). */
+  path: string;
+  /** The node's data (null for none). */
+  data: Buffer | null;
+  /** The node's ACL. */
+  acl: readonly ACLFields[];
+  /** The CreateMode. */
+  mode: CreateMode;
+  /** Time to live in ms for the TTL modes; -1n otherwise. */
+  ttl: bigint;
+};
+/** A delete in a multi() (made by {@link Op.delete}). */
+export type DeleteOp = {
+  /** The op kind. */
+  type: 'delete';
+  /** The node to delete. */
+  path: string;
+  /** The expected version; -1 matches any. */
+  version: number;
+};
+/** A setData in a multi() (made by {@link Op.setData}). */
+export type SetDataOp = {
+  /** The op kind. */
+  type: 'setData';
+  /** The node to set. */
+  path: string;
+  /** The new data (null for none). */
+  data: Buffer | null;
+  /** The expected version; -1 matches any. */
+  version: number;
+};
+/** A version check in a multi() (made by {@link Op.check}): the multi fails unless it holds. */
+export type CheckOp = {
+  /** The op kind. */
+  type: 'check';
+  /** The node to check. */
+  path: string;
+  /** The version the node must have; -1 only checks that it exists. */
+  version: number;
+};
+/** A read of a node's data in a multiRead() (made by {@link Op.getData}). */
+export type GetDataOp = {
+  /** The op kind. */
+  type: 'getData';
+  /** The node to read. */
+  path: string;
+};
+/** A read of a node's children in a multiRead() (made by {@link Op.getChildren}). */
+export type GetChildrenOp = {
+  /** The op kind. */
+  type: 'getChildren';
+  /** The node whose children to list. */
+  path: string;
+};
 /** An op of multi() (create/delete/setData/check) or multiRead() (getData/getChildren). */
 export type Op = CreateOp | DeleteOp | SetDataOp | CheckOp | GetDataOp | GetChildrenOp;
 
-export type CreateResult = { type: 'create'; path: string; stat: Stat | null };
-export type DeleteResult = { type: 'delete' };
-export type SetDataResult = { type: 'setData'; stat: Stat };
-export type CheckResult = { type: 'check' };
-export type GetDataResult = { type: 'getData'; data: Buffer | null; stat: Stat };
-export type GetChildrenResult = { type: 'getChildren'; children: string[] };
+/** The result of a create op. */
+export type CreateResult = {
+  /** The op kind. */
+  type: 'create';
+  /** The created node's path (with the sequence suffix for sequential modes), relative to the chroot. */
+  path: string;
+  /** The new node's Stat (null only from servers that answer with a plain create). */
+  stat: Stat | null;
+};
+/** The result of a delete op. */
+export type DeleteResult = {
+  /** The op kind. */
+  type: 'delete';
+};
+/** The result of a setData op. */
+export type SetDataResult = {
+  /** The op kind. */
+  type: 'setData';
+  /** The node's Stat after the change. */
+  stat: Stat;
+};
+/** The result of a check op. */
+export type CheckResult = {
+  /** The op kind. */
+  type: 'check';
+};
+/** The result of a getData op of multiRead(). */
+export type GetDataResult = {
+  /** The op kind. */
+  type: 'getData';
+  /** The node's data (null for none). */
+  data: Buffer | null;
+  /** The node's Stat. */
+  stat: Stat;
+};
+/** The result of a getChildren op of multiRead(). */
+export type GetChildrenResult = {
+  /** The op kind. */
+  type: 'getChildren';
+  /** The children's names, unsorted. */
+  children: string[];
+};
 /** A failed op; `err` is the wire code (0 for ops before the failing one of a failed multi). */
-export type ErrorResult = { type: 'error'; err: number; error: KeeperError | null };
+export type ErrorResult = {
+  /** Always 'error'. */
+  type: 'error';
+  /**
+   * The op's ErrorCode. In a failed multi every op gets one: 0 before the
+   * failing op, RUNTIMEINCONSISTENCY (-2) after it.
+   */
+  err: number;
+  /** The KeeperError for `err`, with the op's path; null when `err` is 0. */
+  error: KeeperError | null;
+};
+/** One result of multi() or multiRead(), in op order. */
 export type OpResult = CreateResult | DeleteResult | SetDataResult | CheckResult | GetDataResult | GetChildrenResult | ErrorResult;
 
 /** Builders for multi() and multiRead() operations. */
@@ -303,14 +403,20 @@ export function multiFailure(results: OpResult[], ops: readonly Op[]): KeeperErr
   return err;
 }
 
-/** What a Transaction commits through (the ZooKeeper handle). */
+/** What a Transaction commits through: a ZooKeeper handle (or anything with its multi()). */
 export interface MultiRunner {
+  /** Applies the ops atomically (see ZooKeeper.multi). */
   multi(ops: Op[]): Promise<OpResult[]>;
 }
 
-/** Collects ops for one multi(): `zk.transaction().check('/a', 1).setData('/a', d).commit()`. */
+/**
+ * Collects ops for one multi(): `zk.transaction().check('/a', 1).setData('/a', d).commit()`.
+ * Nothing is sent before commit(); an argument error (a bad path) rejects
+ * the commit, with nothing applied.
+ */
 export class Transaction {
   private readonly ops: Op[] = [];
+  /** A transaction that commits through `zk`; usually made by {@link ZooKeeper.transaction}. */
   constructor(private readonly zk: MultiRunner) {}
   /** Adds a create (any mode; TTL modes need `ttl`). */
   create(path: string, data?: Data, options?: CreateOptions): this {
@@ -332,7 +438,11 @@ export class Transaction {
     this.ops.push(Op.check(path, version));
     return this;
   }
-  /** Sends the ops as one multi(). */
+  /**
+   * Sends the ops as one multi(). Resolves with one result per op; rejects
+   * like ZooKeeper.multi (the failing op's KeeperError subclass, with
+   * `opIndex` and `results`), and then none of the ops was applied.
+   */
   commit(): Promise<OpResult[]> {
     return this.zk.multi(this.ops);
   }

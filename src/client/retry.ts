@@ -13,6 +13,7 @@
 import pRetry = require('p-retry');
 import { KeeperError } from './errors';
 
+/** How {@link retry} backs off (p-retry's options). */
 export interface RetryOptions {
   /** Attempts after the first (default 3). */
   retries?: number;
@@ -28,10 +29,21 @@ export interface RetryOptions {
   onRetry?: (err: KeeperError, attempt: number) => void | Promise<void>;
 }
 
+/** True for a KeeperError after which the same call may be made again on the same handle (`err.retriable`). */
 export function isRetriable(err: unknown): err is KeeperError {
   return err instanceof KeeperError && err.retriable;
 }
 
+/**
+ * Calls `fn` (with the attempt number, from 1) until it resolves, retrying
+ * with exponential back-off only while it fails with a retriable KeeperError
+ * (ConnectionLoss, OperationTimeout, SessionMoved, RequestTimeout,
+ * ThrottledOp). Rejects with the first other error at once, or with the last
+ * retriable one when the retries run out.
+ *
+ * @example
+ *   const { data } = await retry(() => zk.getData('/config'), { retries: 5 });
+ */
 export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   return pRetry(
     async (attempt: number) => {

@@ -33,8 +33,11 @@ import { EventType, KeeperState, WatcherType } from '../proto/constants';
 
 /** What a watcher receives. `path` is null for connection-state events. */
 export interface WatchedEvent {
+  /** What happened: a node event, or None for a session state change. */
   type: EventType;
+  /** The session state when the event was delivered. */
   state: KeeperState;
+  /** The node the event is about, relative to the chroot; null for state changes. */
   path: string | null;
 }
 

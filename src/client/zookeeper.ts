@@ -1,13 +1,5 @@
 /**
- * The ZooKeeper handle: a promise API over one session, with the Java
- * client's semantics.
- *
- * @example
- *   const zk = new ZooKeeper('127.0.0.1:2181/app', { sessionTimeout: 10_000 });
- *   await zk.connected();
- *   await zk.create('/x', Buffer.from('v'), { mode: CreateMode.EPHEMERAL });
- *   const { data, stat } = await zk.getData('/x', (event) => console.log(event));
- *   await zk.close();
+ * The ZooKeeper handle (see the class's comment for its use).
  *
  * Every method names one operation of operations.ts, which describes how
  * its arguments are checked (a bad path rejects with BadArgumentsError and
@@ -16,16 +8,6 @@
  * watch events and state changes are delivered in server order through one
  * serial queue (event-queue.ts); watches are kept client-side
  * (watch-manager.ts) and re-registered after a reconnect (connection.ts).
- * Records may be given as plain data (`{ perms, id: { scheme, id } }` for
- * an ACL); results print well: `JSON.stringify(stat)` gives zxids as
- * strings, `KeeperState[zk.state]` and `EventType[event.type]` give names,
- * and an event logs as `WatchedEvent NodeDataChanged /x (SyncConnected)`.
- *
- * Events: 'state' (state: KeeperState, event) for every state change; 'error'
- * (err: KeeperError) when no server could be reached within connectTimeout
- * (only emitted when someone listens, so an unhandled 'error' never crashes
- * a process that awaits connected() instead); 'watcherError' (err) when a
- * watcher or state listener throws or rejects.
  */
 import { EventEmitter } from 'events';
 import type * as tls from 'tls';
@@ -73,6 +55,7 @@ import type { Watcher, WatchedEvent } from './watch-manager';
 
 export type { Create2Result, NodeData, ReconfigOptions, WatchArg } from './operations';
 
+/** Options of a {@link ZooKeeper} handle; every one is optional. */
 export interface ZooKeeperOptions {
   /** Requested session timeout in ms (default 10 000); the server clamps it to [2, 20] x tickTime. */
   sessionTimeout?: number;
@@ -94,7 +77,12 @@ export interface ZooKeeperOptions {
    * While read-only: wait before the first `isro` probe, doubled after each
    * probe up to `max` (default { initial: 100, max: 60 000 } ms, the Java client's).
    */
-  rwProbeInterval?: { initial?: number; max?: number };
+  rwProbeInterval?: {
+    /** The first wait in ms (default 100). */
+    initial?: number;
+    /** The longest wait in ms (default 60 000). */
+    max?: number;
+  };
   /**
    * Java's zookeeper.request.timeout: when > 0, a call without a reply this
    * many ms after it was made fails with RequestTimeoutError (code -122) and
@@ -103,11 +91,17 @@ export interface ZooKeeperOptions {
    * connection lives.
    */
   requestTimeout?: number;
-  /** Re-attach to an existing session (with sessionPassword). */
+  /** Re-attach to an existing session (with sessionPassword), e.g. another handle's `sessionId`. */
   sessionId?: bigint;
+  /** The password of the session given by `sessionId` (another handle's `sessionPassword`). */
   sessionPassword?: Buffer;
-  /** Auth to add before anything else (re-sent after every reconnect). */
-  authInfo?: { scheme: string; auth: Buffer | string }[];
+  /** Auth to add before anything else (re-sent after every reconnect), like addAuthInfo. */
+  authInfo?: {
+    /** The auth scheme (`digest`, `ip`...). */
+    scheme: string;
+    /** The credentials (`user:password` for digest). */
+    auth: Buffer | string;
+  }[];
   /** SASL DIGEST-MD5 credentials (the server needs a JAAS Server section and the SASL auth provider). */
   sasl?: SaslOptions;
   /** Connect with TLS to a secure client port; node's tls.connect options (ca, cert, key, servername, rejectUnauthorized...). */
@@ -131,25 +125,69 @@ export interface ZooKeeperOptions {
 
 /** Credentials for addAuthInfo, as plain data. */
 export interface AuthData {
+  /** The auth scheme (`digest`, `ip`, or a custom one the server knows). */
   scheme: string;
+  /** The credentials in the scheme's format (`user:password` for digest); a string is sent as UTF-8. */
   auth: Buffer | string;
 }
 
 /** The events a handle emits, for typed `on`/`once`. */
 export interface ZooKeeper {
+  /** Every session state change (SyncConnected, Disconnected, Expired...), with the event a default watcher gets. */
   on(event: 'state', listener: (state: KeeperState, event: WatchedEvent) => unknown): this;
+  /** No server could be reached within connectTimeout (a ConnectionLossError); the handle keeps trying. */
   on(event: 'error', listener: (err: KeeperError) => void): this;
+  /** A watcher or state listener threw or rejected. */
   on(event: 'watcherError', listener: (err: unknown) => void): this;
+  /** Any other EventEmitter event. */
   on(event: string | symbol, listener: (...args: any[]) => void): this;
+  /** The next session state change. */
   once(event: 'state', listener: (state: KeeperState, event: WatchedEvent) => unknown): this;
+  /** The next connect failure (see `on('error')`). */
   once(event: 'error', listener: (err: KeeperError) => void): this;
+  /** The next watcher failure. */
   once(event: 'watcherError', listener: (err: unknown) => void): this;
+  /** Any other EventEmitter event, once. */
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
-/** The handle's inside, for this package's own tests and harnesses (not exported by the package index). */
+/**
+ * The handle's inside, for this package's own tests and harnesses (not exported by the package index).
+ * @internal
+ */
 export let sessionOf: (zk: ZooKeeper) => Session;
 
+/**
+ * The ZooKeeper handle: a promise API over one session, with the Java
+ * client's semantics.
+ *
+ * The handle starts connecting when constructed and reconnects by itself
+ * (to the next host of the connect string) while the session lives; calls
+ * made while disconnected wait for the connection (up to connectTimeout).
+ * A call rejects with the KeeperError subclass of its error code
+ * (NoNodeError, NodeExistsError, BadVersionError...); ConnectionLossError
+ * means the reply was lost and the change may or may not have happened.
+ * Watches are one-shot (except addWatch's) and fire at most once per
+ * registration, in order with the replies.
+ *
+ * Records may be given as plain data (`{ perms, id: { scheme, id } }` for
+ * an ACL); results print well: `JSON.stringify(stat)` gives zxids as
+ * strings, `KeeperState[zk.state]` and `EventType[event.type]` give names,
+ * and an event logs as `WatchedEvent NodeDataChanged /x (SyncConnected)`.
+ *
+ * Events: 'state' (state: KeeperState, event) for every state change; 'error'
+ * (err: KeeperError) when no server could be reached within connectTimeout
+ * (only emitted when someone listens, so an unhandled 'error' never crashes
+ * a process that awaits connected() instead); 'watcherError' (err) when a
+ * watcher or state listener throws or rejects.
+ *
+ * @example
+ *   const zk = new ZooKeeper('127.0.0.1:2181/app', { sessionTimeout: 10_000 });
+ *   await zk.connected();
+ *   await zk.create('/x', Buffer.from('v'), { mode: CreateMode.EPHEMERAL });
+ *   const { data, stat } = await zk.getData('/x', (event) => console.log(event));
+ *   await zk.close();
+ */
 export class ZooKeeper extends EventEmitter {
   /** The chroot from the connect string ('' when none). */
   readonly chroot: string;
@@ -160,6 +198,11 @@ export class ZooKeeper extends EventEmitter {
     sessionOf = (zk) => zk.#session;
   }
 
+  /**
+   * A handle for `connectString` (`host[:port][,host[:port]...][/chroot]`,
+   * port 2181 by default); it starts connecting at once. Throws
+   * BadArgumentsError for a malformed connect string or options.
+   */
   constructor(connectString: string, options: ZooKeeperOptions = {}) {
     super();
     if (options === null || typeof options !== 'object') throw new BadArgumentsError('options must be an object');
@@ -227,8 +270,13 @@ export class ZooKeeper extends EventEmitter {
     return this.#connection.lastZxid;
   }
 
-  /** The server currently (or last) connected to. */
-  get currentHost(): { host: string; port: number } | null {
+  /** The server currently (or last) connected to; null before the first connection. */
+  get currentHost(): {
+    /** The server's host, as in the connect string. */
+    host: string;
+    /** The server's client port. */
+    port: number;
+  } | null {
     return this.#connection.currentHost;
   }
 
@@ -249,17 +297,27 @@ export class ZooKeeper extends EventEmitter {
 
   // ---- operations (each one is described in operations.ts) ----------------
 
-  /** Creates a node; resolves with its path (with the sequence suffix for sequential modes). */
+  /**
+   * Creates a node; resolves with its path (with the sequence suffix for
+   * sequential modes), relative to the chroot. Rejects with NodeExistsError,
+   * NoNodeError (no parent), NoChildrenForEphemeralsError (parent is
+   * ephemeral), NoAuthError (no CREATE on the parent), or BadArgumentsError
+   * (a bad path, mode or ttl; nothing sent).
+   */
   create(path: string, data?: Data, options: CreateOptions = {}): Promise<string> {
     return this.#run(CREATE, path, data, options);
   }
 
-  /** Creates a node; resolves with its path and Stat (Java's create(..., stat)). */
+  /** Creates a node like create(); resolves with its path and Stat (Java's create(..., stat)). */
   create2(path: string, data?: Data, options: CreateOptions = {}): Promise<Create2Result> {
     return this.#run(CREATE2, path, data, options);
   }
 
-  /** Deletes a node; version -1 matches any. */
+  /**
+   * Deletes a node; version -1 matches any. Rejects with NoNodeError,
+   * BadVersionError, NotEmptyError (it has children) or NoAuthError (no
+   * DELETE on the parent).
+   */
   delete(path: string, version = -1): Promise<void> {
     return this.#run(DELETE, path, version);
   }
@@ -269,18 +327,27 @@ export class ZooKeeper extends EventEmitter {
     return this.#run(EXISTS, path, watch);
   }
 
-  /** The node's data (null only for a node holding no data, see NodeData) and Stat. A watcher fires on its deletion or data change. */
+  /**
+   * The node's data (null only for a node holding no data, see NodeData) and
+   * Stat. A watcher fires on its deletion or data change. Rejects with
+   * NoNodeError (no watch is left then: use exists() to watch for a creation).
+   */
   getData(path: string, watch?: WatchArg): Promise<NodeData> {
     return this.#run(GET_DATA, path, watch);
   }
 
-  /** Sets the node's data; version -1 matches any. Resolves with the new Stat. */
+  /** Sets the node's data; version -1 matches any. Resolves with the new Stat. Rejects with NoNodeError, BadVersionError or NoAuthError. */
   setData(path: string, data: Data, version = -1): Promise<Stat> {
     return this.#run(SET_DATA, path, data, version);
   }
 
-  /** The node's ACL and Stat. */
-  getACL(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
+  /** The node's ACL and Stat. Rejects with NoNodeError when it does not exist. */
+  getACL(path: string): Promise<{
+    /** The node's ACL. */
+    acl: ACL[];
+    /** The node's Stat (aversion is the version setACL compares with). */
+    stat: Stat;
+  }> {
     return this.#run(GET_ACL, path);
   }
 
@@ -289,13 +356,18 @@ export class ZooKeeper extends EventEmitter {
     return this.#run(SET_ACL, path, acl, version);
   }
 
-  /** The node's children (names, unsorted). A watcher fires on a child change or the node's deletion. */
+  /** The node's children (names, unsorted). A watcher fires on a child change or the node's deletion. Rejects with NoNodeError. */
   getChildren(path: string, watch?: WatchArg): Promise<string[]> {
     return this.#run(GET_CHILDREN, path, watch);
   }
 
-  /** The node's children and its Stat (getChildren2). */
-  getChildren2(path: string, watch?: WatchArg): Promise<{ children: string[]; stat: Stat }> {
+  /** The node's children and its Stat (getChildren2). A watcher fires on a child change or the node's deletion. */
+  getChildren2(path: string, watch?: WatchArg): Promise<{
+    /** The children's names, unsorted. */
+    children: string[];
+    /** The node's Stat. */
+    stat: Stat;
+  }> {
     return this.#run(GET_CHILDREN2, path, watch);
   }
 

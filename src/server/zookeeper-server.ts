@@ -44,16 +44,31 @@ import * as fourLetter from './net/four-letter-words';
 
 export type { SslOptions } from './net/tls-options';
 
+/**
+ * How {@link ZooKeeperServer.start} sets a server up; every field is
+ * optional. The names follow zoo.cfg's keys (and the Java system
+ * properties where zoo.cfg has none).
+ */
 export interface ServerOptions {
+  /**
+   * Where snapshots (and the txn logs, unless dataLogDir) live, in Apache's
+   * on-disk format; the tree and sessions are recovered from it on start.
+   * Unset: everything is kept in memory and lost at close.
+   */
   dataDir?: string;
+  /** Where the txn logs live (a disk of their own is Apache's advice); default dataDir. */
   dataLogDir?: string;
   /** 0 = any free port. Omit (with secureClientPort set) for a TLS-only server. */
   clientPort?: number;
   /** Default 127.0.0.1 (an embedded server should not listen on every interface unless asked). */
   clientPortAddress?: string;
+  /** A TLS client port (0 = any free port); needs `ssl`. */
   secureClientPort?: number;
+  /** The address the TLS port listens on; default clientPortAddress. */
   secureClientPortAddress?: string;
+  /** TLS settings for secureClientPort (Apache's ssl.* keys). */
   ssl?: SslOptions;
+  /** The basic time unit in ms (default 3000): session timeouts default to [2, 20] ticks, and sessions expire on tick boundaries. */
   tickTime?: number;
   /** Default 2 x tickTime; -1 also means the default (zoo.cfg convention). */
   minSessionTimeout?: number;
@@ -65,11 +80,16 @@ export interface ServerOptions {
   clientPortListenBacklog?: number;
   /** Txns between snapshots; each roll is randomized to snapCount/2 + random(snapCount/2), like Apache. Default 100000. */
   snapCount?: number;
-  jute?: { maxbuffer?: number };
+  /** jute.* settings. */
+  jute?: {
+    /** jute.maxbuffer: the largest request packet accepted, in bytes (default 0xfffff); a larger one closes the connection. */
+    maxbuffer?: number;
+  };
   /** Same as jute.maxbuffer (config/zoo-cfg.ts's name). */
   juteMaxBuffer?: number;
   /** Requests one connection may have outstanding before its socket stops being read. Default 1000. */
   globalOutstandingLimit?: number;
+  /** zookeeper.extendedTypesEnabled: allow TTL nodes (without it a TTL create fails with Unimplemented). Default false. */
   extendedTypesEnabled?: boolean;
   /** zoo.cfg reconfigEnabled: a standalone server answers reconfig with Unimplemented instead of ReconfigDisabled, as Apache 3.8. */
   reconfigEnabled?: boolean;
@@ -91,10 +111,18 @@ export interface ServerOptions {
   containerCheckIntervalMs?: number;
   /** zookeeper.nio.sessionlessCnxnTimeout: a connection without a session is closed after this idle time. Default 10000. */
   sessionlessCnxnTimeout?: number;
+  /** zookeeper.preAllocSize: txn log files grow in steps of this many bytes (default 64 MB, Apache's). */
   preAllocSize?: number;
+  /** forceSync (default true): fsync the txn log before a write is acknowledged; false trades durability for speed. */
   forceSync?: boolean;
   /** autopurge.snapRetainCount (at least 3) and autopurge.purgeInterval in hours (0 = off; fractions allowed). */
-  autopurge?: { snapRetainCount: number; purgeIntervalHours: number };
+  autopurge?: {
+    /** How many snapshots (and the logs they need) to keep; at least 3. */
+    snapRetainCount: number;
+    /** Hours between purges; 0 turns the purge off. */
+    purgeIntervalHours: number;
+  };
+  /** The server id (myid); it is the top byte of the session ids the server creates. Default 1. */
   serverId?: number;
   /** Use this store instead of a memory or file store (tests). */
   store?: TxnStore;
@@ -109,21 +137,33 @@ export interface ServerOptions {
   /**
    * An ensemble member: the server starts without serving clients (4lw
    * answer, handshakes are refused) until its quorum peer gives it a role
-   * (serveAsLeader / serveAsLearner).
+   * (serveAsLeader / serveAsLearner). For the quorum peer (bin/zk-server
+   * with a zoo.cfg that lists servers), not for embedding.
    */
   ensembleMember?: boolean;
 }
 
-/** The owner a leader's own clients' sessions carry (Apache's ServerCnxn.me); learners' are their sids. */
+/**
+ * The owner a leader's own clients' sessions carry (Apache's ServerCnxn.me); learners' are their sids.
+ * @internal
+ */
 export const LEADER_OWNER = 'leader';
 
-/** An ensemble member's part of the four-letter words: its quorum settings, and the leader's learner figures. */
+/**
+ * An ensemble member's part of the four-letter words: its quorum settings, and the leader's learner figures.
+ * @internal
+ */
 export interface QuorumReport {
   conf: NonNullable<fourLetter.FourLetterConf['quorum']>;
   leader?: () => NonNullable<fourLetter.FourLetterMonitor['leader']> | undefined;
 }
 
-/** What `srvr` reports; 'looking' while an ensemble member has no role (it then answers "not currently serving"). */
+/**
+ * The server's role, as `srvr` reports it: 'standalone' for a server of its
+ * own; 'leader', 'follower', 'observer' or 'read-only' for an ensemble
+ * member; 'looking' while an ensemble member has no role (it then answers
+ * "not currently serving").
+ */
 export type ServerRole = fourLetter.ServerMode | 'looking';
 
 const DEFAULT_TICK = 3000;
@@ -133,40 +173,87 @@ const DEFAULT_SESSIONLESS_CNXN_TIMEOUT = 10000;
 
 /** Durability counters: the store's group commit and the snapshots taken (for tests, mntr and benchmarks). */
 export interface DurabilityStats {
-  /** Txn log counters when the store is a file store (null for memory stores). */
-  log: (TxnLogStats & { entriesPerFsync: number }) | null;
+  /** Txn log counters when the store is a file store, with entries per fsync (null for memory stores). */
+  log:
+    | (TxnLogStats & {
+        /** Entries made durable per fsync, on average (the group commit's gain). */
+        entriesPerFsync: number;
+      })
+    | null;
+  /** Snapshots written since start. */
   snapshotsTaken: number;
+  /** Snapshots that failed to write (the server carries on; the log still holds everything). */
   snapshotsFailed: number;
   /** Snapshots that came due while the previous one was still being written, and were skipped. */
   snapshotsSkipped: number;
   /** The zxid of the newest snapshot written by this process (-1n = none yet). */
   lastSnapshotZxid: bigint;
+  /** Purges run (autopurge or purgeNow). */
   purgeRuns: number;
 }
 
+/**
+ * A ZooKeeper server in this process, speaking Apache ZooKeeper's client
+ * protocol (any ZooKeeper client, in any language, can connect): a
+ * standalone server with an in-memory or on-disk (Apache's format) txn log
+ * and snapshots, TLS, SASL DIGEST-MD5, ACLs, quotas, containers, TTL nodes
+ * and the four-letter words. (Ensemble members run it too, driven by the
+ * quorum peer of `bin/zk-server`; that part is not a public API.)
+ *
+ * Start one with {@link ZooKeeperServer.start}; stop it with close().
+ * Without a dataDir it keeps its log in memory; with one it uses the file
+ * store and recovers the tree and sessions on start.
+ *
+ * @example
+ *   import { ZooKeeperServer } from 'zookeeper-ts/server';
+ *   const srv = await ZooKeeperServer.start({ clientPort: 0 });   // any free port
+ *   const zk = new ZooKeeper(srv.connectString);
+ *   // ...
+ *   await zk.close();
+ *   await srv.close();
+ */
 export class ZooKeeperServer implements ConnectionHost {
+  /**
+   * The znode tree, for inspection (tests, tools). Change it through a
+   * client: a change made here directly is not logged, replicated or
+   * watched the way a request's is.
+   */
   readonly tree: DataTree;
+  /** @internal */
   readonly sessions: SessionTracker;
+  /** @internal */
   readonly pipeline: RequestPipeline;
   private readonly applier: TxnApplier;
   private sessionAuthority: SessionAuthority;
   private role_: ServerRole;
   /** An ensemble's membership text for /zookeeper/config (QuorumVerifier.toString), set again after every load. */
   private quorumConfig: { text: string; version: bigint } | null = null;
-  /** Set by a quorum peer: the leader's zxid counter ran out, its term must end. */
+  /**
+   * Set by a quorum peer: the leader's zxid counter ran out, its term must end.
+   * @internal
+   */
   onZxidExhausted?: () => void;
   /** What an ensemble member adds to `conf` and (leading) to `mntr`/`stat`; set by its quorum peer. */
   private quorumReport: QuorumReport | null = null;
   /** The txns recovery read after the newest snapshot (a new leader's committed log starts from them). */
   private recovered: { lastZxid: bigint; txns: TxnEntry[] } = { lastZxid: 0n, txns: [] };
+  /** Where txns and snapshots go: the `store` option, a file store for a dataDir, else a MemoryTxnStore. */
   readonly store: TxnStore;
+  /** The tick in ms (option tickTime). */
   readonly tickTime: number;
+  /** The smallest session timeout granted, in ms (a smaller request is raised to it). */
   readonly minSessionTimeout: number;
+  /** The largest session timeout granted, in ms (a larger request is lowered to it). */
   readonly maxSessionTimeout: number;
+  /** jute.maxbuffer in bytes: the largest request packet accepted. */
   readonly maxBuffer: number;
+  /** Requests one connection may have outstanding before its socket stops being read (globalOutstandingLimit). */
   readonly maxOutstanding: number;
+  /** Connections allowed per client IP; 0 = unlimited. */
   readonly maxClientCnxns: number;
+  /** Txns between snapshots, on average (each roll is randomized between snapCount/2 and snapCount). */
   readonly snapCount: number;
+  /** @internal */
   readonly serverStats = new ServerStats();
   private readonly now: () => number;
   private readonly superDigest?: string;
@@ -200,7 +287,9 @@ export class ZooKeeperServer implements ConnectionHost {
   private parked = new Map<ClientConnection, { req: ConnectRequest; hasReadOnly: boolean; receivedAt: number; timer: NodeJS.Timeout }>();
   private fatal: unknown = null;
   private readonly startedAt = Date.now();
+  /** The plain client port the server listens on (the actual one when 0 was asked for); -1 for none. */
   clientPort = -1;
+  /** The TLS client port; -1 for none. */
   secureClientPort = -1;
   private host = '127.0.0.1';
 
@@ -262,7 +351,13 @@ export class ZooKeeperServer implements ConnectionHost {
     this.pipeline.readOnly = null;
   }
 
-  /** Starts a server: recovers from the store, then opens the client port(s). */
+  /**
+   * Starts a server: recovers the tree and sessions from the store (dataDir),
+   * then opens the client port(s). Resolves once clients can connect.
+   * Rejects when the data directory is held by another server
+   * (DataDirLockedError), is unreadable or corrupt, the TLS settings are
+   * wrong, or a port cannot be bound; nothing is left running then.
+   */
   static async start(opts: ServerOptions = {}): Promise<ZooKeeperServer> {
     const srv = new ZooKeeperServer(opts);
     try {
@@ -279,14 +374,17 @@ export class ZooKeeperServer implements ConnectionHost {
     return srv;
   }
 
+  /** `host:port` of the plain client port (of the TLS port when there is no plain one), for a client's connect string. */
   get connectString(): string {
     return `${this.host}:${this.clientPort >= 0 ? this.clientPort : this.secureClientPort}`;
   }
 
+  /** `host:port` of the TLS client port; null without one. */
   get secureConnectString(): string | null {
     return this.secureClientPort >= 0 ? `${this.host}:${this.secureClientPort}` : null;
   }
 
+  /** Writes a line to the logger option (nothing without one). */
   log(msg: string): void {
     this.log_(msg);
   }
@@ -319,11 +417,15 @@ export class ZooKeeperServer implements ConnectionHost {
 
   // ---- ensemble roles (the quorum peer drives these) ----
 
+  /** What the server is now: 'standalone' unless it is an ensemble member. */
   get role(): ServerRole {
     return this.role_;
   }
 
-  /** The last zxid on disk and the log after the newest snapshot, as the last (re)load read them. */
+  /**
+   * The last zxid on disk and the log after the newest snapshot, as the last (re)load read them.
+   * @internal
+   */
   get recoveredState(): { lastZxid: bigint; txns: readonly TxnEntry[] } {
     return this.recovered;
   }
@@ -332,6 +434,7 @@ export class ZooKeeperServer implements ConnectionHost {
    * The ensemble's membership, served in /zookeeper/config as Apache's
    * ZKDatabase.initConfigInZKDatabase writes it (version -1, mzxid = the
    * config's version), now and after every reload.
+   * @internal
    */
   setQuorumConfig(text: string, version: bigint): void {
     this.quorumConfig = { text, version };
@@ -343,12 +446,18 @@ export class ZooKeeperServer implements ConnectionHost {
     this.tree.setData(CONFIG_ZOOKEEPER, Buffer.from(this.quorumConfig.text), -1, this.quorumConfig.version, BigInt(this.now()));
   }
 
-  /** The quorum peer's figures for the four-letter words. */
+  /**
+   * The quorum peer's figures for the four-letter words.
+   * @internal
+   */
   setQuorumReport(report: QuorumReport): void {
     this.quorumReport = report;
   }
 
-  /** Leader of `epoch`: writes are prepped here and commit through `commit` (a quorum of acks). */
+  /**
+   * Leader of `epoch`: writes are prepped here and commit through `commit` (a quorum of acks).
+   * @internal
+   */
   serveAsLeader(commit: CommitPath, epoch: bigint): void {
     this.pipeline.commitThrough(commit);
     this.pipeline.zxidSource.startEpoch(epoch);
@@ -373,7 +482,10 @@ export class ZooKeeperServer implements ConnectionHost {
     }
   }
 
-  /** Follower or observer: writes and session creates go to the leader; commits come back through applyCommitted. */
+  /**
+   * Follower or observer: writes and session creates go to the leader; commits come back through applyCommitted.
+   * @internal
+   */
   serveAsLearner(forwarder: WriteForwarder, leader: LeaderSessionLink, observer: boolean): LearnerSessionAuthority {
     this.pipeline.forwardWritesTo(forwarder);
     const authority = new LearnerSessionAuthority(this.sessions, this.pipeline, leader);
@@ -387,6 +499,7 @@ export class ZooKeeperServer implements ConnectionHost {
    * No quorum for a while, and readonlymode.enabled: serve reads to clients
    * that accept a read-only server, with sessions local to this server
    * (Apache's ReadOnlyZooKeeperServer). Ends with stopServing().
+   * @internal
    */
   serveReadOnly(): void {
     if (this.role_ !== 'looking') return;
@@ -402,6 +515,7 @@ export class ZooKeeperServer implements ConnectionHost {
    * The role ended (leadership or the leader lost): in-flight writes are
    * abandoned and every client connection is closed, as Apache's server
    * does when it goes back to LOOKING; clients reconnect elsewhere.
+   * @internal
    */
   stopServing(reason: string): void {
     if (this.role_ === 'looking') return;
@@ -412,7 +526,10 @@ export class ZooKeeperServer implements ConnectionHost {
     for (const c of [...this.connections]) if (!c.isFourLetterWord) c.close();
   }
 
-  /** A learner applies a committed txn (and answers its client, or closes the connection of a session the leader closed). */
+  /**
+   * A learner applies a committed txn (and answers its client, or closes the connection of a session the leader closed).
+   * @internal
+   */
   applyCommitted(entry: TxnEntry): void {
     this.pipeline.applyCommitted(entry);
     if (entry.header.type === OpCode.closeSession) this.bySession.get(entry.header.clientId)?.close();
@@ -424,6 +541,7 @@ export class ZooKeeperServer implements ConnectionHost {
    * that were durable but never committed here), as Apache's
    * fastForwardDataBase does, instead of reading everything again. Sessions
    * left half-closed by abandoned closeSession txns expire again later.
+   * @internal
    */
   fastForward(logged: readonly TxnEntry[]): void {
     for (const e of logged) if (e.header.zxid > this.tree.lastProcessedZxid) this.applier.applyLogged(e, false);
@@ -431,13 +549,19 @@ export class ZooKeeperServer implements ConnectionHost {
     this.pipeline.resetZxid(this.tree.lastProcessedZxid);
   }
 
-  /** Reads the state on disk again (after a role ended, or a TRUNC), replacing the tree and sessions. */
+  /**
+   * Reads the state on disk again (after a role ended, or a TRUNC), replacing the tree and sessions.
+   * @internal
+   */
   async reload(): Promise<void> {
     if (this.snapshotInFlight) await this.snapshotInFlight;
     await this.recover();
   }
 
-  /** A learner's SNAP: the leader's tree and sessions replace ours (written to disk at NEWLEADER). */
+  /**
+   * A learner's SNAP: the leader's tree and sessions replace ours (written to disk at NEWLEADER).
+   * @internal
+   */
   loadSyncSnapshot(body: SnapSyncBody, zxid: bigint): void {
     this.tree.loadSnapshot(body, zxid);
     this.sessions.clear();
@@ -445,12 +569,18 @@ export class ZooKeeperServer implements ConnectionHost {
     this.pipeline.resetZxid(zxid);
   }
 
-  /** The tree as it is now, for a SNAP to a learner: exact at `zxid`. */
+  /**
+   * The tree as it is now, for a SNAP to a learner: exact at `zxid`.
+   * @internal
+   */
   captureForSync(): { zxid: bigint; contents: SnapshotContents } {
     return { zxid: this.tree.lastProcessedZxid, contents: this.tree.snapshotContents(this.sessions.snapshot()) };
   }
 
-  /** Writes a snapshot now and fails if it fails (a learner's sync depends on it, unlike the periodic ones). */
+  /**
+   * Writes a snapshot now and fails if it fails (a learner's sync depends on it, unlike the periodic ones).
+   * @internal
+   */
   async writeSnapshotNow(): Promise<void> {
     if (this.snapshotInFlight) await this.snapshotInFlight;
     const { zxid, contents } = this.captureForSync();
@@ -540,6 +670,7 @@ export class ZooKeeperServer implements ConnectionHost {
     if (this.opts.x509SuperUser !== undefined && this.opts.x509SuperUser === dn) addId(conn.authInfo, new Id({ scheme: 'super', id: dn }));
   }
 
+  /** @internal */
   connectionClosed(conn: ClientConnection): void {
     const held = this.parked.get(conn);
     if (held) {
@@ -557,19 +688,23 @@ export class ZooKeeperServer implements ConnectionHost {
     this.tree.removeWatcherEverywhere(conn);
   }
 
+  /** @internal */
   touchConnection(conn: ClientConnection): void {
     if (conn.isClosed) return;
     this.cnxnExpiry.update(conn, conn.sessionTimeout > 0 ? conn.sessionTimeout : this.sessionlessCnxnTimeout, this.now());
   }
 
+  /** @internal */
   isFourLetterWord(first4: Buffer): string | null {
     return fourLetter.fourLetterWordFromHeader(first4);
   }
 
+  /** @internal */
   fourLetterWord(word: string, _conn: ClientConnection): string | null {
     return fourLetter.runFourLetterWord(word, this.fourLetterContext(), this.whitelist);
   }
 
+  /** @internal */
   handleConnect(conn: ClientConnection, req: ConnectRequest, hasReadOnly: boolean, receivedAt: number = elapsedMs()): void {
     if (this.closed) {
       conn.close();
@@ -643,6 +778,7 @@ export class ZooKeeperServer implements ConnectionHost {
       });
   }
 
+  /** @internal */
   handleRequest(conn: ClientConnection, req: QueuedRequest): void {
     // Apache's touch() in submitRequest: a request of a closing or expired session is dropped unanswered.
     if (!this.sessionAuthority.touch(conn.sessionId)) {
@@ -655,6 +791,7 @@ export class ZooKeeperServer implements ConnectionHost {
     this.pipeline.pump(conn);
   }
 
+  /** @internal */
   handleAuth(conn: ClientConnection, xid: number, packet: AuthPacket): void {
     this.sessionAuthority.touch(conn.sessionId);
     let ok = false;
@@ -678,6 +815,7 @@ export class ZooKeeperServer implements ConnectionHost {
     conn.closeSoon();
   }
 
+  /** @internal */
   handleSasl(conn: ClientConnection, xid: number, req: GetSASLRequest): void {
     this.sessionAuthority.touch(conn.sessionId);
     if (!this.saslUsers) {
@@ -718,7 +856,11 @@ export class ZooKeeperServer implements ConnectionHost {
     this.expiryTimer.unref();
   }
 
-  /** Expires every session whose bucket is due (public so tests with an injected clock can drive it). */
+  /**
+   * Expires every session whose bucket is due at `now` (ms, the server's
+   * clock) and returns their ids; the server runs this every tick by itself,
+   * tests with an injected clock (option `now`) call it to drive expiry.
+   */
   expireSessions(now: number = this.now()): bigint[] {
     return this.sessionAuthority.expireDue(now, (id) => this.bySession.get(id)?.close());
   }
@@ -745,7 +887,12 @@ export class ZooKeeperServer implements ConnectionHost {
     this.reaperTimer.unref();
   }
 
-  /** ContainerManager.getCandidates + deleteContainer txns. Returns the paths it asked to delete. */
+  /**
+   * Deletes the empty containers (that once had children) and the expired
+   * TTL nodes, as Apache's ContainerManager does every
+   * containerCheckIntervalMs; returns the paths it asked to delete. Only a
+   * standalone server or a leader reaps; tests call it to skip the wait.
+   */
   reapContainers(now: number = this.now()): string[] {
     // Only the leader (or a standalone server) reaps: its deletes are txns everyone applies.
     if (this.closed || (this.role_ !== 'standalone' && this.role_ !== 'leader')) return [];
@@ -834,7 +981,12 @@ export class ZooKeeperServer implements ConnectionHost {
     this.purgeTimer.unref();
   }
 
-  /** Runs one purge now (autopurge.snapRetainCount, default 3); one at a time. */
+  /**
+   * Runs one purge now: deletes old snapshots and logs, keeping the newest
+   * `retain` snapshots (at least 3; default autopurge.snapRetainCount, else
+   * 3) and the logs they need. One at a time: a call during a purge gets
+   * that purge's promise. A failure is logged, never thrown.
+   */
   purgeNow(retain: number = this.opts.autopurge?.snapRetainCount ?? 3): Promise<void> {
     if (this.purging) return this.purging;
     if (this.closed) return Promise.resolve();
@@ -851,7 +1003,7 @@ export class ZooKeeperServer implements ConnectionHost {
     return p;
   }
 
-  /** Group-commit and snapshot counters. */
+  /** Group-commit and snapshot counters (what mntr's fsync and snapshot lines come from). */
   durabilityStats(): DurabilityStats {
     const withStats = this.store as TxnStore & { stats?: () => TxnLogStats & { entriesPerFsync: number } };
     return { log: typeof withStats.stats === 'function' ? withStats.stats() : null, ...this.durability };
@@ -865,7 +1017,11 @@ export class ZooKeeperServer implements ConnectionHost {
 
   // ---- shutdown ----
 
-  /** Graceful stop: no new connections, in-flight txns finish (fsynced), sockets closed, store closed. */
+  /**
+   * Graceful stop: no new connections, in-flight txns finish (fsynced),
+   * sockets closed, store closed. Sessions stay in the store: a server
+   * restarted on the same dataDir recovers them. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -882,6 +1038,7 @@ export class ZooKeeperServer implements ConnectionHost {
 
   // ---- four-letter words ----
 
+  /** @internal */
   fourLetterContext(): fourLetter.FourLetterContext {
     const conns = (): ClientConnection[] => [...this.connections];
     const outstanding = (): number => conns().reduce((n, c) => n + c.queue.length, 0);
@@ -999,7 +1156,7 @@ export class ZooKeeperServer implements ConnectionHost {
     ];
   }
 
-  /** Connections currently open (for tests and 4lw). */
+  /** Client connections currently open (four-letter-word connections included while they last). */
   get connectionCount(): number {
     return this.connections.size;
   }

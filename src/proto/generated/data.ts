@@ -4,12 +4,20 @@ import { JuteReader, JuteWriter, Record } from '../../jute';
 
 /** The fields of {@link Id}, as plain data (nested records may be plain objects too). */
 export interface IdFields {
+  /** The auth scheme: world, auth, digest, ip, sasl, x509 or super. */
   scheme: string;
+  /**
+   * The identity in that scheme (`anyone` for world, `user:<base64 sha1>` for digest, an address or CIDR range
+   * for ip).
+   */
   id: string;
 }
 
 /**
- * jute: org.apache.zookeeper.data.Id
+ * Jute record `Id` from zookeeper.jute (`org.apache.zookeeper.data.Id`).
+ *
+ * An identity: an auth scheme and an id in that scheme, e.g. `world:anyone`, `digest:user:<base64 sha1>`,
+ * `ip:10.0.0.0/8`, `sasl:name`, `x509:<subject DN>`, `auth:` (whoever is authenticated).
  *
  * ```
  * class Id {
@@ -19,10 +27,17 @@ export interface IdFields {
  * ```
  */
 export class Id implements Record, IdFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.data.Id';
+  /** The auth scheme: world, auth, digest, ip, sasl, x509 or super. */
   scheme: string = '';
+  /**
+   * The identity in that scheme (`anyone` for world, `user:<base64 sha1>` for digest, an address or CIDR range
+   * for ip).
+   */
   id: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<IdFields>) {
     if (init !== undefined) {
       if (init.scheme !== undefined) this.scheme = init.scheme;
@@ -35,17 +50,29 @@ export class Id implements Record, IdFields {
     return v instanceof Id ? v : new Id(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.scheme);
     w.writeString(this.id);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.scheme = (r.readString() ?? '');
     this.id = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): Id {
     return new Id().deserialize(r);
   }
@@ -53,12 +80,16 @@ export class Id implements Record, IdFields {
 
 /** The fields of {@link ACL}, as plain data (nested records may be plain objects too). */
 export interface ACLFields {
+  /** Permission bits, an OR of Perms values (READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16; ALL 31). */
   perms: number;
+  /** The identity the permissions are granted to. */
   id: IdFields;
 }
 
 /**
- * jute: org.apache.zookeeper.data.ACL
+ * Jute record `ACL` from zookeeper.jute (`org.apache.zookeeper.data.ACL`).
+ *
+ * One entry of a node's access control list: the permission bits granted to an identity.
  *
  * ```
  * class ACL {
@@ -68,10 +99,14 @@ export interface ACLFields {
  * ```
  */
 export class ACL implements Record, ACLFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.data.ACL';
+  /** Permission bits, an OR of Perms values (READ 1, WRITE 2, CREATE 4, DELETE 8, ADMIN 16; ALL 31). */
   perms: number = 0;
+  /** The identity the permissions are granted to. */
   id: Id = new Id();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ACLFields>) {
     if (init !== undefined) {
       if (init.perms !== undefined) this.perms = init.perms;
@@ -84,17 +119,29 @@ export class ACL implements Record, ACLFields {
     return v instanceof ACL ? v : new ACL(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.perms);
     this.id.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.perms = r.readInt();
     this.id = new Id().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ACL {
     return new ACL().deserialize(r);
   }
@@ -102,21 +149,40 @@ export class ACL implements Record, ACLFields {
 
 /** The fields of {@link Stat}, as plain data (nested records may be plain objects too). */
 export interface StatFields {
+  /** The zxid of the change that created the node. */
   czxid: bigint;
+  /** The zxid of the change that last set the node's data (equals czxid until the first setData). */
   mzxid: bigint;
+  /** When the node was created, in ms since the epoch (the leader's clock at the create). */
   ctime: bigint;
+  /** When the node's data was last set, in ms since the epoch (equals ctime until the first setData). */
   mtime: bigint;
+  /** How many times the node's data was set: the version setData, delete and check compare with (-1 matches any). */
   version: number;
+  /** How many times the node's children changed (a child created or deleted). */
   cversion: number;
+  /** How many times the node's ACL was set: the version setACL compares with. */
   aversion: number;
+  /**
+   * The session id of the session that owns the node if it is ephemeral; 0 for any other node (persistent,
+   * container, TTL).
+   */
   ephemeralOwner: bigint;
+  /** The length of the node's data in bytes. */
   dataLength: number;
+  /** How many children the node has. */
   numChildren: number;
+  /** The zxid of the change that last created or deleted one of the node's children (czxid until then). */
   pzxid: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.data.Stat
+ * Jute record `Stat` from zookeeper.jute (`org.apache.zookeeper.data.Stat`).
+ *
+ * A node's metadata, as replies carry it (exists, getData, setData, create2, getChildren2, getACL, setACL).
+ * zxids are the ZooKeeper transaction ids of the changes (epoch in the high 32 bits, counter in the low 32);
+ * times are the leader's clock in ms since the epoch. `JSON.stringify(stat)` writes the 64-bit fields as decimal
+ * strings.
  *
  * ```
  * class Stat {
@@ -135,19 +201,35 @@ export interface StatFields {
  * ```
  */
 export class Stat implements Record, StatFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.data.Stat';
+  /** The zxid of the change that created the node. */
   czxid: bigint = 0n;
+  /** The zxid of the change that last set the node's data (equals czxid until the first setData). */
   mzxid: bigint = 0n;
+  /** When the node was created, in ms since the epoch (the leader's clock at the create). */
   ctime: bigint = 0n;
+  /** When the node's data was last set, in ms since the epoch (equals ctime until the first setData). */
   mtime: bigint = 0n;
+  /** How many times the node's data was set: the version setData, delete and check compare with (-1 matches any). */
   version: number = 0;
+  /** How many times the node's children changed (a child created or deleted). */
   cversion: number = 0;
+  /** How many times the node's ACL was set: the version setACL compares with. */
   aversion: number = 0;
+  /**
+   * The session id of the session that owns the node if it is ephemeral; 0 for any other node (persistent,
+   * container, TTL).
+   */
   ephemeralOwner: bigint = 0n;
+  /** The length of the node's data in bytes. */
   dataLength: number = 0;
+  /** How many children the node has. */
   numChildren: number = 0;
+  /** The zxid of the change that last created or deleted one of the node's children (czxid until then). */
   pzxid: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<StatFields>) {
     if (init !== undefined) {
       if (init.czxid !== undefined) this.czxid = init.czxid;
@@ -169,6 +251,10 @@ export class Stat implements Record, StatFields {
     return v instanceof Stat ? v : new Stat(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeLong(this.czxid);
     w.writeLong(this.mzxid);
@@ -183,6 +269,10 @@ export class Stat implements Record, StatFields {
     w.writeLong(this.pzxid);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.czxid = r.readLong();
     this.mzxid = r.readLong();
@@ -198,6 +288,10 @@ export class Stat implements Record, StatFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): Stat {
     return new Stat().deserialize(r);
   }
@@ -222,19 +316,34 @@ export class Stat implements Record, StatFields {
 
 /** The fields of {@link StatPersisted}, as plain data (nested records may be plain objects too). */
 export interface StatPersistedFields {
+  /** The zxid of the change that created the node. */
   czxid: bigint;
+  /** The zxid of the change that last set the node's data (equals czxid until the first setData). */
   mzxid: bigint;
+  /** When the node was created, in ms since the epoch (the leader's clock at the create). */
   ctime: bigint;
+  /** When the node's data was last set, in ms since the epoch (equals ctime until the first setData). */
   mtime: bigint;
+  /** How many times the node's data was set: the version setData, delete and check compare with (-1 matches any). */
   version: number;
+  /** How many times the node's children changed (a child created or deleted). */
   cversion: number;
+  /** How many times the node's ACL was set: the version setACL compares with. */
   aversion: number;
+  /**
+   * As stored: the owning session id for an ephemeral node, 0 for a persistent one, Long.MIN_VALUE for a
+   * container, and 0xFF in the top byte with the TTL in ms below for a TTL node (Apache's EphemeralType).
+   */
   ephemeralOwner: bigint;
+  /** The zxid of the change that last created or deleted one of the node's children (czxid until then). */
   pzxid: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.data.StatPersisted
+ * Jute record `StatPersisted` from zookeeper.jute (`org.apache.zookeeper.data.StatPersisted`).
+ *
+ * A node's metadata as the server stores it in snapshots: Stat without dataLength and numChildren (the tree
+ * knows those), and with ephemeralOwner as stored, which also marks containers and TTL nodes.
  *
  * ```
  * class StatPersisted {
@@ -251,17 +360,31 @@ export interface StatPersistedFields {
  * ```
  */
 export class StatPersisted implements Record, StatPersistedFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.data.StatPersisted';
+  /** The zxid of the change that created the node. */
   czxid: bigint = 0n;
+  /** The zxid of the change that last set the node's data (equals czxid until the first setData). */
   mzxid: bigint = 0n;
+  /** When the node was created, in ms since the epoch (the leader's clock at the create). */
   ctime: bigint = 0n;
+  /** When the node's data was last set, in ms since the epoch (equals ctime until the first setData). */
   mtime: bigint = 0n;
+  /** How many times the node's data was set: the version setData, delete and check compare with (-1 matches any). */
   version: number = 0;
+  /** How many times the node's children changed (a child created or deleted). */
   cversion: number = 0;
+  /** How many times the node's ACL was set: the version setACL compares with. */
   aversion: number = 0;
+  /**
+   * As stored: the owning session id for an ephemeral node, 0 for a persistent one, Long.MIN_VALUE for a
+   * container, and 0xFF in the top byte with the TTL in ms below for a TTL node (Apache's EphemeralType).
+   */
   ephemeralOwner: bigint = 0n;
+  /** The zxid of the change that last created or deleted one of the node's children (czxid until then). */
   pzxid: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<StatPersistedFields>) {
     if (init !== undefined) {
       if (init.czxid !== undefined) this.czxid = init.czxid;
@@ -281,6 +404,10 @@ export class StatPersisted implements Record, StatPersistedFields {
     return v instanceof StatPersisted ? v : new StatPersisted(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeLong(this.czxid);
     w.writeLong(this.mzxid);
@@ -293,6 +420,10 @@ export class StatPersisted implements Record, StatPersistedFields {
     w.writeLong(this.pzxid);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.czxid = r.readLong();
     this.mzxid = r.readLong();
@@ -306,6 +437,10 @@ export class StatPersisted implements Record, StatPersistedFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): StatPersisted {
     return new StatPersisted().deserialize(r);
   }
@@ -328,12 +463,16 @@ export class StatPersisted implements Record, StatPersistedFields {
 
 /** The fields of {@link ClientInfo}, as plain data (nested records may be plain objects too). */
 export interface ClientInfoFields {
+  /** The auth scheme (ip, digest, sasl, x509, super...). */
   authScheme: string;
+  /** The user name, or the id in that scheme (an address for ip). */
   user: string;
 }
 
 /**
- * jute: org.apache.zookeeper.data.ClientInfo
+ * Jute record `ClientInfo` from zookeeper.jute (`org.apache.zookeeper.data.ClientInfo`).
+ *
+ * One identity the session is authenticated as (the answer of whoAmI).
  *
  * ```
  * class ClientInfo {
@@ -343,10 +482,14 @@ export interface ClientInfoFields {
  * ```
  */
 export class ClientInfo implements Record, ClientInfoFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.data.ClientInfo';
+  /** The auth scheme (ip, digest, sasl, x509, super...). */
   authScheme: string = '';
+  /** The user name, or the id in that scheme (an address for ip). */
   user: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ClientInfoFields>) {
     if (init !== undefined) {
       if (init.authScheme !== undefined) this.authScheme = init.authScheme;
@@ -359,17 +502,29 @@ export class ClientInfo implements Record, ClientInfoFields {
     return v instanceof ClientInfo ? v : new ClientInfo(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.authScheme);
     w.writeString(this.user);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.authScheme = (r.readString() ?? '');
     this.user = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ClientInfo {
     return new ClientInfo().deserialize(r);
   }

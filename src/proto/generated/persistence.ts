@@ -4,13 +4,18 @@ import { JuteReader, JuteWriter, Record } from '../../jute';
 
 /** The fields of {@link FileHeader}, as plain data (nested records may be plain objects too). */
 export interface FileHeaderFields {
+  /** The file kind: 'ZKLG' for a txn log, 'ZKSN' for a snapshot, as a big-endian int. */
   magic: number;
+  /** The file format version (2). */
   version: number;
+  /** The database id: 0 in txn logs, -1 in snapshots (as Apache writes them). */
   dbid: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.server.persistence.FileHeader
+ * Jute record `FileHeader` from zookeeper.jute (`org.apache.zookeeper.server.persistence.FileHeader`).
+ *
+ * The header of snapshot and txn log files.
  *
  * ```
  * class FileHeader {
@@ -21,11 +26,16 @@ export interface FileHeaderFields {
  * ```
  */
 export class FileHeader implements Record, FileHeaderFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.server.persistence.FileHeader';
+  /** The file kind: 'ZKLG' for a txn log, 'ZKSN' for a snapshot, as a big-endian int. */
   magic: number = 0;
+  /** The file format version (2). */
   version: number = 0;
+  /** The database id: 0 in txn logs, -1 in snapshots (as Apache writes them). */
   dbid: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<FileHeaderFields>) {
     if (init !== undefined) {
       if (init.magic !== undefined) this.magic = init.magic;
@@ -39,12 +49,20 @@ export class FileHeader implements Record, FileHeaderFields {
     return v instanceof FileHeader ? v : new FileHeader(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.magic);
     w.writeInt(this.version);
     w.writeLong(this.dbid);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.magic = r.readInt();
     this.version = r.readInt();
@@ -52,6 +70,10 @@ export class FileHeader implements Record, FileHeaderFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): FileHeader {
     return new FileHeader().deserialize(r);
   }

@@ -5,16 +5,24 @@ import { ACL, ACLFields, ClientInfo, ClientInfoFields, Stat, StatFields } from '
 
 /** The fields of {@link ConnectRequest}, as plain data (nested records may be plain objects too). */
 export interface ConnectRequestFields {
+  /** Always 0. */
   protocolVersion: number;
+  /** The largest zxid the client has seen; a server behind it refuses the connection. */
   lastZxidSeen: bigint;
+  /** The session timeout the client asks for, in ms (the server clamps it). */
   timeOut: number;
+  /** The session to re-attach to, or 0 for a new one. */
   sessionId: bigint;
+  /** The session password (16 bytes) when re-attaching; zeros for a new session. */
   passwd: Buffer | null;
+  /** True when the client accepts a read-only server. */
   readOnly: boolean;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.ConnectRequest
+ * Jute record `ConnectRequest` from zookeeper.jute (`org.apache.zookeeper.proto.ConnectRequest`).
+ *
+ * The first packet on a connection: asks for a new session, or to re-attach to one.
  *
  * ```
  * class ConnectRequest {
@@ -28,14 +36,22 @@ export interface ConnectRequestFields {
  * ```
  */
 export class ConnectRequest implements Record, ConnectRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.ConnectRequest';
+  /** Always 0. */
   protocolVersion: number = 0;
+  /** The largest zxid the client has seen; a server behind it refuses the connection. */
   lastZxidSeen: bigint = 0n;
+  /** The session timeout the client asks for, in ms (the server clamps it). */
   timeOut: number = 0;
+  /** The session to re-attach to, or 0 for a new one. */
   sessionId: bigint = 0n;
+  /** The session password (16 bytes) when re-attaching; zeros for a new session. */
   passwd: Buffer | null = null;
+  /** True when the client accepts a read-only server. */
   readOnly: boolean = false;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ConnectRequestFields>) {
     if (init !== undefined) {
       if (init.protocolVersion !== undefined) this.protocolVersion = init.protocolVersion;
@@ -52,6 +68,10 @@ export class ConnectRequest implements Record, ConnectRequestFields {
     return v instanceof ConnectRequest ? v : new ConnectRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.protocolVersion);
     w.writeLong(this.lastZxidSeen);
@@ -61,6 +81,10 @@ export class ConnectRequest implements Record, ConnectRequestFields {
     w.writeBool(this.readOnly);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.protocolVersion = r.readInt();
     this.lastZxidSeen = r.readLong();
@@ -71,6 +95,10 @@ export class ConnectRequest implements Record, ConnectRequestFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ConnectRequest {
     return new ConnectRequest().deserialize(r);
   }
@@ -90,15 +118,22 @@ export class ConnectRequest implements Record, ConnectRequestFields {
 
 /** The fields of {@link ConnectResponse}, as plain data (nested records may be plain objects too). */
 export interface ConnectResponseFields {
+  /** Always 0. */
   protocolVersion: number;
+  /** The negotiated session timeout in ms; 0 when the session is expired or unknown. */
   timeOut: number;
+  /** The session id. */
   sessionId: bigint;
+  /** The session password, needed to re-attach to the session. */
   passwd: Buffer | null;
+  /** True when the server is read-only (cut off from its quorum). */
   readOnly: boolean;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.ConnectResponse
+ * Jute record `ConnectResponse` from zookeeper.jute (`org.apache.zookeeper.proto.ConnectResponse`).
+ *
+ * The server's answer to a ConnectRequest.
  *
  * ```
  * class ConnectResponse {
@@ -111,13 +146,20 @@ export interface ConnectResponseFields {
  * ```
  */
 export class ConnectResponse implements Record, ConnectResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.ConnectResponse';
+  /** Always 0. */
   protocolVersion: number = 0;
+  /** The negotiated session timeout in ms; 0 when the session is expired or unknown. */
   timeOut: number = 0;
+  /** The session id. */
   sessionId: bigint = 0n;
+  /** The session password, needed to re-attach to the session. */
   passwd: Buffer | null = null;
+  /** True when the server is read-only (cut off from its quorum). */
   readOnly: boolean = false;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ConnectResponseFields>) {
     if (init !== undefined) {
       if (init.protocolVersion !== undefined) this.protocolVersion = init.protocolVersion;
@@ -133,6 +175,10 @@ export class ConnectResponse implements Record, ConnectResponseFields {
     return v instanceof ConnectResponse ? v : new ConnectResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.protocolVersion);
     w.writeInt(this.timeOut);
@@ -141,6 +187,10 @@ export class ConnectResponse implements Record, ConnectResponseFields {
     w.writeBool(this.readOnly);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.protocolVersion = r.readInt();
     this.timeOut = r.readInt();
@@ -150,6 +200,10 @@ export class ConnectResponse implements Record, ConnectResponseFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ConnectResponse {
     return new ConnectResponse().deserialize(r);
   }
@@ -168,14 +222,18 @@ export class ConnectResponse implements Record, ConnectResponseFields {
 
 /** The fields of {@link SetWatches}, as plain data (nested records may be plain objects too). */
 export interface SetWatchesFields {
+  /** The last zxid the client saw: watches on nodes changed after it fire at once. */
   relativeZxid: bigint;
+  /** Paths with a data watch (getData) to set again. */
   dataWatches: string[];
+  /** Paths with an exists watch to set again. */
   existWatches: string[];
+  /** Paths with a child watch (getChildren) to set again. */
   childWatches: string[];
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetWatches
+ * Jute record `SetWatches` from zookeeper.jute (`org.apache.zookeeper.proto.SetWatches`).
  *
  * ```
  * class SetWatches {
@@ -187,12 +245,18 @@ export interface SetWatchesFields {
  * ```
  */
 export class SetWatches implements Record, SetWatchesFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetWatches';
+  /** The last zxid the client saw: watches on nodes changed after it fire at once. */
   relativeZxid: bigint = 0n;
+  /** Paths with a data watch (getData) to set again. */
   dataWatches: string[] = [];
+  /** Paths with an exists watch to set again. */
   existWatches: string[] = [];
+  /** Paths with a child watch (getChildren) to set again. */
   childWatches: string[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetWatchesFields>) {
     if (init !== undefined) {
       if (init.relativeZxid !== undefined) this.relativeZxid = init.relativeZxid;
@@ -207,6 +271,10 @@ export class SetWatches implements Record, SetWatchesFields {
     return v instanceof SetWatches ? v : new SetWatches(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeLong(this.relativeZxid);
     w.writeVector(this.dataWatches, (w0, e0) => { w0.writeString(e0); });
@@ -214,6 +282,10 @@ export class SetWatches implements Record, SetWatchesFields {
     w.writeVector(this.childWatches, (w0, e0) => { w0.writeString(e0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.relativeZxid = r.readLong();
     this.dataWatches = (r.readVector((r0) => (r0.readString() ?? '')) ?? []);
@@ -222,6 +294,10 @@ export class SetWatches implements Record, SetWatchesFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetWatches {
     return new SetWatches().deserialize(r);
   }
@@ -239,16 +315,22 @@ export class SetWatches implements Record, SetWatchesFields {
 
 /** The fields of {@link SetWatches2}, as plain data (nested records may be plain objects too). */
 export interface SetWatches2Fields {
+  /** The last zxid the client saw: watches on nodes changed after it fire at once. */
   relativeZxid: bigint;
+  /** Paths with a data watch (getData) to set again. */
   dataWatches: string[];
+  /** Paths with an exists watch to set again. */
   existWatches: string[];
+  /** Paths with a child watch (getChildren) to set again. */
   childWatches: string[];
+  /** Paths with a persistent watch (addWatch PERSISTENT) to set again. */
   persistentWatches: string[];
+  /** Paths with a persistent recursive watch (addWatch PERSISTENT_RECURSIVE) to set again. */
   persistentRecursiveWatches: string[];
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetWatches2
+ * Jute record `SetWatches2` from zookeeper.jute (`org.apache.zookeeper.proto.SetWatches2`).
  *
  * ```
  * class SetWatches2 {
@@ -262,14 +344,22 @@ export interface SetWatches2Fields {
  * ```
  */
 export class SetWatches2 implements Record, SetWatches2Fields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetWatches2';
+  /** The last zxid the client saw: watches on nodes changed after it fire at once. */
   relativeZxid: bigint = 0n;
+  /** Paths with a data watch (getData) to set again. */
   dataWatches: string[] = [];
+  /** Paths with an exists watch to set again. */
   existWatches: string[] = [];
+  /** Paths with a child watch (getChildren) to set again. */
   childWatches: string[] = [];
+  /** Paths with a persistent watch (addWatch PERSISTENT) to set again. */
   persistentWatches: string[] = [];
+  /** Paths with a persistent recursive watch (addWatch PERSISTENT_RECURSIVE) to set again. */
   persistentRecursiveWatches: string[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetWatches2Fields>) {
     if (init !== undefined) {
       if (init.relativeZxid !== undefined) this.relativeZxid = init.relativeZxid;
@@ -286,6 +376,10 @@ export class SetWatches2 implements Record, SetWatches2Fields {
     return v instanceof SetWatches2 ? v : new SetWatches2(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeLong(this.relativeZxid);
     w.writeVector(this.dataWatches, (w0, e0) => { w0.writeString(e0); });
@@ -295,6 +389,10 @@ export class SetWatches2 implements Record, SetWatches2Fields {
     w.writeVector(this.persistentRecursiveWatches, (w0, e0) => { w0.writeString(e0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.relativeZxid = r.readLong();
     this.dataWatches = (r.readVector((r0) => (r0.readString() ?? '')) ?? []);
@@ -305,6 +403,10 @@ export class SetWatches2 implements Record, SetWatches2Fields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetWatches2 {
     return new SetWatches2().deserialize(r);
   }
@@ -324,12 +426,14 @@ export class SetWatches2 implements Record, SetWatches2Fields {
 
 /** The fields of {@link RequestHeader}, as plain data (nested records may be plain objects too). */
 export interface RequestHeaderFields {
+  /** The request number, echoed by the reply (negative xids are reserved: see Xid). */
   xid: number;
+  /** The OpCode. */
   type: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.RequestHeader
+ * Jute record `RequestHeader` from zookeeper.jute (`org.apache.zookeeper.proto.RequestHeader`).
  *
  * ```
  * class RequestHeader {
@@ -339,10 +443,14 @@ export interface RequestHeaderFields {
  * ```
  */
 export class RequestHeader implements Record, RequestHeaderFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.RequestHeader';
+  /** The request number, echoed by the reply (negative xids are reserved: see Xid). */
   xid: number = 0;
+  /** The OpCode. */
   type: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<RequestHeaderFields>) {
     if (init !== undefined) {
       if (init.xid !== undefined) this.xid = init.xid;
@@ -355,17 +463,29 @@ export class RequestHeader implements Record, RequestHeaderFields {
     return v instanceof RequestHeader ? v : new RequestHeader(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.xid);
     w.writeInt(this.type);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.xid = r.readInt();
     this.type = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): RequestHeader {
     return new RequestHeader().deserialize(r);
   }
@@ -373,13 +493,16 @@ export class RequestHeader implements Record, RequestHeaderFields {
 
 /** The fields of {@link MultiHeader}, as plain data (nested records may be plain objects too). */
 export interface MultiHeaderFields {
+  /** The op's OpCode, or -1 for an error result or the end marker. */
   type: number;
+  /** True on the end marker after the last op. */
   done: boolean;
+  /** The op's ErrorCode in a response (-1 in requests). */
   err: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.MultiHeader
+ * Jute record `MultiHeader` from zookeeper.jute (`org.apache.zookeeper.proto.MultiHeader`).
  *
  * ```
  * class MultiHeader {
@@ -390,11 +513,16 @@ export interface MultiHeaderFields {
  * ```
  */
 export class MultiHeader implements Record, MultiHeaderFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.MultiHeader';
+  /** The op's OpCode, or -1 for an error result or the end marker. */
   type: number = 0;
+  /** True on the end marker after the last op. */
   done: boolean = false;
+  /** The op's ErrorCode in a response (-1 in requests). */
   err: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<MultiHeaderFields>) {
     if (init !== undefined) {
       if (init.type !== undefined) this.type = init.type;
@@ -408,12 +536,20 @@ export class MultiHeader implements Record, MultiHeaderFields {
     return v instanceof MultiHeader ? v : new MultiHeader(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.type);
     w.writeBool(this.done);
     w.writeInt(this.err);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.type = r.readInt();
     this.done = r.readBool();
@@ -421,6 +557,10 @@ export class MultiHeader implements Record, MultiHeaderFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): MultiHeader {
     return new MultiHeader().deserialize(r);
   }
@@ -428,13 +568,16 @@ export class MultiHeader implements Record, MultiHeaderFields {
 
 /** The fields of {@link AuthPacket}, as plain data (nested records may be plain objects too). */
 export interface AuthPacketFields {
+  /** Always 0. */
   type: number;
+  /** The auth scheme (digest, ip, ...). */
   scheme: string;
+  /** The credentials, in the scheme's format (`user:password` for digest). */
   auth: Buffer | null;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.AuthPacket
+ * Jute record `AuthPacket` from zookeeper.jute (`org.apache.zookeeper.proto.AuthPacket`).
  *
  * ```
  * class AuthPacket {
@@ -445,11 +588,16 @@ export interface AuthPacketFields {
  * ```
  */
 export class AuthPacket implements Record, AuthPacketFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.AuthPacket';
+  /** Always 0. */
   type: number = 0;
+  /** The auth scheme (digest, ip, ...). */
   scheme: string = '';
+  /** The credentials, in the scheme's format (`user:password` for digest). */
   auth: Buffer | null = null;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<AuthPacketFields>) {
     if (init !== undefined) {
       if (init.type !== undefined) this.type = init.type;
@@ -463,12 +611,20 @@ export class AuthPacket implements Record, AuthPacketFields {
     return v instanceof AuthPacket ? v : new AuthPacket(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.type);
     w.writeString(this.scheme);
     w.writeBuffer(this.auth);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.type = r.readInt();
     this.scheme = (r.readString() ?? '');
@@ -476,6 +632,10 @@ export class AuthPacket implements Record, AuthPacketFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): AuthPacket {
     return new AuthPacket().deserialize(r);
   }
@@ -483,13 +643,16 @@ export class AuthPacket implements Record, AuthPacketFields {
 
 /** The fields of {@link ReplyHeader}, as plain data (nested records may be plain objects too). */
 export interface ReplyHeaderFields {
+  /** The request's xid, or a reserved one (-1 for a watch notification, -2 for a ping). */
   xid: number;
+  /** The last zxid the server had applied when it replied. */
   zxid: bigint;
+  /** The ErrorCode; 0 for success. */
   err: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.ReplyHeader
+ * Jute record `ReplyHeader` from zookeeper.jute (`org.apache.zookeeper.proto.ReplyHeader`).
  *
  * ```
  * class ReplyHeader {
@@ -500,11 +663,16 @@ export interface ReplyHeaderFields {
  * ```
  */
 export class ReplyHeader implements Record, ReplyHeaderFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.ReplyHeader';
+  /** The request's xid, or a reserved one (-1 for a watch notification, -2 for a ping). */
   xid: number = 0;
+  /** The last zxid the server had applied when it replied. */
   zxid: bigint = 0n;
+  /** The ErrorCode; 0 for success. */
   err: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ReplyHeaderFields>) {
     if (init !== undefined) {
       if (init.xid !== undefined) this.xid = init.xid;
@@ -518,12 +686,20 @@ export class ReplyHeader implements Record, ReplyHeaderFields {
     return v instanceof ReplyHeader ? v : new ReplyHeader(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.xid);
     w.writeLong(this.zxid);
     w.writeInt(this.err);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.xid = r.readInt();
     this.zxid = r.readLong();
@@ -531,6 +707,10 @@ export class ReplyHeader implements Record, ReplyHeaderFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ReplyHeader {
     return new ReplyHeader().deserialize(r);
   }
@@ -547,12 +727,14 @@ export class ReplyHeader implements Record, ReplyHeaderFields {
 
 /** The fields of {@link GetDataRequest}, as plain data (nested records may be plain objects too). */
 export interface GetDataRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** True to leave a watch. */
   watch: boolean;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetDataRequest
+ * Jute record `GetDataRequest` from zookeeper.jute (`org.apache.zookeeper.proto.GetDataRequest`).
  *
  * ```
  * class GetDataRequest {
@@ -562,10 +744,14 @@ export interface GetDataRequestFields {
  * ```
  */
 export class GetDataRequest implements Record, GetDataRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetDataRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** True to leave a watch. */
   watch: boolean = false;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetDataRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -578,17 +764,29 @@ export class GetDataRequest implements Record, GetDataRequestFields {
     return v instanceof GetDataRequest ? v : new GetDataRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBool(this.watch);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.watch = r.readBool();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetDataRequest {
     return new GetDataRequest().deserialize(r);
   }
@@ -596,13 +794,16 @@ export class GetDataRequest implements Record, GetDataRequestFields {
 
 /** The fields of {@link SetDataRequest}, as plain data (nested records may be plain objects too). */
 export interface SetDataRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The expected version; -1 matches any. */
   version: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetDataRequest
+ * Jute record `SetDataRequest` from zookeeper.jute (`org.apache.zookeeper.proto.SetDataRequest`).
  *
  * ```
  * class SetDataRequest {
@@ -613,11 +814,16 @@ export interface SetDataRequestFields {
  * ```
  */
 export class SetDataRequest implements Record, SetDataRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetDataRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The expected version; -1 matches any. */
   version: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetDataRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -631,12 +837,20 @@ export class SetDataRequest implements Record, SetDataRequestFields {
     return v instanceof SetDataRequest ? v : new SetDataRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
     w.writeInt(this.version);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -644,6 +858,10 @@ export class SetDataRequest implements Record, SetDataRequestFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetDataRequest {
     return new SetDataRequest().deserialize(r);
   }
@@ -651,14 +869,18 @@ export class SetDataRequest implements Record, SetDataRequestFields {
 
 /** The fields of {@link ReconfigRequest}, as plain data (nested records may be plain objects too). */
 export interface ReconfigRequestFields {
+  /** Incremental reconfig: the `server.N=...` lines to add, comma separated. */
   joiningServers: string;
+  /** Incremental reconfig: the server ids to remove, comma separated. */
   leavingServers: string;
+  /** Bulk reconfig: the whole new membership. */
   newMembers: string;
+  /** The config version the change applies to; -1 for any. */
   curConfigId: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.ReconfigRequest
+ * Jute record `ReconfigRequest` from zookeeper.jute (`org.apache.zookeeper.proto.ReconfigRequest`).
  *
  * ```
  * class ReconfigRequest {
@@ -670,12 +892,18 @@ export interface ReconfigRequestFields {
  * ```
  */
 export class ReconfigRequest implements Record, ReconfigRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.ReconfigRequest';
+  /** Incremental reconfig: the `server.N=...` lines to add, comma separated. */
   joiningServers: string = '';
+  /** Incremental reconfig: the server ids to remove, comma separated. */
   leavingServers: string = '';
+  /** Bulk reconfig: the whole new membership. */
   newMembers: string = '';
+  /** The config version the change applies to; -1 for any. */
   curConfigId: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ReconfigRequestFields>) {
     if (init !== undefined) {
       if (init.joiningServers !== undefined) this.joiningServers = init.joiningServers;
@@ -690,6 +918,10 @@ export class ReconfigRequest implements Record, ReconfigRequestFields {
     return v instanceof ReconfigRequest ? v : new ReconfigRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.joiningServers);
     w.writeString(this.leavingServers);
@@ -697,6 +929,10 @@ export class ReconfigRequest implements Record, ReconfigRequestFields {
     w.writeLong(this.curConfigId);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.joiningServers = (r.readString() ?? '');
     this.leavingServers = (r.readString() ?? '');
@@ -705,6 +941,10 @@ export class ReconfigRequest implements Record, ReconfigRequestFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ReconfigRequest {
     return new ReconfigRequest().deserialize(r);
   }
@@ -722,11 +962,12 @@ export class ReconfigRequest implements Record, ReconfigRequestFields {
 
 /** The fields of {@link SetDataResponse}, as plain data (nested records may be plain objects too). */
 export interface SetDataResponseFields {
+  /** The node's Stat. */
   stat: StatFields;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetDataResponse
+ * Jute record `SetDataResponse` from zookeeper.jute (`org.apache.zookeeper.proto.SetDataResponse`).
  *
  * ```
  * class SetDataResponse {
@@ -735,9 +976,12 @@ export interface SetDataResponseFields {
  * ```
  */
 export class SetDataResponse implements Record, SetDataResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetDataResponse';
+  /** The node's Stat. */
   stat: Stat = new Stat();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetDataResponseFields>) {
     if (init !== undefined) {
       if (init.stat !== undefined) this.stat = Stat.from(init.stat);
@@ -749,15 +993,27 @@ export class SetDataResponse implements Record, SetDataResponseFields {
     return v instanceof SetDataResponse ? v : new SetDataResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     this.stat.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.stat = new Stat().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetDataResponse {
     return new SetDataResponse().deserialize(r);
   }
@@ -765,11 +1021,12 @@ export class SetDataResponse implements Record, SetDataResponseFields {
 
 /** The fields of {@link GetSASLRequest}, as plain data (nested records may be plain objects too). */
 export interface GetSASLRequestFields {
+  /** A SASL token. */
   token: Buffer | null;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetSASLRequest
+ * Jute record `GetSASLRequest` from zookeeper.jute (`org.apache.zookeeper.proto.GetSASLRequest`).
  *
  * ```
  * class GetSASLRequest {
@@ -778,9 +1035,12 @@ export interface GetSASLRequestFields {
  * ```
  */
 export class GetSASLRequest implements Record, GetSASLRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetSASLRequest';
+  /** A SASL token. */
   token: Buffer | null = null;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetSASLRequestFields>) {
     if (init !== undefined) {
       if (init.token !== undefined) this.token = init.token;
@@ -792,15 +1052,27 @@ export class GetSASLRequest implements Record, GetSASLRequestFields {
     return v instanceof GetSASLRequest ? v : new GetSASLRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeBuffer(this.token);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.token = r.readBuffer();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetSASLRequest {
     return new GetSASLRequest().deserialize(r);
   }
@@ -808,11 +1080,12 @@ export class GetSASLRequest implements Record, GetSASLRequestFields {
 
 /** The fields of {@link SetSASLRequest}, as plain data (nested records may be plain objects too). */
 export interface SetSASLRequestFields {
+  /** A SASL token. */
   token: Buffer | null;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetSASLRequest
+ * Jute record `SetSASLRequest` from zookeeper.jute (`org.apache.zookeeper.proto.SetSASLRequest`).
  *
  * ```
  * class SetSASLRequest {
@@ -821,9 +1094,12 @@ export interface SetSASLRequestFields {
  * ```
  */
 export class SetSASLRequest implements Record, SetSASLRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetSASLRequest';
+  /** A SASL token. */
   token: Buffer | null = null;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetSASLRequestFields>) {
     if (init !== undefined) {
       if (init.token !== undefined) this.token = init.token;
@@ -835,15 +1111,27 @@ export class SetSASLRequest implements Record, SetSASLRequestFields {
     return v instanceof SetSASLRequest ? v : new SetSASLRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeBuffer(this.token);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.token = r.readBuffer();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetSASLRequest {
     return new SetSASLRequest().deserialize(r);
   }
@@ -851,11 +1139,12 @@ export class SetSASLRequest implements Record, SetSASLRequestFields {
 
 /** The fields of {@link SetSASLResponse}, as plain data (nested records may be plain objects too). */
 export interface SetSASLResponseFields {
+  /** A SASL token. */
   token: Buffer | null;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetSASLResponse
+ * Jute record `SetSASLResponse` from zookeeper.jute (`org.apache.zookeeper.proto.SetSASLResponse`).
  *
  * ```
  * class SetSASLResponse {
@@ -864,9 +1153,12 @@ export interface SetSASLResponseFields {
  * ```
  */
 export class SetSASLResponse implements Record, SetSASLResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetSASLResponse';
+  /** A SASL token. */
   token: Buffer | null = null;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetSASLResponseFields>) {
     if (init !== undefined) {
       if (init.token !== undefined) this.token = init.token;
@@ -878,15 +1170,27 @@ export class SetSASLResponse implements Record, SetSASLResponseFields {
     return v instanceof SetSASLResponse ? v : new SetSASLResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeBuffer(this.token);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.token = r.readBuffer();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetSASLResponse {
     return new SetSASLResponse().deserialize(r);
   }
@@ -894,14 +1198,18 @@ export class SetSASLResponse implements Record, SetSASLResponseFields {
 
 /** The fields of {@link CreateRequest}, as plain data (nested records may be plain objects too). */
 export interface CreateRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** The CreateMode value. */
   flags: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.CreateRequest
+ * Jute record `CreateRequest` from zookeeper.jute (`org.apache.zookeeper.proto.CreateRequest`).
  *
  * ```
  * class CreateRequest {
@@ -913,12 +1221,18 @@ export interface CreateRequestFields {
  * ```
  */
 export class CreateRequest implements Record, CreateRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.CreateRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** The CreateMode value. */
   flags: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -933,6 +1247,10 @@ export class CreateRequest implements Record, CreateRequestFields {
     return v instanceof CreateRequest ? v : new CreateRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
@@ -940,6 +1258,10 @@ export class CreateRequest implements Record, CreateRequestFields {
     w.writeInt(this.flags);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -948,6 +1270,10 @@ export class CreateRequest implements Record, CreateRequestFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateRequest {
     return new CreateRequest().deserialize(r);
   }
@@ -955,15 +1281,20 @@ export class CreateRequest implements Record, CreateRequestFields {
 
 /** The fields of {@link CreateTTLRequest}, as plain data (nested records may be plain objects too). */
 export interface CreateTTLRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** The CreateMode value. */
   flags: number;
+  /** Time to live in ms (TTL create modes). */
   ttl: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.CreateTTLRequest
+ * Jute record `CreateTTLRequest` from zookeeper.jute (`org.apache.zookeeper.proto.CreateTTLRequest`).
  *
  * ```
  * class CreateTTLRequest {
@@ -976,13 +1307,20 @@ export interface CreateTTLRequestFields {
  * ```
  */
 export class CreateTTLRequest implements Record, CreateTTLRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.CreateTTLRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** The CreateMode value. */
   flags: number = 0;
+  /** Time to live in ms (TTL create modes). */
   ttl: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateTTLRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -998,6 +1336,10 @@ export class CreateTTLRequest implements Record, CreateTTLRequestFields {
     return v instanceof CreateTTLRequest ? v : new CreateTTLRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
@@ -1006,6 +1348,10 @@ export class CreateTTLRequest implements Record, CreateTTLRequestFields {
     w.writeLong(this.ttl);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -1015,6 +1361,10 @@ export class CreateTTLRequest implements Record, CreateTTLRequestFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateTTLRequest {
     return new CreateTTLRequest().deserialize(r);
   }
@@ -1033,12 +1383,14 @@ export class CreateTTLRequest implements Record, CreateTTLRequestFields {
 
 /** The fields of {@link DeleteRequest}, as plain data (nested records may be plain objects too). */
 export interface DeleteRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The expected version; -1 matches any. */
   version: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.DeleteRequest
+ * Jute record `DeleteRequest` from zookeeper.jute (`org.apache.zookeeper.proto.DeleteRequest`).
  *
  * ```
  * class DeleteRequest {
@@ -1048,10 +1400,14 @@ export interface DeleteRequestFields {
  * ```
  */
 export class DeleteRequest implements Record, DeleteRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.DeleteRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The expected version; -1 matches any. */
   version: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<DeleteRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1064,17 +1420,29 @@ export class DeleteRequest implements Record, DeleteRequestFields {
     return v instanceof DeleteRequest ? v : new DeleteRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.version);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.version = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): DeleteRequest {
     return new DeleteRequest().deserialize(r);
   }
@@ -1082,12 +1450,14 @@ export class DeleteRequest implements Record, DeleteRequestFields {
 
 /** The fields of {@link GetChildrenRequest}, as plain data (nested records may be plain objects too). */
 export interface GetChildrenRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** True to leave a watch. */
   watch: boolean;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetChildrenRequest
+ * Jute record `GetChildrenRequest` from zookeeper.jute (`org.apache.zookeeper.proto.GetChildrenRequest`).
  *
  * ```
  * class GetChildrenRequest {
@@ -1097,10 +1467,14 @@ export interface GetChildrenRequestFields {
  * ```
  */
 export class GetChildrenRequest implements Record, GetChildrenRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetChildrenRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** True to leave a watch. */
   watch: boolean = false;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetChildrenRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1113,17 +1487,29 @@ export class GetChildrenRequest implements Record, GetChildrenRequestFields {
     return v instanceof GetChildrenRequest ? v : new GetChildrenRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBool(this.watch);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.watch = r.readBool();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetChildrenRequest {
     return new GetChildrenRequest().deserialize(r);
   }
@@ -1131,11 +1517,12 @@ export class GetChildrenRequest implements Record, GetChildrenRequestFields {
 
 /** The fields of {@link GetAllChildrenNumberRequest}, as plain data (nested records may be plain objects too). */
 export interface GetAllChildrenNumberRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetAllChildrenNumberRequest
+ * Jute record `GetAllChildrenNumberRequest` from zookeeper.jute (`org.apache.zookeeper.proto.GetAllChildrenNumberRequest`).
  *
  * ```
  * class GetAllChildrenNumberRequest {
@@ -1144,9 +1531,12 @@ export interface GetAllChildrenNumberRequestFields {
  * ```
  */
 export class GetAllChildrenNumberRequest implements Record, GetAllChildrenNumberRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetAllChildrenNumberRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetAllChildrenNumberRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1158,15 +1548,27 @@ export class GetAllChildrenNumberRequest implements Record, GetAllChildrenNumber
     return v instanceof GetAllChildrenNumberRequest ? v : new GetAllChildrenNumberRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetAllChildrenNumberRequest {
     return new GetAllChildrenNumberRequest().deserialize(r);
   }
@@ -1174,12 +1576,14 @@ export class GetAllChildrenNumberRequest implements Record, GetAllChildrenNumber
 
 /** The fields of {@link GetChildren2Request}, as plain data (nested records may be plain objects too). */
 export interface GetChildren2RequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** True to leave a watch. */
   watch: boolean;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetChildren2Request
+ * Jute record `GetChildren2Request` from zookeeper.jute (`org.apache.zookeeper.proto.GetChildren2Request`).
  *
  * ```
  * class GetChildren2Request {
@@ -1189,10 +1593,14 @@ export interface GetChildren2RequestFields {
  * ```
  */
 export class GetChildren2Request implements Record, GetChildren2RequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetChildren2Request';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** True to leave a watch. */
   watch: boolean = false;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetChildren2RequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1205,17 +1613,29 @@ export class GetChildren2Request implements Record, GetChildren2RequestFields {
     return v instanceof GetChildren2Request ? v : new GetChildren2Request(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBool(this.watch);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.watch = r.readBool();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetChildren2Request {
     return new GetChildren2Request().deserialize(r);
   }
@@ -1223,12 +1643,14 @@ export class GetChildren2Request implements Record, GetChildren2RequestFields {
 
 /** The fields of {@link CheckVersionRequest}, as plain data (nested records may be plain objects too). */
 export interface CheckVersionRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The expected version; -1 matches any. */
   version: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.CheckVersionRequest
+ * Jute record `CheckVersionRequest` from zookeeper.jute (`org.apache.zookeeper.proto.CheckVersionRequest`).
  *
  * ```
  * class CheckVersionRequest {
@@ -1238,10 +1660,14 @@ export interface CheckVersionRequestFields {
  * ```
  */
 export class CheckVersionRequest implements Record, CheckVersionRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.CheckVersionRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The expected version; -1 matches any. */
   version: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CheckVersionRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1254,17 +1680,29 @@ export class CheckVersionRequest implements Record, CheckVersionRequestFields {
     return v instanceof CheckVersionRequest ? v : new CheckVersionRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.version);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.version = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CheckVersionRequest {
     return new CheckVersionRequest().deserialize(r);
   }
@@ -1272,11 +1710,12 @@ export class CheckVersionRequest implements Record, CheckVersionRequestFields {
 
 /** The fields of {@link GetMaxChildrenRequest}, as plain data (nested records may be plain objects too). */
 export interface GetMaxChildrenRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetMaxChildrenRequest
+ * Jute record `GetMaxChildrenRequest` from zookeeper.jute (`org.apache.zookeeper.proto.GetMaxChildrenRequest`).
  *
  * ```
  * class GetMaxChildrenRequest {
@@ -1285,9 +1724,12 @@ export interface GetMaxChildrenRequestFields {
  * ```
  */
 export class GetMaxChildrenRequest implements Record, GetMaxChildrenRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetMaxChildrenRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetMaxChildrenRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1299,15 +1741,27 @@ export class GetMaxChildrenRequest implements Record, GetMaxChildrenRequestField
     return v instanceof GetMaxChildrenRequest ? v : new GetMaxChildrenRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetMaxChildrenRequest {
     return new GetMaxChildrenRequest().deserialize(r);
   }
@@ -1315,11 +1769,12 @@ export class GetMaxChildrenRequest implements Record, GetMaxChildrenRequestField
 
 /** The fields of {@link GetMaxChildrenResponse}, as plain data (nested records may be plain objects too). */
 export interface GetMaxChildrenResponseFields {
+  /** A child count limit (the legacy get/setMaxChildren operations). */
   max: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetMaxChildrenResponse
+ * Jute record `GetMaxChildrenResponse` from zookeeper.jute (`org.apache.zookeeper.proto.GetMaxChildrenResponse`).
  *
  * ```
  * class GetMaxChildrenResponse {
@@ -1328,9 +1783,12 @@ export interface GetMaxChildrenResponseFields {
  * ```
  */
 export class GetMaxChildrenResponse implements Record, GetMaxChildrenResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetMaxChildrenResponse';
+  /** A child count limit (the legacy get/setMaxChildren operations). */
   max: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetMaxChildrenResponseFields>) {
     if (init !== undefined) {
       if (init.max !== undefined) this.max = init.max;
@@ -1342,15 +1800,27 @@ export class GetMaxChildrenResponse implements Record, GetMaxChildrenResponseFie
     return v instanceof GetMaxChildrenResponse ? v : new GetMaxChildrenResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.max);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.max = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetMaxChildrenResponse {
     return new GetMaxChildrenResponse().deserialize(r);
   }
@@ -1358,12 +1828,14 @@ export class GetMaxChildrenResponse implements Record, GetMaxChildrenResponseFie
 
 /** The fields of {@link SetMaxChildrenRequest}, as plain data (nested records may be plain objects too). */
 export interface SetMaxChildrenRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** A child count limit (the legacy get/setMaxChildren operations). */
   max: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetMaxChildrenRequest
+ * Jute record `SetMaxChildrenRequest` from zookeeper.jute (`org.apache.zookeeper.proto.SetMaxChildrenRequest`).
  *
  * ```
  * class SetMaxChildrenRequest {
@@ -1373,10 +1845,14 @@ export interface SetMaxChildrenRequestFields {
  * ```
  */
 export class SetMaxChildrenRequest implements Record, SetMaxChildrenRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetMaxChildrenRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** A child count limit (the legacy get/setMaxChildren operations). */
   max: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetMaxChildrenRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1389,17 +1865,29 @@ export class SetMaxChildrenRequest implements Record, SetMaxChildrenRequestField
     return v instanceof SetMaxChildrenRequest ? v : new SetMaxChildrenRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.max);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.max = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetMaxChildrenRequest {
     return new SetMaxChildrenRequest().deserialize(r);
   }
@@ -1407,11 +1895,12 @@ export class SetMaxChildrenRequest implements Record, SetMaxChildrenRequestField
 
 /** The fields of {@link SyncRequest}, as plain data (nested records may be plain objects too). */
 export interface SyncRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SyncRequest
+ * Jute record `SyncRequest` from zookeeper.jute (`org.apache.zookeeper.proto.SyncRequest`).
  *
  * ```
  * class SyncRequest {
@@ -1420,9 +1909,12 @@ export interface SyncRequestFields {
  * ```
  */
 export class SyncRequest implements Record, SyncRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SyncRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SyncRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1434,15 +1926,27 @@ export class SyncRequest implements Record, SyncRequestFields {
     return v instanceof SyncRequest ? v : new SyncRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SyncRequest {
     return new SyncRequest().deserialize(r);
   }
@@ -1450,11 +1954,12 @@ export class SyncRequest implements Record, SyncRequestFields {
 
 /** The fields of {@link SyncResponse}, as plain data (nested records may be plain objects too). */
 export interface SyncResponseFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SyncResponse
+ * Jute record `SyncResponse` from zookeeper.jute (`org.apache.zookeeper.proto.SyncResponse`).
  *
  * ```
  * class SyncResponse {
@@ -1463,9 +1968,12 @@ export interface SyncResponseFields {
  * ```
  */
 export class SyncResponse implements Record, SyncResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SyncResponse';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SyncResponseFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1477,15 +1985,27 @@ export class SyncResponse implements Record, SyncResponseFields {
     return v instanceof SyncResponse ? v : new SyncResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SyncResponse {
     return new SyncResponse().deserialize(r);
   }
@@ -1493,11 +2013,12 @@ export class SyncResponse implements Record, SyncResponseFields {
 
 /** The fields of {@link GetACLRequest}, as plain data (nested records may be plain objects too). */
 export interface GetACLRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetACLRequest
+ * Jute record `GetACLRequest` from zookeeper.jute (`org.apache.zookeeper.proto.GetACLRequest`).
  *
  * ```
  * class GetACLRequest {
@@ -1506,9 +2027,12 @@ export interface GetACLRequestFields {
  * ```
  */
 export class GetACLRequest implements Record, GetACLRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetACLRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetACLRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1520,15 +2044,27 @@ export class GetACLRequest implements Record, GetACLRequestFields {
     return v instanceof GetACLRequest ? v : new GetACLRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetACLRequest {
     return new GetACLRequest().deserialize(r);
   }
@@ -1536,13 +2072,16 @@ export class GetACLRequest implements Record, GetACLRequestFields {
 
 /** The fields of {@link SetACLRequest}, as plain data (nested records may be plain objects too). */
 export interface SetACLRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** The expected version; -1 matches any. */
   version: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetACLRequest
+ * Jute record `SetACLRequest` from zookeeper.jute (`org.apache.zookeeper.proto.SetACLRequest`).
  *
  * ```
  * class SetACLRequest {
@@ -1553,11 +2092,16 @@ export interface SetACLRequestFields {
  * ```
  */
 export class SetACLRequest implements Record, SetACLRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetACLRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** The expected version; -1 matches any. */
   version: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetACLRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1571,12 +2115,20 @@ export class SetACLRequest implements Record, SetACLRequestFields {
     return v instanceof SetACLRequest ? v : new SetACLRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeVector(this.acl, (w0, e0) => { e0.serialize(w0); });
     w.writeInt(this.version);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.acl = (r.readVector((r0) => new ACL().deserialize(r0)) ?? []);
@@ -1584,6 +2136,10 @@ export class SetACLRequest implements Record, SetACLRequestFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetACLRequest {
     return new SetACLRequest().deserialize(r);
   }
@@ -1591,11 +2147,12 @@ export class SetACLRequest implements Record, SetACLRequestFields {
 
 /** The fields of {@link SetACLResponse}, as plain data (nested records may be plain objects too). */
 export interface SetACLResponseFields {
+  /** The node's Stat. */
   stat: StatFields;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.SetACLResponse
+ * Jute record `SetACLResponse` from zookeeper.jute (`org.apache.zookeeper.proto.SetACLResponse`).
  *
  * ```
  * class SetACLResponse {
@@ -1604,9 +2161,12 @@ export interface SetACLResponseFields {
  * ```
  */
 export class SetACLResponse implements Record, SetACLResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.SetACLResponse';
+  /** The node's Stat. */
   stat: Stat = new Stat();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetACLResponseFields>) {
     if (init !== undefined) {
       if (init.stat !== undefined) this.stat = Stat.from(init.stat);
@@ -1618,15 +2178,27 @@ export class SetACLResponse implements Record, SetACLResponseFields {
     return v instanceof SetACLResponse ? v : new SetACLResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     this.stat.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.stat = new Stat().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetACLResponse {
     return new SetACLResponse().deserialize(r);
   }
@@ -1634,12 +2206,14 @@ export class SetACLResponse implements Record, SetACLResponseFields {
 
 /** The fields of {@link AddWatchRequest}, as plain data (nested records may be plain objects too). */
 export interface AddWatchRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The AddWatchMode. */
   mode: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.AddWatchRequest
+ * Jute record `AddWatchRequest` from zookeeper.jute (`org.apache.zookeeper.proto.AddWatchRequest`).
  *
  * ```
  * class AddWatchRequest {
@@ -1649,10 +2223,14 @@ export interface AddWatchRequestFields {
  * ```
  */
 export class AddWatchRequest implements Record, AddWatchRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.AddWatchRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The AddWatchMode. */
   mode: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<AddWatchRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1665,17 +2243,29 @@ export class AddWatchRequest implements Record, AddWatchRequestFields {
     return v instanceof AddWatchRequest ? v : new AddWatchRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.mode);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.mode = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): AddWatchRequest {
     return new AddWatchRequest().deserialize(r);
   }
@@ -1683,13 +2273,18 @@ export class AddWatchRequest implements Record, AddWatchRequestFields {
 
 /** The fields of {@link WatcherEvent}, as plain data (nested records may be plain objects too). */
 export interface WatcherEventFields {
+  /** The EventType. */
   type: number;
+  /** The KeeperState of the session. */
   state: number;
+  /** The node the event is about (server-side path, with the chroot). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.WatcherEvent
+ * Jute record `WatcherEvent` from zookeeper.jute (`org.apache.zookeeper.proto.WatcherEvent`).
+ *
+ * A watch notification (sent with xid -1).
  *
  * ```
  * class WatcherEvent {
@@ -1700,11 +2295,16 @@ export interface WatcherEventFields {
  * ```
  */
 export class WatcherEvent implements Record, WatcherEventFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.WatcherEvent';
+  /** The EventType. */
   type: number = 0;
+  /** The KeeperState of the session. */
   state: number = 0;
+  /** The node the event is about (server-side path, with the chroot). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<WatcherEventFields>) {
     if (init !== undefined) {
       if (init.type !== undefined) this.type = init.type;
@@ -1718,12 +2318,20 @@ export class WatcherEvent implements Record, WatcherEventFields {
     return v instanceof WatcherEvent ? v : new WatcherEvent(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.type);
     w.writeInt(this.state);
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.type = r.readInt();
     this.state = r.readInt();
@@ -1731,6 +2339,10 @@ export class WatcherEvent implements Record, WatcherEventFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): WatcherEvent {
     return new WatcherEvent().deserialize(r);
   }
@@ -1738,11 +2350,12 @@ export class WatcherEvent implements Record, WatcherEventFields {
 
 /** The fields of {@link ErrorResponse}, as plain data (nested records may be plain objects too). */
 export interface ErrorResponseFields {
+  /** An ErrorCode; 0 for success. */
   err: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.ErrorResponse
+ * Jute record `ErrorResponse` from zookeeper.jute (`org.apache.zookeeper.proto.ErrorResponse`).
  *
  * ```
  * class ErrorResponse {
@@ -1751,9 +2364,12 @@ export interface ErrorResponseFields {
  * ```
  */
 export class ErrorResponse implements Record, ErrorResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.ErrorResponse';
+  /** An ErrorCode; 0 for success. */
   err: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ErrorResponseFields>) {
     if (init !== undefined) {
       if (init.err !== undefined) this.err = init.err;
@@ -1765,15 +2381,27 @@ export class ErrorResponse implements Record, ErrorResponseFields {
     return v instanceof ErrorResponse ? v : new ErrorResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.err);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.err = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ErrorResponse {
     return new ErrorResponse().deserialize(r);
   }
@@ -1781,11 +2409,12 @@ export class ErrorResponse implements Record, ErrorResponseFields {
 
 /** The fields of {@link CreateResponse}, as plain data (nested records may be plain objects too). */
 export interface CreateResponseFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.CreateResponse
+ * Jute record `CreateResponse` from zookeeper.jute (`org.apache.zookeeper.proto.CreateResponse`).
  *
  * ```
  * class CreateResponse {
@@ -1794,9 +2423,12 @@ export interface CreateResponseFields {
  * ```
  */
 export class CreateResponse implements Record, CreateResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.CreateResponse';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateResponseFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1808,15 +2440,27 @@ export class CreateResponse implements Record, CreateResponseFields {
     return v instanceof CreateResponse ? v : new CreateResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateResponse {
     return new CreateResponse().deserialize(r);
   }
@@ -1824,12 +2468,14 @@ export class CreateResponse implements Record, CreateResponseFields {
 
 /** The fields of {@link Create2Response}, as plain data (nested records may be plain objects too). */
 export interface Create2ResponseFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's Stat. */
   stat: StatFields;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.Create2Response
+ * Jute record `Create2Response` from zookeeper.jute (`org.apache.zookeeper.proto.Create2Response`).
  *
  * ```
  * class Create2Response {
@@ -1839,10 +2485,14 @@ export interface Create2ResponseFields {
  * ```
  */
 export class Create2Response implements Record, Create2ResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.Create2Response';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's Stat. */
   stat: Stat = new Stat();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<Create2ResponseFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1855,17 +2505,29 @@ export class Create2Response implements Record, Create2ResponseFields {
     return v instanceof Create2Response ? v : new Create2Response(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     this.stat.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.stat = new Stat().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): Create2Response {
     return new Create2Response().deserialize(r);
   }
@@ -1873,12 +2535,14 @@ export class Create2Response implements Record, Create2ResponseFields {
 
 /** The fields of {@link ExistsRequest}, as plain data (nested records may be plain objects too). */
 export interface ExistsRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** True to leave a watch. */
   watch: boolean;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.ExistsRequest
+ * Jute record `ExistsRequest` from zookeeper.jute (`org.apache.zookeeper.proto.ExistsRequest`).
  *
  * ```
  * class ExistsRequest {
@@ -1888,10 +2552,14 @@ export interface ExistsRequestFields {
  * ```
  */
 export class ExistsRequest implements Record, ExistsRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.ExistsRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** True to leave a watch. */
   watch: boolean = false;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ExistsRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -1904,17 +2572,29 @@ export class ExistsRequest implements Record, ExistsRequestFields {
     return v instanceof ExistsRequest ? v : new ExistsRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBool(this.watch);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.watch = r.readBool();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ExistsRequest {
     return new ExistsRequest().deserialize(r);
   }
@@ -1922,11 +2602,12 @@ export class ExistsRequest implements Record, ExistsRequestFields {
 
 /** The fields of {@link ExistsResponse}, as plain data (nested records may be plain objects too). */
 export interface ExistsResponseFields {
+  /** The node's Stat. */
   stat: StatFields;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.ExistsResponse
+ * Jute record `ExistsResponse` from zookeeper.jute (`org.apache.zookeeper.proto.ExistsResponse`).
  *
  * ```
  * class ExistsResponse {
@@ -1935,9 +2616,12 @@ export interface ExistsResponseFields {
  * ```
  */
 export class ExistsResponse implements Record, ExistsResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.ExistsResponse';
+  /** The node's Stat. */
   stat: Stat = new Stat();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ExistsResponseFields>) {
     if (init !== undefined) {
       if (init.stat !== undefined) this.stat = Stat.from(init.stat);
@@ -1949,15 +2633,27 @@ export class ExistsResponse implements Record, ExistsResponseFields {
     return v instanceof ExistsResponse ? v : new ExistsResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     this.stat.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.stat = new Stat().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ExistsResponse {
     return new ExistsResponse().deserialize(r);
   }
@@ -1965,12 +2661,14 @@ export class ExistsResponse implements Record, ExistsResponseFields {
 
 /** The fields of {@link GetDataResponse}, as plain data (nested records may be plain objects too). */
 export interface GetDataResponseFields {
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The node's Stat. */
   stat: StatFields;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetDataResponse
+ * Jute record `GetDataResponse` from zookeeper.jute (`org.apache.zookeeper.proto.GetDataResponse`).
  *
  * ```
  * class GetDataResponse {
@@ -1980,10 +2678,14 @@ export interface GetDataResponseFields {
  * ```
  */
 export class GetDataResponse implements Record, GetDataResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetDataResponse';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The node's Stat. */
   stat: Stat = new Stat();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetDataResponseFields>) {
     if (init !== undefined) {
       if (init.data !== undefined) this.data = init.data;
@@ -1996,17 +2698,29 @@ export class GetDataResponse implements Record, GetDataResponseFields {
     return v instanceof GetDataResponse ? v : new GetDataResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeBuffer(this.data);
     this.stat.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.data = r.readBuffer();
     this.stat = new Stat().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetDataResponse {
     return new GetDataResponse().deserialize(r);
   }
@@ -2014,11 +2728,12 @@ export class GetDataResponse implements Record, GetDataResponseFields {
 
 /** The fields of {@link GetChildrenResponse}, as plain data (nested records may be plain objects too). */
 export interface GetChildrenResponseFields {
+  /** The children's names. */
   children: string[];
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetChildrenResponse
+ * Jute record `GetChildrenResponse` from zookeeper.jute (`org.apache.zookeeper.proto.GetChildrenResponse`).
  *
  * ```
  * class GetChildrenResponse {
@@ -2027,9 +2742,12 @@ export interface GetChildrenResponseFields {
  * ```
  */
 export class GetChildrenResponse implements Record, GetChildrenResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetChildrenResponse';
+  /** The children's names. */
   children: string[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetChildrenResponseFields>) {
     if (init !== undefined) {
       if (init.children !== undefined) this.children = init.children;
@@ -2041,15 +2759,27 @@ export class GetChildrenResponse implements Record, GetChildrenResponseFields {
     return v instanceof GetChildrenResponse ? v : new GetChildrenResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeVector(this.children, (w0, e0) => { w0.writeString(e0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.children = (r.readVector((r0) => (r0.readString() ?? '')) ?? []);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetChildrenResponse {
     return new GetChildrenResponse().deserialize(r);
   }
@@ -2057,11 +2787,12 @@ export class GetChildrenResponse implements Record, GetChildrenResponseFields {
 
 /** The fields of {@link GetAllChildrenNumberResponse}, as plain data (nested records may be plain objects too). */
 export interface GetAllChildrenNumberResponseFields {
+  /** The number of descendants, at every depth. */
   totalNumber: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetAllChildrenNumberResponse
+ * Jute record `GetAllChildrenNumberResponse` from zookeeper.jute (`org.apache.zookeeper.proto.GetAllChildrenNumberResponse`).
  *
  * ```
  * class GetAllChildrenNumberResponse {
@@ -2070,9 +2801,12 @@ export interface GetAllChildrenNumberResponseFields {
  * ```
  */
 export class GetAllChildrenNumberResponse implements Record, GetAllChildrenNumberResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetAllChildrenNumberResponse';
+  /** The number of descendants, at every depth. */
   totalNumber: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetAllChildrenNumberResponseFields>) {
     if (init !== undefined) {
       if (init.totalNumber !== undefined) this.totalNumber = init.totalNumber;
@@ -2084,15 +2818,27 @@ export class GetAllChildrenNumberResponse implements Record, GetAllChildrenNumbe
     return v instanceof GetAllChildrenNumberResponse ? v : new GetAllChildrenNumberResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.totalNumber);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.totalNumber = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetAllChildrenNumberResponse {
     return new GetAllChildrenNumberResponse().deserialize(r);
   }
@@ -2100,12 +2846,14 @@ export class GetAllChildrenNumberResponse implements Record, GetAllChildrenNumbe
 
 /** The fields of {@link GetChildren2Response}, as plain data (nested records may be plain objects too). */
 export interface GetChildren2ResponseFields {
+  /** The children's names. */
   children: string[];
+  /** The node's Stat. */
   stat: StatFields;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetChildren2Response
+ * Jute record `GetChildren2Response` from zookeeper.jute (`org.apache.zookeeper.proto.GetChildren2Response`).
  *
  * ```
  * class GetChildren2Response {
@@ -2115,10 +2863,14 @@ export interface GetChildren2ResponseFields {
  * ```
  */
 export class GetChildren2Response implements Record, GetChildren2ResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetChildren2Response';
+  /** The children's names. */
   children: string[] = [];
+  /** The node's Stat. */
   stat: Stat = new Stat();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetChildren2ResponseFields>) {
     if (init !== undefined) {
       if (init.children !== undefined) this.children = init.children;
@@ -2131,17 +2883,29 @@ export class GetChildren2Response implements Record, GetChildren2ResponseFields 
     return v instanceof GetChildren2Response ? v : new GetChildren2Response(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeVector(this.children, (w0, e0) => { w0.writeString(e0); });
     this.stat.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.children = (r.readVector((r0) => (r0.readString() ?? '')) ?? []);
     this.stat = new Stat().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetChildren2Response {
     return new GetChildren2Response().deserialize(r);
   }
@@ -2149,12 +2913,14 @@ export class GetChildren2Response implements Record, GetChildren2ResponseFields 
 
 /** The fields of {@link GetACLResponse}, as plain data (nested records may be plain objects too). */
 export interface GetACLResponseFields {
+  /** The ACL list. */
   acl: ACLFields[];
+  /** The node's Stat. */
   stat: StatFields;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetACLResponse
+ * Jute record `GetACLResponse` from zookeeper.jute (`org.apache.zookeeper.proto.GetACLResponse`).
  *
  * ```
  * class GetACLResponse {
@@ -2164,10 +2930,14 @@ export interface GetACLResponseFields {
  * ```
  */
 export class GetACLResponse implements Record, GetACLResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetACLResponse';
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** The node's Stat. */
   stat: Stat = new Stat();
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetACLResponseFields>) {
     if (init !== undefined) {
       if (init.acl !== undefined) this.acl = init.acl.map((e0) => ACL.from(e0));
@@ -2180,17 +2950,29 @@ export class GetACLResponse implements Record, GetACLResponseFields {
     return v instanceof GetACLResponse ? v : new GetACLResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeVector(this.acl, (w0, e0) => { e0.serialize(w0); });
     this.stat.serialize(w);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.acl = (r.readVector((r0) => new ACL().deserialize(r0)) ?? []);
     this.stat = new Stat().deserialize(r);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetACLResponse {
     return new GetACLResponse().deserialize(r);
   }
@@ -2198,12 +2980,14 @@ export class GetACLResponse implements Record, GetACLResponseFields {
 
 /** The fields of {@link CheckWatchesRequest}, as plain data (nested records may be plain objects too). */
 export interface CheckWatchesRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The WatcherType. */
   type: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.CheckWatchesRequest
+ * Jute record `CheckWatchesRequest` from zookeeper.jute (`org.apache.zookeeper.proto.CheckWatchesRequest`).
  *
  * ```
  * class CheckWatchesRequest {
@@ -2213,10 +2997,14 @@ export interface CheckWatchesRequestFields {
  * ```
  */
 export class CheckWatchesRequest implements Record, CheckWatchesRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.CheckWatchesRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The WatcherType. */
   type: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CheckWatchesRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -2229,17 +3017,29 @@ export class CheckWatchesRequest implements Record, CheckWatchesRequestFields {
     return v instanceof CheckWatchesRequest ? v : new CheckWatchesRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.type);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.type = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CheckWatchesRequest {
     return new CheckWatchesRequest().deserialize(r);
   }
@@ -2247,12 +3047,14 @@ export class CheckWatchesRequest implements Record, CheckWatchesRequestFields {
 
 /** The fields of {@link RemoveWatchesRequest}, as plain data (nested records may be plain objects too). */
 export interface RemoveWatchesRequestFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The WatcherType. */
   type: number;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.RemoveWatchesRequest
+ * Jute record `RemoveWatchesRequest` from zookeeper.jute (`org.apache.zookeeper.proto.RemoveWatchesRequest`).
  *
  * ```
  * class RemoveWatchesRequest {
@@ -2262,10 +3064,14 @@ export interface RemoveWatchesRequestFields {
  * ```
  */
 export class RemoveWatchesRequest implements Record, RemoveWatchesRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.RemoveWatchesRequest';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The WatcherType. */
   type: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<RemoveWatchesRequestFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -2278,17 +3084,29 @@ export class RemoveWatchesRequest implements Record, RemoveWatchesRequestFields 
     return v instanceof RemoveWatchesRequest ? v : new RemoveWatchesRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.type);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.type = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): RemoveWatchesRequest {
     return new RemoveWatchesRequest().deserialize(r);
   }
@@ -2296,11 +3114,12 @@ export class RemoveWatchesRequest implements Record, RemoveWatchesRequestFields 
 
 /** The fields of {@link GetEphemeralsRequest}, as plain data (nested records may be plain objects too). */
 export interface GetEphemeralsRequestFields {
+  /** The path prefix the ephemerals are listed under. */
   prefixPath: string;
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetEphemeralsRequest
+ * Jute record `GetEphemeralsRequest` from zookeeper.jute (`org.apache.zookeeper.proto.GetEphemeralsRequest`).
  *
  * ```
  * class GetEphemeralsRequest {
@@ -2309,9 +3128,12 @@ export interface GetEphemeralsRequestFields {
  * ```
  */
 export class GetEphemeralsRequest implements Record, GetEphemeralsRequestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetEphemeralsRequest';
+  /** The path prefix the ephemerals are listed under. */
   prefixPath: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetEphemeralsRequestFields>) {
     if (init !== undefined) {
       if (init.prefixPath !== undefined) this.prefixPath = init.prefixPath;
@@ -2323,15 +3145,27 @@ export class GetEphemeralsRequest implements Record, GetEphemeralsRequestFields 
     return v instanceof GetEphemeralsRequest ? v : new GetEphemeralsRequest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.prefixPath);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.prefixPath = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetEphemeralsRequest {
     return new GetEphemeralsRequest().deserialize(r);
   }
@@ -2339,11 +3173,12 @@ export class GetEphemeralsRequest implements Record, GetEphemeralsRequestFields 
 
 /** The fields of {@link GetEphemeralsResponse}, as plain data (nested records may be plain objects too). */
 export interface GetEphemeralsResponseFields {
+  /** The paths of the session's ephemeral nodes. */
   ephemerals: string[];
 }
 
 /**
- * jute: org.apache.zookeeper.proto.GetEphemeralsResponse
+ * Jute record `GetEphemeralsResponse` from zookeeper.jute (`org.apache.zookeeper.proto.GetEphemeralsResponse`).
  *
  * ```
  * class GetEphemeralsResponse {
@@ -2352,9 +3187,12 @@ export interface GetEphemeralsResponseFields {
  * ```
  */
 export class GetEphemeralsResponse implements Record, GetEphemeralsResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.GetEphemeralsResponse';
+  /** The paths of the session's ephemeral nodes. */
   ephemerals: string[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<GetEphemeralsResponseFields>) {
     if (init !== undefined) {
       if (init.ephemerals !== undefined) this.ephemerals = init.ephemerals;
@@ -2366,15 +3204,27 @@ export class GetEphemeralsResponse implements Record, GetEphemeralsResponseField
     return v instanceof GetEphemeralsResponse ? v : new GetEphemeralsResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeVector(this.ephemerals, (w0, e0) => { w0.writeString(e0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.ephemerals = (r.readVector((r0) => (r0.readString() ?? '')) ?? []);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): GetEphemeralsResponse {
     return new GetEphemeralsResponse().deserialize(r);
   }
@@ -2382,11 +3232,12 @@ export class GetEphemeralsResponse implements Record, GetEphemeralsResponseField
 
 /** The fields of {@link WhoAmIResponse}, as plain data (nested records may be plain objects too). */
 export interface WhoAmIResponseFields {
+  /** The identities the session is authenticated as. */
   clientInfo: ClientInfoFields[];
 }
 
 /**
- * jute: org.apache.zookeeper.proto.WhoAmIResponse
+ * Jute record `WhoAmIResponse` from zookeeper.jute (`org.apache.zookeeper.proto.WhoAmIResponse`).
  *
  * ```
  * class WhoAmIResponse {
@@ -2395,9 +3246,12 @@ export interface WhoAmIResponseFields {
  * ```
  */
 export class WhoAmIResponse implements Record, WhoAmIResponseFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.proto.WhoAmIResponse';
+  /** The identities the session is authenticated as. */
   clientInfo: ClientInfo[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<WhoAmIResponseFields>) {
     if (init !== undefined) {
       if (init.clientInfo !== undefined) this.clientInfo = init.clientInfo.map((e0) => ClientInfo.from(e0));
@@ -2409,15 +3263,27 @@ export class WhoAmIResponse implements Record, WhoAmIResponseFields {
     return v instanceof WhoAmIResponse ? v : new WhoAmIResponse(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeVector(this.clientInfo, (w0, e0) => { e0.serialize(w0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.clientInfo = (r.readVector((r0) => new ClientInfo().deserialize(r0)) ?? []);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): WhoAmIResponse {
     return new WhoAmIResponse().deserialize(r);
   }

@@ -5,13 +5,18 @@ import { Id, IdFields } from './data';
 
 /** The fields of {@link LearnerInfo}, as plain data (nested records may be plain objects too). */
 export interface LearnerInfoFields {
+  /** The learner's server id. */
   serverid: bigint;
+  /** The learner's ZAB protocol version (0x10000). */
   protocolVersion: number;
+  /** The version of the last config the learner saw. */
   configVersion: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.server.quorum.LearnerInfo
+ * Jute record `LearnerInfo` from zookeeper.jute (`org.apache.zookeeper.server.quorum.LearnerInfo`).
+ *
+ * A follower's or observer's introduction to its leader (FOLLOWERINFO / OBSERVERINFO).
  *
  * ```
  * class LearnerInfo {
@@ -22,11 +27,16 @@ export interface LearnerInfoFields {
  * ```
  */
 export class LearnerInfo implements Record, LearnerInfoFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.server.quorum.LearnerInfo';
+  /** The learner's server id. */
   serverid: bigint = 0n;
+  /** The learner's ZAB protocol version (0x10000). */
   protocolVersion: number = 0;
+  /** The version of the last config the learner saw. */
   configVersion: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<LearnerInfoFields>) {
     if (init !== undefined) {
       if (init.serverid !== undefined) this.serverid = init.serverid;
@@ -40,12 +50,20 @@ export class LearnerInfo implements Record, LearnerInfoFields {
     return v instanceof LearnerInfo ? v : new LearnerInfo(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeLong(this.serverid);
     w.writeInt(this.protocolVersion);
     w.writeLong(this.configVersion);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.serverid = r.readLong();
     this.protocolVersion = r.readInt();
@@ -53,6 +71,10 @@ export class LearnerInfo implements Record, LearnerInfoFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): LearnerInfo {
     return new LearnerInfo().deserialize(r);
   }
@@ -69,14 +91,20 @@ export class LearnerInfo implements Record, LearnerInfoFields {
 
 /** The fields of {@link QuorumPacket}, as plain data (nested records may be plain objects too). */
 export interface QuorumPacketFields {
+  /** The QuorumPacketType (PROPOSAL, ACK, COMMIT, PING...). */
   type: number;
+  /** The zxid the packet is about. */
   zxid: bigint;
+  /** The payload, whose layout depends on the type (a logged txn for a PROPOSAL). */
   data: Buffer | null;
+  /** The client's identities (REQUEST packets). */
   authinfo: IdFields[];
 }
 
 /**
- * jute: org.apache.zookeeper.server.quorum.QuorumPacket
+ * Jute record `QuorumPacket` from zookeeper.jute (`org.apache.zookeeper.server.quorum.QuorumPacket`).
+ *
+ * A packet between a leader and its learners (ZAB).
  *
  * ```
  * class QuorumPacket {
@@ -88,12 +116,18 @@ export interface QuorumPacketFields {
  * ```
  */
 export class QuorumPacket implements Record, QuorumPacketFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.server.quorum.QuorumPacket';
+  /** The QuorumPacketType (PROPOSAL, ACK, COMMIT, PING...). */
   type: number = 0;
+  /** The zxid the packet is about. */
   zxid: bigint = 0n;
+  /** The payload, whose layout depends on the type (a logged txn for a PROPOSAL). */
   data: Buffer | null = null;
+  /** The client's identities (REQUEST packets). */
   authinfo: Id[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<QuorumPacketFields>) {
     if (init !== undefined) {
       if (init.type !== undefined) this.type = init.type;
@@ -108,6 +142,10 @@ export class QuorumPacket implements Record, QuorumPacketFields {
     return v instanceof QuorumPacket ? v : new QuorumPacket(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.type);
     w.writeLong(this.zxid);
@@ -115,6 +153,10 @@ export class QuorumPacket implements Record, QuorumPacketFields {
     w.writeVector(this.authinfo, (w0, e0) => { e0.serialize(w0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.type = r.readInt();
     this.zxid = r.readLong();
@@ -123,6 +165,10 @@ export class QuorumPacket implements Record, QuorumPacketFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): QuorumPacket {
     return new QuorumPacket().deserialize(r);
   }
@@ -140,13 +186,18 @@ export class QuorumPacket implements Record, QuorumPacketFields {
 
 /** The fields of {@link QuorumAuthPacket}, as plain data (nested records may be plain objects too). */
 export interface QuorumAuthPacketFields {
+  /** A fixed magic number. */
   magic: bigint;
+  /** The exchange status (IN_PROGRESS, SUCCESS, ERROR). */
   status: number;
+  /** A SASL token. */
   token: Buffer | null;
 }
 
 /**
- * jute: org.apache.zookeeper.server.quorum.QuorumAuthPacket
+ * Jute record `QuorumAuthPacket` from zookeeper.jute (`org.apache.zookeeper.server.quorum.QuorumAuthPacket`).
+ *
+ * A SASL exchange between quorum peers (quorum.auth).
  *
  * ```
  * class QuorumAuthPacket {
@@ -157,11 +208,16 @@ export interface QuorumAuthPacketFields {
  * ```
  */
 export class QuorumAuthPacket implements Record, QuorumAuthPacketFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.server.quorum.QuorumAuthPacket';
+  /** A fixed magic number. */
   magic: bigint = 0n;
+  /** The exchange status (IN_PROGRESS, SUCCESS, ERROR). */
   status: number = 0;
+  /** A SASL token. */
   token: Buffer | null = null;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<QuorumAuthPacketFields>) {
     if (init !== undefined) {
       if (init.magic !== undefined) this.magic = init.magic;
@@ -175,12 +231,20 @@ export class QuorumAuthPacket implements Record, QuorumAuthPacketFields {
     return v instanceof QuorumAuthPacket ? v : new QuorumAuthPacket(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeLong(this.magic);
     w.writeInt(this.status);
     w.writeBuffer(this.token);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.magic = r.readLong();
     this.status = r.readInt();
@@ -188,6 +252,10 @@ export class QuorumAuthPacket implements Record, QuorumAuthPacketFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): QuorumAuthPacket {
     return new QuorumAuthPacket().deserialize(r);
   }

@@ -5,12 +5,16 @@ import { ACL, ACLFields } from './data';
 
 /** The fields of {@link TxnDigest}, as plain data (nested records may be plain objects too). */
 export interface TxnDigestFields {
+  /** The digest version. */
   version: number;
+  /** The digest of the tree's nodes. */
   treeDigest: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.TxnDigest
+ * Jute record `TxnDigest` from zookeeper.jute (`org.apache.zookeeper.txn.TxnDigest`).
+ *
+ * The digest of the whole tree after a txn (zookeeper.digest.enabled).
  *
  * ```
  * class TxnDigest {
@@ -20,10 +24,14 @@ export interface TxnDigestFields {
  * ```
  */
 export class TxnDigest implements Record, TxnDigestFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.TxnDigest';
+  /** The digest version. */
   version: number = 0;
+  /** The digest of the tree's nodes. */
   treeDigest: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<TxnDigestFields>) {
     if (init !== undefined) {
       if (init.version !== undefined) this.version = init.version;
@@ -36,17 +44,29 @@ export class TxnDigest implements Record, TxnDigestFields {
     return v instanceof TxnDigest ? v : new TxnDigest(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.version);
     w.writeLong(this.treeDigest);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.version = r.readInt();
     this.treeDigest = r.readLong();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): TxnDigest {
     return new TxnDigest().deserialize(r);
   }
@@ -62,15 +82,22 @@ export class TxnDigest implements Record, TxnDigestFields {
 
 /** The fields of {@link TxnHeader}, as plain data (nested records may be plain objects too). */
 export interface TxnHeaderFields {
+  /** The session id of the client whose request this is. */
   clientId: bigint;
+  /** The client's xid of the request. */
   cxid: number;
+  /** The zxid the transaction was given. */
   zxid: bigint;
+  /** The leader's clock when it was proposed, in ms since the epoch (the ctime/mtime it sets). */
   time: bigint;
+  /** The OpCode of the transaction. */
   type: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.TxnHeader
+ * Jute record `TxnHeader` from zookeeper.jute (`org.apache.zookeeper.txn.TxnHeader`).
+ *
+ * The header of every logged transaction.
  *
  * ```
  * class TxnHeader {
@@ -83,13 +110,20 @@ export interface TxnHeaderFields {
  * ```
  */
 export class TxnHeader implements Record, TxnHeaderFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.TxnHeader';
+  /** The session id of the client whose request this is. */
   clientId: bigint = 0n;
+  /** The client's xid of the request. */
   cxid: number = 0;
+  /** The zxid the transaction was given. */
   zxid: bigint = 0n;
+  /** The leader's clock when it was proposed, in ms since the epoch (the ctime/mtime it sets). */
   time: bigint = 0n;
+  /** The OpCode of the transaction. */
   type: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<TxnHeaderFields>) {
     if (init !== undefined) {
       if (init.clientId !== undefined) this.clientId = init.clientId;
@@ -105,6 +139,10 @@ export class TxnHeader implements Record, TxnHeaderFields {
     return v instanceof TxnHeader ? v : new TxnHeader(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeLong(this.clientId);
     w.writeInt(this.cxid);
@@ -113,6 +151,10 @@ export class TxnHeader implements Record, TxnHeaderFields {
     w.writeInt(this.type);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.clientId = r.readLong();
     this.cxid = r.readInt();
@@ -122,6 +164,10 @@ export class TxnHeader implements Record, TxnHeaderFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): TxnHeader {
     return new TxnHeader().deserialize(r);
   }
@@ -140,14 +186,18 @@ export class TxnHeader implements Record, TxnHeaderFields {
 
 /** The fields of {@link CreateTxnV0}, as plain data (nested records may be plain objects too). */
 export interface CreateTxnV0Fields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** True for an ephemeral node. */
   ephemeral: boolean;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.CreateTxnV0
+ * Jute record `CreateTxnV0` from zookeeper.jute (`org.apache.zookeeper.txn.CreateTxnV0`).
  *
  * ```
  * class CreateTxnV0 {
@@ -159,12 +209,18 @@ export interface CreateTxnV0Fields {
  * ```
  */
 export class CreateTxnV0 implements Record, CreateTxnV0Fields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.CreateTxnV0';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** True for an ephemeral node. */
   ephemeral: boolean = false;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateTxnV0Fields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -179,6 +235,10 @@ export class CreateTxnV0 implements Record, CreateTxnV0Fields {
     return v instanceof CreateTxnV0 ? v : new CreateTxnV0(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
@@ -186,6 +246,10 @@ export class CreateTxnV0 implements Record, CreateTxnV0Fields {
     w.writeBool(this.ephemeral);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -194,6 +258,10 @@ export class CreateTxnV0 implements Record, CreateTxnV0Fields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateTxnV0 {
     return new CreateTxnV0().deserialize(r);
   }
@@ -201,15 +269,20 @@ export class CreateTxnV0 implements Record, CreateTxnV0Fields {
 
 /** The fields of {@link CreateTxn}, as plain data (nested records may be plain objects too). */
 export interface CreateTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** True for an ephemeral node. */
   ephemeral: boolean;
+  /** The parent's cversion after the change. */
   parentCVersion: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.CreateTxn
+ * Jute record `CreateTxn` from zookeeper.jute (`org.apache.zookeeper.txn.CreateTxn`).
  *
  * ```
  * class CreateTxn {
@@ -222,13 +295,20 @@ export interface CreateTxnFields {
  * ```
  */
 export class CreateTxn implements Record, CreateTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.CreateTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** True for an ephemeral node. */
   ephemeral: boolean = false;
+  /** The parent's cversion after the change. */
   parentCVersion: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -244,6 +324,10 @@ export class CreateTxn implements Record, CreateTxnFields {
     return v instanceof CreateTxn ? v : new CreateTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
@@ -252,6 +336,10 @@ export class CreateTxn implements Record, CreateTxnFields {
     w.writeInt(this.parentCVersion);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -261,6 +349,10 @@ export class CreateTxn implements Record, CreateTxnFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateTxn {
     return new CreateTxn().deserialize(r);
   }
@@ -268,15 +360,20 @@ export class CreateTxn implements Record, CreateTxnFields {
 
 /** The fields of {@link CreateTTLTxn}, as plain data (nested records may be plain objects too). */
 export interface CreateTTLTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** The parent's cversion after the change. */
   parentCVersion: number;
+  /** Time to live in ms (TTL create modes). */
   ttl: bigint;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.CreateTTLTxn
+ * Jute record `CreateTTLTxn` from zookeeper.jute (`org.apache.zookeeper.txn.CreateTTLTxn`).
  *
  * ```
  * class CreateTTLTxn {
@@ -289,13 +386,20 @@ export interface CreateTTLTxnFields {
  * ```
  */
 export class CreateTTLTxn implements Record, CreateTTLTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.CreateTTLTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** The parent's cversion after the change. */
   parentCVersion: number = 0;
+  /** Time to live in ms (TTL create modes). */
   ttl: bigint = 0n;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateTTLTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -311,6 +415,10 @@ export class CreateTTLTxn implements Record, CreateTTLTxnFields {
     return v instanceof CreateTTLTxn ? v : new CreateTTLTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
@@ -319,6 +427,10 @@ export class CreateTTLTxn implements Record, CreateTTLTxnFields {
     w.writeLong(this.ttl);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -328,6 +440,10 @@ export class CreateTTLTxn implements Record, CreateTTLTxnFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateTTLTxn {
     return new CreateTTLTxn().deserialize(r);
   }
@@ -346,14 +462,18 @@ export class CreateTTLTxn implements Record, CreateTTLTxnFields {
 
 /** The fields of {@link CreateContainerTxn}, as plain data (nested records may be plain objects too). */
 export interface CreateContainerTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** The parent's cversion after the change. */
   parentCVersion: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.CreateContainerTxn
+ * Jute record `CreateContainerTxn` from zookeeper.jute (`org.apache.zookeeper.txn.CreateContainerTxn`).
  *
  * ```
  * class CreateContainerTxn {
@@ -365,12 +485,18 @@ export interface CreateContainerTxnFields {
  * ```
  */
 export class CreateContainerTxn implements Record, CreateContainerTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.CreateContainerTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** The parent's cversion after the change. */
   parentCVersion: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateContainerTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -385,6 +511,10 @@ export class CreateContainerTxn implements Record, CreateContainerTxnFields {
     return v instanceof CreateContainerTxn ? v : new CreateContainerTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
@@ -392,6 +522,10 @@ export class CreateContainerTxn implements Record, CreateContainerTxnFields {
     w.writeInt(this.parentCVersion);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -400,6 +534,10 @@ export class CreateContainerTxn implements Record, CreateContainerTxnFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateContainerTxn {
     return new CreateContainerTxn().deserialize(r);
   }
@@ -407,11 +545,12 @@ export class CreateContainerTxn implements Record, CreateContainerTxnFields {
 
 /** The fields of {@link DeleteTxn}, as plain data (nested records may be plain objects too). */
 export interface DeleteTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.DeleteTxn
+ * Jute record `DeleteTxn` from zookeeper.jute (`org.apache.zookeeper.txn.DeleteTxn`).
  *
  * ```
  * class DeleteTxn {
@@ -420,9 +559,12 @@ export interface DeleteTxnFields {
  * ```
  */
 export class DeleteTxn implements Record, DeleteTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.DeleteTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<DeleteTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -434,15 +576,27 @@ export class DeleteTxn implements Record, DeleteTxnFields {
     return v instanceof DeleteTxn ? v : new DeleteTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): DeleteTxn {
     return new DeleteTxn().deserialize(r);
   }
@@ -450,13 +604,16 @@ export class DeleteTxn implements Record, DeleteTxnFields {
 
 /** The fields of {@link SetDataTxn}, as plain data (nested records may be plain objects too). */
 export interface SetDataTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
+  /** The expected version; -1 matches any. */
   version: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.SetDataTxn
+ * Jute record `SetDataTxn` from zookeeper.jute (`org.apache.zookeeper.txn.SetDataTxn`).
  *
  * ```
  * class SetDataTxn {
@@ -467,11 +624,16 @@ export interface SetDataTxnFields {
  * ```
  */
 export class SetDataTxn implements Record, SetDataTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.SetDataTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The node's data; null for none. */
   data: Buffer | null = null;
+  /** The expected version; -1 matches any. */
   version: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetDataTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -485,12 +647,20 @@ export class SetDataTxn implements Record, SetDataTxnFields {
     return v instanceof SetDataTxn ? v : new SetDataTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeBuffer(this.data);
     w.writeInt(this.version);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.data = r.readBuffer();
@@ -498,6 +668,10 @@ export class SetDataTxn implements Record, SetDataTxnFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetDataTxn {
     return new SetDataTxn().deserialize(r);
   }
@@ -505,12 +679,14 @@ export class SetDataTxn implements Record, SetDataTxnFields {
 
 /** The fields of {@link CheckVersionTxn}, as plain data (nested records may be plain objects too). */
 export interface CheckVersionTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The expected version; -1 matches any. */
   version: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.CheckVersionTxn
+ * Jute record `CheckVersionTxn` from zookeeper.jute (`org.apache.zookeeper.txn.CheckVersionTxn`).
  *
  * ```
  * class CheckVersionTxn {
@@ -520,10 +696,14 @@ export interface CheckVersionTxnFields {
  * ```
  */
 export class CheckVersionTxn implements Record, CheckVersionTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.CheckVersionTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The expected version; -1 matches any. */
   version: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CheckVersionTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -536,17 +716,29 @@ export class CheckVersionTxn implements Record, CheckVersionTxnFields {
     return v instanceof CheckVersionTxn ? v : new CheckVersionTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.version);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.version = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CheckVersionTxn {
     return new CheckVersionTxn().deserialize(r);
   }
@@ -554,13 +746,16 @@ export class CheckVersionTxn implements Record, CheckVersionTxnFields {
 
 /** The fields of {@link SetACLTxn}, as plain data (nested records may be plain objects too). */
 export interface SetACLTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** The ACL list. */
   acl: ACLFields[];
+  /** The expected version; -1 matches any. */
   version: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.SetACLTxn
+ * Jute record `SetACLTxn` from zookeeper.jute (`org.apache.zookeeper.txn.SetACLTxn`).
  *
  * ```
  * class SetACLTxn {
@@ -571,11 +766,16 @@ export interface SetACLTxnFields {
  * ```
  */
 export class SetACLTxn implements Record, SetACLTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.SetACLTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** The ACL list. */
   acl: ACL[] = [];
+  /** The expected version; -1 matches any. */
   version: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetACLTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -589,12 +789,20 @@ export class SetACLTxn implements Record, SetACLTxnFields {
     return v instanceof SetACLTxn ? v : new SetACLTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeVector(this.acl, (w0, e0) => { e0.serialize(w0); });
     w.writeInt(this.version);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.acl = (r.readVector((r0) => new ACL().deserialize(r0)) ?? []);
@@ -602,6 +810,10 @@ export class SetACLTxn implements Record, SetACLTxnFields {
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetACLTxn {
     return new SetACLTxn().deserialize(r);
   }
@@ -609,12 +821,14 @@ export class SetACLTxn implements Record, SetACLTxnFields {
 
 /** The fields of {@link SetMaxChildrenTxn}, as plain data (nested records may be plain objects too). */
 export interface SetMaxChildrenTxnFields {
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string;
+  /** A child count limit (the legacy get/setMaxChildren operations). */
   max: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.SetMaxChildrenTxn
+ * Jute record `SetMaxChildrenTxn` from zookeeper.jute (`org.apache.zookeeper.txn.SetMaxChildrenTxn`).
  *
  * ```
  * class SetMaxChildrenTxn {
@@ -624,10 +838,14 @@ export interface SetMaxChildrenTxnFields {
  * ```
  */
 export class SetMaxChildrenTxn implements Record, SetMaxChildrenTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.SetMaxChildrenTxn';
+  /** The node path, as the server sees it (absolute, chroot included). */
   path: string = '';
+  /** A child count limit (the legacy get/setMaxChildren operations). */
   max: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<SetMaxChildrenTxnFields>) {
     if (init !== undefined) {
       if (init.path !== undefined) this.path = init.path;
@@ -640,17 +858,29 @@ export class SetMaxChildrenTxn implements Record, SetMaxChildrenTxnFields {
     return v instanceof SetMaxChildrenTxn ? v : new SetMaxChildrenTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeString(this.path);
     w.writeInt(this.max);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.path = (r.readString() ?? '');
     this.max = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): SetMaxChildrenTxn {
     return new SetMaxChildrenTxn().deserialize(r);
   }
@@ -658,11 +888,12 @@ export class SetMaxChildrenTxn implements Record, SetMaxChildrenTxnFields {
 
 /** The fields of {@link CreateSessionTxn}, as plain data (nested records may be plain objects too). */
 export interface CreateSessionTxnFields {
+  /** The session timeout in ms. */
   timeOut: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.CreateSessionTxn
+ * Jute record `CreateSessionTxn` from zookeeper.jute (`org.apache.zookeeper.txn.CreateSessionTxn`).
  *
  * ```
  * class CreateSessionTxn {
@@ -671,9 +902,12 @@ export interface CreateSessionTxnFields {
  * ```
  */
 export class CreateSessionTxn implements Record, CreateSessionTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.CreateSessionTxn';
+  /** The session timeout in ms. */
   timeOut: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CreateSessionTxnFields>) {
     if (init !== undefined) {
       if (init.timeOut !== undefined) this.timeOut = init.timeOut;
@@ -685,15 +919,27 @@ export class CreateSessionTxn implements Record, CreateSessionTxnFields {
     return v instanceof CreateSessionTxn ? v : new CreateSessionTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.timeOut);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.timeOut = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CreateSessionTxn {
     return new CreateSessionTxn().deserialize(r);
   }
@@ -701,11 +947,12 @@ export class CreateSessionTxn implements Record, CreateSessionTxnFields {
 
 /** The fields of {@link CloseSessionTxn}, as plain data (nested records may be plain objects too). */
 export interface CloseSessionTxnFields {
+  /** The session's ephemeral nodes, deleted with it. */
   paths2Delete: string[];
 }
 
 /**
- * jute: org.apache.zookeeper.txn.CloseSessionTxn
+ * Jute record `CloseSessionTxn` from zookeeper.jute (`org.apache.zookeeper.txn.CloseSessionTxn`).
  *
  * ```
  * class CloseSessionTxn {
@@ -714,9 +961,12 @@ export interface CloseSessionTxnFields {
  * ```
  */
 export class CloseSessionTxn implements Record, CloseSessionTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.CloseSessionTxn';
+  /** The session's ephemeral nodes, deleted with it. */
   paths2Delete: string[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<CloseSessionTxnFields>) {
     if (init !== undefined) {
       if (init.paths2Delete !== undefined) this.paths2Delete = init.paths2Delete;
@@ -728,15 +978,27 @@ export class CloseSessionTxn implements Record, CloseSessionTxnFields {
     return v instanceof CloseSessionTxn ? v : new CloseSessionTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeVector(this.paths2Delete, (w0, e0) => { w0.writeString(e0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.paths2Delete = (r.readVector((r0) => (r0.readString() ?? '')) ?? []);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): CloseSessionTxn {
     return new CloseSessionTxn().deserialize(r);
   }
@@ -744,11 +1006,12 @@ export class CloseSessionTxn implements Record, CloseSessionTxnFields {
 
 /** The fields of {@link ErrorTxn}, as plain data (nested records may be plain objects too). */
 export interface ErrorTxnFields {
+  /** An ErrorCode; 0 for success. */
   err: number;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.ErrorTxn
+ * Jute record `ErrorTxn` from zookeeper.jute (`org.apache.zookeeper.txn.ErrorTxn`).
  *
  * ```
  * class ErrorTxn {
@@ -757,9 +1020,12 @@ export interface ErrorTxnFields {
  * ```
  */
 export class ErrorTxn implements Record, ErrorTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.ErrorTxn';
+  /** An ErrorCode; 0 for success. */
   err: number = 0;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<ErrorTxnFields>) {
     if (init !== undefined) {
       if (init.err !== undefined) this.err = init.err;
@@ -771,15 +1037,27 @@ export class ErrorTxn implements Record, ErrorTxnFields {
     return v instanceof ErrorTxn ? v : new ErrorTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.err);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.err = r.readInt();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): ErrorTxn {
     return new ErrorTxn().deserialize(r);
   }
@@ -787,12 +1065,16 @@ export class ErrorTxn implements Record, ErrorTxnFields {
 
 /** The fields of {@link Txn}, as plain data (nested records may be plain objects too). */
 export interface TxnFields {
+  /** The OpCode of the transaction (-1 for an ErrorTxn). */
   type: number;
+  /** The serialized transaction record. */
   data: Buffer | null;
 }
 
 /**
- * jute: org.apache.zookeeper.txn.Txn
+ * Jute record `Txn` from zookeeper.jute (`org.apache.zookeeper.txn.Txn`).
+ *
+ * One transaction of a MultiTxn.
  *
  * ```
  * class Txn {
@@ -802,10 +1084,14 @@ export interface TxnFields {
  * ```
  */
 export class Txn implements Record, TxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.Txn';
+  /** The OpCode of the transaction (-1 for an ErrorTxn). */
   type: number = 0;
+  /** The serialized transaction record. */
   data: Buffer | null = null;
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<TxnFields>) {
     if (init !== undefined) {
       if (init.type !== undefined) this.type = init.type;
@@ -818,17 +1104,29 @@ export class Txn implements Record, TxnFields {
     return v instanceof Txn ? v : new Txn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeInt(this.type);
     w.writeBuffer(this.data);
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.type = r.readInt();
     this.data = r.readBuffer();
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): Txn {
     return new Txn().deserialize(r);
   }
@@ -836,11 +1134,14 @@ export class Txn implements Record, TxnFields {
 
 /** The fields of {@link MultiTxn}, as plain data (nested records may be plain objects too). */
 export interface MultiTxnFields {
+  /** The transactions, in op order. */
   txns: TxnFields[];
 }
 
 /**
- * jute: org.apache.zookeeper.txn.MultiTxn
+ * Jute record `MultiTxn` from zookeeper.jute (`org.apache.zookeeper.txn.MultiTxn`).
+ *
+ * The transactions of one multi(), applied together.
  *
  * ```
  * class MultiTxn {
@@ -849,9 +1150,12 @@ export interface MultiTxnFields {
  * ```
  */
 export class MultiTxn implements Record, MultiTxnFields {
+  /** The record's full jute name (module and class). */
   static readonly juteName = 'org.apache.zookeeper.txn.MultiTxn';
+  /** The transactions, in op order. */
   txns: Txn[] = [];
 
+  /** A record with the given fields; the others keep their zero values (0, '', null, [], empty records). */
   constructor(init?: Partial<MultiTxnFields>) {
     if (init !== undefined) {
       if (init.txns !== undefined) this.txns = init.txns.map((e0) => Txn.from(e0));
@@ -863,15 +1167,27 @@ export class MultiTxn implements Record, MultiTxnFields {
     return v instanceof MultiTxn ? v : new MultiTxn(v);
   }
 
+  /**
+   * Writes the fields in wire order (jute binary encoding).
+   * @internal
+   */
   serialize(w: JuteWriter): void {
     w.writeVector(this.txns, (w0, e0) => { e0.serialize(w0); });
   }
 
+  /**
+   * Reads the fields in wire order into this record; returns it.
+   * @internal
+   */
   deserialize(r: JuteReader): this {
     this.txns = (r.readVector((r0) => new Txn().deserialize(r0)) ?? []);
     return this;
   }
 
+  /**
+   * Reads a new record from the reader.
+   * @internal
+   */
   static decode(r: JuteReader): MultiTxn {
     return new MultiTxn().deserialize(r);
   }

@@ -27,7 +27,10 @@ const KNOWN = new Set<string>(FOUR_LETTER_WORDS);
 /** Apache's reply to most words while the server is not serving (starting, shutting down, a peer without quorum). */
 export const ZK_NOT_SERVING = 'This ZooKeeper instance is not currently serving requests';
 
-/** The server state names Apache prints in `Mode:` and `zk_server_state`. */
+/**
+ * The server state names Apache prints in `Mode:` and `zk_server_state`.
+ * @inline
+ */
 export type ServerMode = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only';
 
 /** One entry of an expiry queue (sessions or connections), bucketed by expiry time like Apache's ExpiryQueue. */

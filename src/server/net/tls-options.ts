@@ -11,18 +11,25 @@ import * as tls from 'node:tls';
 
 /** TLS settings, in the vocabulary of Apache's ssl.* keys. */
 export interface SslOptions {
+  /** ssl.keyStore.location: the server's private key and certificate chain (a PEM file holding both, or PKCS12). */
   keyStoreLocation?: string;
+  /** ssl.keyStore.password: the PKCS12 password, or the PEM key's passphrase. */
   keyStorePassword?: string;
   /** 'PEM' | 'PKCS12' (guessed from the extension when unset; JKS is not supported). */
   keyStoreType?: string;
+  /** ssl.trustStore.location: the CA certificates client certificates are verified against (PEM or PKCS12). */
   trustStoreLocation?: string;
+  /** ssl.trustStore.password: the PKCS12 truststore's password. */
   trustStorePassword?: string;
+  /** 'PEM' | 'PKCS12' (guessed from the extension when unset). */
   trustStoreType?: string;
   /** 'need' (default, as Apache), 'want' or 'none'. */
   clientAuth?: 'need' | 'want' | 'none';
   /** ssl.protocol: the newest protocol to speak when enabledProtocols is unset (Apache's default TLSv1.3 also allows TLSv1.2). */
   protocol?: string;
+  /** ssl.enabledProtocols: the protocols allowed ('TLSv1.2', 'TLSv1.3'); the oldest and newest given bound the range. */
   enabledProtocols?: string[];
+  /** ssl.ciphersuites: OpenSSL cipher names (joined with ':'); default node's. */
   ciphersuites?: string[];
   /**
    * ssl.hostnameVerification (default true): a client certificate must name

@@ -33,20 +33,32 @@ export const LOCK_FILE_NAME = 'zookeeper-ts.lock';
 
 /** What a lock file records about its holder. */
 export interface LockOwner {
+  /** The holder's process id. */
   pid: number;
   /** The process's start time in clock ticks since boot (Linux), so a recycled pid is not mistaken for the holder. */
   startTime: string | null;
+  /** The holder's host name. */
   host: string;
+  /** A random token naming this hold of the lock. */
   token: string;
   /** ISO time the lock was taken, for people reading the file. */
   since: string;
 }
 
-/** Another live process (or another store in this process) holds the directory. */
+/**
+ * Another live process (or another store in this process) holds the
+ * directory: what ZooKeeperServer.start rejects with when a second server is
+ * pointed at a dataDir (or dataLogDir) in use. A lock left by a dead process
+ * is taken over, never reported.
+ */
 export class DataDirLockedError extends PersistError {
+  /** @internal */
   constructor(
+    /** The directory that is in use. */
     readonly dir: string,
+    /** The lock file (`<dir>/zookeeper-ts.lock`). */
     readonly lockFile: string,
+    /** What the lock file says about its holder; null when it could not be read. */
     readonly owner: LockOwner | null,
     detail: string,
   ) {

@@ -119,6 +119,7 @@ export interface TxnLogStats {
   fsyncTimeTotalMs: number;
   /** The shortest fdatasync (0 until the first). */
   fsyncTimeMinMs: number;
+  /** The longest fdatasync. */
   fsyncTimeMaxMs: number;
   /** The most entries one batch (one write + fsync) carried. */
   maxBatchEntries: number;

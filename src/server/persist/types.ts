@@ -26,6 +26,7 @@ import type { ACL, StatPersisted, TxnDigest, TxnHeader } from '../../proto';
  * a client close is `closeSession v{'/z}` (its one ephemeral).
  */
 export interface TxnEntry {
+  /** Who, when, which zxid and which OpCode. */
   header: TxnHeader;
   /** The txn record's bytes as Apache writes them after the header (see above). */
   body: Buffer;
@@ -51,10 +52,13 @@ export interface SnapshotDigest {
 
 /** A node as stored in a snapshot (Apache's DataNode record: data, acl ref, StatPersisted). */
 export interface SnapshotNode {
+  /** The node's path; "" for the root. */
   path: string;
+  /** The node's data; null for none. */
   data: Buffer | null;
   /** Reference into the snapshot's ACL cache (-1 = OPEN_ACL_UNSAFE convention is Apache's, keep as given). */
   aclRef: bigint;
+  /** The node's stat as stored. */
   stat: StatPersisted;
 }
 
@@ -84,9 +88,11 @@ export interface SnapshotContents {
   sessions: Map<bigint, number>;
   /** ACL cache: reference -> ACL list. */
   acls: Map<bigint, ACL[]>;
+  /** Every node, parents first, the root (path "") first of all. */
   nodes: Iterable<SnapshotNode>;
 }
 
+/** What TxnStore.load read: the newest snapshot and the log after it. */
 export interface LoadedState {
   /**
    * The newest valid snapshot, or null for an empty dataDir. A snapshot
@@ -95,7 +101,16 @@ export interface LoadedState {
    * 0x16), so replay must tolerate NodeExists/NoNode like Apache does.
    * `digest` is the zxid digest stored in the file, when present.
    */
-  snapshot: (SnapshotContents & { zxid: bigint; nodes: SnapshotNode[]; digest?: SnapshotDigest | null }) | null;
+  snapshot:
+    | (SnapshotContents & {
+        /** The zxid the snapshot is exact at (its file name's). */
+        zxid: bigint;
+        /** Every node, parents first. */
+        nodes: SnapshotNode[];
+        /** The zxid digest stored in the file, when present. */
+        digest?: SnapshotDigest | null;
+      })
+    | null;
   /** Log entries with zxid greater than the snapshot's, in zxid order, torn tail already cut. */
   txns: TxnEntry[];
   /** The last zxid on disk (snapshot or log), 0n when empty. */

@@ -79,23 +79,56 @@ export interface TxnResult {
   multiResult?: TxnResult[];
 }
 
+/** Options of a {@link DataTree}. */
 export interface DataTreeOptions {
   /** zookeeper.extendedTypesEnabled: read TTL-encoded owners as TTL nodes. */
   extendedTypesEnabled?: boolean;
 }
 
+/**
+ * The in-memory znode tree of a server (Apache's DataTree): nodes, their
+ * Stats and ACLs, ephemerals by session, and the watches on them. A running
+ * server's is {@link ZooKeeperServer.tree}; read it to inspect what the
+ * server holds. A new tree holds the built-in nodes: `/`, `/zookeeper`,
+ * `/zookeeper/quota` and `/zookeeper/config`.
+ *
+ * The mutations are Apache's, applied as a committed txn applies them: they
+ * take the txn's zxid and time and the *new* version, check nothing but the
+ * node's existence, log nothing and do not replicate. A server's tree
+ * changes only through requests; a tree of your own may be built with them.
+ *
+ * Paths are absolute server-side paths (no chroot). Failures throw a
+ * KeeperCodeError carrying the ZooKeeper code (NONODE, NODEEXISTS).
+ *
+ * @example
+ *   const tree = new DataTree();
+ *   tree.createNode('/a', Buffer.from('x'), null, 0n, -1, 1n, BigInt(Date.now()), false);
+ *   tree.getData('/a').stat.czxid; // 1n
+ */
 export class DataTree {
+  /** @internal */
   readonly nodes = new Map<string, DataNode>();
+  /** @internal */
   readonly aclCache = new AclCache();
+  /** @internal */
   readonly dataWatches = new WatchManager();
+  /** @internal */
   readonly childWatches = new WatchManager();
-  /** session id -> its ephemeral paths. */
+  /**
+   * session id -> its ephemeral paths.
+   * @internal
+   */
   readonly ephemerals = new Map<bigint, Set<string>>();
+  /** @internal */
   readonly containers = new Set<string>();
+  /** @internal */
   readonly ttls = new Set<string>();
+  /** The zxid of the last txn applied (what a server reports as its zxid; 0n for a new tree). */
   lastProcessedZxid = 0n;
+  /** Whether TTL-encoded ephemeralOwner values are read as TTL nodes (option extendedTypesEnabled). */
   readonly extendedTypesEnabled: boolean;
 
+  /** A tree holding only the built-in nodes. */
   constructor(opts: DataTreeOptions = {}) {
     this.extendedTypesEnabled = opts.extendedTypesEnabled ?? false;
     this.initBuiltins();
@@ -130,30 +163,36 @@ export class DataTree {
     }
   }
 
-  /**
-   * The node at `path`. Apache's DataTree keys the root under both "/" and ""
-   * (the snapshot spelling), so a read of the empty path finds the root:
-   * exists(""), getData(""), getChildren("") answer with the root's stat.
-   * Writes never get here with "": their path validation refuses it first.
-   */
   /** Whether any quota is set: the quota bookkeeping costs writes nothing while /zookeeper/quota is empty. */
   private hasQuotas(): boolean {
     return (this.nodes.get(QUOTA_ZOOKEEPER)?.children.size ?? 0) > 0;
   }
 
+  /**
+   * The node at `path`. Apache's DataTree keys the root under both "/" and ""
+   * (the snapshot spelling), so a read of the empty path finds the root:
+   * exists(""), getData(""), getChildren("") answer with the root's stat.
+   * Writes never get here with "": their path validation refuses it first.
+   * @internal
+   */
   getNode(path: string): DataNode | undefined {
     return this.nodes.get(path === '' ? ROOT : path);
   }
 
+  /** How many nodes the tree holds, the built-in ones included. */
   get nodeCount(): number {
     return this.nodes.size;
   }
 
+  /** @internal */
   aclForNode(node: DataNode): ACL[] {
     return this.aclCache.convertLong(node.acl);
   }
 
-  /** DataNode.copyStat: the client's view of a node. */
+  /**
+   * DataNode.copyStat: the client's view of a node.
+   * @internal
+   */
   statOf(node: DataNode): Stat {
     const s = node.stat;
     const numChildren = node.children.size;
@@ -172,12 +211,17 @@ export class DataTree {
     });
   }
 
+  /** @internal */
   kindOf(owner: bigint): ReturnType<typeof ephemeralKind> {
     return ephemeralKind(owner, this.extendedTypesEnabled);
   }
 
   // ---- reads (watch registration happens even when the node is missing, for exists) ----
 
+  /**
+   * The node's Stat, as exists() answers. A watcher is left even when the
+   * node is missing (to see its creation); then throws NONODE.
+   */
   statNode(path: string, watcher?: Watcher): Stat {
     const node = this.getNode(path);
     if (watcher) this.dataWatches.addWatch(path, watcher);
@@ -185,27 +229,45 @@ export class DataTree {
     return this.statOf(node);
   }
 
-  getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } {
+  /** The node's data and Stat; a watcher sees its next data change or deletion. Throws NONODE (leaving no watch). */
+  getData(path: string, watcher?: Watcher): {
+    /** The node's data (the tree's own buffer: do not change it); null for none. */
+    data: Buffer | null;
+    /** The node's Stat. */
+    stat: Stat;
+  } {
     const node = this.getNode(path);
     if (!node) throw noNode(path);
     if (watcher) this.dataWatches.addWatch(path, watcher);
     return { data: node.data, stat: this.statOf(node) };
   }
 
-  getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } {
+  /** The node's children's names and its Stat; a watcher sees its next child change or deletion. Throws NONODE. */
+  getChildren(path: string, watcher?: Watcher): {
+    /** The children's names, in no particular order. */
+    children: string[];
+    /** The node's Stat. */
+    stat: Stat;
+  } {
     const node = this.getNode(path);
     if (!node) throw noNode(path);
     if (watcher) this.childWatches.addWatch(path, watcher);
     return { children: [...node.children], stat: this.statOf(node) };
   }
 
-  getACL(path: string): { acl: ACL[]; stat: Stat } {
+  /** The node's ACL and Stat. Throws NONODE. */
+  getACL(path: string): {
+    /** The node's ACL. */
+    acl: ACL[];
+    /** The node's Stat. */
+    stat: Stat;
+  } {
     const node = this.getNode(path);
     if (!node) throw noNode(path);
     return { acl: this.aclForNode(node), stat: this.statOf(node) };
   }
 
-  /** Number of descendants (not counting the node itself). */
+  /** Number of descendants at every depth (not counting the node itself). Throws NONODE. */
   getAllChildrenNumber(path: string): number {
     const node = this.getNode(path);
     if (!node) throw noNode(path);
@@ -226,12 +288,21 @@ export class DataTree {
     return n;
   }
 
+  /** The paths of a session's ephemeral nodes (a copy; empty for an unknown session). */
   getEphemerals(sessionId: bigint): Set<string> {
     return new Set(this.ephemerals.get(sessionId) ?? []);
   }
 
   // ---- mutations (Apache's createNode/deleteNode/setData/setACL) ----
 
+  /**
+   * Creates a node as a committed create txn does. `acl` null means
+   * OPEN_ACL_UNSAFE; `ephemeralOwner` is a session id for an ephemeral node,
+   * 0n for a persistent one (or the container/TTL markers); `parentCVersion`
+   * -1 bumps the parent's cversion by one. Fires the node's and the parent's
+   * watches. Returns the new node's Stat when `wantStat`. Throws NONODE when
+   * the parent is missing, NODEEXISTS when the node exists.
+   */
   createNode(path: string, data: Buffer | null, acl: ACL[] | null, ephemeralOwner: bigint, parentCVersion: number, zxid: bigint, time: bigint, wantStat: boolean): Stat | undefined {
     const parentName = parentPathOf(path);
     const childName = path.slice(path.lastIndexOf('/') + 1);
@@ -263,6 +334,7 @@ export class DataTree {
     return stat;
   }
 
+  /** Deletes a node (children are not checked: a txn was validated before) and fires its and its parent's watches. Throws NONODE. */
   deleteNode(path: string, zxid: bigint): void {
     const parentName = parentPathOf(path);
     const childName = path.slice(path.lastIndexOf('/') + 1);
@@ -292,6 +364,11 @@ export class DataTree {
     this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged, this.aclForNode(parent));
   }
 
+  /**
+   * Sets a node's data, with `version` as its new version (not an expected
+   * one) and zxid/time as its mzxid/mtime; fires its data watches. Returns
+   * the new Stat. Throws NONODE.
+   */
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
     const node = this.nodes.get(path);
     if (!node) throw noNode(path);
@@ -305,6 +382,7 @@ export class DataTree {
     return stat;
   }
 
+  /** Replaces a node's ACL, with `version` as its new aversion. Returns the new Stat. Throws NONODE. */
   setACL(path: string, acl: ACL[], version: number): Stat {
     const node = this.nodes.get(path);
     if (!node) throw noNode(path);
@@ -314,7 +392,7 @@ export class DataTree {
     return this.statOf(node);
   }
 
-  /** Deletes a closed session's ephemerals: the txn's list first, then anything else the tree still knows of. */
+  /** Deletes a closed session's ephemerals (firing their watches): the txn's list first, then anything else the tree still knows of. */
   killSession(sessionId: bigint, zxid: bigint, pathsInTxn: string[] | null): void {
     const local = this.ephemerals.get(sessionId);
     this.ephemerals.delete(sessionId);
@@ -336,7 +414,10 @@ export class DataTree {
 
   // ---- txn application (request/txn-applier.ts calls this for live txns, recovery and sync) ----
 
-  /** DataTree.processTxn: applies one txn, never throws a KeeperCodeError (it becomes `err`). */
+  /**
+   * DataTree.processTxn: applies one txn, never throws a KeeperCodeError (it becomes `err`).
+   * @internal
+   */
   processTxn(header: TxnHeader, txn: JuteRecord | null, isSubTxn = false): TxnResult {
     const rc: TxnResult = { clientId: header.clientId, cxid: header.cxid, zxid: header.zxid, type: header.type, err: 0 };
     try {
@@ -453,6 +534,7 @@ export class DataTree {
 
   // ---- watches ----
 
+  /** Adds a persistent watch (`mode` AddWatchMode: 0 PERSISTENT, 1 PERSISTENT_RECURSIVE) that stays until removed. */
   addWatch(path: string, mode: number, watcher: Watcher): void {
     const m = mode === 1 ? WatcherMode.PERSISTENT_RECURSIVE : WatcherMode.PERSISTENT;
     this.dataWatches.addWatch(path, watcher, m);
@@ -462,6 +544,7 @@ export class DataTree {
   /**
    * DataTree.setWatches: re-registers a reconnecting client's watches and
    * fires at once what it missed since relativeZxid.
+   * @internal
    */
   setWatches(
     relativeZxid: bigint,
@@ -489,6 +572,7 @@ export class DataTree {
     for (const path of w.persistentRecursive ?? []) this.addWatch(path, 1, watcher);
   }
 
+  /** Removes every watch of a watcher, of every kind and on every path (its connection closed). */
   removeWatcherEverywhere(watcher: Watcher): void {
     this.dataWatches.removeAll(watcher);
     this.childWatches.removeAll(watcher);
@@ -501,7 +585,10 @@ export class DataTree {
    * txn can interleave); node data buffers are shared because the tree
    * replaces, never mutates, a node's data.
    */
-  snapshotContents(sessions: Map<bigint, number>): SnapshotContents & { nodes: SnapshotNode[] } {
+  snapshotContents(sessions: Map<bigint, number>): SnapshotContents & {
+    /** Every node, parents first, the root as "". */
+    nodes: SnapshotNode[];
+  } {
     const out: SnapshotNode[] = [];
     const stack: string[] = [ROOT];
     while (stack.length) {
@@ -514,7 +601,11 @@ export class DataTree {
     return { sessions: new Map(sessions), acls: this.aclCache.snapshot(), nodes: out };
   }
 
-  /** Replaces the tree with a snapshot's nodes (parents first, root as ""). */
+  /**
+   * Replaces the tree with a snapshot's nodes (parents first, root as "")
+   * and ACLs; `zxid` becomes lastProcessedZxid. Watches are kept. Throws an
+   * Error when a node comes before its parent.
+   */
   loadSnapshot(contents: { acls: Map<bigint, ACL[]>; nodes: Iterable<SnapshotNode> }, zxid: bigint): void {
     this.nodes.clear();
     this.ephemerals.clear();

@@ -6,9 +6,17 @@
  */
 import { ErrorCode } from '../../proto/constants';
 
+/**
+ * A server-side failure carrying a ZooKeeper error code: what DataTree's
+ * reads and mutations throw (NONODE, NODEEXISTS...). The client's
+ * counterpart is KeeperError.
+ */
 export class KeeperCodeError extends Error {
+  /** An error of `code` (an ErrorCode), about `path` when given. */
   constructor(
+    /** The ErrorCode (e.g. -101 for NONODE). */
     readonly code: number,
+    /** The path the failure is about, if any. */
     readonly path?: string,
   ) {
     super(`${codeName(code)}${path !== undefined ? ` for ${path}` : ''}`);

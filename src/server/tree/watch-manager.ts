@@ -15,9 +15,13 @@
 import { EventType, KeeperState } from '../../proto/constants';
 import type { ACL } from '../../proto/generated/data';
 
+/** An event as the server sends it to a watcher (a WatcherEvent on the wire). */
 export interface WatchedEvent {
+  /** The EventType. */
   type: number;
+  /** The KeeperState (SyncConnected for node events). */
   state: number;
+  /** The node the event is about (server-side path). */
   path: string;
 }
 
