@@ -1,10 +1,13 @@
 /**
  * `npm start`'s ensemble: the classic local cluster of conf/zoo1.cfg ..
- * zoo4.cfg (three voters and an observer on 127.0.0.1) run in this one
- * process, so Ctrl-C or SIGTERM stops all four and nothing is left running.
+ * zoo4.cfg (three voters and an observer on 127.0.0.1), each member in its
+ * own child process (`zk-server start-foreground`), so the demo can kill -9
+ * the leader for real. The members are tied to this process (parent-death
+ * signal, see src/testing/child-processes.ts): Ctrl-C, SIGTERM, or this
+ * process dying stops all four and nothing is left running.
  *
- * Each member keeps its data in <dataRoot>/<id> (myid written there), and
- * logs to <dataRoot>/<id>/server.log; the console gets a line per member, the
+ * Each member keeps its data in <dataRoot>/<id> (myid and zoo.cfg written
+ * there), and logs to <dataRoot>/<id>/server.log; the console gets a line per member, the
  * roles once a leader is elected, and the connect string. The conf files'
  * ports are used when all twelve are free; otherwise every member gets free
  * ports (the set must stay consistent, so all move together).
@@ -14,7 +17,8 @@ import * as net from 'net';
 import * as path from 'path';
 import { parseZooCfg, type ZooCfg } from '../server/config';
 import { howToConnect } from './banner';
-import { installShutdown, startEnsembleMember, type RunningServer } from './server-launch';
+import { childRunner } from '../testing/server-runners';
+import { installShutdown, type RunningServer } from './server-launch';
 
 export interface DevEnsembleOptions {
   /** Where conf/zooN.cfg live. */
@@ -92,8 +96,28 @@ function cfgText(p: MemberPlan, all: MemberPlan[], dataDir: string, limits: { ti
   ].join('\n');
 }
 
+/** One member of the dev ensemble: its own process, which the demo may kill -9 and start again. */
+export interface DevMember {
+  id: number;
+  role: 'participant' | 'observer';
+  clientPort: number;
+  dataDir: string;
+  logFile: string;
+  /** srvr's Mode now (undefined when the process is down or not serving). */
+  mode(): Promise<string | undefined>;
+  pid(): number | undefined;
+  /** SIGKILL, and wait until the process is gone. */
+  kill(): Promise<void>;
+  /** Starts the member again on its ports and data directory; resolves once it serves. */
+  start(): Promise<void>;
+}
+
+export interface DevEnsemble extends RunningServer {
+  members: DevMember[];
+}
+
 /** Starts every member, waits for the roles, prints them; resolves with a handle that closes all. */
-export async function startDevEnsemble(opts: DevEnsembleOptions): Promise<RunningServer & { members: Array<{ id: number; role: () => string; clientPort: number }> }> {
+export async function startDevEnsemble(opts: DevEnsembleOptions): Promise<DevEnsemble> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const conf = readDevConf(opts.confDir);
   let plans = conf.plans;
@@ -103,37 +127,65 @@ export async function startDevEnsemble(opts: DevEnsembleOptions): Promise<Runnin
     const ports = await osFreePorts(wanted.length);
     plans = plans.map((p, i) => ({ ...p, clientPort: ports[3 * i], quorumPort: ports[3 * i + 1], electionPort: ports[3 * i + 2] }));
   }
-  const started: Array<{ plan: MemberPlan; srv: RunningServer; logFile: string }> = [];
-  try {
-    for (const p of plans) {
-      const dataDir = path.join(opts.dataRoot, String(p.id));
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(path.join(dataDir, 'myid'), `${p.id}\n`);
-      const cfg = parseZooCfg(cfgText(p, plans, dataDir, conf), { systemProperties: opts.systemProperties });
-      const logFile = path.join(dataDir, 'server.log');
-      const out = fs.createWriteStream(logFile, { flags: 'a' });
-      const srv = await startEnsembleMember(cfg, { logger: (m) => out.write(`${new Date().toISOString()} ${m}\n`) });
-      started.push({ plan: p, srv, logFile });
-      log(`ZooKeeper server (zookeeper-ts) ensemble member ${p.id} (${p.role}) listening on 127.0.0.1:${srv.clientPort} (dataDir ${dataDir}, pid ${process.pid}); log ${logFile}`);
-    }
-  } catch (e) {
-    await Promise.all(started.map((s) => s.srv.close().catch(() => undefined)));
-    throw e;
-  }
-  const members = started.map((s) => ({ id: s.plan.id, role: () => s.srv.role?.() ?? 'unknown', clientPort: s.srv.clientPort }));
-  const connectString = members.map((m) => `127.0.0.1:${m.clientPort}`).join(',');
-  const all: RunningServer = {
-    connectString,
+  const settleMs = opts.settleTimeoutMs ?? 60_000;
+  const started = plans.map((p) => {
+    const dataDir = path.join(opts.dataRoot, String(p.id));
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'myid'), `${p.id}\n`);
+    const cfgFile = path.join(dataDir, 'zoo.cfg');
+    fs.writeFileSync(cfgFile, cfgText(p, plans, dataDir, conf) + '\n');
+    const logFile = path.join(dataDir, 'server.log');
+    // Each member is `zk-server start-foreground` in a child process (so kill -9 is real), tied to this
+    // process's life: it dies with us even when we are killed.
+    const runner = childRunner({
+      id: p.id,
+      clientPort: p.clientPort,
+      dataDir,
+      dir: dataDir,
+      cfgFile,
+      logFile,
+      systemProperties: opts.systemProperties ?? {},
+      startTimeoutMs: settleMs,
+      // Ctrl-C in the terminal reaches only us: the demo stops first, then the members get SIGTERM.
+      ownProcessGroup: true,
+    });
+    const member: DevMember = {
+      id: p.id,
+      role: p.role,
+      clientPort: p.clientPort,
+      dataDir,
+      logFile,
+      mode: () => runner.mode(),
+      pid: () => runner.pid(),
+      kill: () => runner.kill(),
+      start: () => runner.start(),
+    };
+    return { member, runner };
+  });
+  const members = started.map((s) => s.member);
+  const all = {
+    connectString: members.map((m) => `127.0.0.1:${m.clientPort}`).join(','),
     clientPort: members[0].clientPort,
+    members,
     close: async () => {
-      await Promise.all(started.map((s) => s.srv.close()));
+      await Promise.all(started.map((s) => s.runner.stop()));
     },
   };
+  try {
+    // All at once: a member serves only once a quorum is up.
+    for (const s of started) s.runner.launch();
+    for (const m of members) log(`ZooKeeper server (zookeeper-ts) ensemble member ${m.id} (${m.role}) starting on 127.0.0.1:${m.clientPort}, pid ${m.pid()}; log ${m.logFile}`);
+    await Promise.all(started.map((s) => s.runner.waitReady('serving', settleMs)));
+  } catch (e) {
+    await Promise.all(members.map((m) => m.kill().catch(() => undefined)));
+    throw e;
+  }
   if (opts.signals !== false) installShutdown(all, log, opts.exit ?? ((c) => process.exit(c)));
   // The roles, once the election is over (a leader, and every other member following or observing it).
-  const deadline = Date.now() + (opts.settleTimeoutMs ?? 60_000);
+  const deadline = Date.now() + settleMs;
+  let roles: Array<string | undefined> = [];
   for (;;) {
-    const roles = members.map((m) => m.role());
+    roles = await Promise.all(members.map((m) => m.mode()));
     if (roles.filter((r) => r === 'leader').length === 1 && roles.every((r) => r === 'leader' || r === 'follower' || r === 'observer')) break;
     if (Date.now() > deadline) {
       log(`WARN the ensemble has not settled: roles ${roles.join(', ')} (see the members' server.log)`);
@@ -143,15 +195,15 @@ export async function startDevEnsemble(opts: DevEnsembleOptions): Promise<Runnin
   }
   const lines = [
     '',
-    `ZooKeeper (zookeeper-ts) ensemble is running: ${plans.filter((p) => p.role === 'participant').length} voters and ${plans.filter((p) => p.role === 'observer').length} observer(s) on 127.0.0.1.`,
-    ...members.map((m) => `  server.${m.id}  ${m.role().padEnd(8)}  127.0.0.1:${m.clientPort}  ${path.join(opts.dataRoot, String(m.id))}`),
-    `  connect string: ${connectString}`,
+    `ZooKeeper (zookeeper-ts) ensemble is running: ${plans.filter((p) => p.role === 'participant').length} voters and ${plans.filter((p) => p.role === 'observer').length} observer(s) on 127.0.0.1, one process each.`,
+    ...members.map((m, i) => `  server.${m.id}  ${(roles[i] ?? 'down').padEnd(8)}  127.0.0.1:${m.clientPort}  pid ${m.pid()}  ${m.dataDir}`),
+    `  connect string: ${all.connectString}`,
     '',
-    ...howToConnect(connectString),
+    ...howToConnect(all.connectString),
     '',
     'Ctrl-C stops all members.',
     '',
   ];
   log(lines.join('\n'));
-  return { ...all, members };
+  return all;
 }

@@ -21,6 +21,7 @@ import { parseZooCfg, systemPropertiesFrom, extractSystemPropertyFlags } from '.
 import { packageRoot } from './zk-server';
 import { runForeground, ServerStarter, type RunningServer } from './server-launch';
 import { startDevEnsemble } from './dev-ensemble';
+import { parseDemoFlags, runDemo } from './demo/run-demo';
 import { howToConnect } from './banner';
 
 export const DEFAULT_PORT = 2181;
@@ -102,24 +103,29 @@ export async function startDevServer(opts: StartOptions = {}) {
 
 /**
  * `npm start`: the local ensemble of conf/zoo1..4.cfg (three voters and an
- * observer) in this process; ZK_STANDALONE=1 runs one standalone server
- * instead (startDevServer). ZK_DATA_DIR is the members' parent directory
+ * observer, one child process each) with the demo app running on it
+ * (demo/run-demo.ts: --once, --duration <s>, --no-demo); ZK_STANDALONE=1
+ * runs one standalone server instead (startDevServer). ZK_DATA_DIR is the members' parent directory
  * (default <project>/data/ensemble); ZK_PORT=0 gives every member free ports
  * (they get free ports anyway when the configured ones are taken).
  */
 export async function startDev(opts: StartOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
   if (/^(1|true|yes)$/i.test(env.ZK_STANDALONE ?? '')) return startDevServer(opts);
-  const { properties } = extractSystemPropertyFlags(opts.argv ?? []);
-  return startDevEnsemble({
+  const { properties, rest } = extractSystemPropertyFlags(opts.argv ?? []);
+  const demo = parseDemoFlags(rest, env);
+  const ens = await startDevEnsemble({
     confDir: path.join(packageRoot(), 'conf'),
     dataRoot: path.resolve(env.ZK_DATA_DIR ?? path.join(packageRoot(), 'data', 'ensemble')),
     systemProperties: systemPropertiesFrom(properties, env),
     freePortsOnly: env.ZK_PORT === '0',
     log: opts.log,
     exit: opts.exit,
-    signals: opts.signals,
+    // With the demo, the demo's own handlers stop it first, then the members.
+    signals: demo.enabled ? false : opts.signals,
   });
+  if (!demo.enabled) return ens;
+  return runDemo(ens, demo, { exit: opts.exit, signals: opts.signals });
 }
 
 export function main(): void {

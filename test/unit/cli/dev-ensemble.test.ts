@@ -1,6 +1,6 @@
 /**
  * `npm start`'s ensemble (src/cli/dev-ensemble.ts): conf/zoo1..4.cfg as
- * three voters and an observer in one process, each with its own data
+ * three voters and an observer, a process each, each with its own data
  * directory and myid, roles printed once elected, and one close for all.
  */
 import * as fs from 'fs';
@@ -32,23 +32,32 @@ test('starts the four members, prints their roles and the connect string, serves
   zk.on('error', () => undefined);
   try {
     const text = out.join('\n');
-    const roles = ens.members.map((m) => m.role()).sort();
-    expect(roles).toEqual(['follower', 'follower', 'leader', 'observer']);
-    for (const m of ens.members) {
-      expect(text).toMatch(new RegExp(`server\\.${m.id}\\s+${m.role()}\\s+127\\.0\\.0\\.1:${m.clientPort}`));
+    const modes = await Promise.all(ens.members.map((m) => m.mode()));
+    expect([...modes].sort()).toEqual(['follower', 'follower', 'leader', 'observer']);
+    for (const [i, m] of ens.members.entries()) {
+      expect(text).toMatch(new RegExp(`server\\.${m.id}\\s+${modes[i]}\\s+127\\.0\\.0\\.1:${m.clientPort}\\s+pid ${m.pid()}`));
       expect(fs.readFileSync(path.join(root, String(m.id), 'myid'), 'utf8').trim()).toBe(String(m.id));
     }
     expect(text).toContain(`connect string: ${ens.connectString}`);
     await zk.connected();
     await zk.create('/dev-ensemble', Buffer.from('hello'));
     // Read back through the observer, on its own port.
-    const observer = ens.members.find((m) => m.role() === 'observer')!;
+    const observer = ens.members.find((m) => m.role === 'observer')!;
     const o = new ZooKeeper(`127.0.0.1:${observer.clientPort}`, { sessionTimeout: 10_000 });
     o.on('error', () => undefined);
     await o.connected();
     await o.sync('/dev-ensemble');
     expect((await o.getData('/dev-ensemble')).data?.toString()).toBe('hello');
     await o.close();
+    // Members are processes of their own: kill -9 of the leader, a new leader, and the old one rejoins.
+    const leader = ens.members[modes.indexOf('leader')];
+    const pid = leader.pid()!;
+    await leader.kill();
+    expect(leader.pid()).toBeUndefined();
+    await zk.setData('/dev-ensemble', Buffer.from('after the kill'));
+    await leader.start();
+    expect(await leader.mode()).toBe('follower');
+    expect(leader.pid()).not.toBe(pid);
   } finally {
     await zk.close().catch(() => undefined);
     await ens.close();

@@ -127,6 +127,15 @@ describe('DataDirLock', () => {
   });
 });
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** One dev server (src/cli/start.ts, what `npm start` runs) as a real process. */
 class DevServer {
   readonly log: string;
@@ -136,7 +145,7 @@ class DevServer {
     this.log = path.join(dir, `${name}.log`);
     this.proc = spawnTracked(process.execPath, ['-r', TRANSPILE_HOOK, START], {
       cwd: ROOT,
-      env: { ...process.env, ZK_PORT: '0', ZK_DATA_DIR: dataDir },
+      env: { ...process.env, ZK_PORT: '0', ZK_DATA_DIR: dataDir, ZK_DEMO: '0' },
       logFile: this.log,
     });
   }
@@ -185,13 +194,21 @@ describe('two dev servers on one data directory (real processes)', () => {
     const { code } = await second.proc.exited;
     expect(code).toBe(1);
     const out = second.output();
-    // npm start runs the local ensemble: each member locks its own directory under ZK_DATA_DIR, member 1's first.
-    expect(out).toContain(`npm start: could not start the server: ${path.join(data, '1')} is in use by process ${first.proc.child.pid}`);
+    // npm start runs the local ensemble, a process per member: each locks its own directory under ZK_DATA_DIR.
+    const memberPids = [...first.output().matchAll(/ensemble member \d+ \(\w+\) starting on \S+, pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(memberPids).toHaveLength(4);
+    expect(out).toContain('npm start: could not start the server');
+    expect(out).toMatch(new RegExp(`${path.join(data, '\\d').replace(/\//g, '\\/')} is in use by process (${memberPids.join('|')})`));
     expect(out).not.toContain('connect string');
 
     // kill -9 leaves the lock file behind; the next server sees its owner is gone.
     for (const m of ['1', '2', '3', '4']) expect(fs.existsSync(path.join(data, m, LOCK_FILE_NAME))).toBe(true);
     await terminate(first.proc, 'SIGKILL');
+    // Its members die with it (parent-death signal), leaving their lock files behind.
+    for (const pid of memberPids) {
+      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(isAlive(pid)).toBe(false);
+    }
     const third = new DevServer(data, 'third');
     started.push(third);
     const cs3 = await third.serving();

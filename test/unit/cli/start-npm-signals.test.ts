@@ -1,5 +1,6 @@
 /**
- * Issue 12: `npm start` passes SIGTERM and Ctrl-C to the server. It used to
+ * Issue 12: `npm start` passes SIGTERM and Ctrl-C to the server (since
+ * issue 9: to the demo, which stops its app and then every member process). It used to
  * run ts-node through `sh -c`; npm forwarded SIGTERM to the shell, the shell
  * died and the server was left orphaned and listening. These tests run the
  * real `npm start` (prestart build included) in its own process group with
@@ -63,9 +64,15 @@ interface NpmStart {
   npm: ChildProcess;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The server's own pid and port, from its "serving on" line. */
-  serverPid: number;
-  port: number;
+  /** The process npm execs (src/cli/start.ts), parent of the members. */
+  startPid: number;
+  /** Each member's pid and client port, from its "starting on" line. */
+  members: Array<{ pid: number; port: number }>;
+}
+
+function parentOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 let dir: string;
@@ -87,9 +94,9 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function npmStart(): Promise<NpmStart> {
+async function npmStart(args: string[] = []): Promise<NpmStart> {
   let out = '';
-  const npm = spawn('npm', ['start'], {
+  const npm = spawn('npm', ['start', ...(args.length ? ['--', ...args] : [])], {
     cwd: ROOT,
     env: { ...process.env, ZK_PORT: '0', ZK_DATA_DIR: path.join(dir, 'data'), npm_config_update_notifier: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,10 +111,10 @@ async function npmStart(): Promise<NpmStart> {
   let done = false;
   void exited.then(() => (done = true));
   await waitFor('the npm start banner', () => done || /connect string: /.test(out), 180_000, () => out);
-  // One line per ensemble member, all in the one server process: the first member's port and the pid.
-  const serving = /listening on 127\.0\.0\.1:(\d+) \(dataDir .*, pid (\d+)\)/.exec(out);
-  if (!serving || !/connect string: /.test(out)) throw new Error(`npm start did not serve:\n${out}`);
-  return { npm, output: () => out, exited, serverPid: Number(serving[2]), port: Number(serving[1]) };
+  // One line per ensemble member, each its own process: its port and pid.
+  const members = [...out.matchAll(/ensemble member \d+ \(\w+\) starting on 127\.0\.0\.1:(\d+), pid (\d+)/g)].map((m) => ({ port: Number(m[1]), pid: Number(m[2]) }));
+  if (members.length !== 4 || !/connect string: /.test(out)) throw new Error(`npm start did not serve:\n${out}`);
+  return { npm, output: () => out, exited, startPid: parentOf(members[0].pid), members };
 }
 
 async function expectAllGone(s: NpmStart): Promise<void> {
@@ -119,10 +126,13 @@ async function expectAllGone(s: NpmStart): Promise<void> {
     }),
   ]).finally(() => clearTimeout(timer));
   expect({ code, signal }).toEqual({ code: 0, signal: null });
-  await waitFor('the server process to end', () => !alive(s.serverPid), 30_000, s.output);
-  expect(await portIsFree(s.port)).toBe(true);
+  for (const m of s.members) {
+    await waitFor(`member pid ${m.pid} to end`, () => !alive(m.pid), 30_000, s.output);
+    expect(await portIsFree(m.port)).toBe(true);
+  }
+  expect(alive(s.startPid)).toBe(false);
   expect(childrenOf(s.npm.pid!)).toEqual([]);
-  expect(s.output()).toContain('server closed');
+  expect(s.output()).toContain('every check held; all servers stopped');
   // Every member's directory is given back on a clean stop.
   const members = fs.readdirSync(path.join(dir, 'data'));
   expect(members.sort()).toEqual(['1', '2', '3', '4']);
@@ -132,11 +142,12 @@ async function expectAllGone(s: NpmStart): Promise<void> {
 describe('npm start and signals', () => {
   it('SIGTERM to npm closes the server: port free, no process left', async () => {
     const s = await npmStart();
-    // npm runs the script with `exec`: the shell becomes the server, so npm's signal reaches it.
-    expect(childrenOf(s.npm.pid!)).toEqual([s.serverPid]);
+    // npm runs the script with `exec`: the shell becomes our process, so npm's signal reaches it.
+    expect(childrenOf(s.npm.pid!)).toEqual([s.startPid]);
+    expect(childrenOf(s.startPid).sort()).toEqual(s.members.map((m) => m.pid).sort());
     s.npm.kill('SIGTERM');
     await expectAllGone(s);
-    expect(s.output()).toContain('SIGTERM received; shutting down');
+    expect(s.output()).toContain('SIGTERM received; stopping the demo and the servers');
   });
 
   it('Ctrl-C (SIGINT to the whole process group) closes the server once, cleanly', async () => {
@@ -144,7 +155,18 @@ describe('npm start and signals', () => {
     // The terminal signals every process of the group, and npm forwards it too: the server sees SIGINT twice.
     process.kill(-s.npm.pid!, 'SIGINT');
     await expectAllGone(s);
-    expect(s.output()).toContain('SIGINT received; shutting down');
+    expect(s.output()).toContain('SIGINT received; stopping the demo and the servers');
     expect(s.output()).not.toContain('exiting now');
+  });
+
+  it('npm start -- --once: the demo kills the leading server, a new one leads, the old one rejoins, every check holds', async () => {
+    const s = await npmStart(['--once']);
+    await expectAllGone(s);
+    const out = s.output();
+    expect(out).toMatch(/killed server (\d), the leader, with kill -9/);
+    const killed = /killed server (\d), the leader/.exec(out)![1];
+    expect(out).toMatch(/server \d leads the ensemble \(\d+ ms after the kill\)/);
+    expect(out).toContain(`server ${killed} rejoined as a follower`);
+    expect(out).toMatch(/stopped: [1-9]\d* lock hand-offs, counter at [1-9]\d*, 1 server election\(s\), 0 violation\(s\)/);
   });
 });
