@@ -527,12 +527,20 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   /**
+   * Closes this server's connection of `sessionId`, if it has one (its session was closed elsewhere).
+   * @internal
+   */
+  closeConnectionOf(sessionId: bigint): void {
+    this.bySession.get(sessionId)?.close();
+  }
+
+  /**
    * A learner applies a committed txn (and answers its client, or closes the connection of a session the leader closed).
    * @internal
    */
   applyCommitted(entry: TxnEntry): void {
     this.pipeline.applyCommitted(entry);
-    if (entry.header.type === OpCode.closeSession) this.bySession.get(entry.header.clientId)?.close();
+    if (entry.header.type === OpCode.closeSession) this.closeConnectionOf(entry.header.clientId);
   }
 
   /**

@@ -235,6 +235,12 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
     }
     this.opts.server.pipeline
       .submitInternal(input)
+      .then(() => {
+        // FinalRequestProcessor: a session closed through another member may still have a connection here
+        // (a client that moved to us, or a second handle on the same session): it is closed now, not left to
+        // find out at its read timeout.
+        if (req.type === OpCode.closeSession) this.opts.server.closeConnectionOf(req.sessionId);
+      })
       .catch((e) => this.opts.log(`forwarded request of session 0x${req.sessionId.toString(16)} cxid ${req.cxid} type ${req.type} failed: ${(e as Error).message}`));
   }
 
