@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ZooKeeper } from '../../../src';
+import { retry, ZooKeeper } from '../../../src';
 import { readDevConf, startDevEnsemble } from '../../../src/cli/dev-ensemble';
 
 const CONF = path.resolve(__dirname, '../../../conf');
@@ -54,7 +54,8 @@ test('starts the four members, prints their roles and the connect string, serves
     const pid = leader.pid()!;
     await leader.kill();
     expect(leader.pid()).toBeUndefined();
-    await zk.setData('/dev-ensemble', Buffer.from('after the kill'));
+    // The handle may have been on the killed member: ConnectionLoss, then it moves (setData without a version is idempotent).
+    await retry(() => zk.setData('/dev-ensemble', Buffer.from('after the kill')), { retries: 20 });
     await leader.start();
     expect(await leader.mode()).toBe('follower');
     expect(leader.pid()).not.toBe(pid);
