@@ -5,6 +5,7 @@
  */
 import { ChildProcess, fork } from 'child_process';
 import * as path from 'path';
+import { killOnExit } from '../../src/testing/child-processes';
 import type { FromWorker, LoadWorkerConfig, ToWorker } from './load-protocol';
 import type { RunResult, RunSpec } from './workloads';
 
@@ -21,25 +22,6 @@ export const TRANSPILE_HOOK = path.resolve(__dirname, '..', '..', 'test', 'harne
 const READY_TIMEOUT_MS = 60_000;
 /** Beyond a run's own budget and the worker's stall timeout: the worker itself is stuck. */
 const RUN_GRACE_MS = 40_000;
-
-const live = new Set<ChildProcess>();
-let exitHook = false;
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const c of live) {
-      if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
-        try {
-          process.kill(c.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    }
-  });
-}
 
 export class LoadProcess {
   private nextId = 1;
@@ -65,7 +47,6 @@ export class LoadProcess {
     });
     child.once('exit', (code, signal) => {
       this.exited = true;
-      live.delete(child);
       for (const w of this.waiting.values()) {
         w.reject(new Error(`load process exited (code ${code}, signal ${signal})\n${this.stderrTail}`));
       }
@@ -79,13 +60,12 @@ export class LoadProcess {
 
   /** Forks a worker and waits until it is connected and has created its nodes. */
   static async start(config: LoadWorkerConfig): Promise<LoadProcess> {
-    installExitHook();
     const child = fork(WORKER, [JSON.stringify(config)], {
       // TRANSPILE_HOOK rather than ts-node: see there for why.
       execArgv: ['--expose-gc', '-r', TRANSPILE_HOOK],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    live.add(child);
+    killOnExit(child);
     const lp = new LoadProcess(child, config);
     try {
       await new Promise<void>((resolve, reject) => {

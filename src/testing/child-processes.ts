@@ -44,6 +44,13 @@ function installExitHook(): void {
   });
 }
 
+/** Kills `child` (SIGKILL) when this process exits, if it is still running then (what spawnTracked does for its own children). */
+export function killOnExit(child: ChildProcess): void {
+  installExitHook();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 /** A child started by spawnTracked. */
 export interface SpawnedProcess {
   /** Node's handle of the child. */

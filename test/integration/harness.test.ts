@@ -15,15 +15,7 @@ import {
   startTarget,
   targets,
 } from '../harness';
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { pidAlive } from '../harness/child-processes';
 
 describe('harness', () => {
   test('freePorts returns distinct bindable ports', async () => {

@@ -233,14 +233,17 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
         input.record = null; // answered MarshallingError through an ErrorTxn, as the leader's prep does
       }
     }
-    this.opts.server.pipeline
-      .submitInternal(input)
-      .then(() => {
-        // FinalRequestProcessor: a session closed through another member may still have a connection here
-        // (a client that moved to us, or a second handle on the same session): it is closed now, not left to
-        // find out at its read timeout.
-        if (req.type === OpCode.closeSession) this.opts.server.closeConnectionOf(req.sessionId);
-      })
+    let applied = this.opts.server.pipeline.submitInternal(input);
+    if (req.type === OpCode.closeSession) {
+      // FinalRequestProcessor: a session closed through another member may still have a connection here
+      // (a client that moved to us, or a second handle on the same session): it is closed now, not left to
+      // find out at its read timeout.
+      applied = applied.then((r) => {
+        this.opts.server.closeConnectionOf(req.sessionId);
+        return r;
+      });
+    }
+    applied
       .catch((e) => this.opts.log(`forwarded request of session 0x${req.sessionId.toString(16)} cxid ${req.cxid} type ${req.type} failed: ${(e as Error).message}`));
   }
 

@@ -12,7 +12,7 @@ import * as path from 'path';
 import { ZooKeeper } from '../../../src';
 import { DataDirLock, DataDirLockedError, LOCK_FILE_NAME, processStartTime } from '../../../src/server/persist/data-dir-lock';
 import { FileTxnStore } from '../../../src/server/persist/file-store';
-import { spawnTracked, SpawnedProcess, terminate } from '../../harness/child-processes';
+import { pidAlive, spawnTracked, SpawnedProcess, terminate } from '../../harness/child-processes';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const TRANSPILE_HOOK = path.join(ROOT, 'test', 'harness', 'transpile-cache-register.js');
@@ -127,15 +127,6 @@ describe('DataDirLock', () => {
   });
 });
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** One dev server (src/cli/start.ts, what `npm start` runs) as a real process. */
 class DevServer {
   readonly log: string;
@@ -206,8 +197,8 @@ describe('two dev servers on one data directory (real processes)', () => {
     await terminate(first.proc, 'SIGKILL');
     // Its members die with it (parent-death signal), leaving their lock files behind.
     for (const pid of memberPids) {
-      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(isAlive(pid)).toBe(false);
+      for (let i = 0; i < 100 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(pidAlive(pid)).toBe(false);
     }
     const third = new DevServer(data, 'third');
     started.push(third);

@@ -13,19 +13,11 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { pidAlive } from '../../harness/child-processes';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
 jest.setTimeout(240_000);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Pids whose parent is `pid` (Linux /proc), to prove nothing is left behind. */
 function childrenOf(pid: number): number[] {
@@ -127,10 +119,10 @@ async function expectAllGone(s: NpmStart): Promise<void> {
   ]).finally(() => clearTimeout(timer));
   expect({ code, signal }).toEqual({ code: 0, signal: null });
   for (const m of s.members) {
-    await waitFor(`member pid ${m.pid} to end`, () => !alive(m.pid), 30_000, s.output);
+    await waitFor(`member pid ${m.pid} to end`, () => !pidAlive(m.pid), 30_000, s.output);
     expect(await portIsFree(m.port)).toBe(true);
   }
-  expect(alive(s.startPid)).toBe(false);
+  expect(pidAlive(s.startPid)).toBe(false);
   expect(childrenOf(s.npm.pid!)).toEqual([]);
   expect(s.output()).toContain('every check held; all servers stopped');
   // Every member's directory is given back on a clean stop.

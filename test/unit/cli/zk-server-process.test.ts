@@ -8,6 +8,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { sendFourLetterWord } from '../../../src/cli/four-letter-client';
+import { pidAlive } from '../../harness/child-processes';
 
 const BIN = path.resolve(__dirname, '../../../bin/zk-server');
 
@@ -32,15 +33,6 @@ function run(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { code: 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 jest.setTimeout(90_000);
 
 describe('zk-server start / status / stop', () => {
@@ -59,7 +51,7 @@ describe('zk-server start / status / stop', () => {
 
   afterEach(() => {
     // Never leave a daemon behind, even when an assertion failed half-way.
-    if (startedPid !== null && alive(startedPid)) process.kill(startedPid, 'SIGKILL');
+    if (startedPid !== null && pidAlive(startedPid)) process.kill(startedPid, 'SIGKILL');
     startedPid = null;
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -70,7 +62,7 @@ describe('zk-server start / status / stop', () => {
     expect(started.code).toBe(0);
     const pidFile = path.join(dir, 'data', 'zookeeper_server.pid');
     startedPid = Number(fs.readFileSync(pidFile, 'utf8'));
-    expect(alive(startedPid)).toBe(true);
+    expect(pidAlive(startedPid)).toBe(true);
 
     expect(await sendFourLetterWord('127.0.0.1', port, 'ruok')).toBe('imok');
 
@@ -85,7 +77,7 @@ describe('zk-server start / status / stop', () => {
     const stopped = run(['stop', 'zoo.cfg'], dir);
     expect(stopped.code).toBe(0);
     expect(stopped.out).toBe('Stopping zookeeper ... STOPPED\n');
-    expect(alive(startedPid)).toBe(false);
+    expect(pidAlive(startedPid)).toBe(false);
     expect(fs.existsSync(pidFile)).toBe(false);
     // The shutdown was clean: the log says the server closed.
     expect(fs.readFileSync(path.join(dir, 'data', 'zookeeper-server.out'), 'utf8')).toMatch(/SIGTERM received; shutting down[\s\S]*server closed/);
@@ -105,7 +97,7 @@ describe('zk-server start / status / stop', () => {
     const second = Number(fs.readFileSync(pidFile, 'utf8'));
     startedPid = second;
     expect(second).not.toBe(first);
-    expect(alive(first)).toBe(false);
+    expect(pidAlive(first)).toBe(false);
     expect(run(['stop', 'zoo.cfg'], dir).code).toBe(0);
   });
 
