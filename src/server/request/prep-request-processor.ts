@@ -17,7 +17,7 @@ import { CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateSessionTxn,
 import { CreateMode, ErrorCode, OpCode, Perms, isContainer, isEphemeral, isSequential, isTTL } from '../../proto/constants';
 import { pathProblem, sequenceSuffix } from '../../proto/path';
 import { checkAcl, fixupAcl } from '../tree/acl-check';
-import { DataTree, ROOT, copyStatPersisted, createStat, isSpecialPath } from '../tree/data-tree';
+import { DataTree, ROOT, copyStatPersisted, createStat, isSpecialPath, type StatFields } from '../tree/data-tree';
 import { checkQuota } from '../tree/quota';
 import { CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner, validTtl } from '../tree/ephemeral-type';
 import { KeeperCodeError, badArguments, noNode } from '../tree/keeper-error';
@@ -28,7 +28,7 @@ import type { MultiOp } from './request-records';
 export interface ChangeRecord {
   zxid: bigint;
   path: string;
-  stat: StatPersisted | null;
+  stat: StatFields | null;
   childCount: number;
   acl: ACL[] | null;
   data: Buffer | null;

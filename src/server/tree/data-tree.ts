@@ -22,6 +22,7 @@ import { AclCache, OPEN_UNSAFE_ACL_ID } from './acl-cache';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from './ephemeral-type';
 import { KeeperCodeError, noNode } from './keeper-error';
 import { WatchManager, WatcherMode, type Watcher } from './watch-manager';
+import { DataNode, StatSlab, type StatFields } from './data-node';
 import { onNodeCreated, recomputeAllQuotaStats, updateQuotaStats } from './quota';
 
 export const ROOT = '/';
@@ -40,20 +41,13 @@ export function parentPathOf(path: string): string {
   return i <= 0 ? ROOT : path.slice(0, i);
 }
 
-export class DataNode {
-  readonly children = new Set<string>();
-  constructor(
-    public data: Buffer | null,
-    public acl: bigint,
-    public stat: StatPersisted,
-  ) {}
-}
-
 export function createStat(zxid: bigint, time: bigint, ephemeralOwner: bigint): StatPersisted {
   return new StatPersisted({ czxid: zxid, mzxid: zxid, pzxid: zxid, ctime: time, mtime: time, version: 0, cversion: 0, aversion: 0, ephemeralOwner });
 }
 
-export function copyStatPersisted(s: StatPersisted): StatPersisted {
+export { DataNode, type StatFields } from './data-node';
+
+export function copyStatPersisted(s: StatFields): StatPersisted {
   return new StatPersisted({
     czxid: s.czxid,
     mzxid: s.mzxid,
@@ -108,6 +102,8 @@ export interface DataTreeOptions {
 export class DataTree {
   /** @internal */
   readonly nodes = new Map<string, DataNode>();
+  /** Where the nodes' Stats live (see data-node.ts). */
+  private stats = new StatSlab();
   /** @internal */
   readonly aclCache = new AclCache();
   /** @internal */
@@ -134,9 +130,13 @@ export class DataTree {
     this.initBuiltins();
   }
 
+  private newNode(data: Buffer | null, acl: bigint, stat: StatFields): DataNode {
+    return new DataNode(this.stats, data, acl, stat);
+  }
+
   private initBuiltins(): void {
     this.nodes.clear();
-    const root = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
+    const root = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
     this.nodes.set(ROOT, root);
     this.ensureBuiltinNodes();
   }
@@ -145,17 +145,17 @@ export class DataTree {
   private ensureBuiltinNodes(): void {
     const root = this.nodes.get(ROOT)!;
     if (!this.nodes.has(PROC_ZOOKEEPER)) {
-      root.children.add('zookeeper');
-      this.nodes.set(PROC_ZOOKEEPER, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+      root.addChild('zookeeper');
+      this.nodes.set(PROC_ZOOKEEPER, this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
     }
     const proc = this.nodes.get(PROC_ZOOKEEPER)!;
     if (!this.nodes.has(QUOTA_ZOOKEEPER)) {
-      proc.children.add('quota');
-      this.nodes.set(QUOTA_ZOOKEEPER, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+      proc.addChild('quota');
+      this.nodes.set(QUOTA_ZOOKEEPER, this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
     }
     if (!this.nodes.has(CONFIG_ZOOKEEPER)) {
-      proc.children.add('config');
-      const config = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
+      proc.addChild('config');
+      const config = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
       this.nodes.set(CONFIG_ZOOKEEPER, config);
       // Apache: setACL(configZookeeper, READ_ACL_UNSAFE, -1), which also leaves aversion at -1.
       config.acl = this.aclCache.convertAcls(Ids.READ_ACL_UNSAFE);
@@ -205,7 +205,7 @@ export class DataTree {
       cversion: (s.cversion * 2 - numChildren) | 0,
       aversion: s.aversion,
       ephemeralOwner: this.kindOf(s.ephemeralOwner) === 'NORMAL' ? s.ephemeralOwner : 0n,
-      dataLength: node.data === null ? 0 : node.data.length,
+      dataLength: node.dataLength,
       numChildren,
       pzxid: s.pzxid,
     });
@@ -231,7 +231,7 @@ export class DataTree {
 
   /** The node's data and Stat; a watcher sees its next data change or deletion. Throws NONODE (leaving no watch). */
   getData(path: string, watcher?: Watcher): {
-    /** The node's data (the tree's own buffer: do not change it); null for none. */
+    /** The node's data (a copy for small data; for large data the tree's own buffer: do not change it); null for none. */
     data: Buffer | null;
     /** The node's Stat. */
     stat: Stat;
@@ -316,8 +316,8 @@ export class DataTree {
       parent.stat.cversion = parentCVersion;
       parent.stat.pzxid = zxid;
     }
-    const child = new DataNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
-    parent.children.add(childName);
+    const child = this.newNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
+    parent.addChild(childName);
     this.nodes.set(path, child);
     if (this.hasQuotas()) onNodeCreated(this, path, data?.length ?? 0);
     const kind = this.kindOf(ephemeralOwner);
@@ -341,10 +341,11 @@ export class DataTree {
     const parent = this.nodes.get(parentName);
     const node = this.nodes.get(path);
     if (!parent || !node || path === ROOT) throw noNode(path);
-    parent.children.delete(childName);
+    parent.removeChild(childName);
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     this.nodes.delete(path);
-    if (this.hasQuotas()) updateQuotaStats(this, path, -1, -(node.data?.length ?? 0));
+    node.detach();
+    if (this.hasQuotas()) updateQuotaStats(this, path, -1, -node.dataLength);
     // The watchers of the deleted node check its ACL as it was (Apache reads it before removing the node).
     const acl = this.aclForNode(node);
     this.aclCache.removeUsage(node.acl);
@@ -372,7 +373,7 @@ export class DataTree {
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
     const node = this.nodes.get(path);
     if (!node) throw noNode(path);
-    if (this.hasQuotas()) updateQuotaStats(this, path, 0, (data?.length ?? 0) - (node.data?.length ?? 0));
+    if (this.hasQuotas()) updateQuotaStats(this, path, 0, (data?.length ?? 0) - node.dataLength);
     node.data = data;
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
@@ -608,17 +609,19 @@ export class DataTree {
    */
   loadSnapshot(contents: { acls: Map<bigint, ACL[]>; nodes: Iterable<SnapshotNode> }, zxid: bigint): void {
     this.nodes.clear();
+    // A fresh slab: a node of the old tree still held somewhere keeps reading its own values.
+    this.stats = new StatSlab();
     this.ephemerals.clear();
     this.containers.clear();
     this.ttls.clear();
     this.aclCache.load(contents.acls);
     for (const sn of contents.nodes) {
       const path = sn.path === '' ? ROOT : sn.path;
-      const node = new DataNode(sn.data, sn.aclRef, copyStatPersisted(sn.stat));
+      const node = this.newNode(sn.data, sn.aclRef, sn.stat);
       if (path !== ROOT) {
         const parent = this.nodes.get(parentPathOf(path));
         if (!parent) throw new Error(`snapshot node ${path} comes before its parent`);
-        parent.children.add(path.slice(path.lastIndexOf('/') + 1));
+        parent.addChild(path.slice(path.lastIndexOf('/') + 1));
         const owner = node.stat.ephemeralOwner;
         const kind = this.kindOf(owner);
         if (kind === 'CONTAINER') this.containers.add(path);
@@ -632,7 +635,7 @@ export class DataTree {
       this.nodes.set(path, node);
       this.aclCache.addUsage(node.acl);
     }
-    if (!this.nodes.has(ROOT)) this.nodes.set(ROOT, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+    if (!this.nodes.has(ROOT)) this.nodes.set(ROOT, this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
     this.aclCache.purgeUnused();
     this.ensureBuiltinNodes();
     // Apache's setupQuota: the usage texts on disk are recomputed, never trusted.
@@ -643,7 +646,7 @@ export class DataTree {
   /** Approximate bytes of paths + data, like Apache's approximateDataSize (for mntr). */
   approximateDataSize(): number {
     let n = 0;
-    for (const [p, node] of this.nodes) n += p.length + (node.data?.length ?? 0);
+    for (const [p, node] of this.nodes) n += p.length + node.dataLength;
     return n;
   }
 }

@@ -1,0 +1,267 @@
+/**
+ * One znode, laid out for a tree of a million of them.
+ *
+ * The obvious layout (a StatPersisted object of six bigints per node, a Set
+ * of children per node, the data as a Buffer) costs about 1 KB per small
+ * znode in V8: every bigint is a heap object, every empty Set a hash table,
+ * and a small Buffer is a view object that pins a slice of an 8 KB pool slab
+ * shared with short-lived request buffers. Apache's JVM needs about half.
+ * So a node keeps:
+ * - its Stat in a {@link StatSlab}: typed-array pages shared by the whole
+ *   tree, 60 bytes a node (6 longs, 3 ints), read and written through
+ *   accessors, so `node.stat.version++` still reads as before;
+ * - its data as a latin1 string when small (one compact heap string, no pool
+ *   slab pinned), as an exact-size unpooled Buffer when large;
+ * - a children Set only while it has children;
+ * - its ACL reference as a number (refs are small counters).
+ *
+ * `node.stat` is the node itself (it has the nine StatPersisted fields), so
+ * code that reads `node.stat.czxid` or copies `node.stat` keeps working.
+ */
+import type { StatPersisted } from '../../proto/generated/data';
+
+/** The nine persisted Stat fields (what a node stores; a StatPersisted has them). */
+export type StatFields = Pick<StatPersisted, 'czxid' | 'mzxid' | 'pzxid' | 'ctime' | 'mtime' | 'version' | 'cversion' | 'aversion' | 'ephemeralOwner'>;
+
+const CZXID = 0;
+const MZXID = 1;
+const PZXID = 2;
+const CTIME = 3;
+const MTIME = 4;
+const OWNER = 5;
+const LONGS = 6;
+const VERSION = 0;
+const CVERSION = 1;
+const AVERSION = 2;
+const INTS = 3;
+
+const PAGE_BITS = 12;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SIZE - 1;
+
+/**
+ * Stat storage for many nodes: pages of PAGE_SIZE slots, each slot six
+ * 64-bit and three 32-bit fields. Pages (rather than one growing array)
+ * keep growth cheap and slack under one page; freed slots are reused.
+ */
+export class StatSlab {
+  private readonly longs: BigInt64Array[] = [];
+  private readonly ints: Int32Array[] = [];
+  private readonly free: number[] = [];
+  private next = 0;
+
+  /** A slot holding `stat`'s values. */
+  alloc(stat: StatFields): number {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.next++;
+      if ((slot & PAGE_MASK) === 0) {
+        this.longs.push(new BigInt64Array(PAGE_SIZE * LONGS));
+        this.ints.push(new Int32Array(PAGE_SIZE * INTS));
+      }
+    }
+    const l = this.longs[slot >>> PAGE_BITS];
+    const lo = (slot & PAGE_MASK) * LONGS;
+    l[lo + CZXID] = stat.czxid;
+    l[lo + MZXID] = stat.mzxid;
+    l[lo + PZXID] = stat.pzxid;
+    l[lo + CTIME] = stat.ctime;
+    l[lo + MTIME] = stat.mtime;
+    l[lo + OWNER] = stat.ephemeralOwner;
+    const i = this.ints[slot >>> PAGE_BITS];
+    const io = (slot & PAGE_MASK) * INTS;
+    i[io + VERSION] = stat.version;
+    i[io + CVERSION] = stat.cversion;
+    i[io + AVERSION] = stat.aversion;
+    return slot;
+  }
+
+  /** Returns a slot for reuse (its node was deleted or detached). */
+  release(slot: number): void {
+    this.free.push(slot);
+  }
+
+  getLong(slot: number, field: number): bigint {
+    return this.longs[slot >>> PAGE_BITS][(slot & PAGE_MASK) * LONGS + field];
+  }
+
+  setLong(slot: number, field: number, v: bigint): void {
+    this.longs[slot >>> PAGE_BITS][(slot & PAGE_MASK) * LONGS + field] = v;
+  }
+
+  getInt(slot: number, field: number): number {
+    return this.ints[slot >>> PAGE_BITS][(slot & PAGE_MASK) * INTS + field];
+  }
+
+  setInt(slot: number, field: number, v: number): void {
+    this.ints[slot >>> PAGE_BITS][(slot & PAGE_MASK) * INTS + field] = v;
+  }
+}
+
+/** Data up to this many bytes is kept as a latin1 string (no Buffer object, no pinned pool slab). */
+const INLINE_DATA_MAX = 1024;
+
+/** What a childless node answers: one shared Set that refuses changes (a cast must not add a child to every leaf). */
+class NoChildren extends Set<string> {
+  override add(): never {
+    throw new TypeError('a node without children has a read-only children view');
+  }
+  override delete(): never {
+    throw new TypeError('a node without children has a read-only children view');
+  }
+  override clear(): never {
+    throw new TypeError('a node without children has a read-only children view');
+  }
+}
+const NO_CHILDREN: ReadonlySet<string> = new NoChildren();
+
+function storeData(data: Buffer | null): string | Buffer | null {
+  if (data === null) return null;
+  if (data.length <= INLINE_DATA_MAX) return data.toString('latin1');
+  // A slice of a pool slab or of a bigger frame would pin all of it: keep an exact copy.
+  if (data.byteOffset === 0 && data.buffer.byteLength === data.length) return data;
+  const own = Buffer.allocUnsafeSlow(data.length);
+  data.copy(own);
+  return own;
+}
+
+/**
+ * A znode: data, ACL reference, children names and Stat (Apache's DataNode).
+ * Created and changed only by its {@link DataTree}.
+ */
+export class DataNode implements StatFields {
+  private payload: string | Buffer | null;
+  private aclRef: number | bigint;
+  private kids: Set<string> | null = null;
+  private slab: StatSlab;
+  private slot: number;
+
+  /** @internal */
+  constructor(slab: StatSlab, data: Buffer | null, acl: bigint, stat: StatFields) {
+    this.slab = slab;
+    this.slot = slab.alloc(stat);
+    this.payload = storeData(data);
+    this.aclRef = 0;
+    this.acl = acl;
+  }
+
+  /** The node's Stat fields (the node itself: reads and writes go to its slot). */
+  get stat(): StatFields {
+    return this;
+  }
+
+  /** The node's data (a fresh Buffer for small data: changing it changes nothing); null for none. */
+  get data(): Buffer | null {
+    const p = this.payload;
+    if (p === null || typeof p !== 'string') return p;
+    return Buffer.from(p, 'latin1');
+  }
+
+  set data(data: Buffer | null) {
+    this.payload = storeData(data);
+  }
+
+  /** Length of the data in bytes (0 for none), without materializing it. */
+  get dataLength(): number {
+    return this.payload === null ? 0 : this.payload.length;
+  }
+
+  /** The ACL reference into the tree's AclCache. */
+  get acl(): bigint {
+    const a = this.aclRef;
+    return typeof a === 'bigint' ? a : BigInt(a);
+  }
+
+  set acl(ref: bigint) {
+    // Refs are small counters (or -1): a number costs nothing per node; anything else stays a bigint.
+    this.aclRef = ref >= -(2n ** 31n) && ref < 2n ** 31n ? Number(ref) : ref;
+  }
+
+  /** The children's names (a read-only view). */
+  get children(): ReadonlySet<string> {
+    return this.kids ?? NO_CHILDREN;
+  }
+
+  /** @internal */
+  addChild(name: string): void {
+    (this.kids ??= new Set()).add(name);
+  }
+
+  /** @internal */
+  removeChild(name: string): void {
+    const k = this.kids;
+    if (k === null) return;
+    k.delete(name);
+    // A node whose children all went (a drained queue, a released lock) gives its Set back.
+    if (k.size === 0) this.kids = null;
+  }
+
+  /**
+   * Moves the Stat out of the tree's slab into one of its own and frees the
+   * slot: a deleted node may still be held (a change record, a reaper
+   * candidate) and must not see the slot's next owner.
+   * @internal
+   */
+  detach(): void {
+    const own = new StatSlab();
+    const slot = own.alloc(this);
+    this.slab.release(this.slot);
+    this.slab = own;
+    this.slot = slot;
+  }
+
+  get czxid(): bigint {
+    return this.slab.getLong(this.slot, CZXID);
+  }
+  set czxid(v: bigint) {
+    this.slab.setLong(this.slot, CZXID, v);
+  }
+  get mzxid(): bigint {
+    return this.slab.getLong(this.slot, MZXID);
+  }
+  set mzxid(v: bigint) {
+    this.slab.setLong(this.slot, MZXID, v);
+  }
+  get pzxid(): bigint {
+    return this.slab.getLong(this.slot, PZXID);
+  }
+  set pzxid(v: bigint) {
+    this.slab.setLong(this.slot, PZXID, v);
+  }
+  get ctime(): bigint {
+    return this.slab.getLong(this.slot, CTIME);
+  }
+  set ctime(v: bigint) {
+    this.slab.setLong(this.slot, CTIME, v);
+  }
+  get mtime(): bigint {
+    return this.slab.getLong(this.slot, MTIME);
+  }
+  set mtime(v: bigint) {
+    this.slab.setLong(this.slot, MTIME, v);
+  }
+  get ephemeralOwner(): bigint {
+    return this.slab.getLong(this.slot, OWNER);
+  }
+  set ephemeralOwner(v: bigint) {
+    this.slab.setLong(this.slot, OWNER, v);
+  }
+  get version(): number {
+    return this.slab.getInt(this.slot, VERSION);
+  }
+  set version(v: number) {
+    this.slab.setInt(this.slot, VERSION, v);
+  }
+  get cversion(): number {
+    return this.slab.getInt(this.slot, CVERSION);
+  }
+  set cversion(v: number) {
+    this.slab.setInt(this.slot, CVERSION, v);
+  }
+  get aversion(): number {
+    return this.slab.getInt(this.slot, AVERSION);
+  }
+  set aversion(v: number) {
+    this.slab.setInt(this.slot, AVERSION, v);
+  }
+}
