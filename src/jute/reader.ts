@@ -25,6 +25,11 @@ export class JuteReader {
     return this.pos;
   }
 
+  /** The Buffer being read (for readers that come back to a region later, e.g. a snapshot's node list). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   get remaining(): number {
     return this.end - this.pos;
   }

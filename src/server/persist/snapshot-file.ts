@@ -40,7 +40,7 @@ const CHUNK = 1 << 20;
 export interface ReadSnapshot {
   sessions: Map<bigint, number>;
   acls: Map<bigint, ACL[]>;
-  nodes: SnapshotNode[];
+  nodes: Iterable<SnapshotNode>;
   /** The zxid digest after the first seal, or null when the file has none (pre-3.6 or digests disabled). */
   digest: SnapshotDigest | null;
 }
@@ -243,21 +243,72 @@ export function readSnapshotBody(r: JuteReader, name: string): Pick<ReadSnapshot
     if (list === null) throw new CorruptSnapshotError(`${name}: ACL cache entry ${ref} has no ACL vector`);
     acls.set(ref, list);
   }
-  const nodes: SnapshotNode[] = [];
-  const seen = new Set<string>();
-  for (let p = r.readString(); p !== '/'; p = r.readString()) {
-    if (p === null) throw new CorruptSnapshotError(`${name}: null node path`);
-    const data = r.readBuffer();
-    const aclRef = r.readLong();
-    const stat = StatPersisted.decode(r);
-    const parent = parentOf(p);
-    if (parent !== null && !seen.has(parent)) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
-    seen.add(p);
-    nodes.push({ path: p, data, aclRef, stat });
-  }
-  if (!seen.has('')) throw new CorruptSnapshotError(`${name}: no root node`);
-  return { sessions, acls, nodes };
+  const start = r.offset;
+  const end = checkNodeOrder(r, name);
+  return { sessions, acls, nodes: new SnapshotNodeList(r.buffer, start, end) };
 }
+
+/**
+ * Walks the node records without keeping them, checking that each node's
+ * parent came before it; leaves `r` after the "/" end marker and returns
+ * where that marker starts. Every writer (Apache's DataTree.serializeNode,
+ * ours) emits nodes in depth-first preorder, so a node's parent is always on
+ * the stack of its ancestors: no set of every path is needed.
+ */
+function checkNodeOrder(r: JuteReader, name: string): number {
+  const ancestors: string[] = [];
+  for (;;) {
+    const at = r.offset;
+    const p = r.readString();
+    if (p === '/') {
+      if (ancestors.length === 0) throw new CorruptSnapshotError(`${name}: no root node`);
+      return at;
+    }
+    if (p === null) throw new CorruptSnapshotError(`${name}: null node path`);
+    const parent = parentOf(p);
+    if (parent === null) {
+      // Only the root ("") has no parent, and it comes first (then it stays at the bottom of the stack).
+      if (p !== '' || ancestors.length > 0) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
+    } else {
+      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== parent) ancestors.pop();
+      if (ancestors.length === 0) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
+    }
+    ancestors.push(p);
+    const dataLen = r.readInt();
+    if (dataLen > 0) r.skip(dataLen);
+    else if (dataLen < -1) throw new CorruptSnapshotError(`${name}: negative data length ${dataLen} for ${p}`);
+    r.skip(8 + STAT_PERSISTED_BYTES);
+  }
+}
+
+/** StatPersisted on disk: czxid, mzxid, ctime, mtime (longs), version, cversion, aversion (ints), ephemeralOwner, pzxid (longs). */
+const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
+
+/**
+ * A snapshot's nodes, decoded from the snapshot's bytes each time they are
+ * iterated: loading a million-node snapshot builds the tree node by node
+ * instead of holding a million records first (which doubled start-up's peak
+ * memory). The bytes were checked by checkNodeOrder and the seal.
+ */
+export class SnapshotNodeList implements Iterable<SnapshotNode> {
+  constructor(
+    private readonly stream: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  *[Symbol.iterator](): Iterator<SnapshotNode> {
+    const r = new JuteReader(this.stream, this.start, this.end);
+    while (r.remaining > 0) {
+      const path = r.readString()!;
+      const data = r.readBuffer();
+      const aclRef = r.readLong();
+      const stat = StatPersisted.decode(r);
+      yield { path, data, aclRef, stat };
+    }
+  }
+}
+
 
 function checkSeal(stream: Buffer, r: JuteReader, name: string): void {
   const expected = adler32(stream, 0, r.offset);

@@ -105,8 +105,8 @@ export interface LoadedState {
     | (SnapshotContents & {
         /** The zxid the snapshot is exact at (its file name's). */
         zxid: bigint;
-        /** Every node, parents first. */
-        nodes: SnapshotNode[];
+        /** Every node, parents first (decoded from the file as it is iterated). */
+        nodes: Iterable<SnapshotNode>;
         /** The zxid digest stored in the file, when present. */
         digest?: SnapshotDigest | null;
       })

@@ -54,9 +54,9 @@ describe('(a) a dataDir written by Apache ZooKeeper 3.8.0', () => {
       expect(store.lastLoadReport?.snapshotFile).toBe('snapshot.17');
       expect(st.snapshot?.zxid).toBe(0x17n);
       expect(st.lastZxid).toBe(0x1an);
-      const byPath = new Map(st.snapshot!.nodes.map((n) => [n.path, n]));
+      const byPath = new Map([...st.snapshot!.nodes].map((n) => [n.path, n]));
       // Apache's order: root "" first, parents before children, /zookeeper subtree as ordinary nodes.
-      expect(st.snapshot!.nodes.map((n) => n.path)).toEqual(['', '/a', '/a/b', '/a/seq-0000000001', '/zookeeper', '/zookeeper/config', '/zookeeper/quota', '/d', '/eph', '/m1']);
+      expect([...st.snapshot!.nodes].map((n) => n.path)).toEqual(['', '/a', '/a/b', '/a/seq-0000000001', '/zookeeper', '/zookeeper/config', '/zookeeper/quota', '/d', '/eph', '/m1']);
       expect(byPath.get('/a')!.data?.toString()).toBe('hello2');
       expect(byPath.get('/a')!.stat).toMatchObject({ czxid: 2n, mzxid: 8n, pzxid: 0xan, version: 1, cversion: 2 });
       expect(byPath.get('/d')!.data?.toString()).toBe('dm'); // the multi's setData at 0x17
@@ -118,7 +118,7 @@ describe('(a) a dataDir written by Apache ZooKeeper 3.8.0', () => {
         // Apache's snapshots are fuzzy: the digest is taken at the zxid reached when the
         // tree walk ends (so it can differ from the name), and the walk may see txns after
         // the digest's zxid (snapshot.3 holds /a/b, created at 0x4, with a digest at 0x3).
-        const newest = snap.nodes.reduce((m, n) => [n.stat.czxid, n.stat.mzxid, n.stat.pzxid].reduce((a, b) => (b > a ? b : a), m), 0n);
+        const newest = [...snap.nodes].reduce((m, n) => [n.stat.czxid, n.stat.mzxid, n.stat.pzxid].reduce((a, b) => (b > a ? b : a), m), 0n);
         const consistent = snap.digest !== null && newest <= snap.digest.zxid;
         if (consistent && snap.digest!.zxid !== 0n) {
           expect({ name, digest: treeDigest(snap.nodes) }).toEqual({ name, digest: snap.digest!.digest });
@@ -261,10 +261,10 @@ describe('(b) Apache ZooKeeper 3.8 starts on a dataDir we wrote', () => {
       // Now the other way again: load what Apache added on top of our files.
       const back = new FileTxnStore({ dataDir, fsync: false });
       const st = await back.load();
-      const inSnap = st.snapshot!.nodes.find((n) => n.path === '/from-apache');
+      const inSnap = [...st.snapshot!.nodes].find((n) => n.path === '/from-apache');
       const inLog = st.txns.find((t) => t.header.type === OpCode.create && t.body.includes(Buffer.from('/from-apache')));
       expect(inSnap !== undefined || inLog !== undefined).toBe(true);
-      expect(st.snapshot!.nodes.map((n) => n.path)).toEqual(expect.arrayContaining(['', '/a', '/a/b', '/a/d', '/c', '/zookeeper']));
+      expect([...st.snapshot!.nodes].map((n) => n.path)).toEqual(expect.arrayContaining(['', '/a', '/a/b', '/a/d', '/c', '/zookeeper']));
       await back.close();
     } finally {
       rmDir(work);

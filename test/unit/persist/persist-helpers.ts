@@ -6,6 +6,7 @@ import { JuteWriter } from '../../../src/jute';
 import { CreateSessionTxn, CreateTxn, Ids, OpCode, SetDataTxn, StatPersisted, TxnHeader } from '../../../src/proto';
 import type { Record } from '../../../src/jute';
 import type { SnapshotContents, SnapshotNode, TxnEntry } from '../../../src/server/persist/types';
+import { SnapshotNodeList } from '../../../src/server/persist/snapshot-file';
 
 export function encode(rec: Record): Buffer {
   const w = new JuteWriter();
@@ -70,7 +71,13 @@ export function rmDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Strips class identity so records compare by value. */
+/** Strips class identity so records compare by value; a lazy node list (SnapshotNodeList) compares as its nodes. */
 export function plain<T>(v: T): unknown {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)));
+  return JSON.parse(
+    JSON.stringify(v, (_k, x) => {
+      if (typeof x === 'bigint') return `${x}n`;
+      if (x instanceof SnapshotNodeList) return [...x];
+      return x;
+    }),
+  );
 }

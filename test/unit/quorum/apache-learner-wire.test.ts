@@ -250,11 +250,11 @@ async function expectReencodesToReceivedBytes(l: ScriptedLearner): Promise<void>
 }
 
 function checkBaseTree(snapshot: SnapSyncBody): void {
-  const byPath = new Map(snapshot.nodes.map((n) => [n.path, n]));
+  const byPath = new Map([...snapshot.nodes].map((n) => [n.path, n]));
   for (const p of ['', '/zookeeper', '/zookeeper/quota', '/zookeeper/config']) expect(byPath.has(p)).toBe(true);
   // The config node holds the same QuorumVerifier text NEWLEADER carries (and our verifier prints).
   expect(byPath.get('/zookeeper/config')!.data?.toString('utf8')).toBe(configText);
-  expect(snapshot.nodes[0].path).toBe('');
+  expect([...snapshot.nodes][0].path).toBe('');
 }
 
 test('handshake and first sync: FOLLOWERINFO, LEADERINFO, ACKEPOCH, SNAP (or DIFF), NEWLEADER, UPTODATE', async () => {
@@ -426,7 +426,7 @@ test('reconnect as a wiped learner (last zxid 0): SNAP of the tree the client bu
     expect(sync.zxid).toBe(committedBefore);
     const snap = sync.snapshot!;
     checkBaseTree(snap);
-    const byPath = new Map(snap.nodes.map((n) => [n.path, n]));
+    const byPath = new Map([...snap.nodes].map((n) => [n.path, n]));
     const a = byPath.get('/lw-a')!;
     expect(a.data?.toString()).toBe('three');
     expect([a.stat.czxid, a.stat.mzxid, a.stat.version]).toEqual([zxidOf.get('/lw-a created'), zxidOf.get('/lw-a last set'), 2]);

@@ -114,7 +114,7 @@ export class ScriptedLearner {
       });
     }
     const ev = this.queue.shift()!;
-    this.log(`learner: <- ${ev.kind === 'packet' ? `${QuorumPacketType[ev.packet.type] ?? ev.packet.type} 0x${BigInt.asUintN(64, ev.packet.zxid).toString(16)}` : `snapshot of ${ev.snapshot.nodes.length} nodes`}`);
+    this.log(`learner: <- ${ev.kind === 'packet' ? `${QuorumPacketType[ev.packet.type] ?? ev.packet.type} 0x${BigInt.asUintN(64, ev.packet.zxid).toString(16)}` : `snapshot of ${[...ev.snapshot.nodes].length} nodes`}`);
     return ev;
   }
 

@@ -194,7 +194,7 @@ async function syncTranscript(l: ScriptedLearner): Promise<SyncTranscript> {
     const ev = await l.next();
     if (ev.kind === 'snapshot') {
       out.packets.push('SNAPSHOT');
-      out.snapshotPaths = ev.snapshot.nodes.map((n) => n.path).filter((p) => p !== '' && !p.startsWith('/zookeeper')).sort();
+      out.snapshotPaths = [...ev.snapshot.nodes].map((n) => n.path).filter((p) => p !== '' && !p.startsWith('/zookeeper')).sort();
       continue;
     }
     out.packets.push(describe_(ev.packet));
