@@ -38,6 +38,7 @@ import { DigestMd5Server, type SaslUsers } from './session/sasl-digest-md5';
 import { loadJaasUsers } from './session/jaas-config';
 import { generateDigest } from './tree/acl-check';
 import { CONFIG_ZOOKEEPER, DataTree } from './tree/data-tree';
+import { FuzzyTreeSnapshot, SnapshotAbortedError } from './tree/fuzzy-snapshot';
 import { makeZxid } from './zxid';
 import { ttlOf } from './tree/ephemeral-type';
 import * as fourLetter from './net/four-letter-words';
@@ -276,6 +277,8 @@ export class ZooKeeperServer implements ConnectionHost {
   private txnsSinceSnapshot = 0;
   private nextSnapshotAt: number;
   private snapshotInFlight: Promise<void> | null = null;
+  /** The fuzzy walk of the snapshot being written, so close() can stop it. */
+  private snapshotWalk: FuzzyTreeSnapshot | null = null;
   private durability = { snapshotsTaken: 0, snapshotsFailed: 0, snapshotsSkipped: 0, lastSnapshotZxid: -1n, purgeRuns: 0 };
   private closed = false;
   /**
@@ -946,32 +949,43 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   /**
-   * Writes a snapshot of the tree as it is now. The copy is taken at once
-   * (so it is exact at lastProcessedZxid); the file is written in the
-   * background while appends and replies carry on.
+   * Writes a fuzzy snapshot named after lastProcessedZxid (Z0), as Apache
+   * does: no copy of the tree is taken; the live tree is walked and written
+   * in time slices while appends, txns and replies carry on between them
+   * (src/server/tree/fuzzy-snapshot.ts). Sessions are copied at Z0, and the
+   * log replayed from Z0 + 1 over the file gives the tree back exactly. The
+   * file carries the zxid digest only when no txn was applied during the walk.
    */
   takeSnapshot(): Promise<void> {
     if (this.snapshotInFlight) return this.snapshotInFlight;
-    const zxid = this.tree.lastProcessedZxid;
     const started = Date.now();
-    const contents = this.tree.snapshotContents(this.sessions.snapshot());
+    const contents = new FuzzyTreeSnapshot(this.tree, this.sessions.snapshot());
+    const zxid = contents.zxid;
     // Apache logs every snapshot at INFO ("Snapshotting: 0x.. to .."): a stalled one is otherwise invisible.
     this.log(`snapshotting at 0x${zxid.toString(16)} (${this.tree.nodeCount} nodes, ${contents.sessions.size} sessions)`);
+    this.snapshotWalk = contents;
     const p = this.store
       .snapshot(zxid, contents)
       .then(
         () => {
           this.durability.snapshotsTaken++;
           this.durability.lastSnapshotZxid = zxid;
-          this.log(`snapshot at 0x${zxid.toString(16)} written in ${Date.now() - started} ms`);
+          const s = contents.stats;
+          const fuzzy = contents.fuzzy.exact() ? 'exact, with digest' : `fuzzy to 0x${(s.endZxid ?? zxid).toString(16)}, no digest`;
+          this.log(`snapshot at 0x${zxid.toString(16)} written in ${Date.now() - started} ms (${s.written} nodes, ${fuzzy})`);
         },
         (e) => {
+          if (e instanceof SnapshotAbortedError) {
+            this.log(`snapshot at 0x${zxid.toString(16)} abandoned: ${e.message}`);
+            return;
+          }
           this.durability.snapshotsFailed++;
           this.log(`snapshot at 0x${zxid.toString(16)} failed: ${(e as Error).message}`);
         },
       )
       .finally(() => {
         this.snapshotInFlight = null;
+        if (this.snapshotWalk === contents) this.snapshotWalk = null;
       });
     this.snapshotInFlight = p;
     return p;
@@ -1039,6 +1053,8 @@ export class ZooKeeperServer implements ConnectionHost {
     await this.pipeline.idle();
     for (const c of [...this.connections]) c.close();
     await Promise.all(closing);
+    // A snapshot being written is given up (its temp file removed): the log holds everything it would.
+    this.snapshotWalk?.fuzzy.abort('server closing');
     if (this.snapshotInFlight) await this.snapshotInFlight;
     if (this.purging) await this.purging;
     await this.store.close();

@@ -6,6 +6,7 @@
  * instance loads empty, and `load()` on a used instance returns what it holds,
  * which lets tests exercise recovery without a disk.
  */
+import { StatPersisted } from '../../proto';
 import type { LoadedState, SnapshotContents, SnapshotNode, TxnEntry, TxnStore } from './types';
 
 export class MemoryTxnStore implements TxnStore {
@@ -29,7 +30,9 @@ export class MemoryTxnStore implements TxnStore {
   }
 
   async snapshot(zxid: bigint, contents: SnapshotContents): Promise<void> {
-    this.snap = { zxid, sessions: new Map(contents.sessions), acls: new Map(contents.acls), nodes: [...contents.nodes] };
+    // Read at once (so a fuzzy source is exact here); stats are copied because a live source hands out the tree's own values.
+    const nodes = [...contents.nodes].map((n) => ({ path: n.path, data: n.data, aclRef: n.aclRef, stat: new StatPersisted(n.stat) }));
+    this.snap = { zxid, sessions: new Map(contents.sessions), acls: new Map(contents.acls), nodes };
   }
 
   async purge(_retain: number): Promise<void> {

@@ -13,6 +13,8 @@
  *   seal              long Adler32 of every byte so far, ustring "/"
  *   zxid digest       long zxid, int digestVersion, long digest (3.6+)
  *   seal              long Adler32 of every byte so far, ustring "/"
+ *                     (these two are left out by a fuzzy snapshot that saw
+ *                     txns while it was written: see writeSnapshotFile)
  *
  * The checksum is over the uncompressed stream (Apache wraps the compressor
  * in a CheckedOutputStream). Apache validates a plain snapshot cheaply by its
@@ -84,14 +86,44 @@ class ChunkedSink {
   }
 }
 
+/** Serialization work done between two yields to the event loop (ms), so requests keep being served during a snapshot. */
+export const SNAPSHOT_SLICE_MS = 2;
+/** The writer hands its buffer to `flush` at least this often (bytes). */
+const FLUSH_AT = CHUNK;
+
+/** How a snapshot body is cut into slices. */
+export interface SnapshotSliceOptions {
+  /** Serialize for about this long before yielding (default SNAPSHOT_SLICE_MS). */
+  sliceMs?: number;
+  /** Also yield after this many nodes (default: no node limit). */
+  sliceNodes?: number;
+  /**
+   * What runs between slices; default: yield to the event loop (setImmediate),
+   * so I/O callbacks, timers and requests run. Tests pass their own to apply
+   * txns between slices.
+   */
+  pause?: () => Promise<void>;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * The snapshot body as Apache's SerializeUtils.serializeSnapshot writes it
  * (a snapshot file between its header and first seal, and a leader's SNAP
  * sync): sessions, the ACL cache, the nodes parents first from the root "",
- * then the "/" end marker. `flush` is awaited between pieces so a big tree
- * goes out in chunks. Returns the tree digest of the nodes written.
+ * then the "/" end marker. The nodes are serialized in time slices: after
+ * about `sliceMs` of work the writer hands its bytes to `flush` and yields to
+ * the event loop, so a big tree never stalls it for long, and at most about a
+ * slice's bytes plus one chunk are held. Returns the tree digest of the nodes
+ * written. A fuzzy source's order is trusted (it is parents first by
+ * construction); other sources are checked, which keeps a set of their paths.
  */
-export async function writeSnapshotBody(w: JuteWriter, contents: SnapshotContents, flush: () => Promise<void>): Promise<bigint> {
+export async function writeSnapshotBody(w: JuteWriter, contents: SnapshotContents, flush: () => Promise<void>, opts: SnapshotSliceOptions = {}): Promise<bigint> {
+  const sliceMs = opts.sliceMs ?? SNAPSHOT_SLICE_MS;
+  const sliceNodes = opts.sliceNodes ?? Number.POSITIVE_INFINITY;
+  const pause = opts.pause ?? yieldToEventLoop;
   w.writeInt(contents.sessions.size);
   for (const [id, timeout] of contents.sessions) {
     w.writeLong(id);
@@ -104,40 +136,62 @@ export async function writeSnapshotBody(w: JuteWriter, contents: SnapshotContent
     await flush();
   }
   let digest = 0n;
-  const written = new Set<string>();
+  const written = contents.fuzzy === undefined ? new Set<string>() : null;
   let first = true;
+  let sliceStart = performance.now();
+  let inSlice = 0;
   for (const node of contents.nodes) {
     // The root is "" in Apache's snapshots; accept "/" from callers and write it Apache's way.
     const p = first && node.path === '/' ? '' : node.path;
     if (first && p !== '') throw new PersistError(`snapshot nodes must start with the root "" (got ${JSON.stringify(node.path)})`);
-    if (!first) {
-      const parent = parentOf(p);
-      if (parent === null || !written.has(parent)) {
-        throw new PersistError(`snapshot node ${JSON.stringify(p)} comes before its parent; Apache loads parents first`);
+    if (written !== null) {
+      if (!first) {
+        const parent = parentOf(p);
+        if (parent === null || !written.has(parent)) {
+          throw new PersistError(`snapshot node ${JSON.stringify(p)} comes before its parent; Apache loads parents first`);
+        }
       }
+      written.add(p);
     }
     first = false;
-    written.add(p);
     w.writeString(p);
     w.writeBuffer(node.data);
     w.writeLong(node.aclRef);
-    new StatPersisted(node.stat).serialize(w);
+    (node.stat instanceof StatPersisted ? node.stat : new StatPersisted(node.stat)).serialize(w);
     digest = addDigest(digest, nodeDigest(p, node.data, node.stat));
-    await flush();
+    inSlice++;
+    if (inSlice >= sliceNodes || ((inSlice & 31) === 0 && performance.now() - sliceStart >= sliceMs)) {
+      await flush();
+      await pause();
+      sliceStart = performance.now();
+      inSlice = 0;
+    } else if (w.length >= FLUSH_AT) {
+      await flush();
+    }
   }
   if (first) throw new PersistError('snapshot has no nodes: the root "" is required');
   w.writeString('/');
   return digest;
 }
 
-export interface WriteSnapshotOptions {
+export interface WriteSnapshotOptions extends SnapshotSliceOptions {
   fsync: boolean;
 }
 
 /**
  * Writes `snapshot.<zxid>` into `dir` atomically: a temp file, fsync, rename,
  * fsync of the directory. A crash at any point leaves either no snapshot or a
- * complete one. Returns the final path.
+ * complete one, and so does a failure or an aborted fuzzy walk (the temp file
+ * is removed). Returns the final path.
+ *
+ * The zxid digest after the first seal: a copy taken at `zxid`, or a fuzzy
+ * walk during which no txn was applied, gets (zxid, digest of the nodes
+ * written) as Apache writes it. A fuzzy walk that saw txns gets none: the
+ * nodes written are then no tree at any one zxid, and Apache's rule (a digest
+ * at the zxid its walk ended with) would need the tree's digest at that
+ * moment, which our tree does not keep. The file then ends after its first
+ * seal, as a pre-3.6 snapshot does: Apache reads EOF there as "no digest"
+ * (DataTree.deserializeZxidDigest) and simply skips the check, and so do we.
  */
 export async function writeSnapshotFile(dir: string, zxid: bigint, contents: SnapshotContents, opts: WriteSnapshotOptions): Promise<string> {
   const finalPath = path.join(dir, makeSnapshotName(zxid));
@@ -148,14 +202,16 @@ export async function writeSnapshotFile(dir: string, zxid: bigint, contents: Sna
     const sink = new ChunkedSink(fh);
     const w = sink.w;
     new FileHeader({ magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID }).serialize(w);
-    const digest = await writeSnapshotBody(w, contents, () => sink.flushIfFull());
+    const digest = await writeSnapshotBody(w, contents, () => sink.flushIfFull(), opts);
     await sink.seal();
-    // Apache writes an empty ZxidDigest (0, version, 0) when it has processed no
-    // txn yet (the initial snapshot.0); readers ignore a digest at zxid 0.
-    w.writeLong(zxid);
-    w.writeInt(DIGEST_VERSION);
-    w.writeLong(zxid === 0n ? 0n : digest);
-    await sink.seal();
+    if (contents.fuzzy === undefined || contents.fuzzy.exact()) {
+      // Apache writes an empty ZxidDigest (0, version, 0) when it has processed no
+      // txn yet (the initial snapshot.0); readers ignore a digest at zxid 0.
+      w.writeLong(zxid);
+      w.writeInt(DIGEST_VERSION);
+      w.writeLong(zxid === 0n ? 0n : digest);
+      await sink.seal();
+    }
     if (opts.fsync) await fh.datasync();
     await fh.close();
     await fsp.rename(tempPath, finalPath);

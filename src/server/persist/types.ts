@@ -80,8 +80,10 @@ export interface SnapshotNode {
  *   carry aclRef -1 in a fresh tree, /zookeeper/config carries the ref of
  *   READ_ACL_UNSAFE.
  * - the iterable is consumed asynchronously (the snapshot is written in
- *   chunks without blocking appends), so pass a stable copy, e.g. an array
- *   captured synchronously at the snapshot's zxid.
+ *   time slices, yielding to the event loop between them), so pass either a
+ *   stable copy captured synchronously at the snapshot's zxid, or a fuzzy
+ *   source (`fuzzy` set: src/server/tree/fuzzy-snapshot.ts) that reads the
+ *   live tree as it is consumed.
  */
 export interface SnapshotContents {
   /** session id -> negotiated timeout (ms). */
@@ -90,6 +92,26 @@ export interface SnapshotContents {
   acls: Map<bigint, ACL[]>;
   /** Every node, parents first, the root (path "") first of all. */
   nodes: Iterable<SnapshotNode>;
+  /**
+   * Set when `nodes` walks the live tree (a fuzzy snapshot, as Apache takes
+   * them): the nodes then reflect txns after the snapshot's zxid, and the log
+   * replayed from zxid + 1 makes the tree exact. The writer trusts its order
+   * (parents first by construction) and writes the zxid digest only when
+   * exact() says the walk saw no txn.
+   */
+  fuzzy?: FuzzySnapshotState;
+}
+
+/** The live side of a fuzzy snapshot source. */
+export interface FuzzySnapshotState {
+  /**
+   * After `nodes` has been consumed to the end: whether no txn was applied
+   * during the walk, so the nodes written are the tree at the snapshot's zxid
+   * and their digest is the tree digest at that zxid.
+   */
+  exact(): boolean;
+  /** Makes the walk throw at its next node (a closing server): the writer then leaves no file. */
+  abort(reason?: string): void;
 }
 
 /** What TxnStore.load read: the newest snapshot and the log after it. */

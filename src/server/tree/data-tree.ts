@@ -339,10 +339,12 @@ export class DataTree {
     const parentName = parentPathOf(path);
     const childName = path.slice(path.lastIndexOf('/') + 1);
     const parent = this.nodes.get(parentName);
-    const node = this.nodes.get(path);
-    if (!parent || !node || path === ROOT) throw noNode(path);
+    if (!parent || path === ROOT) throw noNode(path);
+    // Apache moves the parent's pzxid even when the child is gone already (replaying a delete over a fuzzy snapshot).
     parent.removeChild(childName);
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    const node = this.nodes.get(path);
+    if (!node) throw noNode(path);
     this.nodes.delete(path);
     node.detach();
     if (this.hasQuotas()) updateQuotaStats(this, path, -1, -node.dataLength);

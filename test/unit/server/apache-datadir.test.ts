@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { CreateMode, Ids, Op, type ZooKeeper } from '../../../src';
 import { ACL, CreateRequest, CreateResponse, Id, OpCode } from '../../../src/proto';
 import { ZooKeeperServer } from '../../../src/server';
+import { readSnapshotFile } from '../../../src/server/persist/snapshot-file';
 import { apacheAvailable, startApache } from './apache-reference';
 import { RawClient, decode } from './raw-client';
 import { connectClient, dumpTree } from './tree-dump';
@@ -104,6 +105,53 @@ describe('dataDir compatibility with Apache ZooKeeper 3.8', () => {
       expect(await dumpTree(zk)).toEqual(expected);
       await zk.close();
       await expectSessionBack(`127.0.0.1:${apache.port}`, session!);
+    } finally {
+      await apache.stop();
+    }
+  });
+
+  maybe('Apache serves the tree our server wrote through a fuzzy snapshot (writes during the walk, no digest in the file)', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-fuzzy-for-apache-'));
+    dirs.push(dataDir);
+    const ours = await ZooKeeperServer.start({ dataDir, clientPort: 0, tickTime: 2000 });
+    let expected;
+    let bulk;
+    let snapFile = '';
+    try {
+      const zk = await connectClient(ours.connectString);
+      await zk.create('/bulk', null);
+      await zk.create('/live', 'l');
+      for (let b = 0; b < 40; b++) await zk.multi(Array.from({ length: 500 }, (_, i) => Op.create(`/bulk/n${b * 500 + i}`, `v${i}`)));
+      for (let i = 0; i < 20; i++) await zk.create(`/live/c${i}`, `c${i}`);
+      // Writes pipelined while the snapshot walks the 20k-node tree: creates, deletes, setData on both subtrees.
+      const snap = ours.takeSnapshot();
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 200; i++) {
+        writes.push(zk.setData(`/bulk/n${(i * 97) % 20000}`, `w${i}`));
+        if (i < 20) writes.push(zk.delete(`/live/c${i}`));
+        writes.push(zk.create(`/live/n${i}`, `n${i}`));
+        if (i % 10 === 0) writes.push(zk.create(`/bulk/late${i}`, null));
+      }
+      await Promise.all(writes);
+      await snap;
+      await zk.setData('/live', 'after');
+      expected = await dumpTree(zk, '/live');
+      bulk = { children: (await zk.getChildren('/bulk')).length, stat: String(JSON.stringify(await zk.exists('/bulk'), (_k, v) => (typeof v === 'bigint' ? String(v) : v))) };
+      const stats = ours.durabilityStats();
+      snapFile = path.join(dataDir, 'version-2', `snapshot.${stats.lastSnapshotZxid.toString(16)}`);
+      await zk.close();
+    } finally {
+      await ours.close();
+    }
+    // The snapshot saw writes while it was written: no digest after its first seal.
+    expect((await readSnapshotFile(snapFile)).digest).toBeNull();
+    const apache = await startApache({ dataDir, tickTime: 2000 });
+    try {
+      const zk = await connectClient(`127.0.0.1:${apache.port}`);
+      expect(await dumpTree(zk, '/live')).toEqual(expected);
+      expect({ children: (await zk.getChildren('/bulk')).length, stat: String(JSON.stringify(await zk.exists('/bulk'), (_k, v) => (typeof v === 'bigint' ? String(v) : v))) }).toEqual(bulk);
+      expect((await zk.getData('/bulk/n97')).data?.toString()).toBe('w1');
+      await zk.close();
     } finally {
       await apache.stop();
     }
