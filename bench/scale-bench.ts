@@ -35,7 +35,7 @@ import { memberPids, startApacheEnsembleForBench, startOursEnsembleForBench, sto
 import { positiveInt } from './lib/env-knobs';
 import { loadAverage, machineSummary } from './lib/machine';
 import { fmt, markdownTable } from './lib/markdown-table';
-import { closeAll, connect, connectMany, fillTree, herd, nodePath, sequentialSets, setWatches, TimedSample } from './lib/scale-load';
+import { closeAll, connect, connectMany, fillTree, herd, nodePath, sequentialSets, setWatches, TimedSample, TREE_ROOT } from './lib/scale-load';
 import { jcmdPath, MemorySample, sampleMemory, SnapshotSeen, SnapshotWatcher, srvrZxid, timeRestartUntilRead } from './lib/scale-probes';
 import { BenchServer, apacheAvailable, ourServerAvailable, startApacheForBench, startOursForBench } from './lib/servers';
 import { percentileSorted } from './lib/stats';
@@ -114,7 +114,7 @@ const ROWS = {
   sessionRate: { section: 'sessions', label: `session connect rate, ${SESSIONS.toLocaleString('en-US')} sessions, 100 handshakes in flight [sessions/s]`, better: 'higher' },
   rssPerSession: { section: 'sessions', label: 'RSS per session [bytes]', better: 'lower' },
   heapPerSession: { section: 'sessions', label: 'heap after GC per session [bytes]', better: 'lower' },
-  rssPerWatch: { section: 'sessions', label: `RSS per watch (${WATCHES.toLocaleString('en-US')} watches on distinct znodes) [bytes]`, better: 'lower' },
+  rssPerWatch: { section: 'sessions', label: `RSS per watch (${WATCHES.toLocaleString('en-US')} watches${WATCHES <= NODES ? ' on distinct znodes' : ''}) [bytes]`, better: 'lower' },
   heapPerWatch: { section: 'sessions', label: 'heap after GC per watch [bytes]', better: 'lower' },
   herdMedian: { section: 'sessions', label: `herd: ${SESSIONS.toLocaleString('en-US')} watchers of one znode, median delivery after setData [ms]`, better: 'lower' },
   herdLast: { section: 'sessions', label: `herd: ${SESSIONS.toLocaleString('en-US')} watchers of one znode, last delivery after setData [ms]`, better: 'lower' },
@@ -315,7 +315,7 @@ async function runStandalone(kind: Kind, results: Results, failures: string[]): 
         progress(`  with ${WATCHES} watches (${(w.elapsedMs / 1000).toFixed(1)} s to set): ${describeMem(s2)}`);
         put(results, 'rssPerWatch', kind, perItem(s1b, s2, WATCHES, 'rss'));
         put(results, 'heapPerWatch', kind, perItem(s1b, s2, WATCHES, 'heap'));
-        const h = await herd(sessions, helper, `${'/scale'}/herd`, PHASE_LIMIT_MS);
+        const h = await herd(sessions, helper, `${TREE_ROOT}/herd`, PHASE_LIMIT_MS);
         progress(`  herd of ${h.watchers}: first ${h.firstMs.toFixed(1)} ms, median ${h.medianMs.toFixed(1)} ms, last ${h.lastMs.toFixed(1)} ms (setData reply ${h.writeMs.toFixed(1)} ms)`);
         put(results, 'herdMedian', kind, h.medianMs);
         put(results, 'herdLast', kind, h.lastMs);

@@ -152,12 +152,19 @@ export async function sequentialSets(zk: ZooKeeper, path: string, data: Buffer, 
 
 /**
  * `w` data watches (exists with a watcher) on distinct (session, znode)
- * pairs: watch k is session k % sessions on nodePath(k % n), so with w <= n
- * every znode carries at most one. Pipelined, 1000 in flight.
+ * pairs: watch k is on znode j = k mod n, from session (j + r) mod
+ * sessions where r = floor(k / n) is the round; so while w <= n every
+ * znode carries at most one watch, and up to n x sessions no session
+ * watches a znode twice (the server would count that as one). Pipelined,
+ * 1000 in flight.
  */
 export async function setWatches(sessions: ZooKeeper[], w: number, n: number, deadlineMs: number): Promise<{ elapsedMs: number }> {
+  if (w > n * sessions.length) throw new Error(`${w} watches need at least ${Math.ceil(w / sessions.length)} znodes to stay distinct (have ${n})`);
   const noop = () => undefined;
-  const r = await pipelined(sessions, w, 1000, deadlineMs, (_zk, k) => sessions[k % sessions.length].exists(nodePath(k % n), noop));
+  const r = await pipelined(sessions, w, 1000, deadlineMs, (_zk, k) => {
+    const j = k % n;
+    return sessions[(j + Math.floor(k / n)) % sessions.length].exists(nodePath(j), noop);
+  });
   if (r.done < w) throw new Error(`set only ${r.done} of ${w} watches within ${deadlineMs} ms`);
   return r;
 }
