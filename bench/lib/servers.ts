@@ -34,23 +34,39 @@ const LOGGING_JARS = ['/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4
 export interface BenchServer {
   kind: 'apache' | 'ours';
   connectString: string;
-  /** PID of the server process itself (the JVM, or our Node process). */
-  pid: number;
+  /** PID of the server process itself (the JVM, or our Node process); throws while it is not running. */
+  readonly pid: number;
   /** Where its config, data and logs live. */
   dir: string;
+  /** The one member's process handle: stop() and start() it again on the same dataDir (the scale bench's restarts). */
+  handle: ManagedServer;
+  /** Changes snapCount for the next start (rewrites zoo.cfg / our launch.json); the running process is not touched. */
+  setSnapCount(snapCount: number): void;
   logTail(lines?: number): string;
   stop(): Promise<void>;
 }
 
-function fromCluster(c: Cluster): BenchServer {
-  const s = c.servers[0];
-  const pid = s.pid();
-  if (pid === undefined) throw new Error(`${c.kind} server is not running`);
+/** What the scale bench varies; the other benches start both servers with neither. */
+export interface BenchServerOptions {
+  /** Txns between snapshots (zoo.cfg snapCount, which Apache reads as zookeeper.snapCount); each server's default (100,000) when unset. */
+  snapCount?: number;
+  /** Ours only: run Node with --expose-gc, so that SIGUSR2 makes run-our-server.ts report the heap after a full GC (the harness's heapAfterGc). */
+  exposeGc?: boolean;
+}
+
+function fromCluster(c: Cluster, s: ManagedServer, setSnapCount: (n: number) => void): BenchServer {
+  if (s.pid() === undefined) throw new Error(`${c.kind} server is not running`);
   return {
     kind: c.kind,
     connectString: c.connectString,
-    pid,
+    get pid(): number {
+      const pid = s.pid();
+      if (pid === undefined) throw new Error(`${c.kind} server is not running`);
+      return pid;
+    },
     dir: c.dir,
+    handle: s,
+    setSnapCount,
     logTail: (lines) => s.logTail(lines),
     // SIGTERM first: a clean exit flushes the server's own output (e.g. a --cpu-prof profile).
     stop: async () => {
@@ -61,7 +77,7 @@ function fromCluster(c: Cluster): BenchServer {
 }
 
 /** Apache ZooKeeper 3.8 standalone on a free loopback port, fsync on, as shipped. */
-export async function startApacheForBench(): Promise<BenchServer> {
+export async function startApacheForBench(opts: BenchServerOptions = {}): Promise<BenchServer> {
   if (!apacheAvailable()) throw new Error(`Apache ZooKeeper not installed (${ZOOKEEPER_JAR} or ${JAVA} missing)`);
   const root = makeTempDir('zk-bench-apache-');
   const dir = path.join(root, 'server-1');
@@ -80,8 +96,10 @@ export async function startApacheForBench(): Promise<BenchServer> {
     'admin.enableServer': 'false',
     forceSync: 'yes',
   };
+  if (opts.snapCount !== undefined) cfg.snapCount = String(opts.snapCount);
   const cfgFile = path.join(dir, 'zoo.cfg');
-  fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const writeCfg = () => fs.writeFileSync(cfgFile, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeCfg();
   const logFile = path.join(dir, 'zookeeper.log');
   fs.writeFileSync(
     path.join(dir, 'log4j.properties'),
@@ -111,11 +129,14 @@ export async function startApacheForBench(): Promise<BenchServer> {
     removeTempDir(root);
     throw err;
   }
-  return fromCluster(makeCluster('apache', [server], root));
+  return fromCluster(makeCluster('apache', [server], root), server, (n) => {
+    cfg.snapCount = String(n);
+    writeCfg();
+  });
 }
 
 /** Our server in its own Node process on a free loopback port, fsync on. */
-export async function startOursForBench(): Promise<BenchServer> {
+export async function startOursForBench(opts: BenchServerOptions = {}): Promise<BenchServer> {
   const root = makeTempDir('zk-bench-ours-');
   const dir = path.join(root, 'server-1');
   const dataDir = path.join(dir, 'data');
@@ -124,7 +145,7 @@ export async function startOursForBench(): Promise<BenchServer> {
   const launchFile = path.join(dir, 'launch.json');
   const readyFile = path.join(dir, 'ready.json');
   // ZooKeeperServer.start options (src/server/zookeeper-server.ts ServerOptions), matching Apache's zoo.cfg above.
-  const options = {
+  const options: Record<string, unknown> = {
     clientPort,
     clientPortAddress: '127.0.0.1',
     dataDir,
@@ -133,7 +154,9 @@ export async function startOursForBench(): Promise<BenchServer> {
     forceSync: true,
     fourLetterWordWhitelist: '*',
   };
-  fs.writeFileSync(launchFile, JSON.stringify({ options, readyFile }, null, 2));
+  if (opts.snapCount !== undefined) options.snapCount = opts.snapCount;
+  const writeLaunch = () => fs.writeFileSync(launchFile, JSON.stringify({ options, readyFile }, null, 2));
+  writeLaunch();
   const server = new ManagedServer({
     id: 1,
     clientPort,
@@ -146,7 +169,8 @@ export async function startOursForBench(): Promise<BenchServer> {
       // shutdown (summarise with `npx ts-node bench/profile-top.ts <file>`).
       const profDir = process.env.BENCH_SERVER_CPU_PROF_DIR;
       const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`, '--cpu-prof-name=our-server.cpuprofile'] : [];
-      return { command: process.execPath, args: [...prof, '-r', TRANSPILE_HOOK, RUN_OUR_SERVER, launchFile] };
+      const gc = opts.exposeGc ? ['--expose-gc'] : [];
+      return { command: process.execPath, args: [...prof, ...gc, '-r', TRANSPILE_HOOK, RUN_OUR_SERVER, launchFile] };
     },
     readyProbe: readyFileProbe(readyFile),
     startTimeoutMs: 60_000,
@@ -158,5 +182,8 @@ export async function startOursForBench(): Promise<BenchServer> {
     removeTempDir(root);
     throw err;
   }
-  return fromCluster(makeCluster('ours', [server], root));
+  return fromCluster(makeCluster('ours', [server], root), server, (n) => {
+    options.snapCount = n;
+    writeLaunch();
+  });
 }
