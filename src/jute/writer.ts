@@ -39,41 +39,12 @@ export class JuteWriter {
     return this;
   }
 
-  /**
-   * A long that fits in a double (nearly all: zxids, times, versions) is
-   * split with number arithmetic and written byte by byte, several times
-   * faster than asIntN + writeBigInt64BE's BigInt masking and shifting.
-   * Anything else (session ids, values outside 64 bits, which wrap as
-   * before) takes the BigInt path.
-   */
+  /** A long (see putLong). */
   writeLong(v: bigint): this {
     this.ensure(8);
     const p = this.pos;
+    putLong(this.buf, p, v);
     this.pos = p + 8;
-    if (typeof v === 'bigint') {
-      const n = Number(v);
-      // Number() rounds: a result within ±(2^53 - 1) means v was exactly n.
-      if (n <= Number.MAX_SAFE_INTEGER && n >= -Number.MAX_SAFE_INTEGER) {
-        const b = this.buf;
-        const hi = Math.floor(n / 0x1_0000_0000);
-        const lo = n - hi * 0x1_0000_0000;
-        b[p] = hi >>> 24;
-        b[p + 1] = hi >>> 16;
-        b[p + 2] = hi >>> 8;
-        b[p + 3] = hi;
-        b[p + 4] = lo >>> 24;
-        b[p + 5] = lo >>> 16;
-        b[p + 6] = lo >>> 8;
-        b[p + 7] = lo;
-        return this;
-      }
-    }
-    try {
-      this.buf.writeBigInt64BE(BigInt.asIntN(64, v), p);
-    } catch (err) {
-      this.pos = p;
-      throw err;
-    }
     return this;
   }
 
@@ -162,4 +133,31 @@ export class JuteWriter {
     this.frameStarts.length = 0;
     return this;
   }
+}
+
+/**
+ * Writes `v` big-endian as a signed 64-bit long at `b[p..p+8)` (values
+ * outside 64 bits wrap). A long that fits in a double (nearly all: zxids,
+ * times, versions) is split with number arithmetic and written byte by
+ * byte, several times faster than asIntN + writeBigInt64BE's BigInt masking
+ * and shifting; anything else (session ids) takes the BigInt path.
+ */
+export function putLong(b: Buffer, p: number, v: bigint): void {
+  // Number() rounds: a result within ±(2^53 - 1) means v was exactly n. (A non-bigint falls through to
+  // asIntN, which refuses it with a TypeError before anything is written.)
+  const n = typeof v === 'bigint' ? Number(v) : NaN;
+  if (n <= Number.MAX_SAFE_INTEGER && n >= -Number.MAX_SAFE_INTEGER) {
+    const hi = Math.floor(n / 0x1_0000_0000);
+    const lo = n - hi * 0x1_0000_0000;
+    b[p] = hi >>> 24;
+    b[p + 1] = hi >>> 16;
+    b[p + 2] = hi >>> 8;
+    b[p + 3] = hi;
+    b[p + 4] = lo >>> 24;
+    b[p + 5] = lo >>> 16;
+    b[p + 6] = lo >>> 8;
+    b[p + 7] = lo;
+    return;
+  }
+  b.writeBigInt64BE(BigInt.asIntN(64, v), p);
 }

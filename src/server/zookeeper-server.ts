@@ -581,11 +581,17 @@ export class ZooKeeperServer implements ConnectionHost {
   }
 
   /**
-   * The tree as it is now, for a SNAP to a learner: exact at `zxid`.
+   * The tree for a SNAP to a learner, as Apache's LearnerHandler sends it:
+   * fuzzy from `zxid` on. The live tree is walked while the stream is
+   * written (no copy, no pause on a big tree) and commits go on meanwhile;
+   * the learner replays every txn after `zxid` over it, which the leader
+   * sends after the snapshot, exactly as a server replays its log over a
+   * fuzzy snapshot file (see fuzzy-snapshot.ts for why that is exact).
    * @internal
    */
   captureForSync(): { zxid: bigint; contents: SnapshotContents } {
-    return { zxid: this.tree.lastProcessedZxid, contents: this.tree.snapshotContents(this.sessions.snapshot()) };
+    const contents = new FuzzyTreeSnapshot(this.tree, this.sessions.snapshot());
+    return { zxid: contents.zxid, contents };
   }
 
   /**
@@ -594,8 +600,17 @@ export class ZooKeeperServer implements ConnectionHost {
    */
   async writeSnapshotNow(): Promise<void> {
     if (this.snapshotInFlight) await this.snapshotInFlight;
-    const { zxid, contents } = this.captureForSync();
-    await this.store.snapshot(zxid, contents);
+    // The live tree, walked without a copy: a learner calls this mid-sync, when its serial effect
+    // queue applies nothing, so the walk sees the tree at `zxid` (exact, with its digest). Were a txn
+    // applied meanwhile, the file would still be a valid fuzzy snapshot (the log after `zxid` replays).
+    const contents = new FuzzyTreeSnapshot(this.tree, this.sessions.snapshot());
+    const zxid = contents.zxid;
+    this.snapshotWalk = contents;
+    try {
+      await this.store.snapshot(zxid, contents, { urgent: true });
+    } finally {
+      if (this.snapshotWalk === contents) this.snapshotWalk = null;
+    }
     this.durability.snapshotsTaken++;
     this.durability.lastSnapshotZxid = zxid;
     this.txnsSinceSnapshot = 0;

@@ -67,9 +67,9 @@ function crc32Fallback(parts: readonly Uint8Array[]): number {
 type ZlibCrc32 = (data: Uint8Array | string, value?: number) => number;
 const nativeCrc32: ZlibCrc32 | undefined = (zlib as unknown as { crc32?: ZlibCrc32 }).crc32;
 
-/** CRC32 over the concatenation of `parts` (java.util.zip.CRC32 semantics), as an unsigned 32-bit number. */
-export function crc32(...parts: Uint8Array[]): number {
-  if (nativeCrc32 === undefined) return crc32Fallback(parts);
+/** CRC32 over the concatenation of `parts` (strings as UTF-8; java.util.zip.CRC32 semantics), as an unsigned 32-bit number. */
+export function crc32(...parts: (Uint8Array | string)[]): number {
+  if (nativeCrc32 === undefined) return crc32Fallback(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
   let v = 0;
   for (const p of parts) v = nativeCrc32(p, v);
   return v >>> 0;

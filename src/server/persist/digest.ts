@@ -12,6 +12,7 @@
  * the tree owner can compute it, so the store writes one only when given.
  */
 import type { StatPersisted } from '../../proto';
+import { putLong } from '../../jute/writer';
 import { crc32 } from './checksums';
 
 export const DIGEST_VERSION = 2;
@@ -20,24 +21,23 @@ const EXCLUDED_SUBTREE = '/zookeeper/';
 
 type DigestStat = Pick<StatPersisted, 'czxid' | 'mzxid' | 'pzxid' | 'ctime' | 'mtime' | 'version' | 'cversion' | 'aversion' | 'ephemeralOwner'>;
 
+/** The 60 stat bytes of a node digest; reused (a digest is computed synchronously, one at a time). */
+const fields = Buffer.alloc(60);
+
 /** One node's digest, as DigestCalculator.calculateDigest computes it (an unsigned 32-bit CRC, as bigint). */
 export function nodeDigest(path: string, data: Buffer | null, stat: DigestStat): bigint {
   if (path.startsWith(EXCLUDED_SUBTREE)) return 0n;
-  const p = path === '/' ? '' : path;
-  const fields = Buffer.allocUnsafe(60);
-  fields.writeBigInt64BE(BigInt.asIntN(64, stat.czxid), 0);
-  fields.writeBigInt64BE(BigInt.asIntN(64, stat.mzxid), 8);
-  fields.writeBigInt64BE(BigInt.asIntN(64, stat.pzxid), 16);
-  fields.writeBigInt64BE(BigInt.asIntN(64, stat.ctime), 24);
-  fields.writeBigInt64BE(BigInt.asIntN(64, stat.mtime), 32);
+  putLong(fields, 0, stat.czxid);
+  putLong(fields, 8, stat.mzxid);
+  putLong(fields, 16, stat.pzxid);
+  putLong(fields, 24, stat.ctime);
+  putLong(fields, 32, stat.mtime);
   fields.writeInt32BE(stat.version, 40);
   fields.writeInt32BE(stat.cversion, 44);
   fields.writeInt32BE(stat.aversion, 48);
-  fields.writeBigInt64BE(BigInt.asIntN(64, stat.ephemeralOwner), 52);
-  const parts: Uint8Array[] = [Buffer.from(p, 'utf8')];
-  if (data != null) parts.push(data);
-  parts.push(fields);
-  return BigInt(crc32(...parts));
+  putLong(fields, 52, stat.ephemeralOwner);
+  const p = path === '/' ? '' : path;
+  return BigInt(data != null ? crc32(p, data, fields) : crc32(p, fields));
 }
 
 /** Adds a node digest to a running tree digest (AdHash.addDigest: Java long arithmetic). */

@@ -76,6 +76,9 @@ export interface LoadReport {
 /** How many snapshots load() tries before giving up (FileSnap.deserialize reads up to 100). */
 const MAX_SNAPSHOTS_TRIED = 100;
 
+/** An urgent snapshot still yields now and then (timers, the quorum link's pings), just rarely. */
+const URGENT_SLICE_MS = 50;
+
 export class FileTxnStore implements TxnStore {
   /** <dataDir>/version-2 */
   readonly snapDir: string;
@@ -248,10 +251,11 @@ export class FileTxnStore implements TxnStore {
    * snapshot.<zxid> in the background of appends: they keep flowing while the
    * snapshot is serialized in chunks. Snapshots are written one at a time.
    */
-  snapshot(zxid: bigint, contents: SnapshotContents): Promise<void> {
+  snapshot(zxid: bigint, contents: SnapshotContents, opts: { urgent?: boolean } = {}): Promise<void> {
     if (this.writer === null) return Promise.reject(new StoreStateError(this.closed ? 'store is closed' : 'snapshot() before load()'));
     this.writer.roll();
-    const run = this.snapshotChain.then(() => writeSnapshotFile(this.snapDir, zxid, contents, { fsync: this.fsync }));
+    const pacing = opts.urgent ? { sliceMs: URGENT_SLICE_MS, syncEvery: 0 } : {};
+    const run = this.snapshotChain.then(() => writeSnapshotFile(this.snapDir, zxid, contents, { fsync: this.fsync, ...pacing }));
     this.snapshotChain = run.catch(() => undefined);
     return run.then(() => undefined);
   }

@@ -29,7 +29,7 @@ export class MemoryTxnStore implements TxnStore {
     this.appendCalls++;
   }
 
-  async snapshot(zxid: bigint, contents: SnapshotContents): Promise<void> {
+  async snapshot(zxid: bigint, contents: SnapshotContents, _opts?: { urgent?: boolean }): Promise<void> {
     // Read at once (so a fuzzy source is exact here); stats are copied because a live source hands out the tree's own values.
     const nodes = [...contents.nodes].map((n) => ({ path: n.path, data: n.data, aclRef: n.aclRef, stat: new StatPersisted(n.stat) }));
     this.snap = { zxid, sessions: new Map(contents.sessions), acls: new Map(contents.acls), nodes };

@@ -25,7 +25,8 @@ export async function writeSnapSyncStream(contents: SnapshotContents, out: (chun
     w.reset();
     await out(chunk);
   };
-  await writeSnapshotBody(w, contents, () => flush());
+  // The stream has no digest (that is the file's), so none is computed; slices as for a file (the leader serves meanwhile).
+  await writeSnapshotBody(w, contents, () => flush(), { digest: false });
   w.writeString(SNAP_SIGNATURE);
   await flush(true);
 }

@@ -29,7 +29,7 @@ import { Adler32, adler32 } from './checksums';
 import { DIGEST_VERSION, addDigest, nodeDigest } from './digest';
 import { CorruptSnapshotError, PersistError, UnsupportedSnapshotCompressionError } from './errors';
 import { SNAPSHOT_TEMP_PREFIX, makeSnapshotName, snapshotCompression } from './file-names';
-import type { SnapshotContents, SnapshotDigest, SnapshotNode } from './types';
+import type { SnapshotContents, SnapshotDigest, SnapshotNode, SnapshotStat } from './types';
 
 /** 'ZKSN' as a big-endian int (FileSnap.SNAP_MAGIC). */
 export const SNAP_MAGIC = 0x5a4b534e;
@@ -57,8 +57,13 @@ class ChunkedSink {
   readonly w = new JuteWriter(CHUNK + (64 << 10));
   readonly sum = new Adler32();
   written = 0;
+  private syncedTo = 0;
 
-  constructor(private readonly fh: fsp.FileHandle) {}
+  /** `syncEvery` > 0: datasync whenever that many bytes were written since the last one (see SNAPSHOT_SYNC_EVERY). */
+  constructor(
+    private readonly fh: fsp.FileHandle,
+    private readonly syncEvery = 0,
+  ) {}
 
   async flushIfFull(): Promise<void> {
     if (this.w.length >= CHUNK) await this.flush();
@@ -75,6 +80,10 @@ class ChunkedSink {
     }
     this.written += view.length;
     this.w.reset();
+    if (this.syncEvery > 0 && this.written - this.syncedTo >= this.syncEvery) {
+      this.syncedTo = this.written;
+      await this.fh.datasync();
+    }
   }
 
   /** Writes the seal: the checksum of everything so far, then "/" (SnapStream.sealStream). */
@@ -86,8 +95,17 @@ class ChunkedSink {
   }
 }
 
+/**
+ * While a snapshot is written with fsync on, its file is datasynced every
+ * this many bytes. Otherwise the whole file sits dirty in the page cache
+ * until the final datasync, and the txn log's next fdatasync waits behind
+ * writing all of it (ext4's ordered journal commit): measured here, a 24 MB
+ * burst held a log fdatasync for 24 ms. Small steps keep that wait short.
+ */
+export const SNAPSHOT_SYNC_EVERY = 1 << 20;
+
 /** Serialization work done between two yields to the event loop (ms), so requests keep being served during a snapshot. */
-export const SNAPSHOT_SLICE_MS = 2;
+export const SNAPSHOT_SLICE_MS = 0.1;
 /** The writer hands its buffer to `flush` at least this often (bytes). */
 const FLUSH_AT = CHUNK;
 
@@ -95,6 +113,8 @@ const FLUSH_AT = CHUNK;
 export interface SnapshotSliceOptions {
   /** Serialize for about this long before yielding (default SNAPSHOT_SLICE_MS). */
   sliceMs?: number;
+  /** Compute the tree digest of the nodes written (default true; a SNAP stream carries none). */
+  digest?: boolean;
   /** Also yield after this many nodes (default: no node limit). */
   sliceNodes?: number;
   /**
@@ -136,6 +156,7 @@ export async function writeSnapshotBody(w: JuteWriter, contents: SnapshotContent
     await flush();
   }
   let digest = 0n;
+  let keepDigest = opts.digest ?? true;
   const written = contents.fuzzy === undefined ? new Set<string>() : null;
   let first = true;
   let sliceStart = performance.now();
@@ -157,10 +178,12 @@ export async function writeSnapshotBody(w: JuteWriter, contents: SnapshotContent
     w.writeString(p);
     w.writeBuffer(node.data);
     w.writeLong(node.aclRef);
-    (node.stat instanceof StatPersisted ? node.stat : new StatPersisted(node.stat)).serialize(w);
-    digest = addDigest(digest, nodeDigest(p, node.data, node.stat));
+    writeStat(w, node.stat);
+    // A fuzzy snapshot that saw a txn gets no digest (see writeSnapshotFile): stop paying for it.
+    if (keepDigest && (contents.fuzzy === undefined || !contents.fuzzy.changed())) digest = addDigest(digest, nodeDigest(p, node.data, node.stat));
+    else keepDigest = false;
     inSlice++;
-    if (inSlice >= sliceNodes || ((inSlice & 31) === 0 && performance.now() - sliceStart >= sliceMs)) {
+    if (inSlice >= sliceNodes || ((inSlice & 7) === 0 && performance.now() - sliceStart >= sliceMs)) {
       await flush();
       await pause();
       sliceStart = performance.now();
@@ -174,8 +197,23 @@ export async function writeSnapshotBody(w: JuteWriter, contents: SnapshotContent
   return digest;
 }
 
+/** A StatPersisted record (jute field order) from any holder of its fields, without building one. */
+function writeStat(w: JuteWriter, s: SnapshotStat): void {
+  w.writeLong(s.czxid);
+  w.writeLong(s.mzxid);
+  w.writeLong(s.ctime);
+  w.writeLong(s.mtime);
+  w.writeInt(s.version);
+  w.writeInt(s.cversion);
+  w.writeInt(s.aversion);
+  w.writeLong(s.ephemeralOwner);
+  w.writeLong(s.pzxid);
+}
+
 export interface WriteSnapshotOptions extends SnapshotSliceOptions {
   fsync: boolean;
+  /** With fsync: datasync every this many bytes (default SNAPSHOT_SYNC_EVERY; 0 = only at the end). */
+  syncEvery?: number;
 }
 
 /**
@@ -199,7 +237,7 @@ export async function writeSnapshotFile(dir: string, zxid: bigint, contents: Sna
   const fh = await fsp.open(tempPath, 'wx');
   let renamed = false;
   try {
-    const sink = new ChunkedSink(fh);
+    const sink = new ChunkedSink(fh, opts.fsync ? (opts.syncEvery ?? SNAPSHOT_SYNC_EVERY) : 0);
     const w = sink.w;
     new FileHeader({ magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID }).serialize(w);
     const digest = await writeSnapshotBody(w, contents, () => sink.flushIfFull(), opts);

@@ -50,6 +50,9 @@ export interface SnapshotDigest {
   digest: bigint;
 }
 
+/** A node's persisted Stat fields: a decoded StatPersisted, or (fuzzy snapshots) the live node, read at once. */
+export type SnapshotStat = Pick<StatPersisted, 'czxid' | 'mzxid' | 'pzxid' | 'ctime' | 'mtime' | 'version' | 'cversion' | 'aversion' | 'ephemeralOwner'>;
+
 /** A node as stored in a snapshot (Apache's DataNode record: data, acl ref, StatPersisted). */
 export interface SnapshotNode {
   /** The node's path; "" for the root. */
@@ -59,7 +62,7 @@ export interface SnapshotNode {
   /** Reference into the snapshot's ACL cache (-1 = OPEN_ACL_UNSAFE convention is Apache's, keep as given). */
   aclRef: bigint;
   /** The node's stat as stored. */
-  stat: StatPersisted;
+  stat: SnapshotStat;
 }
 
 /**
@@ -110,6 +113,8 @@ export interface FuzzySnapshotState {
    * and their digest is the tree digest at that zxid.
    */
   exact(): boolean;
+  /** While the walk runs: whether a txn was applied since it started (then the digest will not be written, so it need not be computed). */
+  changed(): boolean;
   /** Makes the walk throw at its next node (a closing server): the writer then leaves no file. */
   abort(reason?: string): void;
 }
@@ -153,8 +158,13 @@ export interface TxnStore {
   load(): Promise<LoadedState>;
   /** Appends entries; resolves once they are fsynced. Concurrent calls are group-committed. */
   append(entries: TxnEntry[]): Promise<void>;
-  /** Writes snapshot.<zxid> (zxid = last applied) atomically; rolls the log so the next append starts a new file. */
-  snapshot(zxid: bigint, contents: SnapshotContents): Promise<void>;
+  /**
+   * Writes snapshot.<zxid> (zxid = last applied) atomically; rolls the log so
+   * the next append starts a new file. `opts.urgent`: nothing else needs the
+   * event loop or the disk meanwhile (a learner's sync snapshot, written
+   * before it serves), so the file is written in one go, not paced.
+   */
+  snapshot(zxid: bigint, contents: SnapshotContents, opts?: { urgent?: boolean }): Promise<void>;
   /** Deletes old snapshots/logs, keeping the newest `retain` snapshots and the logs they need. */
   purge(retain: number): Promise<void>;
   /** Flushes and closes files. */

@@ -37,7 +37,7 @@
 import type { ACL } from '../../proto/generated/data';
 import type { FuzzySnapshotState, SnapshotContents, SnapshotNode } from '../persist/types';
 import { OPEN_UNSAFE_ACL_ID, aclKey } from './acl-cache';
-import { ROOT, copyStatPersisted, type DataNode, type DataTree } from './data-tree';
+import { ROOT, type DataNode, type DataTree } from './data-tree';
 
 /** Thrown out of the walk when the snapshot was aborted or the tree replaced under it. */
 export class SnapshotAbortedError extends Error {
@@ -99,6 +99,7 @@ export class FuzzyTreeSnapshot implements SnapshotContents {
     this.root0 = tree.nodes.get(ROOT);
     this.fuzzy = {
       exact: () => this.exactAtEnd,
+      changed: () => this.tree.lastProcessedZxid !== this.zxid,
       abort: (reason = 'snapshot aborted') => {
         this.abortReason ??= reason;
       },
@@ -168,7 +169,8 @@ export class FuzzyTreeSnapshot implements SnapshotContents {
   }
 
   private entry(path: string, node: DataNode, aclRef: bigint): SnapshotNode {
-    // Data buffers are replaced, never mutated, by the tree: sharing them is safe.
-    return { path, data: node.data, aclRef, stat: copyStatPersisted(node.stat) };
+    // The live node is the stat: the writer serializes an entry before it lets anything else run, so
+    // nothing changes under it, and a copy per node (six bigints) would only feed the garbage collector.
+    return { path, data: node.data, aclRef, stat: node.stat };
   }
 }
