@@ -392,6 +392,8 @@ async function runEnsemble(kind: Kind, results: Results, failures: string[]): Pr
     const mode = syncMode(kind, leader.logTail(400), follower.id);
     put(results, 'syncMode', kind, mode);
     progress(`  wiped follower ${follower.id} at the leader's zxid 0x${target.zxid.toString(16)} after ${ms.toFixed(0)} ms (${mode})`);
+    // ZK_SCALE_DEBUG=1: the members' own account of the sync, to see where the time went.
+    if (process.env.ZK_SCALE_DEBUG) progress(`--- follower ---\n${follower.logTail(40)}\n--- leader ---\n${leader.logTail(20)}`);
   } catch (err) {
     failures.push(`${name}: ${(err as Error).message}`);
     progress(failures[failures.length - 1]);

@@ -123,6 +123,7 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
     try {
       for (const ev of this.decoder.push(chunk)) {
         if (ev.kind === 'snapshot') {
+          this.opts.log(`synced by leader ${this.opts.leader.sid} with SNAP ${hex(ev.zxid)}`);
           this.enqueue(this.machine.receive({ kind: 'snap', zxid: ev.zxid, snapshot: ev.snapshot }, this.now()));
           continue;
         }
@@ -131,7 +132,11 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         // A SNAP packet is handed on with the snapshot that follows it (the 'snapshot' event).
         if (m.kind === 'snapPacket') continue;
         if (m.kind === 'revalidateReply') this.onRevalidated(m.sessionId, m.valid);
-        else this.enqueue(this.machine.receive(m.message, this.now()));
+        // How the leader syncs us, the learner's side of the leader's "syncing learner" line (Apache logs it here too).
+        else if (m.message.kind === 'diff' || m.message.kind === 'trunc') {
+          this.opts.log(`synced by leader ${this.opts.leader.sid} with ${m.message.kind.toUpperCase()} ${hex(m.message.zxid)}`);
+          this.enqueue(this.machine.receive(m.message, this.now()));
+        } else this.enqueue(this.machine.receive(m.message, this.now()));
       }
     } catch (e) {
       this.enqueue(this.machine.abandon(`bad packet from leader: ${(e as Error).message}`));
@@ -233,15 +238,21 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         }
         return;
       }
-      case 'loadSnapshot':
+      case 'loadSnapshot': {
+        const t0 = performance.now();
         server.loadSyncSnapshot(e.snapshot as Parameters<ZooKeeperServer['loadSyncSnapshot']>[0], e.zxid);
+        this.opts.log(`loaded the leader's snapshot at ${hex(e.zxid)} (${server.tree.nodeCount} nodes) in ${(performance.now() - t0).toFixed(0)} ms`);
         // The history before the snapshot is not ours any more (and the log before it is not read again).
         this.opts.recent.reset();
         return;
-      case 'writeSnapshot':
+      }
+      case 'writeSnapshot': {
+        const t0 = performance.now();
         await server.writeSnapshotNow();
+        this.opts.log(`wrote the synced snapshot at ${hex(server.tree.lastProcessedZxid)} in ${(performance.now() - t0).toFixed(0)} ms`);
         this.opts.onDurable({ lastLoggedZxid: server.tree.lastProcessedZxid });
         return;
+      }
       case 'apply':
         this.pendingOrdered--;
         server.applyCommitted(e.txn);
