@@ -57,6 +57,21 @@ interface PortSet {
   election: number;
 }
 
+/**
+ * The JVM command line of one Apache server (zkServer.sh's, trimmed): `dir`
+ * holds its log4j.properties, `sysProps` become -D flags.
+ */
+export function apacheJvmArgs(dir: string, cfgFile: string, sysProps: Record<string, string>, heapMb = 256): string[] {
+  const classpath = [dir, ZOOKEEPER_JAR, ...LOGGING_JARS, ...NETTY_EXTRA_JARS].join(':');
+  return [
+    // A small, quickly started JVM: tests care about start-up and CPU, not peak throughput.
+    `-Xmx${heapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k',
+    ...Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`),
+    '-cp', classpath,
+    'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgFile,
+  ];
+}
+
 /** Starts Apache ZooKeeper; resolves once every server serves (and an ensemble has a leader). */
 export async function startApache(opts: ClusterOptions = {}): Promise<Cluster> {
   if (!apacheAvailable()) {
@@ -147,14 +162,7 @@ export async function startApache(opts: ClusterOptions = {}): Promise<Cluster> {
       if (opts.juteMaxBuffer !== undefined) sysProps['jute.maxbuffer'] = String(opts.juteMaxBuffer);
       Object.assign(sysProps, opts.systemProperties ?? {});
 
-      const classpath = [dir, ZOOKEEPER_JAR, ...LOGGING_JARS, ...NETTY_EXTRA_JARS].join(':');
-      const args = [
-        // A small, quickly started JVM: tests care about start-up and CPU, not peak throughput.
-        `-Xmx${opts.javaHeapMb ?? 256}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss512k',
-        ...Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`),
-        '-cp', classpath,
-        'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgFile,
-      ];
+      const args = apacheJvmArgs(dir, cfgFile, sysProps, opts.javaHeapMb);
       servers.push(new ManagedServer({
         id,
         clientPort: ports[i].client,

@@ -28,6 +28,7 @@ import * as path from 'path';
 import { Cluster, ServerHandle, fourLetterWord, startTarget, targetsWith, waitFor } from '../harness';
 import { ErrorCode, KeeperState, ZooKeeper } from '../../src';
 import { Clients, describeEachTarget, hex, keeperError, sleep, StateLog } from './client-fixtures';
+import { SyncWatch, checkMember, createMany, srvrZxid, txnLogHas } from './ensemble-checks';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const ZK_SERVER = path.join(REPO, 'bin', 'zk-server');
@@ -42,12 +43,6 @@ function zkServerStatus(cfg: string): Promise<{ code: number; stdout: string; st
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-/** `srvr`'s Zxid line as a bigint (undefined when not serving). */
-async function srvrZxid(s: ServerHandle): Promise<bigint | undefined> {
-  const m = /^Zxid: (0x[0-9a-f]+)/m.exec(await fourLetterWord('127.0.0.1', s.clientPort, 'srvr', 2000));
-  return m ? BigInt(m[1]) : undefined;
 }
 
 /**
@@ -82,34 +77,6 @@ function rawConnect(port: number, timeoutMs = 5000): Promise<{ bytes: number; cl
       resolve(error && error !== 'ECONNRESET' ? { bytes, closed: true, error } : { bytes, closed: true });
     });
   });
-}
-
-/** Creates `${base}/n<i>` = `v<i>` for i in [from, to), `window` at a time. */
-async function createMany(zk: ZooKeeper, base: string, from: number, to: number, window = 50): Promise<void> {
-  for (let i = from; i < to; i += window) {
-    const batch: Promise<unknown>[] = [];
-    for (let j = i; j < Math.min(to, i + window); j++) batch.push(zk.create(`${base}/n${j}`, Buffer.from(`v${j}`)));
-    await Promise.all(batch);
-  }
-}
-
-/** Asks `s` on its own client port, after a sync, for every `${base}/n<i>`; returns what is missing or wrong. */
-async function checkMember(clients: Clients, s: ServerHandle, base: string, count: number): Promise<{ server: number; children: number; bad: string[] }> {
-  const zk = await clients.connect(s.hostPort, { connectTimeout: 30_000 });
-  await zk.sync(base);
-  const children = (await zk.getChildren(base)).length;
-  const bad: string[] = [];
-  for (let i = 0; i < count; i += 100) {
-    const got = await Promise.all(
-      Array.from({ length: Math.min(100, count - i) }, (_, k) =>
-        zk.getData(`${base}/n${i + k}`).then((r) => r.data?.toString(), (e: Error) => `error ${e.message}`)),
-    );
-    got.forEach((v, k) => {
-      if (v !== `v${i + k}`) bad.push(`n${i + k}=${v}`);
-    });
-  }
-  await zk.close();
-  return { server: s.id, children, bad: bad.slice(0, 10) };
 }
 
 async function followers(cluster: Cluster): Promise<ServerHandle[]> {
@@ -255,73 +222,6 @@ describeEachTarget(targetsWith('ensemble'), '3 member processes (%s)', (kind) =>
   }, 240_000);
 });
 
-/** The member's own log: server.log for ours, log4j's zookeeper.log for Apache. */
-function logFile(kind: string, s: ServerHandle): string {
-  return path.join(s.dir, kind === 'ours' ? 'server.log' : 'zookeeper.log');
-}
-
-/** What the member logged after `offset` bytes of its log. */
-function logSince(kind: string, s: ServerHandle, offset: number): string {
-  return fs.readFileSync(logFile(kind, s)).subarray(offset).toString('utf8');
-}
-
-function logSize(kind: string, s: ServerHandle): number {
-  return fs.statSync(logFile(kind, s)).size;
-}
-
-/**
- * How the leader synced `learner` after it rejoined, as ours logs it on the
- * leader: `syncing learner <sid> with DIFF|TRUNC|SNAP 0x<zxid>`. Apache logs
- * TRUNC on the leader only at DEBUG, so for Apache the learner's own INFO/WARN
- * lines are read and put in the same form: "Getting a diff from the leader
- * 0x..", "Getting a snapshot from leader 0x..", "Truncating log to get in
- * sync with the leader 0x..".
- */
-class SyncWatch {
-  private readonly leaderAt: number;
-  private readonly learnerAt: number;
-
-  constructor(private readonly kind: string, private readonly leader: ServerHandle, private readonly learner: ServerHandle) {
-    this.leaderAt = logSize(kind, leader);
-    this.learnerAt = fs.existsSync(logFile(kind, learner)) ? logSize(kind, learner) : 0;
-  }
-
-  lines(): string[] {
-    const out: string[] = [];
-    if (this.kind === 'ours') {
-      for (const l of logSince(this.kind, this.leader, this.leaderAt).split('\n')) {
-        const m = /syncing learner \d+ with (DIFF|TRUNC|SNAP) 0x[0-9a-f]+/.exec(l);
-        if (m) out.push(m[0]);
-      }
-      return out;
-    }
-    const modes: Array<[RegExp, string]> = [
-      [/Getting a diff from the leader 0x([0-9a-f]+)/, 'DIFF'],
-      [/Getting a snapshot from leader 0x([0-9a-f]+)/, 'SNAP'],
-      [/Truncating log to get in sync with the leader 0x([0-9a-f]+)/, 'TRUNC'],
-    ];
-    for (const l of logSince(this.kind, this.learner, this.learnerAt).split('\n')) {
-      for (const [re, mode] of modes) {
-        const m = re.exec(l);
-        if (m) out.push(`syncing learner ${this.learner.id} with ${mode} 0x${m[1]}`);
-      }
-    }
-    return out;
-  }
-}
-
-/** True when some txn log file in `dataDir/version-2` contains `needle`. */
-function txnLogHas(dataDir: string, needle: string): boolean {
-  const dir = path.join(dataDir, 'version-2');
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir).filter((n) => n.startsWith('log.'));
-  } catch {
-    return false;
-  }
-  return names.some((n) => fs.readFileSync(path.join(dir, n)).includes(Buffer.from(needle)));
-}
-
 describeEachTarget(targetsWith('ensemble'), 'catch-up modes on %s (read in the members\' logs)', (kind) => {
   let cluster: Cluster;
   const clients = new Clients();
@@ -382,7 +282,7 @@ describeEachTarget(targetsWith('ensemble'), 'catch-up modes on %s (read in the m
     }, 60_000, 150);
     const newLeaderZxid = await srvrZxid(newLeader);
     expect(txnLogHas(newLeader.dataDir, ghost)).toBe(false);
-    const watch = new SyncWatch(kind, newLeader, oldLeader);
+    const watch = new SyncWatch(kind, newLeader, kind, oldLeader);
     await oldLeader.start();
     await cluster.waitHealthy(60_000);
     const lines = watch.lines();
@@ -417,7 +317,7 @@ describeEachTarget(targetsWith('ensemble'), 'catch-up modes on %s (read in the m
     await victim.stop();
     await createMany(zk, base, 0, 5);
     const diffZxid = (await srvrZxid(leader))!;
-    let watch = new SyncWatch(kind, leader, victim);
+    let watch = new SyncWatch(kind, leader, kind, victim);
     await victim.start();
     await cluster.waitHealthy(60_000);
     const diffLines = watch.lines();
@@ -429,7 +329,7 @@ describeEachTarget(targetsWith('ensemble'), 'catch-up modes on %s (read in the m
     await victim.stop();
     await createMany(zk, base, 5, 705);
     const snapZxid = (await srvrZxid(leader))!;
-    watch = new SyncWatch(kind, leader, victim);
+    watch = new SyncWatch(kind, leader, kind, victim);
     await victim.start();
     await cluster.waitHealthy(60_000);
     const snapLines = watch.lines();
@@ -439,7 +339,7 @@ describeEachTarget(targetsWith('ensemble'), 'catch-up modes on %s (read in the m
     // Restarted once more, it needs nothing but an empty DIFF (the snapshot it got is on its disk).
     await victim.stop();
     const lastZxid = (await srvrZxid(leader))!;
-    watch = new SyncWatch(kind, leader, victim);
+    watch = new SyncWatch(kind, leader, kind, victim);
     await victim.start();
     await cluster.waitHealthy(60_000);
     const againLines = watch.lines();

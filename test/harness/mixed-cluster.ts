@@ -1,0 +1,186 @@
+/**
+ * One ensemble of both kinds of server: some members are Apache ZooKeeper
+ * 3.8 JVMs, some are ours, all sharing one zoo.cfg server list (each member
+ * gets the same file apart from dataDir, clientPort and, for observers,
+ * peerType). This is the mixed quorum of issue 8: our election and ZAB have
+ * to speak Apache's protocol for it to form at all.
+ *
+ * Who leads is steered, not left to start-up timing: with empty dataDirs
+ * Fast Leader Election picks the highest sid among the voters that talk to
+ * each other, so the member meant to lead gets the highest voter sid and is
+ * launched first; the others join its round. startMixed checks that the
+ * intended member leads and says so when it does not.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { JAVA, apacheAvailable, apacheJvmArgs, log4jProperties } from './apache-cluster';
+import type { Cluster } from './cluster-types';
+import { ManagedServer, makeCluster } from './managed-server';
+import { freePorts } from './ports';
+import { makeTempDir, removeTempDir } from './temp-dirs';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export type MemberKind = 'ours' | 'apache';
+
+/** One member of a mixed ensemble, in sid order (the first is sid 1). */
+export interface MixedMemberSpec {
+  kind: MemberKind;
+  /** An observer (`:observer` in the server line, peerType=observer in its own file); default a voter. */
+  observer?: boolean;
+}
+
+export interface MixedMember {
+  sid: number;
+  kind: MemberKind;
+  observer: boolean;
+  server: ManagedServer;
+}
+
+export interface MixedCluster extends Cluster {
+  members: MixedMember[];
+  /** The member with this sid. */
+  member(sid: number): MixedMember;
+  /** "sid 3 (ours, leader)"-style description of every member, for test names and failures. */
+  describe(): Promise<string>;
+  /**
+   * A rolling-replacement step: stops member `sid` (SIGTERM, as a service
+   * stop does) and starts a server of `kind` in its place on the same
+   * zoo.cfg, myid and dataDir; resolves once it serves.
+   */
+  replace(sid: number, kind: MemberKind): Promise<MixedMember>;
+}
+
+export interface MixedOptions {
+  tickTime?: number;
+  /** Budget for forming the ensemble; default 90 s (JVMs and a cold transpile on a 2-core machine). */
+  startTimeoutMs?: number;
+  /** Extra -D flags for the Apache members (e.g. zookeeper.snapshotSizeFactor). */
+  apacheSystemProperties?: Record<string, string>;
+  /** maxSessionTimeout for every member. */
+  maxSessionTimeout?: number;
+}
+
+/**
+ * Starts a mixed ensemble; the highest-sid voter is launched first and is
+ * expected to lead. Resolves once every member serves and that voter leads.
+ */
+export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = {}): Promise<MixedCluster> {
+  if (specs.some((s) => s.kind === 'apache') && !apacheAvailable()) {
+    throw new Error('Apache ZooKeeper is not installed: run bash test/setup/ensure-deps.sh');
+  }
+  const budget = opts.startTimeoutMs ?? 90_000;
+  const root = makeTempDir('zk-mixed-');
+  const members: MixedMember[] = [];
+  const makeMember = (kind: MemberKind, sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number): ManagedServer =>
+    kind === 'apache' ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, opts.apacheSystemProperties ?? {}) : ourMember(sid, dir, dataDir, cfgFile, clientPort, budget);
+  try {
+    const ports = await freePorts(3 * specs.length);
+    const portsOf = (i: number) => ({ client: ports[3 * i], quorum: ports[3 * i + 1], election: ports[3 * i + 2] });
+    const serverLines = specs.map((s, i) => {
+      const p = portsOf(i);
+      return `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election}:${s.observer ? 'observer' : 'participant'};127.0.0.1:${p.client}`;
+    });
+    specs.forEach((spec, i) => {
+      const sid = i + 1;
+      const dir = path.join(root, `server-${sid}`);
+      const dataDir = path.join(dir, 'data');
+      fs.mkdirSync(dataDir, { recursive: true });
+      fs.writeFileSync(path.join(dataDir, 'myid'), `${sid}\n`);
+      const cfg = [
+        `tickTime=${opts.tickTime ?? 500}`,
+        'initLimit=10',
+        'syncLimit=5',
+        `dataDir=${dataDir}`,
+        `clientPort=${portsOf(i).client}`,
+        'clientPortAddress=127.0.0.1',
+        '4lw.commands.whitelist=*',
+        'admin.enableServer=false',
+        'maxClientCnxns=0',
+        'forceSync=no',
+        ...(spec.observer ? ['peerType=observer'] : []),
+        ...(opts.maxSessionTimeout !== undefined ? [`maxSessionTimeout=${opts.maxSessionTimeout}`] : []),
+        ...serverLines,
+      ];
+      const cfgFile = path.join(dir, 'zoo.cfg');
+      fs.writeFileSync(cfgFile, cfg.join('\n') + '\n');
+      members.push({ sid, kind: spec.kind, observer: spec.observer ?? false, server: makeMember(spec.kind, sid, dir, dataDir, cfgFile, portsOf(i).client) });
+    });
+
+    const voters = members.filter((m) => !m.observer);
+    const first = voters[voters.length - 1];
+    first.server.launch();
+    await first.server.waitReady('process', budget);
+    for (const m of members) if (m !== first) m.server.launch();
+    await Promise.all(members.map((m) => m.server.waitReady('serving', budget)));
+
+    const servers = members.map((m) => m.server);
+    const cluster = makeCluster('ours', servers, root);
+    const mixed: MixedCluster = {
+      ...cluster,
+      members,
+      member(sid: number) {
+        const m = members.find((x) => x.sid === sid);
+        if (!m) throw new Error(`no member with sid ${sid}`);
+        return m;
+      },
+      async describe() {
+        const parts = await Promise.all(members.map(async (m) => `sid ${m.sid} (${m.kind}, ${m.server.running() ? ((await m.server.mode()) ?? 'not serving') : 'down'})`));
+        return parts.join(', ');
+      },
+      async replace(sid: number, kind: MemberKind) {
+        const i = members.findIndex((m) => m.sid === sid);
+        const old = members[i];
+        await old.server.stop();
+        const s = old.server;
+        const next: MixedMember = { ...old, kind, server: makeMember(kind, sid, s.dir, s.dataDir, path.join(s.dir, 'zoo.cfg'), s.clientPort) };
+        // The Cluster's own list (leader(), waitHealthy(), stop()) follows the swap.
+        members[i] = next;
+        servers[i] = next.server;
+        await next.server.start();
+        return next;
+      },
+    };
+    await cluster.waitHealthy(budget);
+    const leading = await first.server.mode();
+    if (leading !== 'leader') throw new Error(`sid ${first.sid} (${first.kind}) was meant to lead; the ensemble is ${await mixed.describe()}`);
+    return mixed;
+  } catch (err) {
+    await Promise.all(members.map((m) => m.server.kill()));
+    removeTempDir(root);
+    throw err;
+  }
+}
+
+function apacheMember(sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number, startTimeoutMs: number, sysProps: Record<string, string>): ManagedServer {
+  const logFile = path.join(dir, 'zookeeper.log');
+  fs.writeFileSync(path.join(dir, 'log4j.properties'), log4jProperties(logFile));
+  const args = apacheJvmArgs(dir, cfgFile, {
+    'log4j.configuration': `file:${path.join(dir, 'log4j.properties')}`,
+    'zookeeper.log.dir': dir,
+    'zookeeper.admin.enableServer': 'false',
+    'zookeeper.jmx.log4j.disable': 'true',
+    ...sysProps,
+  });
+  return new ManagedServer({
+    id: sid,
+    clientPort,
+    dataDir,
+    dir,
+    logFiles: [path.join(dir, 'stdout.log'), logFile],
+    launch: () => ({ command: JAVA, args }),
+    startTimeoutMs,
+  });
+}
+
+function ourMember(sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number, startTimeoutMs: number): ManagedServer {
+  return new ManagedServer({
+    id: sid,
+    clientPort,
+    dataDir,
+    dir,
+    logFiles: [path.join(dir, 'server.log')],
+    launch: () => ({ command: process.execPath, args: [path.join(REPO_ROOT, 'bin', 'zk-server'), 'start-foreground', cfgFile], env: process.env }),
+    startTimeoutMs,
+  });
+}
