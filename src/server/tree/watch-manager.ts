@@ -50,8 +50,16 @@ function* parentsOf(path: string): Generator<string> {
 
 const NO_WATCHERS: ReadonlySet<Watcher> = new Set<Watcher>();
 
+/**
+ * What the table holds for a path: the watcher itself when it is the only
+ * one and its watch is a one-shot (the usual case: a getData or exists
+ * watch), else watcher -> mode. A Map per watched path would cost about 150
+ * bytes more per watch, more than Apache's whole per-watch footprint.
+ */
+type PathWatchers = Watcher | Map<Watcher, WatcherMode>;
+
 export class WatchManager {
-  private table = new Map<string, Map<Watcher, WatcherMode>>();
+  private table = new Map<string, PathWatchers>();
   private byWatcher = new Map<Watcher, Set<string>>();
   private recursiveCount = 0;
 
@@ -63,12 +71,21 @@ export class WatchManager {
    * against.) Returns true when the path is new for this watcher.
    */
   addWatch(path: string, watcher: Watcher, mode: WatcherMode = WatcherMode.STANDARD): boolean {
-    let watchers = this.table.get(path);
-    if (!watchers) this.table.set(path, (watchers = new Map()));
-    const prev = watchers.get(watcher);
+    const cur = this.table.get(path);
+    let prev: WatcherMode | undefined;
+    if (cur === undefined) {
+      this.table.set(path, mode === WatcherMode.STANDARD ? watcher : new Map([[watcher, mode]]));
+    } else if (cur instanceof Map) {
+      prev = cur.get(watcher);
+      cur.set(watcher, mode);
+    } else if (cur === watcher) {
+      prev = WatcherMode.STANDARD;
+      if (mode !== WatcherMode.STANDARD) this.table.set(path, new Map([[watcher, mode]]));
+    } else {
+      this.table.set(path, new Map<Watcher, WatcherMode>([[cur, WatcherMode.STANDARD], [watcher, mode]]));
+    }
     if (prev === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
     if (mode === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount++;
-    watchers.set(watcher, mode);
     let paths = this.byWatcher.get(watcher);
     if (!paths) this.byWatcher.set(watcher, (paths = new Set()));
     paths.add(path);
@@ -88,6 +105,15 @@ export class WatchManager {
     const visit = (localPath: string, atParent: boolean): void => {
       const watchers = this.table.get(localPath);
       if (!watchers) return;
+      if (!(watchers instanceof Map)) {
+        // A lone one-shot watch: fires (and goes) for the path itself only.
+        if (!atParent) {
+          matched.add(watchers);
+          this.table.delete(localPath);
+          this.byWatcher.get(watchers)?.delete(localPath);
+        }
+        return;
+      }
       for (const [watcher, mode] of watchers) {
         if (mode === WatcherMode.PERSISTENT_RECURSIVE) {
           if (type !== EventType.NodeChildrenChanged) matched.add(watcher);
@@ -111,21 +137,38 @@ export class WatchManager {
     return matched;
   }
 
+  /** The mode of `watcher`'s watch on `path`, if it has one. */
+  private modeOf(path: string, watcher: Watcher): WatcherMode | undefined {
+    const cur = this.table.get(path);
+    if (cur === undefined) return undefined;
+    if (cur instanceof Map) return cur.get(watcher);
+    return cur === watcher ? WatcherMode.STANDARD : undefined;
+  }
+
+  /** Drops `watcher`'s entry for `path` from the table (the byWatcher side is the caller's). */
+  private dropFromTable(path: string, watcher: Watcher): void {
+    const cur = this.table.get(path);
+    if (cur instanceof Map) {
+      cur.delete(watcher);
+      if (cur.size === 0) this.table.delete(path);
+    } else if (cur === watcher) {
+      this.table.delete(path);
+    }
+  }
+
   /** Removes a watcher's watch on a path; with `mode`, only a watch of that mode. Returns whether one was removed. */
   removeWatcher(path: string, watcher: Watcher, mode?: WatcherMode): boolean {
-    const watchers = this.table.get(path);
-    const current = watchers?.get(watcher);
-    if (!watchers || current === undefined) return false;
+    const current = this.modeOf(path, watcher);
+    if (current === undefined) return false;
     if (mode !== undefined && current !== mode) return false;
     if (current === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
-    watchers.delete(watcher);
-    if (watchers.size === 0) this.table.delete(path);
+    this.dropFromTable(path, watcher);
     this.byWatcher.get(watcher)?.delete(path);
     return true;
   }
 
   containsWatcher(path: string, watcher: Watcher, mode?: WatcherMode): boolean {
-    const current = this.table.get(path)?.get(watcher);
+    const current = this.modeOf(path, watcher);
     if (current === undefined) return false;
     return mode === undefined || current === mode;
   }
@@ -135,11 +178,8 @@ export class WatchManager {
     const paths = this.byWatcher.get(watcher);
     if (!paths) return;
     for (const p of paths) {
-      const watchers = this.table.get(p);
-      if (!watchers) continue;
-      if (watchers.get(watcher) === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
-      watchers.delete(watcher);
-      if (watchers.size === 0) this.table.delete(p);
+      if (this.modeOf(p, watcher) === WatcherMode.PERSISTENT_RECURSIVE) this.recursiveCount--;
+      this.dropFromTable(p, watcher);
     }
     this.byWatcher.delete(watcher);
   }
@@ -147,13 +187,13 @@ export class WatchManager {
   /** Number of (path, watcher) pairs. */
   get size(): number {
     let n = 0;
-    for (const w of this.table.values()) n += w.size;
+    for (const w of this.table.values()) n += w instanceof Map ? w.size : 1;
     return n;
   }
 
   /** path -> watchers, for the wchp four-letter word. */
   byPath(): Map<string, Watcher[]> {
-    return new Map([...this.table].map(([p, w]) => [p, [...w.keys()]]));
+    return new Map([...this.table].map(([p, w]) => [p, w instanceof Map ? [...w.keys()] : [w]]));
   }
 
   /** watcher -> paths, for the wchc four-letter word. */
