@@ -596,10 +596,18 @@ export class ZooKeeperServer implements ConnectionHost {
 
   /**
    * Writes a snapshot now and fails if it fails (a learner's sync depends on it, unlike the periodic ones).
+   * `received`: the SNAP the tree was loaded from, written as it came (no second serialization).
    * @internal
    */
-  async writeSnapshotNow(): Promise<void> {
+  async writeSnapshotNow(received?: { zxid: bigint; body: SnapSyncBody }): Promise<void> {
     if (this.snapshotInFlight) await this.snapshotInFlight;
+    if (received?.body.rawBody !== undefined && this.tree.lastProcessedZxid === received.zxid) {
+      // A learner's SNAP, nothing applied since: the leader's bytes become the file as they are (the
+      // tree was loaded from them). Commits applied before NEWLEADER (not logged, as in Apache) need the walk.
+      await this.store.snapshot(received.zxid, { ...received.body }, { urgent: true });
+      this.noteSnapshotWritten(received.zxid);
+      return;
+    }
     // The live tree, walked without a copy: a learner calls this mid-sync, when its serial effect
     // queue applies nothing, so the walk sees the tree at `zxid` (exact, with its digest). Were a txn
     // applied meanwhile, the file would still be a valid fuzzy snapshot (the log after `zxid` replays).
@@ -611,6 +619,10 @@ export class ZooKeeperServer implements ConnectionHost {
     } finally {
       if (this.snapshotWalk === contents) this.snapshotWalk = null;
     }
+    this.noteSnapshotWritten(zxid);
+  }
+
+  private noteSnapshotWritten(zxid: bigint): void {
     this.durability.snapshotsTaken++;
     this.durability.lastSnapshotZxid = zxid;
     this.txnsSinceSnapshot = 0;

@@ -7,10 +7,10 @@
  * the snapshot file's, not the stream's.
  */
 import { JuteReader, JuteWriter, TruncatedInputError } from '../../jute';
-import { ACL, StatPersisted } from '../../proto';
+import { ACL } from '../../proto';
 import { CorruptSnapshotError } from './errors';
-import { readSnapshotBody, ReadSnapshot, writeSnapshotBody } from './snapshot-file';
-import type { SnapshotContents, SnapshotNode } from './types';
+import { NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
+import type { SnapshotContents } from './types';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
 /** Bytes handed to `out` at a time. */
@@ -35,7 +35,7 @@ export async function writeSnapSyncStream(contents: SnapshotContents, out: (chun
  * Reads a SNAP payload from `r` (positioned after the SNAP packet). Throws
  * CorruptSnapshotError when the body is damaged or the signature is missing.
  */
-export function readSnapSyncStream(r: JuteReader): Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes'> {
+export function readSnapSyncStream(r: JuteReader): SnapSyncBody {
   try {
     const body = readSnapshotBody(r, 'SNAP sync');
     const signature = r.readString();
@@ -48,7 +48,7 @@ export function readSnapSyncStream(r: JuteReader): Pick<ReadSnapshot, 'sessions'
 }
 
 /** What a SNAP stream carries: sessions, the ACL cache and the nodes (no digest, no seals). */
-export type SnapSyncBody = Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes'>;
+export type SnapSyncBody = Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes' | 'rawBody'>;
 
 /**
  * The largest length Apache accepts for one jute buffer or string when it
@@ -129,8 +129,15 @@ export class SnapSyncStreamReader {
   private left = 0;
   private readonly sessions = new Map<bigint, number>();
   private readonly acls = new Map<bigint, ACL[]>();
-  private readonly nodes: SnapshotNode[] = [];
-  private readonly seen = new Set<string>();
+  /** Parents before children (see NodeOrderCheck). */
+  private readonly order = new NodeOrderCheck();
+  /** Every byte parsed so far, kept: the nodes are decoded from them lazily, and a learner writes them as its snapshot file. */
+  private readonly raw: Buffer[] = [];
+  private rawLength = 0;
+  /** Offsets into the whole stream: where the nodes start, where their "/" end marker starts, and where it ends. */
+  private nodesStart = -1;
+  private nodesEnd = -1;
+  private bodyEnd = -1;
   private readonly pending = new PendingBytes();
   /** Bytes the unfinished item needs before another parse attempt can finish it. */
   private need = 0;
@@ -173,7 +180,7 @@ export class SnapSyncStreamReader {
       }
     } catch (e) {
       if (e instanceof TruncatedInputError) {
-        this.pending.consume(boundary);
+        this.keep(buf, boundary);
         if (this.pending.length > this.maxItem) {
           throw new CorruptSnapshotError(`SNAP sync: an item in the ${this.phase} section exceeds ${this.maxItem} bytes`);
         }
@@ -183,9 +190,25 @@ export class SnapSyncStreamReader {
       if (e instanceof CorruptSnapshotError) throw e;
       throw new CorruptSnapshotError(`SNAP sync: ${(e as Error).message}`, { cause: e });
     }
-    this.pending.consume(boundary);
+    this.keep(buf, boundary);
     const rest = this.pending.drain();
-    return { body: { sessions: this.sessions, acls: this.acls, nodes: this.nodes }, rest };
+    const all = Buffer.concat(this.raw, this.rawLength);
+    this.raw.length = 0;
+    const body: SnapSyncBody = {
+      sessions: this.sessions,
+      acls: this.acls,
+      nodes: new SnapshotNodeList(all, this.nodesStart, this.nodesEnd),
+      rawBody: all.subarray(0, this.bodyEnd),
+    };
+    return { body, rest };
+  }
+
+  /** Moves the first `n` parsed bytes of `buf` (the pending view) from pending to the kept stream. */
+  private keep(buf: Buffer, n: number): void {
+    if (n === 0) return;
+    this.raw.push(buf.subarray(0, n));
+    this.rawLength += n;
+    this.pending.consume(n);
   }
 
   /** Reads one item of the current phase, or throws TruncatedInputError with `r` part-way (the caller rewinds). */
@@ -211,6 +234,7 @@ export class SnapSyncStreamReader {
       case 'acls': {
         if (this.left === 0) {
           this.phase = 'nodes';
+          this.nodesStart = this.rawLength + r.offset;
           return;
         }
         const ref = r.readLong();
@@ -221,23 +245,27 @@ export class SnapSyncStreamReader {
         return;
       }
       case 'nodes': {
+        // Checked and skipped, not decoded: the tree is built from the kept bytes (SnapshotNodeList).
         const at = r.offset;
         const pathLen = this.checkedLength(buf, at, 'node path');
         const p = r.readString();
         if (p === null) throw new CorruptSnapshotError('SNAP sync: null node path');
         if (p === '/') {
-          if (!this.seen.has('')) throw new CorruptSnapshotError('SNAP sync: no root node');
+          if (!this.order.sawRoot) throw new CorruptSnapshotError('SNAP sync: no root node');
+          this.nodesEnd = this.rawLength + at;
+          this.bodyEnd = this.rawLength + r.offset;
           this.phase = 'signature';
           return;
         }
-        this.checkedLength(buf, at + 4 + pathLen, 'node data');
-        const data = r.readBuffer();
-        const aclRef = r.readLong();
-        const stat = StatPersisted.decode(r);
-        const slash = p.lastIndexOf('/');
-        if (slash !== -1 && !this.seen.has(p.substring(0, slash))) throw new CorruptSnapshotError(`SNAP sync: node ${p} has no parent before it`);
-        this.seen.add(p);
-        this.nodes.push({ path: p, data, aclRef, stat });
+        const dataLen = this.checkedLength(buf, at + 4 + pathLen, 'node data');
+        r.skip(4);
+        if (dataLen > 0) r.skip(dataLen);
+        r.skip(NODE_TAIL_SIZE);
+        // The whole node is in: only now may the order check see it (a truncated node is read again).
+        const before = this.rawLength + at;
+        if (!this.order.admit(p, () => nodePaths(Buffer.concat([...this.raw, buf.subarray(0, at)]), this.nodesStart, before))) {
+          throw new CorruptSnapshotError(`SNAP sync: node ${p} has no parent before it`);
+        }
         return;
       }
       case 'signature': {

@@ -43,6 +43,8 @@ export interface ReadSnapshot {
   sessions: Map<bigint, number>;
   acls: Map<bigint, ACL[]>;
   nodes: Iterable<SnapshotNode>;
+  /** The body's bytes (sessions through the nodes' "/" end marker); set for a SNAP stream only. */
+  rawBody?: Buffer;
   /** The zxid digest after the first seal, or null when the file has none (pre-3.6 or digests disabled). */
   digest: SnapshotDigest | null;
 }
@@ -83,6 +85,25 @@ class ChunkedSink {
     if (this.syncEvery > 0 && this.written - this.syncedTo >= this.syncEvery) {
       this.syncedTo = this.written;
       await this.fh.datasync();
+    }
+  }
+
+  /** Bytes that are already serialized (a snapshot body received from a leader), in CHUNK-sized writes. */
+  async writeRaw(bytes: Buffer): Promise<void> {
+    await this.flush();
+    for (let off = 0; off < bytes.length; off += CHUNK) {
+      const piece = bytes.subarray(off, Math.min(bytes.length, off + CHUNK));
+      this.sum.update(piece);
+      let done = 0;
+      while (done < piece.length) {
+        const { bytesWritten } = await this.fh.write(piece, done, piece.length - done, this.written + done);
+        done += bytesWritten;
+      }
+      this.written += piece.length;
+      if (this.syncEvery > 0 && this.written - this.syncedTo >= this.syncEvery) {
+        this.syncedTo = this.written;
+        await this.fh.datasync();
+      }
     }
   }
 
@@ -240,15 +261,12 @@ export async function writeSnapshotFile(dir: string, zxid: bigint, contents: Sna
     const sink = new ChunkedSink(fh, opts.fsync ? (opts.syncEvery ?? SNAPSHOT_SYNC_EVERY) : 0);
     const w = sink.w;
     new FileHeader({ magic: SNAP_MAGIC, version: SNAP_VERSION, dbid: SNAP_DBID }).serialize(w);
-    const digest = await writeSnapshotBody(w, contents, () => sink.flushIfFull(), opts);
-    await sink.seal();
-    if (contents.fuzzy === undefined || contents.fuzzy.exact()) {
-      // Apache writes an empty ZxidDigest (0, version, 0) when it has processed no
-      // txn yet (the initial snapshot.0); readers ignore a digest at zxid 0.
-      w.writeLong(zxid);
-      w.writeInt(DIGEST_VERSION);
-      w.writeLong(zxid === 0n ? 0n : digest);
+    if (contents.rawBody !== undefined) {
+      // A body received as it stands (a learner's SNAP): copied, not serialized again. It carries no digest.
+      await sink.writeRaw(contents.rawBody);
       await sink.seal();
+    } else {
+      await writeNodesAndDigest(sink, zxid, contents, opts);
     }
     if (opts.fsync) await fh.datasync();
     await fh.close();
@@ -261,6 +279,21 @@ export async function writeSnapshotFile(dir: string, zxid: bigint, contents: Sna
       await fh.close().catch(() => undefined);
       await fsp.rm(tempPath, { force: true }).catch(() => undefined);
     }
+  }
+}
+
+/** The serialized body, the first seal, and the zxid digest with its seal when the nodes are the tree at `zxid`. */
+async function writeNodesAndDigest(sink: ChunkedSink, zxid: bigint, contents: SnapshotContents, opts: WriteSnapshotOptions): Promise<void> {
+  const w = sink.w;
+  const digest = await writeSnapshotBody(w, contents, () => sink.flushIfFull(), opts);
+  await sink.seal();
+  if (contents.fuzzy === undefined || contents.fuzzy.exact()) {
+    // Apache writes an empty ZxidDigest (0, version, 0) when it has processed no
+    // txn yet (the initial snapshot.0); readers ignore a digest at zxid 0.
+    w.writeLong(zxid);
+    w.writeInt(DIGEST_VERSION);
+    w.writeLong(zxid === 0n ? 0n : digest);
+    await sink.seal();
   }
 }
 
@@ -324,7 +357,8 @@ export function parseSnapshot(stream: Buffer, name: string): ReadSnapshot {
 }
 
 /** Reads a snapshot body (see writeSnapshotBody) from `r`; CorruptSnapshotError names `name` on damage it can tell. */
-export function readSnapshotBody(r: JuteReader, name: string): Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes'> {
+export function readSnapshotBody(r: JuteReader, name: string): Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes' | 'rawBody'> {
+  const bodyStart = r.offset;
   const sessions = new Map<bigint, number>();
   for (let n = r.readInt(); n > 0; n--) {
     const id = r.readLong();
@@ -339,38 +373,82 @@ export function readSnapshotBody(r: JuteReader, name: string): Pick<ReadSnapshot
   }
   const start = r.offset;
   const end = checkNodeOrder(r, name);
-  return { sessions, acls, nodes: new SnapshotNodeList(r.buffer, start, end) };
+  return { sessions, acls, nodes: new SnapshotNodeList(r.buffer, start, end), rawBody: r.buffer.subarray(bodyStart, r.offset) };
 }
 
 /**
  * Walks the node records without keeping them, checking that each node's
  * parent came before it; leaves `r` after the "/" end marker and returns
- * where that marker starts. Every writer (Apache's DataTree.serializeNode,
- * ours) emits nodes in depth-first preorder, so a node's parent is always on
- * the stack of its ancestors: no set of every path is needed.
+ * where that marker starts.
  */
 function checkNodeOrder(r: JuteReader, name: string): number {
-  const ancestors: string[] = [];
+  const start = r.offset;
+  const order = new NodeOrderCheck();
   for (;;) {
     const at = r.offset;
     const p = r.readString();
     if (p === '/') {
-      if (ancestors.length === 0) throw new CorruptSnapshotError(`${name}: no root node`);
+      if (!order.sawRoot) throw new CorruptSnapshotError(`${name}: no root node`);
       return at;
     }
     if (p === null) throw new CorruptSnapshotError(`${name}: null node path`);
-    const parent = parentOf(p);
-    if (parent === null) {
-      // Only the root ("") has no parent, and it comes first (then it stays at the bottom of the stack).
-      if (p !== '' || ancestors.length > 0) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
-    } else {
-      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== parent) ancestors.pop();
-      if (ancestors.length === 0) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
-    }
-    ancestors.push(p);
     const dataLen = r.readInt();
     if (dataLen > 0) r.skip(dataLen);
     else if (dataLen < -1) throw new CorruptSnapshotError(`${name}: negative data length ${dataLen} for ${p}`);
+    r.skip(8 + STAT_PERSISTED_BYTES);
+    if (!order.admit(p, () => nodePaths(r.buffer, start, at))) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
+  }
+}
+
+/**
+ * Parent-before-child checking for a stream of node paths without a set of
+ * every path: every writer we know (Apache's DataTree.serializeNode, ours)
+ * emits depth-first preorder, where a node's parent is on the stack of its
+ * ancestors. Apache's reader accepts any parents-first order, so on the
+ * first node that is not in preorder the paths so far are read again
+ * (`earlier`) into a set, which then checks the rest.
+ */
+export class NodeOrderCheck {
+  private readonly ancestors: string[] = [];
+  private seen: Set<string> | null = null;
+  /** Whether the root ("") has been admitted. */
+  sawRoot = false;
+
+  /** Admits node `p` if its parent came before it; `earlier` yields every path admitted so far. */
+  admit(p: string, earlier: () => Iterable<string>): boolean {
+    const slash = p.lastIndexOf('/');
+    if (slash === -1) {
+      // Only the root has no parent, and it comes first.
+      if (p !== '' || this.sawRoot) return false;
+      this.sawRoot = true;
+      this.ancestors.push(p);
+      return true;
+    }
+    const parent = p.substring(0, slash);
+    if (this.seen === null) {
+      const stack = this.ancestors;
+      let i = stack.length - 1;
+      while (i >= 0 && stack[i] !== parent) i--;
+      if (i >= 0) {
+        stack.length = i + 1;
+        stack.push(p);
+        return true;
+      }
+      this.seen = new Set(earlier());
+    }
+    if (!this.seen.has(parent)) return false;
+    this.seen.add(p);
+    return true;
+  }
+}
+
+/** The paths of the node records in `buf[start, end)` (data and stat skipped). */
+export function* nodePaths(buf: Buffer, start: number, end: number): Generator<string> {
+  const r = new JuteReader(buf, start, end);
+  while (r.remaining > 0) {
+    yield r.readString() ?? '';
+    const dataLen = r.readInt();
+    if (dataLen > 0) r.skip(dataLen);
     r.skip(8 + STAT_PERSISTED_BYTES);
   }
 }
@@ -382,7 +460,8 @@ const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
  * A snapshot's nodes, decoded from the snapshot's bytes each time they are
  * iterated: loading a million-node snapshot builds the tree node by node
  * instead of holding a million records first (which doubled start-up's peak
- * memory). The bytes were checked by checkNodeOrder and the seal.
+ * memory). The bytes were checked by checkNodeOrder and the seal. A node's
+ * `data` is a view into those bytes: whoever keeps it copies it.
  */
 export class SnapshotNodeList implements Iterable<SnapshotNode> {
   constructor(
@@ -393,9 +472,13 @@ export class SnapshotNodeList implements Iterable<SnapshotNode> {
 
   *[Symbol.iterator](): Iterator<SnapshotNode> {
     const r = new JuteReader(this.stream, this.start, this.end);
+    const stream = this.stream;
     while (r.remaining > 0) {
       const path = r.readString()!;
-      const data = r.readBuffer();
+      // A view into the snapshot's bytes, not a copy (the tree copies what it keeps; copy to keep it).
+      const len = r.readInt();
+      const data = len < 0 ? null : stream.subarray(r.offset, r.offset + len);
+      if (len > 0) r.skip(len);
       const aclRef = r.readLong();
       const stat = StatPersisted.decode(r);
       yield { path, data, aclRef, stat };

@@ -96,6 +96,13 @@ export interface SnapshotContents {
   /** Every node, parents first, the root (path "") first of all. */
   nodes: Iterable<SnapshotNode>;
   /**
+   * The body's own bytes (sessions through the "/" after the last node),
+   * when the contents arrived as a snapshot stream (a learner's SNAP): a
+   * snapshot file of them is these bytes between a header and a seal, so the
+   * writer copies them instead of serializing the nodes again.
+   */
+  rawBody?: Buffer;
+  /**
    * Set when `nodes` walks the live tree (a fuzzy snapshot, as Apache takes
    * them): the nodes then reflect txns after the snapshot's zxid, and the log
    * replayed from zxid + 1 makes the tree exact. The writer trusts its order

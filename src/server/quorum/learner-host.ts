@@ -15,10 +15,10 @@
  */
 import * as net from 'node:net';
 import type { IdFields } from '../../proto';
+import type { SnapSyncBody } from '../persist/snap-sync';
 import type { TxnEntry } from '../persist/types';
 import type { ForwardedRequest, WriteForwarder } from '../request/request-pipeline';
 import type { LeaderSessionLink, LearnerSessionAuthority } from '../session/session-authority';
-import type { ZooKeeperServer } from '../zookeeper-server';
 import { QuorumStreamDecoder, encodeQuorumPacket, type QuorumPacketData } from './quorum-wire';
 import type { QuorumServer } from './quorum-verifier';
 import { TermHost, type TermHostOptions } from './term-host';
@@ -43,6 +43,8 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
   /** Applies and sync replies queued or waiting in a group commit: while any is, order keeps new ones queued. */
   private pendingOrdered = 0;
   private authority?: LearnerSessionAuthority;
+  /** The SNAP the tree was loaded from this term, until its snapshot file is written. */
+  private received?: { zxid: bigint; body: SnapSyncBody };
 
   constructor(private readonly opts: LearnerHostOptions) {
     super(opts);
@@ -240,7 +242,10 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
       }
       case 'loadSnapshot': {
         const t0 = performance.now();
-        server.loadSyncSnapshot(e.snapshot as Parameters<ZooKeeperServer['loadSyncSnapshot']>[0], e.zxid);
+        const body = e.snapshot as SnapSyncBody;
+        server.loadSyncSnapshot(body, e.zxid);
+        // Kept until NEWLEADER's snapshot is written from it (then dropped: it is the size of the tree's file).
+        this.received = { zxid: e.zxid, body };
         this.opts.log(`loaded the leader's snapshot at ${hex(e.zxid)} (${server.tree.nodeCount} nodes) in ${(performance.now() - t0).toFixed(0)} ms`);
         // The history before the snapshot is not ours any more (and the log before it is not read again).
         this.opts.recent.reset();
@@ -248,7 +253,9 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
       }
       case 'writeSnapshot': {
         const t0 = performance.now();
-        await server.writeSnapshotNow();
+        const received = this.received;
+        this.received = undefined;
+        await server.writeSnapshotNow(received);
         this.opts.log(`wrote the synced snapshot at ${hex(server.tree.lastProcessedZxid)} in ${(performance.now() - t0).toFixed(0)} ms`);
         this.opts.onDurable({ lastLoggedZxid: server.tree.lastProcessedZxid });
         return;

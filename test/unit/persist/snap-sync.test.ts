@@ -8,13 +8,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter } from '../../../src/jute';
 import { CorruptSnapshotError } from '../../../src/server/persist/errors';
-import { readSnapSyncStream, SNAP_SIGNATURE, SnapSyncStreamReader, writeSnapSyncStream } from '../../../src/server/persist/snap-sync';
+import { readSnapSyncStream, SNAP_SIGNATURE, SnapSyncBody, SnapSyncStreamReader, writeSnapSyncStream } from '../../../src/server/persist/snap-sync';
 import { parseSnapshot, readSnapshotBody, readSnapshotStream, writeSnapshotFile } from '../../../src/server/persist/snapshot-file';
 import type { SnapshotContents } from '../../../src/server/persist/types';
 import { initialContents, plain, rmDir, stat, tempDir } from './persist-helpers';
 
 const FILE_HEADER = 16;
 const SIGNATURE_BYTES = 4 + SNAP_SIGNATURE.length;
+
+/** What a body parsed to, without its raw bytes. */
+const parsed = (b: SnapSyncBody) => ({ sessions: b.sessions, acls: b.acls, nodes: b.nodes });
 const APACHE_SNAPSHOT = path.join(__dirname, '../../fixtures/persist/apache-3.8.0-datadir/version-2/snapshot.15');
 
 function contentsWith(bigData = 0): SnapshotContents & { nodes: ReturnType<typeof initialContents>['nodes'] } {
@@ -41,12 +44,37 @@ describe('SNAP sync stream', () => {
   });
   afterEach(() => rmDir(dir));
 
+  test('takes any parents-first order, as Apache does (not only preorder), and refuses an orphan', async () => {
+    const c = initialContents();
+    const node = (p: string) => ({ path: p, data: Buffer.from(p), aclRef: -1n, stat: stat({}) });
+    // Preorder would put /a/x right after /a; here /b comes between them.
+    c.nodes.push(node('/a'), node('/b'), node('/a/x'), node('/b/y'), node('/a/x/z'));
+    const bytes = Buffer.concat(await stream(c));
+    const paths = (b: SnapSyncBody) => [...b.nodes].map((n) => n.path);
+    expect(paths(readSnapSyncStream(new JuteReader(bytes)))).toEqual(c.nodes.map((n) => n.path));
+    const reader = new SnapSyncStreamReader();
+    let done;
+    for (let i = 0; i < bytes.length && !done; i += 7) done = reader.push(bytes.subarray(i, i + 7));
+    expect(paths(done!.body)).toEqual(c.nodes.map((n) => n.path));
+    // An orphan is still refused, on both paths.
+    const bad = initialContents();
+    bad.nodes.push(node('/a'), node('/b'), node('/b/x'));
+    // The writer refuses orphans itself, so one is made by renaming /b/x to /c/x in the bytes.
+    const badBytes = Buffer.concat(await stream(bad));
+    const at = badBytes.indexOf(Buffer.from('/b/x'));
+    badBytes.write('/c/x', at, 'latin1');
+    expect(() => readSnapSyncStream(new JuteReader(badBytes))).toThrow(/node \/c\/x has no parent before it/);
+    expect(() => new SnapSyncStreamReader().push(badBytes)).toThrow(/node \/c\/x has no parent before it/);
+  });
+
   test('round-trips, and ends with the signature', async () => {
     const contents = contentsWith(100);
     const bytes = Buffer.concat(await stream(contents));
     expect(new JuteReader(bytes, bytes.length - SIGNATURE_BYTES).readString()).toBe(SNAP_SIGNATURE);
     const back = readSnapSyncStream(new JuteReader(bytes));
-    expect(plain(back)).toEqual(plain({ sessions: contents.sessions, acls: contents.acls, nodes: contents.nodes }));
+    expect(plain(parsed(back))).toEqual(plain({ sessions: contents.sessions, acls: contents.acls, nodes: contents.nodes }));
+    // The body's own bytes come along (a learner writes them as its snapshot file): everything before the signature.
+    expect(back.rawBody!.equals(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))).toBe(true);
   });
 
   test('its body is byte for byte a snapshot file\'s, between the header and the first seal', async () => {
@@ -67,7 +95,7 @@ describe('SNAP sync stream', () => {
     const body = raw.subarray(FILE_HEADER, r.offset);
     const sent = Buffer.concat([body, new JuteWriter().writeString(SNAP_SIGNATURE).toBuffer()]);
     const back = readSnapSyncStream(new JuteReader(sent));
-    expect(plain(back)).toEqual(plain({ sessions: fromFile.sessions, acls: fromFile.acls, nodes: fromFile.nodes }));
+    expect(plain(parsed(back))).toEqual(plain({ sessions: fromFile.sessions, acls: fromFile.acls, nodes: fromFile.nodes }));
     expect([...back.nodes].length).toBeGreaterThan(4);
   });
 
@@ -98,6 +126,7 @@ describe('SNAP sync stream', () => {
     test('split at every byte of Apache 3.8.0\'s body, it reads what readSnapSyncStream reads and hands back what follows', async () => {
       const sent = await apacheSent();
       const expected = plain(readSnapSyncStream(new JuteReader(sent)));
+      const expectedRaw = sent.subarray(0, sent.length - SIGNATURE_BYTES);
       const bytes = Buffer.concat([sent, Buffer.from('next packets')]);
       for (let cut = 0; cut <= bytes.length; cut++) {
         const reader = new SnapSyncStreamReader();
@@ -105,6 +134,7 @@ describe('SNAP sync stream', () => {
         const done = first ?? reader.push(bytes.subarray(cut));
         expect(done).toBeDefined();
         expect(plain(done!.body)).toEqual(expected);
+        expect(done!.body.rawBody!.equals(expectedRaw)).toBe(true);
         // The bytes after the signature in the chunk that finished the snapshot come back.
         const restEnd = first ? cut : bytes.length;
         expect(done!.rest.equals(bytes.subarray(sent.length, restEnd))).toBe(true);
@@ -122,7 +152,7 @@ describe('SNAP sync stream', () => {
         done = reader.push(bytes.subarray(i, i + 1));
         maxHeld = Math.max(maxHeld, reader.buffered);
       }
-      expect(plain(done!.body)).toEqual(plain({ sessions: contents.sessions, acls: contents.acls, nodes: contents.nodes }));
+      expect(plain(parsed(done!.body))).toEqual(plain({ sessions: contents.sessions, acls: contents.acls, nodes: contents.nodes }));
       // The largest item is /app/big: path + 100 bytes of data + acl ref + stat.
       expect(maxHeld).toBeLessThan(4 + 8 + 4 + 100 + 8 + 60);
       expect(() => reader.push(Buffer.alloc(1))).toThrow(CorruptSnapshotError);
