@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ZooKeeper } from '../../src';
+import { ErrorCode, KeeperError, ZooKeeper } from '../../src';
 import { ServerHandle, fourLetterWord } from '../harness';
 import { Clients } from './client-fixtures';
 
@@ -122,3 +122,50 @@ export function txnLogHas(dataDir: string, needle: string): boolean {
   return names.some((n) => fs.readFileSync(path.join(dir, n)).includes(Buffer.from(needle)));
 }
 
+
+/**
+ * Creates `${dir}/n<i>` from `loops` concurrent loops until stopped (or
+ * `max` creates, or `maxMs`), recording which were acknowledged. A create
+ * that fails with ConnectionLoss, SessionMoved or OperationTimeout has an
+ * unknown outcome (a server died under it): counted, not recorded, so
+ * never checked. Any other error fails the run.
+ */
+export class AckedWriter {
+  readonly acked: number[] = [];
+  unknown = 0;
+  private stopped = false;
+  private next = 0;
+  private readonly done: Promise<void[]>;
+
+  constructor(zk: ZooKeeper, dir: string, opts: { loops: number; max: number; maxMs: number; pauseMs?: number }) {
+    const deadline = Date.now() + opts.maxMs;
+    const loop = async (): Promise<void> => {
+      while (!this.stopped && this.next < opts.max && Date.now() < deadline) {
+        const i = this.next++;
+        try {
+          await zk.create(`${dir}/n${i}`, Buffer.from(`v${i}`));
+          this.acked.push(i);
+        } catch (err) {
+          if (!(err instanceof KeeperError) || !([ErrorCode.CONNECTIONLOSS, ErrorCode.SESSIONMOVED, ErrorCode.OPERATIONTIMEOUT] as number[]).includes(err.code)) throw err;
+          this.unknown++;
+          // No server to talk to for a moment: do not burn through the create budget meanwhile.
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
+      }
+    };
+    this.done = Promise.all(Array.from({ length: opts.loops }, loop));
+  }
+
+  /** Stops the loops; resolves once the last create in flight settled (rejects if a loop failed). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  /** The acknowledged indexes `children` (names under the dir) lacks, the first 10. */
+  lostFrom(children: Iterable<string>): number[] {
+    const have = new Set(children);
+    return this.acked.filter((i) => !have.has(`n${i}`)).slice(0, 10);
+  }
+}

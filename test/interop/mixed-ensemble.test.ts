@@ -12,11 +12,11 @@
  * member rejoins (synced by the other kind) and serves everything.
  */
 import { randomBytes } from 'crypto';
-import { CreateMode, EventType, ErrorCode, KeeperError, ZooKeeper } from '../../src';
+import { CreateMode, EventType, ZooKeeper } from '../../src';
 import { TcpProxy, waitFor } from '../harness';
 import { MixedCluster, MixedMember, MixedMemberSpec, startMixed } from '../harness/mixed-cluster';
 import { Clients, EventLog, hex } from '../integration/client-fixtures';
-import { SyncWatch, checkMember, createMany, srvrZxid, txnLogHas } from '../integration/ensemble-checks';
+import { AckedWriter, SyncWatch, checkMember, createMany, srvrZxid, txnLogHas } from '../integration/ensemble-checks';
 
 jest.setTimeout(240_000);
 
@@ -158,24 +158,8 @@ describe.each(COMBINATIONS)('mixed ensemble: $name', ({ members }) => {
     const dir = `${base}/load`;
     await writer.create(dir, null);
 
-    const acked: number[] = [];
-    let stop = false;
-    let next = 0;
-    const deadline = Date.now() + 60_000;
-    const writeLoop = async () => {
-      while (!stop && next < 20_000 && Date.now() < deadline) {
-        const i = next++;
-        try {
-          await writer.create(`${dir}/n${i}`, Buffer.from(`v${i}`));
-          acked.push(i);
-        } catch (err) {
-          // Unknown outcome (the leader died under it): not acknowledged, so not checked.
-          if (!(err instanceof KeeperError) || !([ErrorCode.CONNECTIONLOSS, ErrorCode.SESSIONMOVED, ErrorCode.OPERATIONTIMEOUT] as number[]).includes(err.code)) throw err;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      }
-    };
-    const loops = Promise.all(Array.from({ length: 8 }, writeLoop));
+    const writes = new AckedWriter(writer, dir, { loops: 8, max: 20_000, maxMs: 60_000 });
+    const acked = writes.acked;
     await waitFor('writes before the kill', async () => acked.length >= 200, 30_000);
     const before = acked.length;
     const t0 = Date.now();
@@ -184,8 +168,7 @@ describe.each(COMBINATIONS)('mixed ensemble: $name', ({ members }) => {
     const electedMs = Date.now() - t0;
     const ackedAtElection = acked.length;
     await waitFor('writes after the new leader', async () => acked.length >= ackedAtElection + 200, 60_000);
-    stop = true;
-    await loops;
+    await writes.stop();
     const newLeader = (await Promise.all(rest.map(async (m) => ((await m.server.mode()) === 'leader' ? m : undefined)))).find((m) => m);
 
     await leader.server.start();
@@ -193,9 +176,7 @@ describe.each(COMBINATIONS)('mixed ensemble: $name', ({ members }) => {
     for (const m of cluster.members) {
       const zk = await connectTo(m);
       await zk.sync(dir);
-      const have = new Set(await zk.getChildren(dir));
-      const lost = acked.filter((i) => !have.has(`n${i}`));
-      expect({ member: m.sid, lost: lost.slice(0, 10) }).toEqual({ member: m.sid, lost: [] });
+      expect({ member: m.sid, lost: writes.lostFrom(await zk.getChildren(dir)) }).toEqual({ member: m.sid, lost: [] });
     }
     log(
       `leader kill: sid ${leader.sid} (${leader.kind}) killed after ${before} acked creates; ` +
@@ -258,7 +239,7 @@ describe.each([
     }, 60_000, 150);
     expect(leader.kind).not.toBe(oldLeader.kind);
     const victim = oldLeader;
-    let watch = new SyncWatch(leader.kind, leader.server, victim.kind, victim.server);
+    const watch = new SyncWatch(leader.kind, leader.server, victim.kind, victim.server);
     await victim.server.start();
     await cluster.waitHealthy(60_000);
     const truncLines = watch.lines();
@@ -267,37 +248,29 @@ describe.each([
     await onVictim.sync(base);
     expect({ base: (await onVictim.getData(base)).data?.toString(), kids: await onVictim.getChildren(base) }).toEqual({ base: 'kept', kids: [] });
 
-    // DIFF: a few writes while it is down.
+    // Down, `from`..`to` written meanwhile, back: the one sync line the rejoin produced, and the zxid it should name.
     const writer = await clients.connect(leader.server.hostPort);
-    await victim.server.stop();
-    await createMany(writer, base, 0, 5);
-    const diffZxid = (await srvrZxid(leader.server))!;
-    watch = new SyncWatch(leader.kind, leader.server, victim.kind, victim.server);
-    await victim.server.start();
-    await cluster.waitHealthy(60_000);
-    const diffLines = watch.lines();
-    expect({ diffLines }).toEqual({ diffLines: [`syncing learner ${victim.sid} with DIFF ${hex(diffZxid)}`] });
+    const rejoinAfter = async (from: number, to: number): Promise<{ lines: string[]; zxid: bigint }> => {
+      await victim.server.stop();
+      await createMany(writer, base, from, to);
+      const zxid = (await srvrZxid(leader.server))!;
+      const w = new SyncWatch(leader.kind, leader.server, victim.kind, victim.server);
+      await victim.server.start();
+      await cluster.waitHealthy(60_000);
+      return { lines: w.lines(), zxid };
+    };
+    // DIFF: a few writes while it is down.
+    const diff = await rejoinAfter(0, 5);
+    expect({ diff: diff.lines }).toEqual({ diff: [`syncing learner ${victim.sid} with DIFF ${hex(diff.zxid)}`] });
     expect(await checkMember(clients, victim.server, base, 5)).toEqual({ server: victim.sid, children: 5, bad: [] });
-
     // SNAP: more than the committed-log window while it is down.
-    await victim.server.stop();
-    await createMany(writer, base, 5, 705);
-    const snapZxid = (await srvrZxid(leader.server))!;
-    watch = new SyncWatch(leader.kind, leader.server, victim.kind, victim.server);
-    await victim.server.start();
-    await cluster.waitHealthy(60_000);
-    const snapLines = watch.lines();
-    expect({ snapLines }).toEqual({ snapLines: [`syncing learner ${victim.sid} with SNAP ${hex(snapZxid)}`] });
+    const snap = await rejoinAfter(5, 705);
+    expect({ snap: snap.lines }).toEqual({ snap: [`syncing learner ${victim.sid} with SNAP ${hex(snap.zxid)}`] });
     expect(await checkMember(clients, victim.server, base, 705)).toEqual({ server: victim.sid, children: 705, bad: [] });
-
     // A clean restart needs only an empty DIFF: the snapshot it got is on its disk, in its own kind's hands.
-    await victim.server.stop();
-    const lastZxid = (await srvrZxid(leader.server))!;
-    watch = new SyncWatch(leader.kind, leader.server, victim.kind, victim.server);
-    await victim.server.start();
-    await cluster.waitHealthy(60_000);
-    const againLines = watch.lines();
-    expect({ againLines }).toEqual({ againLines: [`syncing learner ${victim.sid} with DIFF ${hex(lastZxid)}`] });
+    const again = await rejoinAfter(705, 705);
+    expect({ again: again.lines }).toEqual({ again: [`syncing learner ${victim.sid} with DIFF ${hex(again.zxid)}`] });
+    const [diffLines, snapLines, againLines] = [diff.lines, snap.lines, again.lines];
     log(`mixed sync, ${leader.kind} leader sid ${leader.sid} -> ${victim.kind} learner sid ${victim.sid}: ${[truncLines[0], diffLines[0], snapLines[0], againLines[0]].join('; ')}`);
   });
 });

@@ -8,11 +8,11 @@
  * from its own disk: each kind loads the dataDir the other kind wrote.
  */
 import { randomBytes } from 'crypto';
-import { CreateMode, ErrorCode, KeeperError, KeeperState } from '../../src';
+import { CreateMode, KeeperState } from '../../src';
 import { waitFor } from '../harness';
 import { MemberKind, MixedCluster, startMixed } from '../harness/mixed-cluster';
 import { Clients, StateLog } from '../integration/client-fixtures';
-import { SyncWatch } from '../integration/ensemble-checks';
+import { AckedWriter, SyncWatch } from '../integration/ensemble-checks';
 
 jest.setTimeout(300_000);
 
@@ -40,25 +40,8 @@ describe('rolling replacement of an Apache ensemble by ours and back, under load
     const writer = await clients.connect(all, { sessionTimeout: 30_000, connectTimeout: 30_000 });
     const writerStates = new StateLog(writer);
 
-    const acked: number[] = [];
-    let unknown = 0;
-    let stop = false;
-    let next = 0;
-    const deadline = Date.now() + 240_000;
-    const loop = async () => {
-      while (!stop && next < 50_000 && Date.now() < deadline) {
-        const i = next++;
-        try {
-          await writer.create(`${base}/n${i}`, Buffer.from(`v${i}`));
-          acked.push(i);
-        } catch (err) {
-          if (!(err instanceof KeeperError) || !([ErrorCode.CONNECTIONLOSS, ErrorCode.OPERATIONTIMEOUT] as number[]).includes(err.code)) throw err;
-          unknown++;
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
-    const loops = Promise.all([loop(), loop()]);
+    const writes = new AckedWriter(writer, base, { loops: 2, max: 50_000, maxMs: 240_000, pauseMs: 5 });
+    const acked = writes.acked;
 
     const leaderSid = async () => {
       for (const m of cluster.members) if ((await m.server.mode()) === 'leader') return m.sid;
@@ -87,18 +70,16 @@ describe('rolling replacement of an Apache ensemble by ours and back, under load
       }
       await waitFor('writes to go on after the step', async () => acked.length >= ackedBefore + 50, 60_000);
     }
-    stop = true;
-    await loops;
+    await writes.stop();
 
     expect(holderStates.states.filter((s) => s === KeeperState.Expired)).toEqual([]);
     expect(writerStates.states.filter((s) => s === KeeperState.Expired)).toEqual([]);
     for (const m of cluster.members) {
       const zk = await clients.connect(m.server.hostPort, { connectTimeout: 30_000 });
       await zk.sync(base);
-      const have = new Set(await zk.getChildren(base));
-      const lost = acked.filter((i) => !have.has(`n${i}`));
-      expect({ member: m.sid, kind: m.kind, lost: lost.slice(0, 10), held: have.has('held') }).toEqual({ member: m.sid, kind: m.kind, lost: [], held: true });
+      const children = await zk.getChildren(base);
+      expect({ member: m.sid, kind: m.kind, lost: writes.lostFrom(children), held: children.includes('held') }).toEqual({ member: m.sid, kind: m.kind, lost: [], held: true });
     }
-    log(`rolling replacement: ${acked.length} creates acknowledged (${unknown} unknown outcomes), none lost; sessions kept\n  ${steps.join('\n  ')}`);
+    log(`rolling replacement: ${acked.length} creates acknowledged (${writes.unknown} unknown outcomes), none lost; sessions kept\n  ${steps.join('\n  ')}`);
   });
 });

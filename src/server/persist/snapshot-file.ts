@@ -74,36 +74,28 @@ class ChunkedSink {
   async flush(): Promise<void> {
     const view = this.w.view();
     if (view.length === 0) return;
-    this.sum.update(view);
-    let off = 0;
-    while (off < view.length) {
-      const { bytesWritten } = await this.fh.write(view, off, view.length - off, this.written + off);
-      off += bytesWritten;
-    }
-    this.written += view.length;
+    await this.writeOut(view);
     this.w.reset();
-    if (this.syncEvery > 0 && this.written - this.syncedTo >= this.syncEvery) {
-      this.syncedTo = this.written;
-      await this.fh.datasync();
-    }
   }
 
   /** Bytes that are already serialized (a snapshot body received from a leader), in CHUNK-sized writes. */
   async writeRaw(bytes: Buffer): Promise<void> {
     await this.flush();
-    for (let off = 0; off < bytes.length; off += CHUNK) {
-      const piece = bytes.subarray(off, Math.min(bytes.length, off + CHUNK));
-      this.sum.update(piece);
-      let done = 0;
-      while (done < piece.length) {
-        const { bytesWritten } = await this.fh.write(piece, done, piece.length - done, this.written + done);
-        done += bytesWritten;
-      }
-      this.written += piece.length;
-      if (this.syncEvery > 0 && this.written - this.syncedTo >= this.syncEvery) {
-        this.syncedTo = this.written;
-        await this.fh.datasync();
-      }
+    for (let off = 0; off < bytes.length; off += CHUNK) await this.writeOut(bytes.subarray(off, Math.min(bytes.length, off + CHUNK)));
+  }
+
+  /** Checksums and appends `bytes`, with a datasync every `syncEvery` bytes. */
+  private async writeOut(bytes: Buffer): Promise<void> {
+    this.sum.update(bytes);
+    let off = 0;
+    while (off < bytes.length) {
+      const { bytesWritten } = await this.fh.write(bytes, off, bytes.length - off, this.written + off);
+      off += bytesWritten;
+    }
+    this.written += bytes.length;
+    if (this.syncEvery > 0 && this.written - this.syncedTo >= this.syncEvery) {
+      this.syncedTo = this.written;
+      await this.fh.datasync();
     }
   }
 

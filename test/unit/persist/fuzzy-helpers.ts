@@ -26,19 +26,12 @@ import { decodeTxnBody } from '../../../src/server/persist/txn-codec';
 import type { TxnEntry } from '../../../src/server/persist/types';
 import { copyStatPersisted, type DataTree, isSpecialPath } from '../../../src/server/tree/data-tree';
 
+import { seededRandom } from '../../harness/seeded-random';
+
 export const T0 = 1_700_000_000_000n;
 
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: the harness's seeded PRNG. */
+export const rng = seededRandom;
 
 /** A tree being driven by random txns; every txn is logged in `log` (as the store would have it) and applied. */
 export class TxnDriver {
