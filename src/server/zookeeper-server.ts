@@ -597,16 +597,17 @@ export class ZooKeeperServer implements ConnectionHost {
   /**
    * Writes a snapshot now and fails if it fails (a learner's sync depends on it, unlike the periodic ones).
    * `received`: the SNAP the tree was loaded from, written as it came (no second serialization).
+   * Resolves with which way the file was written.
    * @internal
    */
-  async writeSnapshotNow(received?: { zxid: bigint; body: SnapSyncBody }): Promise<void> {
+  async writeSnapshotNow(received?: { zxid: bigint; body: SnapSyncBody }): Promise<'received bytes' | 'tree walk'> {
     if (this.snapshotInFlight) await this.snapshotInFlight;
     if (received?.body.rawBody !== undefined && this.tree.lastProcessedZxid === received.zxid) {
       // A learner's SNAP, nothing applied since: the leader's bytes become the file as they are (the
       // tree was loaded from them). Commits applied before NEWLEADER (not logged, as in Apache) need the walk.
       await this.store.snapshot(received.zxid, { ...received.body }, { urgent: true });
       this.noteSnapshotWritten(received.zxid);
-      return;
+      return 'received bytes';
     }
     // The live tree, walked without a copy: a learner calls this mid-sync, when its serial effect
     // queue applies nothing, so the walk sees the tree at `zxid` (exact, with its digest). Were a txn
@@ -620,6 +621,7 @@ export class ZooKeeperServer implements ConnectionHost {
       if (this.snapshotWalk === contents) this.snapshotWalk = null;
     }
     this.noteSnapshotWritten(zxid);
+    return 'tree walk';
   }
 
   private noteSnapshotWritten(zxid: bigint): void {

@@ -134,11 +134,13 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         // A SNAP packet is handed on with the snapshot that follows it (the 'snapshot' event).
         if (m.kind === 'snapPacket') continue;
         if (m.kind === 'revalidateReply') this.onRevalidated(m.sessionId, m.valid);
-        // How the leader syncs us, the learner's side of the leader's "syncing learner" line (Apache logs it here too).
-        else if (m.message.kind === 'diff' || m.message.kind === 'trunc') {
-          this.opts.log(`synced by leader ${this.opts.leader.sid} with ${m.message.kind.toUpperCase()} ${hex(m.message.zxid)}`);
+        else {
+          // How the leader syncs us, the learner's side of the leader's "syncing learner" line (Apache logs it here too).
+          if (m.message.kind === 'diff' || m.message.kind === 'trunc') {
+            this.opts.log(`synced by leader ${this.opts.leader.sid} with ${m.message.kind.toUpperCase()} ${hex(m.message.zxid)}`);
+          }
           this.enqueue(this.machine.receive(m.message, this.now()));
-        } else this.enqueue(this.machine.receive(m.message, this.now()));
+        }
       }
     } catch (e) {
       this.enqueue(this.machine.abandon(`bad packet from leader: ${(e as Error).message}`));
@@ -255,8 +257,8 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         const t0 = performance.now();
         const received = this.received;
         this.received = undefined;
-        await server.writeSnapshotNow(received);
-        this.opts.log(`wrote the synced snapshot at ${hex(server.tree.lastProcessedZxid)} in ${(performance.now() - t0).toFixed(0)} ms`);
+        const how = await server.writeSnapshotNow(received);
+        this.opts.log(`wrote the synced snapshot (${how}) in ${(performance.now() - t0).toFixed(0)} ms`);
         this.opts.onDurable({ lastLoggedZxid: server.tree.lastProcessedZxid });
         return;
       }
