@@ -135,7 +135,7 @@ export class AckedWriter {
   unknown = 0;
   private stopped = false;
   private next = 0;
-  private readonly done: Promise<void[]>;
+  private readonly done: Promise<unknown>;
 
   constructor(zk: ZooKeeper, dir: string, opts: { loops: number; max: number; maxMs: number; pauseMs?: number }) {
     const deadline = Date.now() + opts.maxMs;
@@ -154,13 +154,19 @@ export class AckedWriter {
         if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
       }
     };
-    this.done = Promise.all(Array.from({ length: opts.loops }, loop));
+    // A test that fails before stop() closes the handle under the loops: that error must not surface as
+    // an unhandled rejection (jest would then fail the whole file), only from stop().
+    this.done = Promise.all(Array.from({ length: opts.loops }, loop)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
   }
 
   /** Stops the loops; resolves once the last create in flight settled (rejects if a loop failed). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.done;
+    const err = await this.done;
+    if (err !== undefined) throw err;
   }
 
   /** The acknowledged indexes `children` (names under the dir) lacks, the first 10. */
