@@ -602,32 +602,38 @@ export class ZooKeeperServer implements ConnectionHost {
    */
   async writeSnapshotNow(received?: { zxid: bigint; body: SnapSyncBody }): Promise<'received bytes' | 'tree walk'> {
     if (this.snapshotInFlight) await this.snapshotInFlight;
+    let how: 'received bytes' | 'tree walk';
     if (received?.body.rawBody !== undefined && this.tree.lastProcessedZxid === received.zxid) {
       // A learner's SNAP, nothing applied since: the leader's bytes become the file as they are (the
       // tree was loaded from them). Commits applied before NEWLEADER (not logged, as in Apache) need the walk.
       await this.store.snapshot(received.zxid, { ...received.body }, { urgent: true });
       this.noteSnapshotWritten(received.zxid);
-      return 'received bytes';
+      how = 'received bytes';
+    } else {
+      // The live tree, walked without a copy: a learner calls this mid-sync, when its serial effect
+      // queue applies nothing, so the walk sees the tree at `zxid` (exact, with its digest). Were a txn
+      // applied meanwhile, the file would still be a valid fuzzy snapshot (the log after `zxid` replays).
+      await this.writeWalk(new FuzzyTreeSnapshot(this.tree, this.sessions.snapshot()), true);
+      how = 'tree walk';
     }
-    // The live tree, walked without a copy: a learner calls this mid-sync, when its serial effect
-    // queue applies nothing, so the walk sees the tree at `zxid` (exact, with its digest). Were a txn
-    // applied meanwhile, the file would still be a valid fuzzy snapshot (the log after `zxid` replays).
-    const contents = new FuzzyTreeSnapshot(this.tree, this.sessions.snapshot());
-    const zxid = contents.zxid;
+    this.txnsSinceSnapshot = 0;
+    return how;
+  }
+
+  /** Writes a fuzzy walk of the tree to the store; close() can stop it meanwhile (see snapshotWalk). */
+  private async writeWalk(contents: FuzzyTreeSnapshot, urgent: boolean): Promise<void> {
     this.snapshotWalk = contents;
     try {
-      await this.store.snapshot(zxid, contents, { urgent: true });
+      await this.store.snapshot(contents.zxid, contents, { urgent });
     } finally {
       if (this.snapshotWalk === contents) this.snapshotWalk = null;
     }
-    this.noteSnapshotWritten(zxid);
-    return 'tree walk';
+    this.noteSnapshotWritten(contents.zxid);
   }
 
   private noteSnapshotWritten(zxid: bigint): void {
     this.durability.snapshotsTaken++;
     this.durability.lastSnapshotZxid = zxid;
-    this.txnsSinceSnapshot = 0;
   }
 
   private async listen(): Promise<void> {
@@ -992,13 +998,9 @@ export class ZooKeeperServer implements ConnectionHost {
     const zxid = contents.zxid;
     // Apache logs every snapshot at INFO ("Snapshotting: 0x.. to .."): a stalled one is otherwise invisible.
     this.log(`snapshotting at 0x${zxid.toString(16)} (${this.tree.nodeCount} nodes, ${contents.sessions.size} sessions)`);
-    this.snapshotWalk = contents;
-    const p = this.store
-      .snapshot(zxid, contents)
+    const p = this.writeWalk(contents, false)
       .then(
         () => {
-          this.durability.snapshotsTaken++;
-          this.durability.lastSnapshotZxid = zxid;
           const s = contents.stats;
           const fuzzy = contents.fuzzy.exact() ? 'exact, with digest' : `fuzzy to 0x${(s.endZxid ?? zxid).toString(16)}, no digest`;
           this.log(`snapshot at 0x${zxid.toString(16)} written in ${Date.now() - started} ms (${s.written} nodes, ${fuzzy})`);
@@ -1014,7 +1016,6 @@ export class ZooKeeperServer implements ConnectionHost {
       )
       .finally(() => {
         this.snapshotInFlight = null;
-        if (this.snapshotWalk === contents) this.snapshotWalk = null;
       });
     this.snapshotInFlight = p;
     return p;

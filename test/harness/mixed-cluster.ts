@@ -16,10 +16,10 @@ import * as path from 'path';
 import { JAVA, apacheAvailable, apacheJvmArgs, log4jProperties } from './apache-cluster';
 import type { Cluster } from './cluster-types';
 import { ManagedServer, makeCluster } from './managed-server';
+import { ourEnsembleMember, writeMemberFiles } from './our-cluster';
 import { freePorts } from './ports';
 import { makeTempDir, removeTempDir } from './temp-dirs';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 export type MemberKind = 'ours' | 'apache';
 
@@ -73,7 +73,7 @@ export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = 
   const root = makeTempDir('zk-mixed-');
   const members: MixedMember[] = [];
   const makeMember = (kind: MemberKind, sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number): ManagedServer =>
-    kind === 'apache' ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, opts.apacheSystemProperties ?? {}) : ourMember(sid, dir, dataDir, cfgFile, clientPort, budget);
+    kind === 'apache' ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, opts.apacheSystemProperties ?? {}) : ourEnsembleMember(sid, dir, dataDir, cfgFile, clientPort, budget);
   try {
     const ports = await freePorts(3 * specs.length);
     const portsOf = (i: number) => ({ client: ports[3 * i], quorum: ports[3 * i + 1], election: ports[3 * i + 2] });
@@ -83,27 +83,11 @@ export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = 
     });
     specs.forEach((spec, i) => {
       const sid = i + 1;
-      const dir = path.join(root, `server-${sid}`);
-      const dataDir = path.join(dir, 'data');
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(path.join(dataDir, 'myid'), `${sid}\n`);
-      const cfg = [
-        `tickTime=${opts.tickTime ?? 500}`,
-        'initLimit=10',
-        'syncLimit=5',
-        `dataDir=${dataDir}`,
-        `clientPort=${portsOf(i).client}`,
-        'clientPortAddress=127.0.0.1',
-        '4lw.commands.whitelist=*',
-        'admin.enableServer=false',
-        'maxClientCnxns=0',
-        'forceSync=no',
+      const { dir, dataDir, cfgFile } = writeMemberFiles(root, sid, portsOf(i).client, [
         ...(spec.observer ? ['peerType=observer'] : []),
         ...(opts.maxSessionTimeout !== undefined ? [`maxSessionTimeout=${opts.maxSessionTimeout}`] : []),
         ...serverLines,
-      ];
-      const cfgFile = path.join(dir, 'zoo.cfg');
-      fs.writeFileSync(cfgFile, cfg.join('\n') + '\n');
+      ], { tickTime: opts.tickTime });
       members.push({ sid, kind: spec.kind, observer: spec.observer ?? false, server: makeMember(spec.kind, sid, dir, dataDir, cfgFile, portsOf(i).client) });
     });
 
@@ -169,18 +153,6 @@ function apacheMember(sid: number, dir: string, dataDir: string, cfgFile: string
     dir,
     logFiles: [path.join(dir, 'stdout.log'), logFile],
     launch: () => ({ command: JAVA, args }),
-    startTimeoutMs,
-  });
-}
-
-function ourMember(sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number, startTimeoutMs: number): ManagedServer {
-  return new ManagedServer({
-    id: sid,
-    clientPort,
-    dataDir,
-    dir,
-    logFiles: [path.join(dir, 'server.log')],
-    launch: () => ({ command: process.execPath, args: [path.join(REPO_ROOT, 'bin', 'zk-server'), 'start-foreground', cfgFile], env: process.env }),
     startTimeoutMs,
   });
 }

@@ -141,46 +141,16 @@ async function startOurEnsemble(opts: ClusterOptions): Promise<Cluster> {
   try {
     const ports = await freePorts(3 * n);
     const lines = Array.from({ length: n }, (_, i) => `server.${i + 1}=127.0.0.1:${ports[3 * i + 1]}:${ports[3 * i + 2]}:participant;127.0.0.1:${ports[3 * i]}`);
-    const launcher = path.join(REPO_ROOT, 'bin', 'zk-server');
     for (let i = 0; i < n; i++) {
       const id = i + 1;
-      const dir = path.join(root, `server-${id}`);
-      const dataDir = path.join(dir, 'data');
-      fs.mkdirSync(dataDir, { recursive: true });
-      fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
-      const cfg = [
-        `tickTime=${opts.tickTime ?? 500}`,
-        'initLimit=10',
-        'syncLimit=5',
-        `dataDir=${dataDir}`,
-        `clientPort=${ports[3 * i]}`,
-        'clientPortAddress=127.0.0.1',
-        '4lw.commands.whitelist=*',
-        `maxClientCnxns=${opts.maxClientCnxns ?? 0}`,
-        `forceSync=${opts.forceSync ? 'yes' : 'no'}`,
+      const { dir, dataDir, cfgFile } = writeMemberFiles(root, id, ports[3 * i], [
         ...(opts.minSessionTimeout !== undefined ? [`minSessionTimeout=${opts.minSessionTimeout}`] : []),
         ...(opts.maxSessionTimeout !== undefined ? [`maxSessionTimeout=${opts.maxSessionTimeout}`] : []),
         ...lines,
-      ];
-      const cfgFile = path.join(dir, 'zoo.cfg');
-      fs.writeFileSync(cfgFile, cfg.join('\n') + '\n');
-      servers.push(new ManagedServer({
-        id,
-        clientPort: ports[3 * i],
-        dataDir,
-        dir,
-        logFiles: [path.join(dir, 'server.log')],
-        launch: () => ({
-          command: process.execPath,
-          args: [launcher, 'start-foreground', cfgFile],
-          // zkServer.sh's JVMFLAGS carry -D system properties, for us too.
-          env: {
-            ...process.env,
-            JVMFLAGS: [`-Dznode.container.checkIntervalMs=${opts.containerCheckIntervalMs ?? 1000}`, ...(opts.readOnlyMode ? ['-Dreadonlymode.enabled=true'] : [])].join(' '),
-          },
-        }),
-        startTimeoutMs: opts.startTimeoutMs ?? 60_000,
-      }));
+      ], opts);
+      // zkServer.sh's JVMFLAGS carry -D system properties, for us too.
+      const jvmFlags = [`-Dznode.container.checkIntervalMs=${opts.containerCheckIntervalMs ?? 1000}`, ...(opts.readOnlyMode ? ['-Dreadonlymode.enabled=true'] : [])];
+      servers.push(ourEnsembleMember(id, dir, dataDir, cfgFile, ports[3 * i], opts.startTimeoutMs ?? 60_000, jvmFlags));
     }
     for (const s of servers) s.launch();
     await Promise.all(servers.map((s) => s.waitReady('serving', opts.startTimeoutMs ?? 60_000)));
@@ -192,6 +162,58 @@ async function startOurEnsemble(opts: ClusterOptions): Promise<Cluster> {
     removeTempDir(root);
     throw err;
   }
+}
+
+/**
+ * One ensemble member's files under `root`: server-<id>/data with its myid,
+ * and server-<id>/zoo.cfg with the keys every harness ensemble shares (the
+ * same lines are read by Apache and by us) followed by `extra` (server.N
+ * lines, peerType, timeouts).
+ */
+export function writeMemberFiles(
+  root: string,
+  id: number,
+  clientPort: number,
+  extra: string[],
+  opts: Pick<ClusterOptions, 'tickTime' | 'maxClientCnxns' | 'forceSync'> = {},
+): { dir: string; dataDir: string; cfgFile: string } {
+  const dir = path.join(root, `server-${id}`);
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
+  const cfg = [
+    `tickTime=${opts.tickTime ?? 500}`,
+    'initLimit=10',
+    'syncLimit=5',
+    `dataDir=${dataDir}`,
+    `clientPort=${clientPort}`,
+    'clientPortAddress=127.0.0.1',
+    '4lw.commands.whitelist=*',
+    'admin.enableServer=false',
+    `maxClientCnxns=${opts.maxClientCnxns ?? 0}`,
+    `forceSync=${opts.forceSync ? 'yes' : 'no'}`,
+    ...extra,
+  ];
+  const cfgFile = path.join(dir, 'zoo.cfg');
+  fs.writeFileSync(cfgFile, cfg.join('\n') + '\n');
+  return { dir, dataDir, cfgFile };
+}
+
+/** Our server as an ensemble member: `zk-server start-foreground zoo.cfg`, `jvmFlags` as zkServer.sh's JVMFLAGS. */
+export function ourEnsembleMember(id: number, dir: string, dataDir: string, cfgFile: string, clientPort: number, startTimeoutMs: number, jvmFlags: string[] = []): ManagedServer {
+  return new ManagedServer({
+    id,
+    clientPort,
+    dataDir,
+    dir,
+    logFiles: [path.join(dir, 'server.log')],
+    launch: () => ({
+      command: process.execPath,
+      args: [path.join(REPO_ROOT, 'bin', 'zk-server'), 'start-foreground', cfgFile],
+      env: { ...process.env, ...(jvmFlags.length ? { JVMFLAGS: jvmFlags.join(' ') } : {}) },
+    }),
+    startTimeoutMs,
+  });
 }
 
 /** Starts our server (standalone, or an ensemble with `servers: 3`); resolves once it serves. */

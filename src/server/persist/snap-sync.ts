@@ -9,7 +9,7 @@
 import { JuteReader, JuteWriter, TruncatedInputError } from '../../jute';
 import { ACL } from '../../proto';
 import { CorruptSnapshotError } from './errors';
-import { NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
+import { NODE_TAIL_BYTES, NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
 import type { SnapshotContents } from './types';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
@@ -101,11 +101,6 @@ export class PendingBytes {
 
 type SnapPhase = 'sessionCount' | 'sessions' | 'aclCount' | 'acls' | 'nodes' | 'signature' | 'done';
 
-/** StatPersisted: 4 longs, 3 ints, 2 longs. */
-const STAT_PERSISTED_SIZE = 60;
-/** After a node's data: long aclRef + StatPersisted. */
-const NODE_TAIL_SIZE = 8 + STAT_PERSISTED_SIZE;
-
 export interface SnapSyncStreamReaderOptions {
   /** Bound on any one length in the stream (path, node data, ACL id); Apache's read limit unless given. */
   maxBuffer?: number;
@@ -147,7 +142,7 @@ export class SnapSyncStreamReader {
   constructor(opts: SnapSyncStreamReaderOptions = {}) {
     this.maxBuffer = opts.maxBuffer ?? JUTE_READ_LIMIT;
     // The largest item is a node: two bounded lengths plus fixed fields.
-    this.maxItem = 2 * this.maxBuffer + 8 + NODE_TAIL_SIZE;
+    this.maxItem = 2 * this.maxBuffer + 8 + NODE_TAIL_BYTES;
   }
 
   /** True once the signature has been read. */
@@ -260,7 +255,7 @@ export class SnapSyncStreamReader {
         const dataLen = this.checkedLength(buf, at + 4 + pathLen, 'node data');
         r.skip(4);
         if (dataLen > 0) r.skip(dataLen);
-        r.skip(NODE_TAIL_SIZE);
+        r.skip(NODE_TAIL_BYTES);
         // The whole node is in: only now may the order check see it (a truncated node is read again).
         const before = this.rawLength + at;
         if (!this.order.admit(p, () => nodePaths(Buffer.concat([...this.raw, buf.subarray(0, at)]), this.nodesStart, before))) {
@@ -297,6 +292,6 @@ export class SnapSyncStreamReader {
     const pathLen = Math.max(0, buf.readInt32BE(at));
     const dataAt = at + 4 + pathLen;
     if (buf.length < dataAt + 4) return 4 + pathLen + 4;
-    return 4 + pathLen + 4 + Math.max(0, buf.readInt32BE(dataAt)) + NODE_TAIL_SIZE;
+    return 4 + pathLen + 4 + Math.max(0, buf.readInt32BE(dataAt)) + NODE_TAIL_BYTES;
   }
 }

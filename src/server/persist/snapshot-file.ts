@@ -387,7 +387,7 @@ function checkNodeOrder(r: JuteReader, name: string): number {
     const dataLen = r.readInt();
     if (dataLen > 0) r.skip(dataLen);
     else if (dataLen < -1) throw new CorruptSnapshotError(`${name}: negative data length ${dataLen} for ${p}`);
-    r.skip(8 + STAT_PERSISTED_BYTES);
+    r.skip(NODE_TAIL_BYTES);
     if (!order.admit(p, () => nodePaths(r.buffer, start, at))) throw new CorruptSnapshotError(`${name}: node ${p} has no parent before it`);
   }
 }
@@ -441,12 +441,12 @@ export function* nodePaths(buf: Buffer, start: number, end: number): Generator<s
     yield r.readString() ?? '';
     const dataLen = r.readInt();
     if (dataLen > 0) r.skip(dataLen);
-    r.skip(8 + STAT_PERSISTED_BYTES);
+    r.skip(NODE_TAIL_BYTES);
   }
 }
 
-/** StatPersisted on disk: czxid, mzxid, ctime, mtime (longs), version, cversion, aversion (ints), ephemeralOwner, pzxid (longs). */
-const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
+/** A node record after its data: long aclRef, then StatPersisted (czxid, mzxid, ctime, mtime, three ints, ephemeralOwner, pzxid). */
+export const NODE_TAIL_BYTES = 8 + 6 * 8 + 3 * 4;
 
 /**
  * A snapshot's nodes, decoded from the snapshot's bytes each time they are
