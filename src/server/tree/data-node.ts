@@ -44,7 +44,7 @@ const PAGE_MASK = PAGE_SIZE - 1;
  * 64-bit and three 32-bit fields. Pages (rather than one growing array)
  * keep growth cheap and slack under one page; freed slots are reused.
  */
-export class StatSlab {
+export class StatSlab implements StatStore {
   private readonly longs: BigInt64Array[] = [];
   private readonly ints: Int32Array[] = [];
   private readonly free: number[] = [];
@@ -98,6 +98,49 @@ export class StatSlab {
   }
 }
 
+/** Where a node's Stat fields are read and written: the tree's slab, or a detached node's own copy. */
+interface StatStore {
+  getLong(slot: number, field: number): bigint;
+  setLong(slot: number, field: number, v: bigint): void;
+  getInt(slot: number, field: number): number;
+  setInt(slot: number, field: number, v: number): void;
+  release(slot: number): void;
+}
+
+/**
+ * A deleted node's Stat, copied out of the slab (one small object: deletes
+ * are frequent, so this must cost less than a slab page).
+ */
+class OwnStat implements StatStore {
+  private readonly longs: bigint[];
+  private readonly ints: number[];
+
+  constructor(s: StatFields) {
+    this.longs = [s.czxid, s.mzxid, s.pzxid, s.ctime, s.mtime, s.ephemeralOwner];
+    this.ints = [s.version, s.cversion, s.aversion];
+  }
+
+  getLong(_slot: number, field: number): bigint {
+    return this.longs[field];
+  }
+
+  setLong(_slot: number, field: number, v: bigint): void {
+    this.longs[field] = BigInt.asIntN(64, v);
+  }
+
+  getInt(_slot: number, field: number): number {
+    return this.ints[field];
+  }
+
+  setInt(_slot: number, field: number, v: number): void {
+    this.ints[field] = v | 0;
+  }
+
+  release(): void {
+    // Nothing to give back.
+  }
+}
+
 /** Data up to this many bytes is kept as a latin1 string (no Buffer object, no pinned pool slab). */
 const INLINE_DATA_MAX = 1024;
 
@@ -133,7 +176,7 @@ export class DataNode implements StatFields {
   private payload: string | Buffer | null;
   private aclRef: number | bigint;
   private kids: Set<string> | null = null;
-  private slab: StatSlab;
+  private slab: StatStore;
   private slot: number;
 
   /** @internal */
@@ -203,11 +246,10 @@ export class DataNode implements StatFields {
    * @internal
    */
   detach(): void {
-    const own = new StatSlab();
-    const slot = own.alloc(this);
+    const own = new OwnStat(this);
     this.slab.release(this.slot);
     this.slab = own;
-    this.slot = slot;
+    this.slot = 0;
   }
 
   get czxid(): bigint {
