@@ -67,12 +67,17 @@ export class ReadWriteLock {
   private readDecision(sorted: readonly string[], ourName: string): LockDecision {
     if (this.writeLock.isAcquired()) return { holds: true };
     let firstWriter = -1;
+    let writersAhead = 0;
     for (let i = 0; i < sorted.length; i++) {
       const name = sorted[i];
       if (name === ourName) {
-        return firstWriter < 0 ? { holds: true } : { holds: false, watch: sorted[firstWriter] };
+        // A lone writer ahead of us: once it is gone no writer can get ahead again (later nodes sort after ours).
+        return firstWriter < 0 ? { holds: true } : { holds: false, watch: sorted[firstWriter], holdsOnceGone: writersAhead === 1 };
       }
-      if (firstWriter < 0 && name.includes(WRITE_LOCK_NAME)) firstWriter = i;
+      if (name.includes(WRITE_LOCK_NAME)) {
+        if (firstWriter < 0) firstWriter = i;
+        writersAhead++;
+      }
     }
     return exclusiveDecision(sorted, ourName, 1); // throws LockNodeGoneError
   }

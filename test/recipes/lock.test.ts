@@ -129,7 +129,7 @@ describe.each(targets())('locks on %s', (kind) => {
     await h.release();
   });
 
-  test('mutex: each waiter watches only its predecessor (one re-check per hand-off)', async () => {
+  test('mutex: each waiter watches only its predecessor; the next in line takes a release without listing again', async () => {
     const path = uniquePath('herd');
     const n = 5;
     const zks = await Promise.all(Array.from({ length: n }, () => handles.connect(cluster.connectString)));
@@ -155,10 +155,9 @@ describe.each(targets())('locks on %s', (kind) => {
     await first.release();
     await waitUntil(() => order.length === 1, 'the next waiter acquired');
     await sleep(300);
-    // Only the successor of the released node looked at the children again.
-    const again = lists.map((c, i) => c - before[i]);
-    expect(again.filter((c) => c > 0)).toHaveLength(1);
-    expect(again[order[0]]).toBe(1);
+    // The released node's successor took the lock on its deletion alone; nobody listed the children again.
+    expect(order).toHaveLength(1);
+    expect(lists.map((c, i) => c - before[i])).toEqual(zks.map(() => 0));
     // Hand the lock down the line; every waiter gets it exactly once.
     for (let k = 0; k < n - 1; k++) {
       await waitUntil(() => order.length === k + 1, `waiter ${k + 1} acquired`);
@@ -166,6 +165,57 @@ describe.each(targets())('locks on %s', (kind) => {
     }
     expect(new Set(order).size).toBe(n - 1);
     await Promise.all(zks.map((zk) => zk.close()));
+  });
+
+  test('mutex: a waiter whose predecessor gives up (not the holder) looks again and keeps waiting', async () => {
+    const path = uniquePath('giveup');
+    const c = await handles.connect(cluster.connectString);
+    const holder = await new Mutex(a, path).acquire();
+    const quitter = new Mutex(b, path).acquire({ timeout: 1500 });
+    await waitUntil(async () => (await a.getChildren(path)).length === 2, 'the second contender queued');
+    const third = new Mutex(c, path);
+    let acquired = false;
+    const waiting = third.acquire().then((h) => {
+      acquired = true;
+      return h;
+    });
+    await waitUntil(async () => (await a.getChildren(path)).length === 3, 'the third contender queued');
+    // The third watches the second; the second times out and deletes its node while the first still holds.
+    await expect(quitter).rejects.toBeInstanceOf(AcquireTimeoutError);
+    await waitUntil(async () => (await a.getChildren(path)).length === 2, 'the quitter left');
+    await sleep(300);
+    expect(acquired).toBe(false);
+    expect(third.isAcquired()).toBe(false);
+    await holder.release();
+    const h3 = await waiting;
+    expect(third.isAcquired()).toBe(true);
+    await h3.release();
+  });
+
+  test('read/write lock: a reader behind two writers waits for both; behind one it takes the release at once', async () => {
+    const path = uniquePath('rw-line');
+    const c = await handles.connect(cluster.connectString);
+    const w1 = await new ReadWriteLock(a, path).writeLock.acquire();
+    const w2lock = new ReadWriteLock(b, path);
+    const w2p = w2lock.writeLock.acquire();
+    await waitUntil(async () => (await a.getChildren(path)).length === 2, 'the second writer queued');
+    const reader = new ReadWriteLock(c, path);
+    let reading = false;
+    const rp = reader.readLock.acquire().then((h) => {
+      reading = true;
+      return h;
+    });
+    await waitUntil(async () => (await a.getChildren(path)).length === 3, 'the reader queued');
+    // The reader watches the first writer, but the second is also ahead of it.
+    await w1.release();
+    const w2 = await w2p;
+    await sleep(300);
+    expect(reading).toBe(false);
+    expect(reader.readLock.isAcquired()).toBe(false);
+    await w2.release();
+    const r = await rp;
+    expect(reader.readLock.isAcquired()).toBe(true);
+    await r.release();
   });
 
   test('protected create: a lock node whose create reply was lost is found again, not duplicated', async () => {
