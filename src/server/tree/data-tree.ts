@@ -145,17 +145,19 @@ export class DataTree {
   private ensureBuiltinNodes(): void {
     const root = this.nodes.get(ROOT)!;
     if (!this.nodes.has(PROC_ZOOKEEPER)) {
-      root.addChild('zookeeper');
-      this.nodes.set(PROC_ZOOKEEPER, this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+      const proc = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
+      root.addChild('zookeeper', proc);
+      this.nodes.set(PROC_ZOOKEEPER, proc);
     }
     const proc = this.nodes.get(PROC_ZOOKEEPER)!;
     if (!this.nodes.has(QUOTA_ZOOKEEPER)) {
-      proc.addChild('quota');
-      this.nodes.set(QUOTA_ZOOKEEPER, this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+      const quota = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
+      proc.addChild('quota', quota);
+      this.nodes.set(QUOTA_ZOOKEEPER, quota);
     }
     if (!this.nodes.has(CONFIG_ZOOKEEPER)) {
-      proc.addChild('config');
       const config = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
+      proc.addChild('config', config);
       this.nodes.set(CONFIG_ZOOKEEPER, config);
       // Apache: setACL(configZookeeper, READ_ACL_UNSAFE, -1), which also leaves aversion at -1.
       config.acl = this.aclCache.convertAcls(Ids.READ_ACL_UNSAFE);
@@ -317,7 +319,7 @@ export class DataTree {
       parent.stat.pzxid = zxid;
     }
     const child = this.newNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
-    parent.addChild(childName);
+    parent.addChild(childName, child);
     this.nodes.set(path, child);
     if (this.hasQuotas()) onNodeCreated(this, path, data?.length ?? 0);
     const kind = this.kindOf(ephemeralOwner);
@@ -635,7 +637,7 @@ export class DataTree {
           lastParentPath = slash <= 0 ? '' : parentPath;
           lastParent = parent;
         }
-        parent.addChild(path.slice(slash + 1));
+        parent.addChild(path.slice(slash + 1), node);
         // The record's own values, not the node's accessors (each of which would build a new bigint).
         const owner = sn.stat.ephemeralOwner;
         const kind = this.kindOf(owner);

@@ -15,6 +15,7 @@
  * byteHardLimit) fails with QuotaExceeded; soft limits (count, bytes) only
  * log, as on Apache. Both the shell and the server use this module.
  */
+import type { ChildNames } from './data-node';
 import { ErrorCode } from '../../proto/constants';
 import { KeeperCodeError } from './keeper-error';
 
@@ -116,7 +117,7 @@ export function statPathOf(path: string): string {
 
 /** The part of the data tree quota checks read. */
 export interface QuotaTreeView {
-  getNode(path: string): { data: Buffer | null; children: ReadonlySet<string> } | undefined;
+  getNode(path: string): { data: Buffer | null; children: ChildNames } | undefined;
 }
 
 /**
@@ -221,7 +222,7 @@ export function checkQuota(tree: QuotaTreeView, path: string, bytesDiff: number,
 
 /** A tree whose nodes' data can be replaced in place (the stats node's text changes; its Stat does not, as in Apache). */
 export interface QuotaTreeMutable {
-  getNode(path: string): { data: Buffer | null; children: ReadonlySet<string> } | undefined;
+  getNode(path: string): { data: Buffer | null; children: ChildNames } | undefined;
 }
 
 function writeStats(node: { data: Buffer | null }, t: StatsTrack): void {
