@@ -17,7 +17,7 @@ export const SNAP_SIGNATURE = 'BenWasHere';
 const CHUNK = 1 << 20;
 
 /** Writes the SNAP payload for `contents` to `out` in chunks of about 1 MB (awaiting `out`, for back-pressure). */
-export async function writeSnapSyncStream(contents: SnapshotContents, out: (chunk: Buffer) => void | Promise<void>, sliceMs?: number): Promise<void> {
+export async function writeSnapSyncStream(contents: SnapshotContents, out: (chunk: Buffer) => void | Promise<void>): Promise<void> {
   const w = new JuteWriter(CHUNK + (64 << 10));
   const flush = async (force = false): Promise<void> => {
     if (w.length === 0 || (!force && w.length < CHUNK)) return;
@@ -26,7 +26,7 @@ export async function writeSnapSyncStream(contents: SnapshotContents, out: (chun
     await out(chunk);
   };
   // The stream has no digest (that is the file's), so none is computed; slices as for a file (the leader serves meanwhile).
-  await writeSnapshotBody(w, contents, () => flush(), { digest: false, sliceMs });
+  await writeSnapshotBody(w, contents, () => flush(), { digest: false });
   w.writeString(SNAP_SIGNATURE);
   await flush(true);
 }
