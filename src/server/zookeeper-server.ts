@@ -37,7 +37,7 @@ import { checkPassword, generatePassword } from './session/session-password';
 import { DigestMd5Server, type SaslUsers } from './session/sasl-digest-md5';
 import { loadJaasUsers } from './session/jaas-config';
 import { generateDigest } from './tree/acl-check';
-import { CONFIG_ZOOKEEPER, DataTree } from './tree/data-tree';
+import { CONFIG_ZOOKEEPER, DataTree, SnapshotLoad } from './tree/data-tree';
 import { FuzzyTreeSnapshot, SnapshotAbortedError } from './tree/fuzzy-snapshot';
 import { makeZxid } from './zxid';
 import { ttlOf } from './tree/ephemeral-type';
@@ -574,7 +574,10 @@ export class ZooKeeperServer implements ConnectionHost {
    * @internal
    */
   loadSyncSnapshot(body: SnapSyncBody, zxid: bigint): void {
-    this.tree.loadSnapshot(body, zxid);
+    if (body.built instanceof SnapshotLoad) {
+      this.tree.install(body.built, zxid);
+      body.built = undefined; // the tree's now
+    } else this.tree.loadSnapshot(body, zxid);
     this.sessions.clear();
     for (const [id, timeout] of body.sessions) this.sessions.addSession(id, timeout);
     this.pipeline.resetZxid(zxid);

@@ -9,8 +9,8 @@
 import { JuteReader, JuteWriter, TruncatedInputError } from '../../jute';
 import { ACL } from '../../proto';
 import { CorruptSnapshotError } from './errors';
-import { NODE_TAIL_BYTES, NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
-import type { SnapshotContents } from './types';
+import { decodeSnapshotNode, NODE_TAIL_BYTES, NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
+import type { SnapshotContents, SnapshotNode } from './types';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
 /** Bytes handed to `out` at a time. */
@@ -47,8 +47,17 @@ export function readSnapSyncStream(r: JuteReader): SnapSyncBody {
   }
 }
 
-/** What a SNAP stream carries: sessions, the ACL cache and the nodes (no digest, no seals). */
-export type SnapSyncBody = Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes' | 'rawBody'>;
+/**
+ * What a SNAP stream carries: sessions, the ACL cache and the nodes (no
+ * digest, no seals); `built`: what a node sink built from the nodes as they
+ * arrived (see SnapSyncStreamReaderOptions.nodeSink).
+ */
+export type SnapSyncBody = Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes' | 'rawBody'> & { built?: SnapshotNodeSink };
+
+/** Takes a snapshot's nodes one by one as they are read (parents first); throws to refuse one. */
+export interface SnapshotNodeSink {
+  add(node: SnapshotNode): void;
+}
 
 /**
  * The largest length Apache accepts for one jute buffer or string when it
@@ -104,6 +113,13 @@ type SnapPhase = 'sessionCount' | 'sessions' | 'aclCount' | 'acls' | 'nodes' | '
 export interface SnapSyncStreamReaderOptions {
   /** Bound on any one length in the stream (path, node data, ACL id); Apache's read limit unless given. */
   maxBuffer?: number;
+  /**
+   * Given the ACL cache once it is read, a sink for the nodes as they arrive:
+   * a learner builds its new tree while the leader is still sending, instead
+   * of after (for a big tree the two take about as long each). The body then
+   * carries it as `built`.
+   */
+  nodeSink?: (acls: Map<bigint, ACL[]>) => SnapshotNodeSink;
 }
 
 /**
@@ -138,9 +154,12 @@ export class SnapSyncStreamReader {
   private need = 0;
   private readonly maxBuffer: number;
   private readonly maxItem: number;
+  private readonly makeSink?: (acls: Map<bigint, ACL[]>) => SnapshotNodeSink;
+  private sink?: SnapshotNodeSink;
 
   constructor(opts: SnapSyncStreamReaderOptions = {}) {
     this.maxBuffer = opts.maxBuffer ?? JUTE_READ_LIMIT;
+    this.makeSink = opts.nodeSink;
     // The largest item is a node: two bounded lengths plus fixed fields.
     this.maxItem = 2 * this.maxBuffer + 8 + NODE_TAIL_BYTES;
   }
@@ -194,6 +213,7 @@ export class SnapSyncStreamReader {
       acls: this.acls,
       nodes: new SnapshotNodeList(all, this.nodesStart, this.nodesEnd),
       rawBody: all.subarray(0, this.bodyEnd),
+      built: this.sink,
     };
     return { body, rest };
   }
@@ -230,6 +250,7 @@ export class SnapSyncStreamReader {
         if (this.left === 0) {
           this.phase = 'nodes';
           this.nodesStart = this.rawLength + r.offset;
+          this.sink = this.makeSink?.(this.acls);
           return;
         }
         const ref = r.readLong();
@@ -240,7 +261,8 @@ export class SnapSyncStreamReader {
         return;
       }
       case 'nodes': {
-        // Checked and skipped, not decoded: the tree is built from the kept bytes (SnapshotNodeList).
+        // Checked and skipped, not decoded, unless a sink takes the nodes: the bytes are kept either way
+        // (a learner writes them as its snapshot file; without a sink the tree is built from them).
         const at = r.offset;
         const pathLen = this.checkedLength(buf, at, 'node path');
         const p = r.readString();
@@ -260,6 +282,13 @@ export class SnapSyncStreamReader {
         const before = this.rawLength + at;
         if (!this.order.admit(p, () => nodePaths(Buffer.concat([...this.raw, buf.subarray(0, at)]), this.nodesStart, before))) {
           throw new CorruptSnapshotError(`SNAP sync: node ${p} has no parent before it`);
+        }
+        if (this.sink !== undefined) {
+          try {
+            this.sink.add(decodeSnapshotNode(new JuteReader(buf, at, r.offset), buf));
+          } catch (e) {
+            throw new CorruptSnapshotError(`SNAP sync: node ${p}: ${(e as Error).message}`, { cause: e });
+          }
         }
         return;
       }

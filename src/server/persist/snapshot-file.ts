@@ -464,18 +464,23 @@ export class SnapshotNodeList implements Iterable<SnapshotNode> {
 
   *[Symbol.iterator](): Iterator<SnapshotNode> {
     const r = new JuteReader(this.stream, this.start, this.end);
-    const stream = this.stream;
-    while (r.remaining > 0) {
-      const path = r.readString()!;
-      // A view into the snapshot's bytes, not a copy (the tree copies what it keeps; copy to keep it).
-      const len = r.readInt();
-      const data = len < 0 ? null : stream.subarray(r.offset, r.offset + len);
-      if (len > 0) r.skip(len);
-      const aclRef = r.readLong();
-      const stat = StatPersisted.decode(r);
-      yield { path, data, aclRef, stat };
-    }
+    while (r.remaining > 0) yield decodeSnapshotNode(r, this.stream);
   }
+}
+
+/**
+ * One node record at `r`'s position in `stream` (the Buffer `r` reads).
+ * Its data is a view into `stream`, not a copy (the tree copies what it
+ * keeps; copy to keep it elsewhere).
+ */
+export function decodeSnapshotNode(r: JuteReader, stream: Buffer): SnapshotNode {
+  const path = r.readString()!;
+  const len = r.readInt();
+  const data = len < 0 ? null : stream.subarray(r.offset, r.offset + len);
+  if (len > 0) r.skip(len);
+  const aclRef = r.readLong();
+  const stat = StatPersisted.decode(r);
+  return { path, data, aclRef, stat };
 }
 
 

@@ -34,7 +34,8 @@ export interface LearnerHostOptions extends TermHostOptions {
 export class LearnerHost extends TermHost<LearnerEffect> implements WriteForwarder, LeaderSessionLink {
   private readonly machine: ZabLearner;
   private socket?: net.Socket;
-  private readonly decoder = new QuorumStreamDecoder();
+  /** A SNAP's nodes are built into a new tree as they arrive (see SnapSyncStreamReaderOptions.nodeSink). */
+  private readonly decoder = new QuorumStreamDecoder({ nodeSink: (acls) => this.opts.server.tree.beginLoad(acls) });
   private readonly revalidations = new Map<bigint, Array<(valid: boolean) => void>>();
   /** True once the sync's NEWLEADER persists are done: from then on the tree never holds more than the disk. */
   private synced = false;

@@ -19,7 +19,7 @@
  */
 import { JuteWriter } from '../../jute';
 import type { IdFields } from '../../proto';
-import { JUTE_READ_LIMIT, PendingBytes, SnapSyncBody, SnapSyncStreamReader } from '../persist/snap-sync';
+import { JUTE_READ_LIMIT, PendingBytes, SnapSyncBody, SnapSyncStreamReader, SnapSyncStreamReaderOptions } from '../persist/snap-sync';
 import { decodeTxnPayload, encodeTxnPayload } from '../persist/txn-codec';
 import type { TxnEntry } from '../persist/types';
 
@@ -110,6 +110,8 @@ export interface QuorumDecoderOptions {
    * LearnerHandler only logs an unexpected type.
    */
   snapshotAfterSnap?: boolean;
+  /** Passed to the SnapSyncStreamReader of each SNAP (see its nodeSink). */
+  nodeSink?: SnapSyncStreamReaderOptions['nodeSink'];
 }
 
 /** One thing a quorum stream yielded, in stream order. */
@@ -187,8 +189,10 @@ export class QuorumStreamDecoder {
   private readonly maxBuffer: number;
   private readonly maxAuthInfo: number;
   private readonly snapshotAfterSnap: boolean;
+  private readonly nodeSink: QuorumDecoderOptions['nodeSink'];
 
   constructor(opts: QuorumDecoderOptions = {}) {
+    this.nodeSink = opts.nodeSink;
     this.maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_QUORUM_BUFFER;
     this.maxAuthInfo = opts.maxAuthInfo ?? DEFAULT_MAX_AUTHINFO;
     this.snapshotAfterSnap = opts.snapshotAfterSnap ?? true;
@@ -244,7 +248,7 @@ export class QuorumStreamDecoder {
       events.push({ kind: 'packet', packet: r.packet });
       pos = r.end;
       if (r.packet.type === QuorumPacketType.SNAP && this.snapshotAfterSnap) {
-        this.snap = { zxid: r.packet.zxid, reader: new SnapSyncStreamReader({ maxBuffer: this.maxBuffer }) };
+        this.snap = { zxid: r.packet.zxid, reader: new SnapSyncStreamReader({ maxBuffer: this.maxBuffer, nodeSink: this.nodeSink }) };
         this.held.consume(pos);
         this.need = 0;
         return this.held.drain();

@@ -43,10 +43,10 @@ export class AclCache {
     return acls;
   }
 
-  addUsage(id: bigint): void {
+  addUsage(id: bigint, uses = 1): void {
     if (id === OPEN_UNSAFE_ACL_ID) return;
     if (!this.byId.has(id)) return;
-    this.refs.set(id, (this.refs.get(id) ?? 0) + 1);
+    this.refs.set(id, (this.refs.get(id) ?? 0) + uses);
   }
 
   removeUsage(id: bigint): void {

@@ -100,8 +100,11 @@ export interface DataTreeOptions {
  *   tree.getData('/a').stat.czxid; // 1n
  */
 export class DataTree {
-  /** @internal */
-  readonly nodes = new Map<string, DataNode>();
+  /** @internal Every node by path (replaced whole when a snapshot is installed). */
+  get nodes(): ReadonlyMap<string, DataNode> {
+    return this.byPath;
+  }
+  private byPath = new Map<string, DataNode>();
   /** Where the nodes' Stats live (see data-node.ts). */
   private stats = new StatSlab();
   /** @internal */
@@ -135,9 +138,9 @@ export class DataTree {
   }
 
   private initBuiltins(): void {
-    this.nodes.clear();
+    this.byPath.clear();
     const root = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
-    this.nodes.set(ROOT, root);
+    this.byPath.set(ROOT, root);
     this.ensureBuiltinNodes();
   }
 
@@ -147,18 +150,18 @@ export class DataTree {
     if (!this.nodes.has(PROC_ZOOKEEPER)) {
       const proc = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
       root.addChild('zookeeper', proc);
-      this.nodes.set(PROC_ZOOKEEPER, proc);
+      this.byPath.set(PROC_ZOOKEEPER, proc);
     }
     const proc = this.nodes.get(PROC_ZOOKEEPER)!;
     if (!this.nodes.has(QUOTA_ZOOKEEPER)) {
       const quota = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
       proc.addChild('quota', quota);
-      this.nodes.set(QUOTA_ZOOKEEPER, quota);
+      this.byPath.set(QUOTA_ZOOKEEPER, quota);
     }
     if (!this.nodes.has(CONFIG_ZOOKEEPER)) {
       const config = this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted());
       proc.addChild('config', config);
-      this.nodes.set(CONFIG_ZOOKEEPER, config);
+      this.byPath.set(CONFIG_ZOOKEEPER, config);
       // Apache: setACL(configZookeeper, READ_ACL_UNSAFE, -1), which also leaves aversion at -1.
       config.acl = this.aclCache.convertAcls(Ids.READ_ACL_UNSAFE);
       config.stat.aversion = -1;
@@ -320,7 +323,7 @@ export class DataTree {
     }
     const child = this.newNode(data, aclRef, createStat(zxid, time, ephemeralOwner));
     parent.addChild(childName, child);
-    this.nodes.set(path, child);
+    this.byPath.set(path, child);
     if (this.hasQuotas()) onNodeCreated(this, path, data?.length ?? 0);
     const kind = this.kindOf(ephemeralOwner);
     if (kind === 'CONTAINER') this.containers.add(path);
@@ -347,7 +350,7 @@ export class DataTree {
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     const node = this.nodes.get(path);
     if (!node) throw noNode(path);
-    this.nodes.delete(path);
+    this.byPath.delete(path);
     node.detach();
     if (this.hasQuotas()) updateQuotaStats(this, path, -1, -node.dataLength);
     // The watchers of the deleted node check its ACL as it was (Apache reads it before removing the node).
@@ -612,47 +615,35 @@ export class DataTree {
    * Error when a node comes before its parent.
    */
   loadSnapshot(contents: { acls: Map<bigint, ACL[]>; nodes: Iterable<SnapshotNode> }, zxid: bigint): void {
-    this.nodes.clear();
-    // A fresh slab: a node of the old tree still held somewhere keeps reading its own values.
-    this.stats = new StatSlab();
+    const load = this.beginLoad(contents.acls);
+    for (const sn of contents.nodes) load.add(sn);
+    this.install(load, zxid);
+  }
+
+  /**
+   * A tree built apart from this one, node by node, for install(): a
+   * learner builds the leader's SNAP while it is still arriving, and this
+   * tree stays as it was until the whole snapshot is in and checked.
+   */
+  beginLoad(acls: Map<bigint, ACL[]>): SnapshotLoad {
+    return new SnapshotLoad(acls, (owner) => this.kindOf(owner));
+  }
+
+  /** Makes a finished load this tree's contents, at `zxid`. Watches are kept. */
+  install(load: SnapshotLoad, zxid: bigint): void {
+    this.byPath = load.nodes;
+    // The load's own slab: a node of the old tree still held somewhere keeps reading its own values.
+    this.stats = load.stats;
+    // Few entries, and others hold these sets: refilled, not replaced.
     this.ephemerals.clear();
+    for (const [owner, paths] of load.ephemerals) this.ephemerals.set(owner, paths);
     this.containers.clear();
+    for (const p of load.containers) this.containers.add(p);
     this.ttls.clear();
-    this.aclCache.load(contents.acls);
-    // Siblings come one after another in a snapshot: the last parent found is tried first, which
-    // spares most nodes a parent-path slice and a Map lookup (a 1M-node load spends its time here).
-    let lastParentPath = '';
-    let lastParent: DataNode | undefined;
-    for (const sn of contents.nodes) {
-      const path = sn.path === '' ? ROOT : sn.path;
-      const node = this.newNode(sn.data, sn.aclRef, sn.stat);
-      if (path !== ROOT) {
-        const slash = path.lastIndexOf('/');
-        let parent: DataNode | undefined;
-        if (lastParent !== undefined && slash === lastParentPath.length && path.startsWith(lastParentPath)) parent = lastParent;
-        else {
-          const parentPath = slash <= 0 ? ROOT : path.slice(0, slash);
-          parent = this.nodes.get(parentPath);
-          if (!parent) throw new Error(`snapshot node ${path} comes before its parent`);
-          lastParentPath = slash <= 0 ? '' : parentPath;
-          lastParent = parent;
-        }
-        parent.addChild(path.slice(slash + 1), node);
-        // The record's own values, not the node's accessors (each of which would build a new bigint).
-        const owner = sn.stat.ephemeralOwner;
-        const kind = this.kindOf(owner);
-        if (kind === 'CONTAINER') this.containers.add(path);
-        else if (kind === 'TTL') this.ttls.add(path);
-        else if (owner !== 0n) {
-          let set = this.ephemerals.get(owner);
-          if (!set) this.ephemerals.set(owner, (set = new Set()));
-          set.add(path);
-        }
-      }
-      this.nodes.set(path, node);
-      this.aclCache.addUsage(sn.aclRef);
-    }
-    if (!this.nodes.has(ROOT)) this.nodes.set(ROOT, this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
+    for (const p of load.ttls) this.ttls.add(p);
+    this.aclCache.load(load.acls);
+    for (const [ref, uses] of load.aclUses) this.aclCache.addUsage(ref, uses);
+    if (!this.byPath.has(ROOT)) this.byPath.set(ROOT, this.newNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_ID, new StatPersisted()));
     this.aclCache.purgeUnused();
     this.ensureBuiltinNodes();
     // Apache's setupQuota: the usage texts on disk are recomputed, never trusted.
@@ -665,5 +656,62 @@ export class DataTree {
     let n = 0;
     for (const [p, node] of this.nodes) n += p.length + node.dataLength;
     return n;
+  }
+}
+
+/**
+ * The nodes of a snapshot as they are read (parents first, the root as ""),
+ * built into a node index of their own; DataTree.install() makes them the
+ * tree. Throws an Error when a node comes before its parent.
+ */
+export class SnapshotLoad {
+  /** @internal */ readonly nodes = new Map<string, DataNode>();
+  /** @internal */ readonly stats = new StatSlab();
+  /** @internal */ readonly ephemerals = new Map<bigint, Set<string>>();
+  /** @internal */ readonly containers = new Set<string>();
+  /** @internal */ readonly ttls = new Set<string>();
+  /** @internal ACL reference -> how many nodes use it. */
+  readonly aclUses = new Map<bigint, number>();
+  private lastParentPath = '';
+  private lastParent: DataNode | undefined;
+
+  /** @internal */
+  constructor(
+    /** The snapshot's ACL cache. */
+    readonly acls: Map<bigint, ACL[]>,
+    private readonly kindOf: (owner: bigint) => ReturnType<typeof ephemeralKind>,
+  ) {}
+
+  /** Adds the next node. */
+  add(sn: SnapshotNode): void {
+    const path = sn.path === '' ? ROOT : sn.path;
+    const node = new DataNode(this.stats, sn.data, sn.aclRef, sn.stat);
+    if (path !== ROOT) {
+      const slash = path.lastIndexOf('/');
+      // Siblings come one after another in a snapshot: the last parent found is tried first, which
+      // spares most nodes a parent-path slice and a Map lookup (a 1M-node load spends its time here).
+      let parent: DataNode | undefined;
+      if (this.lastParent !== undefined && slash === this.lastParentPath.length && path.startsWith(this.lastParentPath)) parent = this.lastParent;
+      else {
+        const parentPath = slash <= 0 ? ROOT : path.slice(0, slash);
+        parent = this.nodes.get(parentPath);
+        if (!parent) throw new Error(`snapshot node ${path} comes before its parent`);
+        this.lastParentPath = slash <= 0 ? '' : parentPath;
+        this.lastParent = parent;
+      }
+      parent.addChild(path.slice(slash + 1), node);
+      // The record's own values, not the node's accessors (each of which would build a new bigint).
+      const owner = sn.stat.ephemeralOwner;
+      const kind = this.kindOf(owner);
+      if (kind === 'CONTAINER') this.containers.add(path);
+      else if (kind === 'TTL') this.ttls.add(path);
+      else if (owner !== 0n) {
+        let set = this.ephemerals.get(owner);
+        if (!set) this.ephemerals.set(owner, (set = new Set()));
+        set.add(path);
+      }
+    }
+    this.nodes.set(path, node);
+    if (sn.aclRef !== OPEN_UNSAFE_ACL_ID) this.aclUses.set(sn.aclRef, (this.aclUses.get(sn.aclRef) ?? 0) + 1);
   }
 }

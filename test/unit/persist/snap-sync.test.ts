@@ -8,7 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JuteReader, JuteWriter } from '../../../src/jute';
 import { CorruptSnapshotError } from '../../../src/server/persist/errors';
-import { readSnapSyncStream, SNAP_SIGNATURE, SnapSyncBody, SnapSyncStreamReader, writeSnapSyncStream } from '../../../src/server/persist/snap-sync';
+import { readSnapSyncStream, SNAP_SIGNATURE, SnapSyncBody, SnapshotNodeSink, SnapSyncStreamReader, writeSnapSyncStream } from '../../../src/server/persist/snap-sync';
+import { DataTree, SnapshotLoad } from '../../../src/server/tree/data-tree';
 import { parseSnapshot, readSnapshotBody, readSnapshotStream, writeSnapshotFile } from '../../../src/server/persist/snapshot-file';
 import type { SnapshotContents } from '../../../src/server/persist/types';
 import { initialContents, plain, rmDir, stat, tempDir } from './persist-helpers';
@@ -156,6 +157,54 @@ describe('SNAP sync stream', () => {
       // The largest item is /app/big: path + 100 bytes of data + acl ref + stat.
       expect(maxHeld).toBeLessThan(4 + 8 + 4 + 100 + 8 + 60);
       expect(() => reader.push(Buffer.alloc(1))).toThrow(CorruptSnapshotError);
+    });
+
+    test('with a node sink, the tree is built as the nodes arrive, and installs as the same tree the body loads', async () => {
+      const sent = await apacheSent();
+      const seen: string[] = [];
+      let sinkMade = 0;
+      const reader = new SnapSyncStreamReader({
+        nodeSink: (acls) => {
+          sinkMade++;
+          const load = new DataTree().beginLoad(acls);
+          const sink: SnapshotNodeSink & { load: SnapshotLoad } = {
+            add: (n) => {
+              seen.push(n.path);
+              load.add(n);
+            },
+            load,
+          };
+          return sink;
+        },
+      });
+      // Half the stream in: some nodes are built already, before the end has arrived.
+      expect(reader.push(sent.subarray(0, sent.length >> 1))).toBeUndefined();
+      const early = seen.length;
+      expect(early).toBeGreaterThan(0);
+      const done = reader.push(sent.subarray(sent.length >> 1))!;
+      expect(sinkMade).toBe(1);
+      expect(seen.length).toBeGreaterThan(early);
+      expect(seen).toEqual([...done.body.nodes].map((n) => n.path));
+      const installed = new DataTree();
+      installed.install((done.body.built as unknown as { load: SnapshotLoad }).load, 0x15n);
+      const loaded = new DataTree();
+      loaded.loadSnapshot(done.body, 0x15n);
+      const dump = (t: DataTree) => [...t.nodes].map(([p, n]) => [p, n.data?.toString('hex') ?? null, n.acl, [...n.children].sort(), { ...t.statOf(n) }]).sort();
+      expect(dump(installed)).toEqual(dump(loaded));
+      expect(installed.nodeCount).toBe(loaded.nodeCount);
+      expect(installed.lastProcessedZxid).toBe(0x15n);
+    });
+
+    test('a node sink that refuses a node makes the stream a CorruptSnapshotError', async () => {
+      const sent = await apacheSent();
+      const reader = new SnapSyncStreamReader({
+        nodeSink: () => ({
+          add: (n) => {
+            if (n.path !== '') throw new Error('no thanks');
+          },
+        }),
+      });
+      expect(() => reader.push(sent)).toThrow(/no thanks/);
     });
 
     test('damage is a CorruptSnapshotError, whichever chunk it arrives in', async () => {

@@ -48,8 +48,11 @@ test('while a peer is unreachable only the newest message is kept; it goes out o
   const raw = net.rawListener(addr(1));
   await waitFor('the reconnect', async () => raw.sockets.length > 0 && decodeOutbound(raw.bytes(0)).notes.length > 0, 5000, 5);
   const { initial, notes } = decodeOutbound(raw.bytes(0));
-  expect(initial).toMatchObject({ sid: 2n, addresses: [addr(2)] });
-  expect(notes.map((n) => n.electionEpoch)).toEqual([3n]);
+  // Strings, not bigints, in what a failure prints: jest's workers cannot pass a bigint back.
+  expect(String(initial?.sid)).toBe('2');
+  expect(initial?.addresses).toEqual([addr(2)]);
+  // Only the newest message went out (a new link may send it twice, as Apache does: see the next test).
+  expect([...new Set(notes.map((n) => String(n.electionEpoch)))]).toEqual(['3']);
 });
 
 test('a new link re-sends the last message when nothing is queued (expect duplicates, as Apache)', async () => {
@@ -63,7 +66,7 @@ test('a new link re-sends the last message when nothing is queued (expect duplic
   await waitFor('the link to drop', async () => l2.connectedPeers().length === 0, 5000, 5);
   l2.connectAll();
   await waitFor('the second link', async () => raw.sockets.length === 2 && decodeOutbound(raw.bytes(1)).notes.length === 1, 5000, 5);
-  expect(decodeOutbound(raw.bytes(1)).notes[0].electionEpoch).toBe(7n);
+  expect(String(decodeOutbound(raw.bytes(1)).notes[0].electionEpoch)).toBe('7');
 });
 
 test('connecting to a refusing peer backs off instead of spinning', async () => {
@@ -88,6 +91,6 @@ test('a lower sid connecting in is closed and called back; frames after its init
   sock.write(encodeInitialMessage(1n, [addr(1)]));
   await waitFor('node 2 to close the lower sid\'s connection', async () => (sock as MemSocket).closed, 5000, 5);
   await waitFor('node 2 to connect back to 1', async () => raw.sockets.length === 1, 5000, 5);
-  expect(decodeOutbound(raw.bytes(0)).initial?.sid).toBe(2n);
+  expect(String(decodeOutbound(raw.bytes(0)).initial?.sid)).toBe('2');
   expect(got).toEqual([]);
 });
