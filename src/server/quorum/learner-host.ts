@@ -57,7 +57,9 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
       acceptedEpoch: opts.acceptedEpoch,
       currentEpoch: opts.currentEpoch,
       lastZxid: opts.lastLoggedZxid,
+      configVersion: opts.verifier?.version ?? 0n,
       drainTouches: () => this.authority?.drainTouches() ?? [],
+      reconfig: opts.reconfigEnabled && opts.verifier ? { myId: opts.myId, leaderId: opts.leader.sid, verifier: opts.verifier, lastSeen: opts.lastSeenVerifier } : undefined,
     });
   }
 
@@ -277,6 +279,13 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         return;
       case 'end':
         this.end(e.reason);
+        return;
+      case 'lastSeenConfig':
+        this.opts.onConfig?.({ kind: 'lastSeen', verifier: e.verifier });
+        return;
+      case 'activateConfig':
+        this.opts.log(`config version ${hex(e.verifier.version)} in force${e.designatedLeader !== undefined ? `, led by ${e.designatedLeader}` : ''}`);
+        this.opts.onConfig?.({ kind: 'activate', verifier: e.verifier, designatedLeader: e.designatedLeader });
         return;
     }
   }
