@@ -22,7 +22,7 @@ import type { LeaderSessionLink, LearnerSessionAuthority } from '../session/sess
 import { QuorumStreamDecoder, encodeQuorumPacket, type QuorumPacketData } from './quorum-wire';
 import type { QuorumServer } from './quorum-verifier';
 import { TermHost, type TermHostOptions } from './term-host';
-import { LearnerEffect, ZabLearner } from './zab-learner';
+import { LearnerEffect, RECONFIG_CHANGED_ROLE, ZabLearner } from './zab-learner';
 import { hex } from './zab-messages';
 import { fromLeaderPacket, requestPacket, revalidatePacket, toLeaderPacket } from './zab-packets';
 
@@ -278,6 +278,9 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         this.opts.onServing(e.epoch);
         return;
       case 'end':
+        // A reconfig that changes our role was just applied: its client's reply (written on the next
+        // tick) leaves before the end of the role closes every client connection.
+        if (e.reason === RECONFIG_CHANGED_ROLE) await new Promise((r) => setImmediate(r));
         this.end(e.reason);
         return;
       case 'lastSeenConfig':

@@ -55,6 +55,9 @@ export type LearnerEffect =
   /** A config is in force from here (COMMITANDACTIVATE / INFORMANDACTIVATE, or NEWLEADER's at UPTODATE). */
   | { kind: 'activateConfig'; verifier: QuorumVerifier; designatedLeader?: bigint };
 
+/** Why a learner's role ends when a config put in force changes its role or its leader (Apache's words). */
+export const RECONFIG_CHANGED_ROLE = 'changes proposed in reconfig';
+
 export interface ZabLearnerOptions {
   observer: boolean;
   tickTime: number;
@@ -240,7 +243,7 @@ export class ZabLearner {
           change = this.activate(() => configOfTxn(head), msg.designatedLeader);
         }
         this.onCommit(msg.zxid);
-        if (change) this.fail('changes proposed in reconfig');
+        if (change) this.fail(RECONFIG_CHANGED_ROLE);
         return;
       }
       case 'informAndActivate': {
@@ -249,7 +252,7 @@ export class ZabLearner {
         if (!this.accept(msg.txn)) return;
         this.effects.push({ kind: 'log', entries: [msg.txn] }, { kind: 'apply', txn: msg.txn });
         if (msg.txn.header.type === OpCode.reconfig && this.activate(() => configOfTxn(msg.txn), msg.designatedLeader)) {
-          this.fail('changes proposed in reconfig');
+          this.fail(RECONFIG_CHANGED_ROLE);
         }
         return;
       }
@@ -266,7 +269,7 @@ export class ZabLearner {
         if (this.phase !== 'awaitUpToDate') return void this.fail(`UPTODATE while ${this.phase}`);
         if (this.newLeaderConfig) {
           const qv = this.newLeaderConfig;
-          if (this.activate(() => qv, undefined)) return void this.fail('changes proposed in reconfig');
+          if (this.activate(() => qv, undefined)) return void this.fail(RECONFIG_CHANGED_ROLE);
         }
         this.phase = 'broadcast';
         this.send({ kind: 'ack', zxid: makeZxid(this.newEpoch, 0n) });
