@@ -10,6 +10,7 @@
 import type { ServerOptions } from '../server/zookeeper-server';
 import type { QuorumPeerOptions } from '../server/quorum/quorum-peer';
 import { MajorityQuorum, type QuorumServer } from '../server/quorum/quorum-verifier';
+import { readNextConfig } from '../server/quorum/config-files';
 import type { ZooCfg } from '../server/config';
 
 /** The part of a running ZooKeeperServer the CLI uses. */
@@ -199,7 +200,11 @@ export function toQuorumPeerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> =
   }));
   return {
     myId: BigInt(cfg.serverId),
-    verifier: new MajorityQuorum(servers),
+    verifier: new MajorityQuorum(servers, cfg.configVersion),
+    reconfigEnabled: cfg.reconfigEnabled,
+    configFile: cfg.configFile,
+    // A reconfig proposed before a restart and maybe committed since: NEWLEADER completes it.
+    lastSeenVerifier: cfg.reconfigEnabled && cfg.dynamicConfigFile !== undefined && cfg.configFile !== undefined ? readNextConfig(cfg.configFile) : undefined,
     initLimit: cfg.initLimit,
     syncLimit: cfg.syncLimit,
     server: { ...toServerOptions(cfg, extra), dataDir: cfg.dataDir },

@@ -17,9 +17,26 @@ export interface HostProviderOptions {
   backoffMax?: number;
 }
 
+function sameHost(a: HostAddress, b: HostAddress): boolean {
+  return a.host === b.host && a.port === b.port;
+}
+
 export class HostProvider {
-  readonly hosts: readonly HostAddress[];
+  private list: HostAddress[];
   private index = -1;
+  /**
+   * After updateServerList asked the client to move: the next hosts are
+   * drawn from the servers the new list added (probability pNew) or kept
+   * (pOld), each tried once, before round-robin resumes (StaticHostProvider's
+   * reconfigMode).
+   */
+  private reconfigMode = false;
+  private oldServers: HostAddress[] = [];
+  private newServers: HostAddress[] = [];
+  private indexOld = -1;
+  private indexNew = -1;
+  private pOld = 0;
+  private pNew = 1;
   /** Attempts since the last successful connection. */
   private failures = 0;
   private readonly random: () => number;
@@ -31,18 +48,91 @@ export class HostProvider {
     this.random = options.random ?? Math.random;
     this.backoffBase = options.backoffBase ?? 100;
     this.backoffMax = options.backoffMax ?? 1000;
+    this.shuffleOn = options.shuffle !== false;
+    this.list = this.shuffled(hosts);
+  }
+
+  private readonly shuffleOn: boolean;
+
+  private shuffled(hosts: readonly HostAddress[]): HostAddress[] {
     const list = hosts.slice();
-    if (options.shuffle !== false) {
+    if (this.shuffleOn) {
       for (let i = list.length - 1; i > 0; i--) {
         const j = Math.floor(this.random() * (i + 1));
         [list[i], list[j]] = [list[j], list[i]];
       }
     }
-    this.hosts = list;
+    return list;
+  }
+
+  /** The hosts, in the order they are tried. */
+  get hosts(): readonly HostAddress[] {
+    return this.list;
+  }
+
+  /**
+   * StaticHostProvider.updateServerList: a new host list (after a reconfig),
+   * rebalancing load probabilistically. With `current` the host the client
+   * is on (null when not connected): returns true when the client should
+   * drop its connection and move; the hosts it then tries come first from
+   * the servers the list added (with probability pNew) or kept.
+   *  - more servers than before: a client whose server stays moves to a new
+   *    one with probability 1 - old/new; one whose server went always moves;
+   *  - as many or fewer: a client whose server stays stays; one whose server
+   *    went moves, to a kept server with probability
+   *    pOld = kept * (before - now) / (now * (before - kept)).
+   */
+  updateServerList(hosts: readonly HostAddress[], current: HostAddress | null): boolean {
+    const next = this.shuffled(hosts);
+    if (next.length === 0) throw new Error('A HostProvider may not be empty!');
+    let mine: HostAddress | null = current;
+    if (this.reconfigMode) mine = this.nextInReconfigMode();
+    if (mine === null) mine = this.list[Math.max(0, this.index)];
+    const mineStays = next.some((h) => sameHost(h, mine!));
+    const before = this.list.length;
+    this.oldServers = next.filter((h) => this.list.some((o) => sameHost(o, h)));
+    this.newServers = next.filter((h) => !this.list.some((o) => sameHost(o, h)));
+    const numOld = this.oldServers.length;
+    const numNew = this.newServers.length;
+    let move = true;
+    if (numOld + numNew > before) {
+      if (mineStays) {
+        if (this.random() <= 1 - before / (numOld + numNew)) {
+          this.pNew = 1;
+          this.pOld = 0;
+        } else move = false;
+      } else {
+        this.pNew = 1;
+        this.pOld = 0;
+      }
+    } else if (mineStays) {
+      move = false;
+    } else {
+      this.pOld = (numOld * (before - (numOld + numNew))) / ((numOld + numNew) * (before - numOld));
+      this.pNew = 1 - this.pOld;
+    }
+    const currentHost = this.index >= 0 ? this.list[this.index] : undefined;
+    this.list = next;
+    this.reconfigMode = move;
+    this.indexOld = -1;
+    this.indexNew = -1;
+    // Round-robin goes on from where the current host sits in the new list.
+    this.index = currentHost ? next.findIndex((h) => sameHost(h, currentHost)) : -1;
+    if (move) this.failures = 0;
+    return move;
+  }
+
+  private nextInReconfigMode(): HostAddress | null {
+    const takeNew = this.random() <= this.pNew;
+    if (this.indexNew + 1 < this.newServers.length && (takeNew || this.indexOld + 1 >= this.oldServers.length)) {
+      return this.newServers[++this.indexNew];
+    }
+    if (this.indexOld + 1 < this.oldServers.length) return this.oldServers[++this.indexOld];
+    return null;
   }
 
   get size(): number {
-    return this.hosts.length;
+    return this.list.length;
   }
 
   /**
@@ -51,14 +141,23 @@ export class HostProvider {
    * which every host failed.
    */
   next(): { host: HostAddress; delay: number } {
-    this.index = (this.index + 1) % this.hosts.length;
+    if (this.reconfigMode) {
+      const host = this.nextInReconfigMode();
+      if (host !== null) {
+        this.index = this.list.findIndex((h) => sameHost(h, host));
+        return { host, delay: 0 };
+      }
+      // Every candidate was tried: back to round-robin.
+      this.reconfigMode = false;
+    }
+    this.index = (this.index + 1) % this.list.length;
     let delay = 0;
     if (this.failures > 0 && this.failures % this.hosts.length === 0) {
       const passes = this.failures / this.hosts.length;
       const base = Math.min(this.backoffMax, this.backoffBase * 2 ** (passes - 1));
       delay = Math.round(base / 2 + (base / 2) * this.random());
     }
-    return { host: this.hosts[this.index], delay };
+    return { host: this.list[this.index], delay };
   }
 
   /** The attempt on the host returned by the last next() failed. */
@@ -73,6 +172,6 @@ export class HostProvider {
 
   /** Whole passes that failed since the last successful connection. */
   get failedPasses(): number {
-    return Math.floor(this.failures / this.hosts.length);
+    return Math.floor(this.failures / this.list.length);
   }
 }

@@ -448,6 +448,24 @@ export class ZooKeeper extends EventEmitter {
   }
 
   /**
+   * Follows a new ensemble membership (the Java client's updateServerList),
+   * typically the client addresses of a config from getConfig after a
+   * reconfig: `host:port[,host:port...]` (a chroot part is ignored; the
+   * session keeps its own). Load is rebalanced probabilistically, as the Java
+   * client does: a client whose server left the list always moves; when
+   * servers were added, each client moves to one of them with probability
+   * 1 - old/new. Moving drops the connection and reconnects with the same
+   * session (Disconnected, then SyncConnected).
+   * @example zk.updateServerList('10.0.0.1:2181,10.0.0.2:2181,10.0.0.4:2181')
+   */
+  updateServerList(connectString: string): void {
+    const cs = parseConnectString(connectString);
+    const conn = this.#connection;
+    const current = conn.isReady ? conn.currentHost : null;
+    if (conn.hosts.updateServerList(cs.hosts, current)) conn.dropConnection('moving to another server after updateServerList');
+  }
+
+  /**
    * Adds credentials to the session (`addAuthInfo('digest', 'user:pass')`, or
    * `addAuthInfo({ scheme, auth })`); they are re-sent after every reconnect.
    * Resolves when the server accepted them; an unknown scheme fails the

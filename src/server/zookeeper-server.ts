@@ -28,6 +28,7 @@ import { serverTlsOptions, tlsClientProblem, x509SubjectName, type SslOptions } 
 import { TxnApplier } from './request/txn-applier';
 import { LearnerSessionAuthority, LocalSessionAuthority, NO_SESSION_AUTHORITY, ReadOnlySessionAuthority, type LeaderSessionLink, type SessionAuthority } from './session/session-authority';
 import { RequestPipeline, type QueuedRequest, type WriteForwarder } from './request/request-pipeline';
+import type { ReconfigContext } from './request/prep-request-processor';
 import { LeadershipLostError, NOT_SERVING, type CommitPath } from './request/commit-path';
 import type { SnapSyncBody } from './persist/snap-sync';
 import type { SnapshotContents, TxnEntry } from './persist/types';
@@ -461,8 +462,9 @@ export class ZooKeeperServer implements ConnectionHost {
    * Leader of `epoch`: writes are prepped here and commit through `commit` (a quorum of acks).
    * @internal
    */
-  serveAsLeader(commit: CommitPath, epoch: bigint): void {
+  serveAsLeader(commit: CommitPath, epoch: bigint, reconfig: ReconfigContext | null = null): void {
     this.pipeline.commitThrough(commit);
+    this.pipeline.prep.reconfig = reconfig;
     this.pipeline.zxidSource.startEpoch(epoch);
     // Leader.startZkServer: the tree's last zxid becomes (epoch, 0), what srvr, mntr and replies show until the first txn.
     const epochStart = makeZxid(epoch, 0n);
@@ -491,6 +493,7 @@ export class ZooKeeperServer implements ConnectionHost {
    */
   serveAsLearner(forwarder: WriteForwarder, leader: LeaderSessionLink, observer: boolean): LearnerSessionAuthority {
     this.pipeline.forwardWritesTo(forwarder);
+    this.pipeline.prep.reconfig = null;
     const authority = new LearnerSessionAuthority(this.sessions, this.pipeline, leader);
     this.sessionAuthority = authority;
     this.role_ = observer ? 'observer' : 'follower';
@@ -523,6 +526,7 @@ export class ZooKeeperServer implements ConnectionHost {
   stopServing(reason: string): void {
     if (this.role_ === 'looking') return;
     this.log(`not serving any more: ${reason}`);
+    this.pipeline.prep.reconfig = null;
     if (this.sessionAuthority instanceof ReadOnlySessionAuthority) this.sessionAuthority.dropAll();
     this.enterLooking();
     this.pipeline.abandonInFlight(new LeadershipLostError(reason));

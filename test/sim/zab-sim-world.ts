@@ -128,6 +128,13 @@ export interface FaultProfile {
   snapshotEveryMs: number;
   /** Chance that a server crashes a few ms after an epoch write, a NEWLEADER ACK or (leader) serving: the narrow windows. */
   pointCrashRate: number;
+  /**
+   * reconfigEnabled on every machine: each new leader versions the config
+   * (ZOOKEEPER-1783), NEWLEADER needs a quorum of both configs, learners
+   * activate it at UPTODATE. Not drawn from the seed (the seeds' scenarios
+   * stay as they were); runZabSim's `reconfigEnabled` sets it.
+   */
+  reconfigEnabled?: boolean;
 }
 
 /** A seed's fault profile for the quorum links, disks and crashes. */
@@ -609,6 +616,7 @@ export class ZabCluster<T = null, W = never> {
       lastZxid: d.zxid,
       committedLog: d.replayed,
       committedLogLimit: this.faults.committedLogLimit,
+      reconfigEnabled: this.faults.reconfigEnabled,
       captureSnapshot: () => ({ zxid: n.memZxid, snapshot: this.snapshotOf(n) }),
     });
     n.role = role;
@@ -639,6 +647,7 @@ export class ZabCluster<T = null, W = never> {
         acceptedEpoch: n.disk.acceptedEpoch,
         currentEpoch: n.disk.currentEpoch,
         lastZxid: n.memZxid,
+        reconfig: this.faults.reconfigEnabled ? { myId: n.sid, leaderId: leader.sid, verifier: this.qv } : undefined,
       }),
     };
     n.role = role;
@@ -1226,7 +1235,7 @@ export class ZabCluster<T = null, W = never> {
 // ==== the ZAB simulation: an election oracle and synthetic txns ====
 
 /** quietMs: the simulated time allowed, after the faults stop, for the liveness goal. */
-export type ZabSimOptions = SimOptions;
+export type ZabSimOptions = SimOptions & { reconfigEnabled?: boolean };
 
 export interface ZabSimResult {
   seed: number;
@@ -1250,6 +1259,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
   const faultMs = opts.faultMs ?? 12_000;
   const quietMs = opts.quietMs ?? 25_000;
   const faults = pickZabFaults(rng);
+  if (opts.reconfigEnabled) faults.reconfigEnabled = true;
   const c = new ZabCluster<null, 'elect' | 'client'>({ voters: opts.voters, observers: opts.observers, trace: opts.trace, rng, faults });
   const { stats } = c;
   /** Liveness goal: the txn proposed once everything is synced after the faults. */

@@ -51,6 +51,20 @@ for (const voters of replayVoters) {
   });
 }
 
+test('ZAB with reconfigEnabled (every leader versions the config, ZOOKEEPER-1783): 3 and 5 voters, 60 seeds each', () => {
+  const failures: string[] = [];
+  let established = 0;
+  for (const voters of [3, 5]) {
+    for (let seed = 1; seed <= 60 && failures.length < 3; seed++) {
+      const r = runZabSim({ seed: seed + 500_000, voters, observers: 1, reconfigEnabled: true });
+      established += r.stats.established;
+      if (r.violations.length > 0) failures.push(failureReport(r));
+    }
+  }
+  if (failures.length > 0) throw new Error(failures.join('\n\n'));
+  expect(established).toBeGreaterThan(120);
+});
+
 /**
  * The simulation must be able to fail: each known data-loss ordering from QUORUM-WIRE.md section 4,
  * patched into the machines' prototypes for one run, has to be caught within a bounded number of

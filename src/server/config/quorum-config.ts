@@ -110,6 +110,18 @@ export function formatDynamicConfig(servers: readonly QuorumServerSpec[], versio
   return out + `version=${BigInt.asUintN(64, BigInt(version)).toString(16)}`;
 }
 
+/**
+ * The version a dynamic config file's name carries (QuorumPeerConfig.getVersionFromFilename:
+ * the hex after the last dot, "zoo.cfg.dynamic.100000000"), or undefined.
+ */
+export function versionFromFileName(file: string): bigint | undefined {
+  const i = file.lastIndexOf('.');
+  if (i < 0) return undefined;
+  const t = file.slice(i + 1);
+  if (!/^[0-9a-fA-F]{1,16}$/.test(t)) return undefined;
+  return BigInt.asIntN(64, BigInt(`0x${t}`));
+}
+
 /** Reads dataDir/myid: first line, trimmed, a number (Apache: "serverid X is not a number"). */
 export function readMyid(dataDir: string, readFile: (f: string) => string | null = defaultReadFile): number {
   const file = path.join(dataDir, 'myid');

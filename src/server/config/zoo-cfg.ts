@@ -18,7 +18,7 @@ import { parseFourLetterWhitelist } from '../net/four-letter-words';
 import type { SslOptions } from '../net/tls-options';
 import { ConfigError } from './errors';
 import { parseJavaProperties } from './java-properties';
-import { checkDuplicateAddresses, parseServerLine, QuorumServerSpec, readMyid } from './quorum-config';
+import { checkDuplicateAddresses, parseServerLine, QuorumServerSpec, readMyid, versionFromFileName } from './quorum-config';
 import { defaultReadFile, parseBool, parseIntStrict, parsePort, parseYesNo } from './values';
 
 /**
@@ -75,6 +75,8 @@ export interface ZooCfg {
   electionPortBindRetry: number;
   quorumListenOnAllIPs: boolean;
   dynamicConfigFile?: string;
+  /** The config version: the hex suffix of dynamicConfigFile's name (Apache's getVersionFromFilename), else 0. */
+  configVersion: bigint;
   /** server.N lines, sorted by id. */
   servers: QuorumServerSpec[];
   /** myid; 0 for a standalone server (Apache's serverId for standalone). */
@@ -590,6 +592,7 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     electionPortBindRetry,
     quorumListenOnAllIPs,
     dynamicConfigFile,
+    configVersion: dynamicConfigFile !== undefined ? (versionFromFileName(dynamicConfigFile) ?? 0n) : 0n,
     servers,
     serverId,
     standalone,

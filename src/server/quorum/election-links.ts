@@ -153,6 +153,24 @@ export class ElectionLinks {
     }
   }
 
+  /**
+   * Members a new config adds (QuorumPeer.connectNewPeers): known from now
+   * on, so notifications to them and from them are no longer refused.
+   * Members it drops keep their entry (a link may still be useful until the
+   * election settles; Apache keeps them too).
+   */
+  addPeers(qv: QuorumVerifier): void {
+    for (const s of qv.servers.values()) {
+      if (s.sid === this.myId) continue;
+      const known = this.peers.get(s.sid);
+      if (known) {
+        known.address = { host: s.host, port: s.electionPort };
+        continue;
+      }
+      this.peers.set(s.sid, { sid: s.sid, address: { host: s.host, port: s.electionPort }, queue: [], connecting: false, backoffMs: 0, nextAttemptAt: 0, everSent: false });
+    }
+  }
+
   /** Starts accepting peers on our election address. */
   async start(): Promise<void> {
     this.listener = await this.transport.listen(this.myAddress, (s) => this.accept(s));

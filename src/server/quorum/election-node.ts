@@ -90,6 +90,17 @@ export class ElectionNode extends EventEmitter {
     this.apply(this.fle.lookForLeader(this.now(), h));
   }
 
+  /** A new config is in force (reconfig): votes count in it, and its new members are linked. */
+  setVerifier(qv: QuorumVerifier): void {
+    this.links.addPeers(qv);
+    this.fle.setVerifier(qv);
+  }
+
+  /** A config was proposed: its new members are linked already (QuorumPeer.connectNewPeers). */
+  addPeers(qv: QuorumVerifier): void {
+    this.links.addPeers(qv);
+  }
+
   /** After ZAB synced to a new epoch (ZOOKEEPER-1732). */
   updateElectionVote(epoch: bigint): void {
     this.fle.updateElectionVote(epoch);

@@ -114,11 +114,27 @@ function lookingVote(leader: bigint, zxid: bigint, electionEpoch: bigint, peerEp
 /** One server's election; see the file header for the contract. */
 export class FastLeaderElection {
   readonly myId: bigint;
-  readonly verifier: QuorumVerifier;
+  private verifier_: QuorumVerifier;
+
+  /** The config the election counts votes in. */
+  get verifier(): QuorumVerifier {
+    return this.verifier_;
+  }
+
+  /**
+   * A reconfig put a new config in force (QuorumPeer.processReconfig
+   * restarts the election with it): votes count in it from the next step,
+   * and notifications carry its text and version.
+   */
+  setVerifier(qv: QuorumVerifier): void {
+    if (!qv.servers.has(this.myId)) throw new RangeError(`my id ${this.myId} is not in the new quorum config`);
+    this.verifier_ = qv;
+    this.config = qv.toString();
+  }
   private readonly finalizeWait: number;
   private readonly minInterval: number;
   private readonly maxInterval: number;
-  private readonly config: string;
+  private config: string;
 
   private peerState: ServerState;
   private currentVote: Vote;
@@ -152,7 +168,7 @@ export class FastLeaderElection {
 
   constructor(opts: FastLeaderElectionOptions) {
     this.myId = opts.myId;
-    this.verifier = opts.verifier;
+    this.verifier_ = opts.verifier;
     if (!this.verifier.servers.has(this.myId)) throw new RangeError(`my id ${this.myId} is not in the quorum config`);
     this.finalizeWait = opts.finalizeWaitMs ?? 200;
     this.minInterval = opts.minNotificationIntervalMs ?? 200;

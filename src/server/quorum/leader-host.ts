@@ -21,7 +21,7 @@ import { Id } from '../../proto/generated/data';
 import { writeSnapSyncStream } from '../persist/snap-sync';
 import type { SnapshotContents, TxnEntry } from '../persist/types';
 import { LeadershipLostError, type CommitPath } from '../request/commit-path';
-import type { PrepInput } from '../request/prep-request-processor';
+import type { PrepInput, ReconfigContext } from '../request/prep-request-processor';
 import { decodeRequest } from '../request/request-records';
 import { QuorumStreamDecoder, encodeQuorumPacket, type ForwardedRequest, type QuorumPacketData } from './quorum-wire';
 import type { QuorumVerifier } from './quorum-verifier';
@@ -38,7 +38,7 @@ export interface LeaderHostOptions extends TermHostOptions {
   port: number;
 }
 
-export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
+export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath, ReconfigContext {
   private readonly machine: ZabLeader;
   private listener?: net.Server;
   private readonly links = new Map<bigint, LearnerLink>();
@@ -64,7 +64,23 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
         const c = opts.server.captureForSync();
         return { zxid: c.zxid, snapshot: c.contents };
       },
+      reconfigEnabled: opts.reconfigEnabled,
+      lastSeenVerifier: opts.lastSeenVerifier,
     });
+  }
+
+  // ---- ReconfigContext: what the server's prep asks a leader about a reconfig ----
+
+  current(): QuorumVerifier {
+    return this.machine.verifier;
+  }
+
+  lastSeen(): QuorumVerifier {
+    return this.machine.lastSeenVerifier;
+  }
+
+  isQuorumSynced(qv: QuorumVerifier): boolean {
+    return this.machine.isQuorumSynced(qv);
   }
 
   /** Listens on the quorum port and leads until the term ends; resolves with why it ended. */
@@ -295,7 +311,7 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
         return;
       }
       case 'serve':
-        this.opts.server.serveAsLeader(this, e.epoch);
+        this.opts.server.serveAsLeader(this, e.epoch, this);
         this.opts.log(`leading epoch ${e.epoch} with ${[...this.links.keys()].join(', ') || 'no learners'}`);
         this.opts.onServing(e.epoch);
         return;
@@ -311,6 +327,13 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath {
       }
       case 'end':
         this.end(e.reason);
+        return;
+      case 'lastSeenConfig':
+        this.opts.onConfig?.({ kind: 'lastSeen', verifier: e.verifier });
+        return;
+      case 'activateConfig':
+        this.opts.log(`config version ${hex(e.verifier.version)} in force, led by ${e.designatedLeader}`);
+        this.opts.onConfig?.({ kind: 'activate', verifier: e.verifier, designatedLeader: e.designatedLeader });
         return;
     }
   }

@@ -22,7 +22,7 @@ import type { LeaderSessionLink, LearnerSessionAuthority } from '../session/sess
 import { QuorumStreamDecoder, encodeQuorumPacket, type QuorumPacketData } from './quorum-wire';
 import type { QuorumServer } from './quorum-verifier';
 import { TermHost, type TermHostOptions } from './term-host';
-import { LearnerEffect, ZabLearner } from './zab-learner';
+import { LearnerEffect, RECONFIG_CHANGED_ROLE, ZabLearner } from './zab-learner';
 import { hex } from './zab-messages';
 import { fromLeaderPacket, requestPacket, revalidatePacket, toLeaderPacket } from './zab-packets';
 
@@ -58,7 +58,9 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
       acceptedEpoch: opts.acceptedEpoch,
       currentEpoch: opts.currentEpoch,
       lastZxid: opts.lastLoggedZxid,
+      configVersion: opts.verifier?.version ?? 0n,
       drainTouches: () => this.authority?.drainTouches() ?? [],
+      reconfig: opts.reconfigEnabled && opts.verifier ? { myId: opts.myId, leaderId: opts.leader.sid, verifier: opts.verifier, lastSeen: opts.lastSeenVerifier } : undefined,
     });
   }
 
@@ -277,7 +279,17 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         this.opts.onServing(e.epoch);
         return;
       case 'end':
+        // A reconfig that changes our role was just applied: its client's reply (written on the next
+        // tick) leaves before the end of the role closes every client connection.
+        if (e.reason === RECONFIG_CHANGED_ROLE) await new Promise((r) => setImmediate(r));
         this.end(e.reason);
+        return;
+      case 'lastSeenConfig':
+        this.opts.onConfig?.({ kind: 'lastSeen', verifier: e.verifier });
+        return;
+      case 'activateConfig':
+        this.opts.log(`config version ${hex(e.verifier.version)} in force${e.designatedLeader !== undefined ? `, led by ${e.designatedLeader}` : ''}`);
+        this.opts.onConfig?.({ kind: 'activate', verifier: e.verifier, designatedLeader: e.designatedLeader });
         return;
     }
   }

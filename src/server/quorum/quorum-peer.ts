@@ -21,12 +21,13 @@
  *   await peer.close();
  */
 import { FileTxnStore } from '../persist/file-store';
-import { ZooKeeperServer, type ServerOptions } from '../zookeeper-server';
+import { ZooKeeperServer, type QuorumReport, type ServerOptions } from '../zookeeper-server';
 import { ElectionNode } from './election-node';
 import type { ElectionTransport } from './election-links';
 import { ServerState } from './election-wire';
 import { LeaderHost } from './leader-host';
 import { LearnerHost } from './learner-host';
+import { writeActiveConfig, writeNextConfig } from './config-files';
 import type { QuorumVerifier } from './quorum-verifier';
 import { RecentLog } from './recent-log';
 
@@ -40,6 +41,12 @@ export interface QuorumPeerOptions {
   server: ServerOptions & { dataDir: string };
   electionTransport?: ElectionTransport;
   logger?: (msg: string) => void;
+  /** zoo.cfg reconfigEnabled (default: the server options' reconfigEnabled, else false). */
+  reconfigEnabled?: boolean;
+  /** The static zoo.cfg: with reconfig, the dynamic files are written beside it and it is rewritten. None: nothing written. */
+  configFile?: string;
+  /** The last config seen before a restart (zoo.cfg.dynamic.next), when newer than `verifier`. */
+  lastSeenVerifier?: QuorumVerifier;
 }
 
 export type PeerState = 'looking' | 'leading' | 'following' | 'observing' | 'closed';
@@ -55,6 +62,13 @@ export class QuorumPeer {
   private currentEpoch = 0n;
   private readonly log: (msg: string) => void;
   readonly election: ElectionNode;
+  /** The config in force and the newest one proposed (QuorumPeer's quorumVerifier / lastSeenQuorumVerifier). */
+  private current: QuorumVerifier;
+  private lastSeen: QuorumVerifier;
+  private closedSignal!: () => void;
+  /** What `conf` prints about the quorum; a new config changes its membership and peerType. */
+  private reportConf?: QuorumReport['conf'];
+  private readonly closedPromise = new Promise<void>((r) => (this.closedSignal = r));
 
   private constructor(
     private readonly opts: QuorumPeerOptions,
@@ -64,6 +78,8 @@ export class QuorumPeer {
     const tag = `[peer ${opts.myId}] `;
     const base = opts.logger ?? (() => undefined);
     this.log = (m) => base(tag + m);
+    this.current = opts.verifier;
+    this.lastSeen = opts.lastSeenVerifier && opts.lastSeenVerifier.version > opts.verifier.version ? opts.lastSeenVerifier : opts.verifier;
     this.lastLogged = server.recoveredState.lastZxid;
     this.recent.reset(server.recoveredState.txns);
     this.election = new ElectionNode({
@@ -87,16 +103,17 @@ export class QuorumPeer {
     server.setQuorumConfig(opts.verifier.toString(), opts.verifier.version);
     const peer = new QuorumPeer(opts, server, store);
     server.onZxidExhausted = () => peer.host?.stop('the zxid counter of this epoch is exhausted: a new election starts a new epoch');
+    peer.reportConf = {
+      initLimit: opts.initLimit,
+      syncLimit: opts.syncLimit,
+      electionAlg: 3,
+      electionPort: me.electionPort,
+      quorumPort: me.quorumPort,
+      peerType: me.type === 'observer' ? 1 : 0,
+      membership: opts.verifier.toString(),
+    };
     server.setQuorumReport({
-      conf: {
-        initLimit: opts.initLimit,
-        syncLimit: opts.syncLimit,
-        electionAlg: 3,
-        electionPort: me.electionPort,
-        quorumPort: me.quorumPort,
-        peerType: me.type === 'observer' ? 1 : 0,
-        membership: opts.verifier.toString(),
-      },
+      conf: peer.reportConf,
       leader: () => (peer.host instanceof LeaderHost ? peer.host.stats() : undefined),
     });
     try {
@@ -124,6 +141,64 @@ export class QuorumPeer {
 
   get myId(): bigint {
     return this.opts.myId;
+  }
+
+  /** The config in force. */
+  get verifier(): QuorumVerifier {
+    return this.current;
+  }
+
+  /** The newest config proposed (the one in force when none is pending). */
+  get lastSeenVerifier(): QuorumVerifier {
+    return this.lastSeen;
+  }
+
+  private get reconfigEnabled(): boolean {
+    return this.opts.reconfigEnabled ?? this.opts.server.reconfigEnabled ?? false;
+  }
+
+  /**
+   * A term's host reports a config: proposed (setLastSeenQuorumVerifier:
+   * kept, `.next` written, its new members linked) or in force
+   * (processReconfig: /zookeeper/config, the election's config, the dynamic
+   * file and the static rewrite). File errors are logged, as Apache does.
+   */
+  private onConfig(c: { kind: 'lastSeen' | 'activate'; verifier: QuorumVerifier }): void {
+    const qv = c.verifier;
+    const file = this.opts.configFile;
+    if (c.kind === 'lastSeen') {
+      if (qv.version <= this.lastSeen.version) return;
+      this.lastSeen = qv;
+      this.election.addPeers(qv);
+      if (file) {
+        try {
+          writeNextConfig(file, qv);
+        } catch (e) {
+          this.log(`cannot write the next dynamic config file: ${(e as Error).message}`);
+        }
+      }
+      return;
+    }
+    if (qv.version <= this.current.version) return;
+    this.current = qv;
+    if (qv.version > this.lastSeen.version) this.lastSeen = qv;
+    this.log(`config version 0x${qv.version.toString(16)} in force: ${qv.toString().replace(/\n/g, ' ')}`);
+    this.server.setQuorumConfig(qv.toString(), qv.version);
+    const me = qv.servers.get(this.opts.myId);
+    if (me) this.election.setVerifier(qv);
+    else this.election.addPeers(qv);
+    const report = this.reportConf;
+    if (report) {
+      report.membership = qv.toString();
+      if (me) report.peerType = me.type === 'observer' ? 1 : 0;
+    }
+    if (file) {
+      try {
+        writeActiveConfig(file, this.opts.myId, qv, this.lastSeen);
+      } catch (e) {
+        this.log(`cannot write the dynamic config files: ${(e as Error).message}`);
+      }
+    }
   }
 
   private async run(): Promise<void> {
@@ -163,6 +238,13 @@ export class QuorumPeer {
         void this.close();
         break;
       }
+      if (!this.current.servers.has(this.opts.myId)) {
+        // Removed by a reconfig: Apache's server stays LOOKING as a non-voter; with no member left to
+        // follow under this config we stop electing and serve nobody until closed (or restarted).
+        this.log('this server is not in the config in force any more: not electing');
+        await this.closedPromise;
+        break;
+      }
       this.election.lookForLeader();
     }
   }
@@ -200,16 +282,20 @@ export class QuorumPeer {
       },
       // ZOOKEEPER-1732: a joiner compares the epoch we serve in, not the one we were elected with.
       onServing: (epoch: bigint) => this.election.updateElectionVote(epoch),
+      reconfigEnabled: this.reconfigEnabled,
+      verifier: this.current,
+      lastSeenVerifier: this.lastSeen,
+      onConfig: (c: { kind: 'lastSeen' | 'activate'; verifier: QuorumVerifier }) => this.onConfig(c),
       log: this.log,
     };
   }
 
   private lead(): Promise<string> {
-    const me = this.opts.verifier.servers.get(this.opts.myId)!;
+    const me = this.current.servers.get(this.opts.myId)!;
     this.state_ = 'leading';
     const host = new LeaderHost({
       ...this.common(),
-      verifier: this.opts.verifier,
+      verifier: this.current,
       host: me.host,
       port: me.quorumPort,
     });
@@ -218,7 +304,7 @@ export class QuorumPeer {
   }
 
   private follow(leaderSid: bigint, observer: boolean): Promise<string> {
-    const leader = this.opts.verifier.servers.get(leaderSid);
+    const leader = this.current.servers.get(leaderSid) ?? this.lastSeen.servers.get(leaderSid);
     if (!leader) return Promise.resolve(`elected leader ${leaderSid} is not in the configuration`);
     this.state_ = observer ? 'observing' : 'following';
     const host = new LearnerHost({ ...this.common(), leader, observer });
@@ -229,6 +315,7 @@ export class QuorumPeer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closedSignal();
     this.host_?.stop('closing');
     await this.election.close();
     // The loop ends at its next step; the server's close waits for in-flight work.

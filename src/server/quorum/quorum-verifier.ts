@@ -40,6 +40,23 @@ export interface QuorumVerifier {
   containsQuorum(acks: Iterable<bigint>): boolean;
   /** Apache's text form (`server.N=...` lines, then `version=<hex>`). */
   toString(): string;
+  /** The same members and rule under another version (Apache's setVersion, without mutating). */
+  withVersion(version: bigint): QuorumVerifier;
+}
+
+/**
+ * QuorumMaj.equals / QuorumHierarchical.equals: the same version, or the
+ * same members with the same addresses and roles. Apache restarts election
+ * and re-checks roles only when a new config is not "equal" to the old one.
+ */
+export function sameConfig(a: QuorumVerifier, b: QuorumVerifier): boolean {
+  if (a.version === b.version) return true;
+  if (a.servers.size !== b.servers.size) return false;
+  for (const [sid, s] of a.servers) {
+    const o = b.servers.get(sid);
+    if (!o || formatServerLine(o) !== formatServerLine(s)) return false;
+  }
+  return true;
 }
 
 function hostText(host: string): string {
@@ -106,6 +123,10 @@ export class MajorityQuorum implements QuorumVerifier {
   toString(): string {
     return `${serverLines(this.servers)}version=${this.version.toString(16)}`;
   }
+
+  withVersion(version: bigint): MajorityQuorum {
+    return new MajorityQuorum(this.servers.values(), version);
+  }
 }
 
 /**
@@ -123,9 +144,10 @@ export class HierarchicalQuorum implements QuorumVerifier {
   constructor(
     servers: Iterable<QuorumServer>,
     readonly groups: ReadonlyMap<bigint, bigint[]>,
-    weights: ReadonlyMap<bigint, number> = new Map(),
+    private readonly weightsGiven: ReadonlyMap<bigint, number> = new Map(),
     readonly version = 0n,
   ) {
+    const weights = weightsGiven;
     this.servers = toServerMap(servers);
     for (const [gid, sids] of groups) {
       for (const sid of sids) {
@@ -178,5 +200,9 @@ export class HierarchicalQuorum implements QuorumVerifier {
       .map((sid) => `weight.${sid}=${this.weight(sid)}\n`)
       .join('');
     return `${serverLines(this.servers)}${groupLines}${weightLines}version=${this.version.toString(16)}`;
+  }
+
+  withVersion(version: bigint): HierarchicalQuorum {
+    return new HierarchicalQuorum(this.servers.values(), this.groups, this.weightsGiven, version);
   }
 }

@@ -8,6 +8,7 @@
 import type { FileTxnStore } from '../persist/file-store';
 import type { TxnEntry } from '../persist/types';
 import type { ZooKeeperServer } from '../zookeeper-server';
+import type { QuorumVerifier } from './quorum-verifier';
 import type { RecentLog } from './recent-log';
 
 /** What the hosts report durable, so that the next vote claims only what is on disk. */
@@ -34,6 +35,13 @@ export interface TermHostOptions {
   onDurable: (d: DurableReport) => void;
   /** The term serves clients in `epoch` (the election's vote is updated with it, ZOOKEEPER-1732). */
   onServing: (epoch: bigint) => void;
+  /** zoo.cfg reconfigEnabled (see ZabLeaderOptions.reconfigEnabled). */
+  reconfigEnabled?: boolean;
+  /** The config in force and the newest one seen, when the term starts. */
+  verifier?: QuorumVerifier;
+  lastSeenVerifier?: QuorumVerifier;
+  /** A config was proposed (`lastSeen`) or is in force from now (`activate`): the peer keeps it, on disk too. */
+  onConfig?: (c: { kind: 'lastSeen' | 'activate'; verifier: QuorumVerifier; designatedLeader?: bigint }) => void;
   log: (msg: string) => void;
   now?: () => number;
 }

@@ -35,8 +35,12 @@
  * forget). `log` is NOT waited for: the host appends and fsyncs the txns
  * and then calls logged(lastZxid), which is the leader's own ack.
  */
+import { OpCode } from '../../proto/constants';
+import type { SetDataTxn } from '../../proto/generated/txn';
+import { decodeTxnBody } from '../persist/txn-codec';
 import type { TxnEntry } from '../persist/types';
 import { counterOf, epochOf, makeZxid } from '../zxid';
+import { parseQuorumConfigText } from './dynamic-config';
 import type { QuorumVerifier } from './quorum-verifier';
 import { LeaderMessage, LearnerMessage, SnapshotHandle, hex } from './zab-messages';
 
@@ -53,7 +57,11 @@ export type LeaderEffect =
   /** Close that learner's connection (it reconnects and syncs again). */
   | { kind: 'drop'; sid: bigint; reason: string }
   /** The term is over: abandon what is in flight and elect again. */
-  | { kind: 'end'; reason: string };
+  | { kind: 'end'; reason: string }
+  /** A newer config was proposed (a reconfig txn, or the first leader's versioned config): the last one seen. */
+  | { kind: 'lastSeenConfig'; verifier: QuorumVerifier }
+  /** A config is in force from here (a committed reconfig, or at serve the one NEWLEADER carried), led by `designatedLeader`. */
+  | { kind: 'activateConfig'; verifier: QuorumVerifier; designatedLeader: bigint };
 
 export interface ZabLeaderOptions {
   myId: bigint;
@@ -75,6 +83,14 @@ export interface ZabLeaderOptions {
    * last txn the capture holds. Committed txns after it are sent as pairs.
    */
   captureSnapshot: () => { zxid: bigint; snapshot: SnapshotHandle };
+  /**
+   * zoo.cfg reconfigEnabled: reconfig txns change the config when they
+   * commit, and the first leader of an unversioned config gives it the
+   * version of its NEWLEADER zxid (ZOOKEEPER-1783). Off: the config never changes.
+   */
+  reconfigEnabled?: boolean;
+  /** The last config seen (a reconfig proposed and not known to be committed), when newer than `verifier`. */
+  lastSeenVerifier?: QuorumVerifier;
 }
 
 type LearnerStage =
@@ -102,6 +118,10 @@ interface Outstanding {
   txn: TxnEntry;
   zxid: bigint;
   acks: Set<bigint>;
+  /** Each must see a quorum of acks: the config in force, and the one pending while a reconfig is (Proposal.qvAcksetPairs). */
+  quorums: QuorumVerifier[];
+  /** A reconfig's new config. */
+  config?: QuorumVerifier;
 }
 
 type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'broadcast' | 'ended';
@@ -127,8 +147,16 @@ export class ZabLeader {
   private readonly startSummary: { currentEpoch: bigint; lastZxid: bigint };
   private effects: LeaderEffect[] = [];
   private endedWith?: string;
+  /** The config in force (QuorumPeer.getQuorumVerifier) and the newest one proposed (getLastSeenQuorumVerifier). */
+  private qv: QuorumVerifier;
+  private lastSeen: QuorumVerifier;
+  /** False once a committed config designates another leader: nothing commits here any more (Leader.allowedToCommit). */
+  private allowedToCommit = true;
+  private handOverAt?: number;
 
   constructor(private readonly opts: ZabLeaderOptions) {
+    this.qv = opts.verifier;
+    this.lastSeen = opts.lastSeenVerifier && opts.lastSeenVerifier.version > opts.verifier.version ? opts.lastSeenVerifier : opts.verifier;
     this.epoch = opts.acceptedEpoch + 1n;
     this.lastCommitted = opts.lastZxid;
     this.lastProposed = opts.lastZxid;
@@ -154,6 +182,27 @@ export class ZabLeader {
   /** Sids of the learners past discovery, by stage (for `mntr`-style reporting and tests). */
   learnerStages(): Map<bigint, LearnerStage> {
     return new Map([...this.learners].map(([sid, l]) => [sid, l.stage]));
+  }
+
+  /** The config in force. */
+  get verifier(): QuorumVerifier {
+    return this.qv;
+  }
+
+  /** The newest config proposed (the one in force when no reconfig is pending). */
+  get lastSeenVerifier(): QuorumVerifier {
+    return this.lastSeen;
+  }
+
+  /**
+   * Leader.isQuorumSynced: the leader (when one of qv's voters) and the
+   * synced followers that are qv's voters make a quorum of qv. Synced =
+   * forwarding (past its sync), as Apache's forwardingFollowers.
+   */
+  isQuorumSynced(qv: QuorumVerifier): boolean {
+    const ids = [this.opts.myId];
+    for (const [sid, l] of this.learners) if (!l.observer && l.forwarding && l.stage === 'active') ids.push(sid);
+    return qv.containsQuorum(ids);
   }
 
   /** Learner counts as Apache's mntr prints them (synced = UPTODATE sent). */
@@ -222,7 +271,18 @@ export class ZabLeader {
         throw new Error(`proposal ${hex(zxid)} out of order (last ${hex(this.lastProposed)}, epoch ${this.epoch})`);
       }
       this.lastProposed = zxid;
-      this.outstanding.push({ txn, zxid, acks: new Set() });
+      const p: Outstanding = { txn, zxid, acks: new Set(), quorums: [this.qv] };
+      if (txn.header.type === OpCode.reconfig && this.opts.reconfigEnabled) {
+        // Leader.propose: a reconfig's config is the last seen from here; it and every proposal after
+        // it until it commits need a quorum of both the old and the new config.
+        p.config = configOfTxn(txn);
+        if (p.config.version > this.lastSeen.version) {
+          this.lastSeen = p.config;
+          this.effects.push({ kind: 'lastSeenConfig', verifier: p.config });
+        }
+      }
+      if (this.lastSeen.version > this.qv.version) p.quorums.push(this.lastSeen);
+      this.outstanding.push(p);
       for (const [sid, l] of this.learners) {
         if (l.forwarding && !l.observer) this.send(sid, { kind: 'proposal', txn });
       }
@@ -258,11 +318,21 @@ export class ZabLeader {
       const limit = (l.stage === 'active' ? this.opts.syncLimit : this.opts.initLimit) * tick;
       if (now - l.lastHeard > limit) this.drop(sid, `not heard from for ${now - l.lastHeard} ms`);
     }
+    if (this.phase === 'broadcast' && !this.allowedToCommit) {
+      // The committed config is led by another server. The term ends one ping interval after the
+      // COMMITANDACTIVATE went out (closing the links at once could cut it off), and the followers
+      // elect again under the new config.
+      if (this.handOverAt === undefined) this.handOverAt = now + Math.max(1, Math.floor(tick / 2));
+      else if (now >= this.handOverAt) {
+        this.end('the new config designates another leader');
+        return this.flush();
+      }
+    }
     if (this.phase === 'broadcast' && now >= this.nextPingAt) {
       // Apache's lead loop: every tickTime/2 a ping; every other round the synced-quorum check.
       if (this.checkQuorumThisPing) {
         const synced = [this.opts.myId, ...[...this.learners].filter(([, l]) => l.stage === 'active' || l.stage === 'acked').map(([s]) => s)];
-        if (!this.opts.verifier.containsQuorum(synced)) {
+        if (!this.currentQuorums().every((q) => q.containsQuorum(synced))) {
           this.end(`not enough followers synced, only ${synced.join(',')}`);
           return this.flush();
         }
@@ -293,17 +363,22 @@ export class ZabLeader {
   // ---- discovery ----------------------------------------------------------
 
   private onLearnerInfo(sid: bigint, msg: Extract<LearnerMessage, { kind: 'learnerInfo' }>, now: number): void {
-    if (sid === this.opts.myId || !this.opts.verifier.servers.has(sid)) {
+    // Members of the config in force or of the one pending (a server joining by reconfig connects
+    // before the reconfig commits), in the role one of them gives it.
+    const roles = [this.qv.servers.get(sid), this.lastSeen.servers.get(sid)].filter((s) => s !== undefined);
+    if (sid === this.opts.myId || roles.length === 0) {
       this.drop(sid, `sid ${sid} is not in the configuration`);
       return;
     }
-    const configured = this.opts.verifier.servers.get(sid)!;
-    if (msg.observer !== (configured.type === 'observer')) {
-      this.drop(sid, `sid ${sid} connected as ${msg.observer ? 'observer' : 'follower'} but is configured as ${configured.type}`);
+    if (!roles.some((s) => msg.observer === (s.type === 'observer'))) {
+      this.drop(sid, `sid ${sid} connected as ${msg.observer ? 'observer' : 'follower'} but is configured as ${roles[0].type}`);
       return;
     }
-    if (msg.configVersion > this.opts.verifier.version) {
-      this.drop(sid, `follower is ahead of the leader (config version ${msg.configVersion} > ${this.opts.verifier.version})`);
+    // Apache compares with the config in force; we allow the pending one too: a new leader that never
+    // got the COMMITANDACTIVATE of a reconfig its log holds (Apache learns it from election
+    // notifications, we do not) completes it with NEWLEADER, and must let its activated followers in.
+    if (msg.configVersion > this.lastSeen.version) {
+      this.drop(sid, `follower is ahead of the leader (config version ${msg.configVersion} > ${this.lastSeen.version})`);
       return;
     }
     this.forget(sid); // a reconnect starts over
@@ -311,7 +386,7 @@ export class ZabLeader {
     if (this.phase === 'discovery') {
       // Leader.getEpochToPropose: every learner's epoch raises the proposal; voters count toward the quorum.
       if (msg.acceptedEpoch >= this.epoch) this.epoch = msg.acceptedEpoch + 1n;
-      if (this.opts.verifier.isVoter(sid)) this.epochReporters.add(sid);
+      if (this.qv.isVoter(sid)) this.epochReporters.add(sid);
       this.maybeFinishDiscovery(now);
     } else {
       this.send(sid, { kind: 'leaderInfo', newEpoch: this.epoch });
@@ -319,8 +394,14 @@ export class ZabLeader {
   }
 
   private maybeFinishDiscovery(now: number): void {
-    if (this.phase !== 'discovery' || !this.opts.verifier.containsQuorum(this.epochReporters)) return;
+    if (this.phase !== 'discovery' || !this.qv.containsQuorum(this.epochReporters)) return;
     this.phase = 'epochAck';
+    if (this.opts.reconfigEnabled && this.qv.version === 0n && this.lastSeen.version === 0n) {
+      // ZOOKEEPER-1783: an established config outranks the unversioned ones of servers not yet in it.
+      // The version is agreed like a reconfig: NEWLEADER carries it, serving activates it.
+      this.lastSeen = this.qv.withVersion(makeZxid(this.epoch, 0n));
+      this.effects.push({ kind: 'lastSeenConfig', verifier: this.lastSeen });
+    }
     this.phaseDeadline = now + this.opts.initLimit * this.opts.tickTime;
     this.effects.push({ kind: 'persistAcceptedEpoch', epoch: this.epoch });
     for (const [sid] of this.learners) this.send(sid, { kind: 'leaderInfo', newEpoch: this.epoch });
@@ -342,7 +423,7 @@ export class ZabLeader {
           this.drop(sid, `follower is ahead of the leader (epoch ${currentEpoch}, zxid ${hex(lastZxid)} vs ${s.currentEpoch}, ${hex(s.lastZxid)})`);
           return;
         }
-        if (lastZxid !== -1n && !l.observer && this.opts.verifier.isVoter(sid)) this.epochAcks.add(sid);
+        if (lastZxid !== -1n && !l.observer && this.qv.isVoter(sid)) this.epochAcks.add(sid);
       }
       l.stage = 'awaitSync';
       this.maybeFinishEpochAck(now);
@@ -353,7 +434,7 @@ export class ZabLeader {
   }
 
   private maybeFinishEpochAck(now: number): void {
-    if (this.phase !== 'epochAck' || !this.opts.verifier.containsQuorum(this.epochAcks)) return;
+    if (this.phase !== 'epochAck' || !this.qv.containsQuorum(this.epochAcks)) return;
     this.phase = 'newLeaderAck';
     this.phaseDeadline = now + this.opts.initLimit * this.opts.tickTime;
     this.effects.push({ kind: 'persistCurrentEpoch', epoch: this.epoch });
@@ -375,7 +456,8 @@ export class ZabLeader {
     if (!l.observer) for (const p of this.outstanding) this.send(sid, { kind: 'proposal', txn: p.txn });
     l.forwarding = true;
     l.stage = 'syncing';
-    this.send(sid, { kind: 'newLeader', zxid: makeZxid(this.epoch, 0n), config: this.opts.verifier.toString() });
+    // Leader.getQuorumVerifierBytes: the last seen config, so the term completes a pending reconfig.
+    this.send(sid, { kind: 'newLeader', zxid: makeZxid(this.epoch, 0n), config: this.lastSeen.toString() });
   }
 
   /**
@@ -442,14 +524,15 @@ export class ZabLeader {
       }
       l.stage = 'acked';
       if (this.phase === 'newLeaderAck') {
-        if (!l.observer && this.opts.verifier.isVoter(sid)) this.newLeaderAcks.add(sid);
+        if (!l.observer) this.newLeaderAcks.add(sid);
         this.maybeFinishNewLeaderAck(now);
       } else if (this.phase === 'broadcast') {
         this.upToDate(sid, l, now);
       }
       return;
     }
-    if (l.observer || !this.opts.verifier.isVoter(sid)) return;
+    // Any follower's ack is kept: each config's quorum counts its own voters (a joiner votes only in the new one).
+    if (l.observer) return;
     // Proposals of a term have consecutive zxids: the ack's index is its distance from the oldest.
     const head = this.outstanding[0];
     const i = head === undefined || zxid < head.zxid ? -1 : Number(zxid - head.zxid);
@@ -461,10 +544,15 @@ export class ZabLeader {
   }
 
   private maybeFinishNewLeaderAck(now: number): void {
-    if (this.phase !== 'newLeaderAck' || !this.opts.verifier.containsQuorum(this.newLeaderAcks)) return;
+    if (this.phase !== 'newLeaderAck' || !this.currentQuorums().every((q) => q.containsQuorum(this.newLeaderAcks))) return;
     this.phase = 'broadcast';
     this.nextPingAt = now;
     this.checkQuorumThisPing = false;
+    if (this.opts.reconfigEnabled && this.lastSeen.version > this.qv.version) {
+      // Leader.startZkServer (ZOOKEEPER-1324): the config NEWLEADER carried is in force once a quorum of it acked.
+      const designated = this.designatedLeader(this.lastSeen, this.newLeaderAcks, makeZxid(this.epoch, 0n));
+      this.activate(this.lastSeen, designated);
+    }
     this.effects.push({ kind: 'serve', epoch: this.epoch });
     for (const [sid, l] of this.learners) if (l.stage === 'acked') this.upToDate(sid, l, now);
   }
@@ -481,15 +569,26 @@ export class ZabLeader {
 
   private tryCommit(): void {
     let committed: bigint | undefined;
-    while (this.outstanding.length > 0 && this.opts.verifier.containsQuorum(this.outstanding[0].acks)) {
+    while (this.allowedToCommit && this.outstanding.length > 0 && this.outstanding[0].quorums.every((q) => q.containsQuorum(this.outstanding[0].acks))) {
       const p = this.outstanding.shift()!;
       committed = p.zxid;
       this.lastCommitted = p.zxid;
       this.committedLog.push(p.txn);
       if (this.committedLog.length > this.committedLogLimit) this.committedLog.shift();
-      for (const [sid, l] of this.learners) {
-        if (!l.forwarding) continue;
-        this.send(sid, l.observer ? { kind: 'inform', txn: p.txn } : { kind: 'commit', zxid: p.zxid });
+      if (p.config) {
+        // Leader.tryToCommit of a reconfig: the new config is in force now; a leader that is no voter
+        // of it (at the same quorum address) designates a follower that acked it and commits no more.
+        const designated = this.designatedLeader(p.config, p.acks, p.zxid);
+        this.activate(p.config, designated);
+        for (const [sid, l] of this.learners) {
+          if (!l.forwarding) continue;
+          this.send(sid, l.observer ? { kind: 'informAndActivate', txn: p.txn, designatedLeader: designated } : { kind: 'commitAndActivate', zxid: p.zxid, designatedLeader: designated });
+        }
+      } else {
+        for (const [sid, l] of this.learners) {
+          if (!l.forwarding) continue;
+          this.send(sid, l.observer ? { kind: 'inform', txn: p.txn } : { kind: 'commit', zxid: p.zxid });
+        }
       }
       // Right after the commit it waited for, before any later one: the learner answers its sync
       // before the replies to writes its client sent after it.
@@ -498,6 +597,44 @@ export class ZabLeader {
       }
     }
     if (committed !== undefined) this.effects.push({ kind: 'committed', zxid: committed });
+  }
+
+  // ---- reconfig -----------------------------------------------------------
+
+  /** The configs a quorum is needed in now: the one in force, and the pending one. */
+  private currentQuorums(): QuorumVerifier[] {
+    return this.lastSeen.version > this.qv.version ? [this.qv, this.lastSeen] : [this.qv];
+  }
+
+  private activate(config: QuorumVerifier, designated: bigint): void {
+    if (config.version > this.qv.version) this.qv = config;
+    if (config.version > this.lastSeen.version) this.lastSeen = config;
+    this.effects.push({ kind: 'activateConfig', verifier: config, designatedLeader: designated });
+    if (designated !== this.opts.myId) this.allowedToCommit = false;
+  }
+
+  /**
+   * Leader.getDesignatedLeader: ourselves while a voter of the new config
+   * at the same quorum address; otherwise, among its voters that acked,
+   * the one that acked the most of the proposals after it (the least to
+   * lose). Apache picks from a HashSet; we take the lowest sid.
+   */
+  private designatedLeader(config: QuorumVerifier, acks: ReadonlySet<bigint>, zxid: bigint): bigint {
+    const me = this.opts.myId;
+    const before = this.qv.servers.get(me);
+    const after = config.servers.get(me);
+    if (config.isVoter(me) && before && after && before.host === after.host && before.quorumPort === after.quorumPort) return me;
+    let candidates = [...acks].filter((sid) => sid !== me && config.isVoter(sid)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (candidates.length === 0) return me;
+    let best = candidates[0];
+    for (const p of this.outstanding) {
+      if (p.zxid <= zxid) continue;
+      candidates = candidates.filter((sid) => p.acks.has(sid));
+      if (candidates.length === 0) break;
+      best = candidates[0];
+      if (candidates.length === 1) break;
+    }
+    return best;
   }
 
   // ---- plumbing -----------------------------------------------------------
@@ -541,4 +678,10 @@ export class ZabLeader {
     this.effects = [];
     return out;
   }
+}
+
+/** The config a reconfig txn (a SetDataTxn of /zookeeper/config) carries. */
+export function configOfTxn(txn: TxnEntry): QuorumVerifier {
+  const rec = decodeTxnBody(OpCode.reconfig, txn.body) as SetDataTxn | null;
+  return parseQuorumConfigText(Buffer.from(rec?.data ?? Buffer.alloc(0)).toString('utf8'));
 }

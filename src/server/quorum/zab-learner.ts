@@ -22,8 +22,12 @@
  * epoch, consecutive: a gap means the leader's history has holes
  * (ZOOKEEPER-4925) and ends the role rather than logging it.
  */
+import { OpCode } from '../../proto/constants';
 import type { TxnEntry } from '../persist/types';
 import { epochOf, makeZxid } from '../zxid';
+import { parseQuorumConfigText } from './dynamic-config';
+import { sameConfig, type QuorumVerifier } from './quorum-verifier';
+import { configOfTxn } from './zab-leader';
 import { LeaderMessage, LearnerMessage, SessionTouch, SnapshotHandle, hex } from './zab-messages';
 
 export type LearnerEffect =
@@ -45,7 +49,14 @@ export type LearnerEffect =
   /** UPTODATE: start serving clients. */
   | { kind: 'serve'; epoch: bigint }
   /** The role is over: close the connection and elect again. */
-  | { kind: 'end'; reason: string };
+  | { kind: 'end'; reason: string }
+  /** A newer config was proposed (a reconfig PROPOSAL, or NEWLEADER's): the last one seen. */
+  | { kind: 'lastSeenConfig'; verifier: QuorumVerifier }
+  /** A config is in force from here (COMMITANDACTIVATE / INFORMANDACTIVATE, or NEWLEADER's at UPTODATE). */
+  | { kind: 'activateConfig'; verifier: QuorumVerifier; designatedLeader?: bigint };
+
+/** Why a learner's role ends when a config put in force changes its role or its leader (Apache's words). */
+export const RECONFIG_CHANGED_ROLE = 'changes proposed in reconfig';
 
 export interface ZabLearnerOptions {
   observer: boolean;
@@ -60,6 +71,12 @@ export interface ZabLearnerOptions {
   configVersion?: bigint;
   /** Sessions our clients touched since the last PING (Learner.ping drains the touch table). */
   drainTouches?: () => SessionTouch[];
+  /**
+   * reconfigEnabled: who we are and follow, and the config in force.
+   * Without it a reconfig's COMMITANDACTIVATE / INFORMANDACTIVATE only
+   * commits (QuorumPeer.processReconfig is a no-op with reconfig off).
+   */
+  reconfig?: { myId: bigint; leaderId: bigint; verifier: QuorumVerifier; lastSeen?: QuorumVerifier };
 }
 
 type Phase = 'info' | 'ackEpoch' | 'syncing' | 'awaitUpToDate' | 'broadcast' | 'ended';
@@ -79,8 +96,14 @@ export class ZabLearner {
   private lastReceived: bigint;
   private effects: LearnerEffect[] = [];
   private endedWith?: string;
+  private qv?: QuorumVerifier;
+  private lastSeen?: QuorumVerifier;
+  /** The config NEWLEADER carried, activated at UPTODATE. */
+  private newLeaderConfig?: QuorumVerifier;
 
   constructor(private readonly opts: ZabLearnerOptions) {
+    this.qv = opts.reconfig?.verifier;
+    this.lastSeen = opts.reconfig?.lastSeen ?? this.qv;
     this.acceptedEpoch = opts.acceptedEpoch;
     this.currentEpoch = opts.currentEpoch;
     this.lastReceived = opts.lastZxid;
@@ -97,6 +120,11 @@ export class ZabLearner {
   /** The epoch the leader announced (-1 before LEADERINFO). */
   get epoch(): bigint {
     return this.newEpoch;
+  }
+
+  /** The config in force, when reconfig is on. */
+  get verifier(): QuorumVerifier | undefined {
+    return this.qv;
   }
 
   /** Connected to the leader: introduce ourselves. */
@@ -198,6 +226,7 @@ export class ZabLearner {
         if (this.opts.observer && this.phase !== 'syncing') return void this.fail('an observer got a PROPOSAL');
         if (!this.accept(msg.txn)) return;
         this.uncommitted.push(msg.txn);
+        if (msg.txn.header.type === OpCode.reconfig) this.seen(() => configOfTxn(msg.txn));
         if (this.phase === 'syncing') this.toLog.push(msg.txn);
         else {
           this.effects.push({ kind: 'log', entries: [msg.txn] });
@@ -206,6 +235,27 @@ export class ZabLearner {
         return;
       case 'commit':
         return this.onCommit(msg.zxid);
+      case 'commitAndActivate': {
+        // Follower / Learner.syncWithLeader: the config of the pending reconfig is in force, then it commits.
+        const head = this.uncommitted[0];
+        let change = false;
+        if (head && head.header.zxid === msg.zxid && head.header.type === OpCode.reconfig) {
+          change = this.activate(() => configOfTxn(head), msg.designatedLeader);
+        }
+        this.onCommit(msg.zxid);
+        if (change) this.fail(RECONFIG_CHANGED_ROLE);
+        return;
+      }
+      case 'informAndActivate': {
+        if (!this.opts.observer) return void this.fail('a follower got an INFORMANDACTIVATE');
+        if (this.phase !== 'broadcast' && this.phase !== 'awaitUpToDate') return void this.fail('INFORMANDACTIVATE during sync');
+        if (!this.accept(msg.txn)) return;
+        this.effects.push({ kind: 'log', entries: [msg.txn] }, { kind: 'apply', txn: msg.txn });
+        if (msg.txn.header.type === OpCode.reconfig && this.activate(() => configOfTxn(msg.txn), msg.designatedLeader)) {
+          this.fail(RECONFIG_CHANGED_ROLE);
+        }
+        return;
+      }
       case 'inform':
         if (!this.opts.observer) return void this.fail('a follower got an INFORM');
         if (this.phase !== 'broadcast' && this.phase !== 'awaitUpToDate') return void this.fail('INFORM during sync');
@@ -213,9 +263,14 @@ export class ZabLearner {
         this.effects.push({ kind: 'log', entries: [msg.txn] }, { kind: 'apply', txn: msg.txn });
         return;
       case 'newLeader':
+        if (msg.config.length > 1) this.seen(() => (this.newLeaderConfig = parseQuorumConfigText(msg.config)));
         return this.onNewLeader(msg.zxid);
       case 'upToDate':
         if (this.phase !== 'awaitUpToDate') return void this.fail(`UPTODATE while ${this.phase}`);
+        if (this.newLeaderConfig) {
+          const qv = this.newLeaderConfig;
+          if (this.activate(() => qv, undefined)) return void this.fail(RECONFIG_CHANGED_ROLE);
+        }
         this.phase = 'broadcast';
         this.send({ kind: 'ack', zxid: makeZxid(this.newEpoch, 0n) });
         this.effects.push({ kind: 'serve', epoch: this.newEpoch });
@@ -264,6 +319,57 @@ export class ZabLearner {
     // this follower for its quorum never commits them, nor anything after them.
     if (!this.opts.observer) for (const t of this.uncommitted) this.send({ kind: 'ack', zxid: t.header.zxid });
     this.phase = 'awaitUpToDate';
+  }
+
+  // ---- reconfig (QuorumPeer.setLastSeenQuorumVerifier / processReconfig) ----
+
+  /** A config proposed: the last seen when newer. A config that does not parse ends the role. */
+  private seen(config: () => QuorumVerifier): void {
+    if (!this.opts.reconfig) return;
+    let qv: QuorumVerifier;
+    try {
+      qv = config();
+    } catch (e) {
+      return void this.fail(`a config from the leader does not parse: ${(e as Error).message}`);
+    }
+    if (this.lastSeen && qv.version <= this.lastSeen.version) return;
+    this.lastSeen = qv;
+    this.effects.push({ kind: 'lastSeenConfig', verifier: qv });
+  }
+
+  /**
+   * processReconfig: a newer config is in force; true when that changes our
+   * role (observer <-> participant) or our leader (the designated one, or
+   * without one, ours is gone from the voters or moved), which ends the role.
+   * A member the config no longer lists stays with its leader as a
+   * non-voting follower, as in Apache.
+   */
+  private activate(config: () => QuorumVerifier, designated: bigint | undefined): boolean {
+    const r = this.opts.reconfig;
+    if (!r || !this.qv) return false;
+    let qv: QuorumVerifier;
+    try {
+      qv = config();
+    } catch (e) {
+      this.fail(`a config from the leader does not parse: ${(e as Error).message}`);
+      return false;
+    }
+    const prev = this.qv;
+    if (qv.version <= prev.version) return false;
+    this.qv = qv;
+    if (!this.lastSeen || qv.version > this.lastSeen.version) this.lastSeen = qv;
+    this.effects.push({ kind: 'activateConfig', verifier: qv, designatedLeader: designated });
+    if (sameConfig(prev, qv)) return false;
+    const mine = qv.servers.get(r.myId);
+    const roleChange = mine ? (mine.type === 'observer') !== this.opts.observer : this.opts.observer;
+    let leaderChange: boolean;
+    if (designated !== undefined) leaderChange = designated !== r.leaderId;
+    else {
+      const before = prev.isVoter(r.leaderId) ? prev.servers.get(r.leaderId) : undefined;
+      const after = qv.isVoter(r.leaderId) ? qv.servers.get(r.leaderId) : undefined;
+      leaderChange = !before || !after || before.host !== after.host || before.quorumPort !== after.quorumPort;
+    }
+    return roleChange || leaderChange;
   }
 
   /** Zxids only go up, one at a time within an epoch. */

@@ -35,6 +35,10 @@ export type LeaderMessage =
   | { kind: 'commit'; zxid: bigint }
   /** Observers get committed txns whole, never proposals. */
   | { kind: 'inform'; txn: TxnEntry }
+  /** COMMIT of a reconfig: the config it holds is in force, led by `designatedLeader` (followers). */
+  | { kind: 'commitAndActivate'; zxid: bigint; designatedLeader: bigint }
+  /** INFORM of a reconfig (observers). */
+  | { kind: 'informAndActivate'; txn: TxnEntry; designatedLeader: bigint }
   | { kind: 'newLeader'; zxid: bigint; config: string }
   | { kind: 'upToDate' }
   | { kind: 'ping'; zxid: bigint }

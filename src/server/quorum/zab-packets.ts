@@ -12,6 +12,8 @@ import {
   QuorumWireError,
   ZAB_PROTOCOL_VERSION,
   decodeAckEpochData,
+  decodeCommitAndActivateData,
+  decodeInformAndActivateData,
   decodeLearnerInfo,
   decodePingData,
   decodeProposalData,
@@ -19,6 +21,8 @@ import {
   decodeRevalidateReply,
   decodeRevalidateRequest,
   encodeAckEpochData,
+  encodeCommitAndActivateData,
+  encodeInformAndActivateData,
   encodeLeaderInfoData,
   encodeLearnerInfo,
   encodeNewLeaderData,
@@ -93,6 +97,10 @@ export function toLearnerPacket(m: LeaderMessage): QuorumPacketData {
       return quorumPacket(T.COMMIT, m.zxid);
     case 'inform':
       return quorumPacket(T.INFORM, m.txn.header.zxid, encodeProposalData(m.txn));
+    case 'commitAndActivate':
+      return quorumPacket(T.COMMITANDACTIVATE, m.zxid, encodeCommitAndActivateData(m.designatedLeader));
+    case 'informAndActivate':
+      return quorumPacket(T.INFORMANDACTIVATE, m.txn.header.zxid, encodeInformAndActivateData(m));
     case 'newLeader':
       return quorumPacket(T.NEWLEADER, m.zxid, encodeNewLeaderData(m.config));
     case 'upToDate':
@@ -138,8 +146,9 @@ export function fromLeaderPacket(p: QuorumPacketData): FromLeader | null {
       return { kind: 'revalidateReply', sessionId: r.sessionId, valid: r.valid };
     }
     case T.COMMITANDACTIVATE:
+      return { kind: 'zab', message: { kind: 'commitAndActivate', zxid: p.zxid, designatedLeader: decodeCommitAndActivateData(p.data) } };
     case T.INFORMANDACTIVATE:
-      throw new QuorumWireError('dynamic reconfiguration (COMMITANDACTIVATE/INFORMANDACTIVATE) is not supported');
+      return { kind: 'zab', message: { kind: 'informAndActivate', ...decodeInformAndActivateData(p.data) } };
     default:
       return null;
   }

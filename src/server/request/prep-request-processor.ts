@@ -12,12 +12,14 @@
 import { JuteWriter } from '../../jute/writer';
 import { type Record as JuteRecord } from '../../jute/record';
 import { ACL, Id, StatPersisted } from '../../proto/generated/data';
-import { CheckVersionRequest, CreateRequest, CreateTTLRequest, DeleteRequest, SetACLRequest, SetDataRequest } from '../../proto/generated/proto';
+import { CheckVersionRequest, CreateRequest, CreateTTLRequest, DeleteRequest, ReconfigRequest, SetACLRequest, SetDataRequest } from '../../proto/generated/proto';
 import { CheckVersionTxn, CloseSessionTxn, CreateContainerTxn, CreateSessionTxn, CreateTTLTxn, CreateTxn, DeleteTxn, ErrorTxn, MultiTxn, SetACLTxn, SetDataTxn, Txn, TxnHeader } from '../../proto/generated/txn';
 import { CreateMode, ErrorCode, OpCode, Perms, isContainer, isEphemeral, isSequential, isTTL } from '../../proto/constants';
 import { pathProblem, sequenceSuffix } from '../../proto/path';
 import { checkAcl, fixupAcl } from '../tree/acl-check';
-import { DataTree, ROOT, copyStatPersisted, createStat, isSpecialPath, type StatFields } from '../tree/data-tree';
+import { nextConfig } from '../quorum/dynamic-config';
+import type { QuorumVerifier } from '../quorum/quorum-verifier';
+import { CONFIG_ZOOKEEPER, DataTree, ROOT, copyStatPersisted, createStat, isSpecialPath, type StatFields } from '../tree/data-tree';
 import { checkQuota } from '../tree/quota';
 import { CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner, validTtl } from '../tree/ephemeral-type';
 import { KeeperCodeError, badArguments, noNode } from '../tree/keeper-error';
@@ -62,6 +64,20 @@ export interface PreparedTxn {
   body: Buffer;
   /** The validation failure, when the txn is an ErrorTxn (multi failures are reported per op instead). */
   error?: KeeperCodeError;
+}
+
+/**
+ * What a leader lends its prep for a reconfig (Apache's `lzks.self` and
+ * `lzks.getLeader()`): the configs and who is synced. Only a leader has one;
+ * without it a reconfig is Unimplemented (standalone, as Apache).
+ */
+export interface ReconfigContext {
+  /** The committed config (QuorumPeer.getQuorumVerifier). */
+  current(): QuorumVerifier;
+  /** The newest config proposed, the committed one when none is pending (getLastSeenQuorumVerifier). */
+  lastSeen(): QuorumVerifier;
+  /** Leader.isQuorumSynced: the leader (when a voter of qv) and qv's synced followers make a quorum of qv. */
+  isQuorumSynced(qv: QuorumVerifier): boolean;
 }
 
 export interface PrepOptions {
@@ -131,6 +147,8 @@ export class PrepRequestProcessor {
   /** In prep order (= zxid order). */
   private outstanding: ChangeRecord[] = [];
   private byPath = new Map<string, ChangeRecord>();
+  /** Set while this server leads an ensemble with reconfig possible (see ReconfigContext). */
+  reconfig: ReconfigContext | null = null;
   /** While prepping a multi: the map values the multi replaced, for rollback. */
   private multiUndo: Map<string, ChangeRecord | undefined> | null = null;
   /** While prepping any request: the map values it replaced, to undo it if prep throws unexpectedly. */
@@ -352,10 +370,7 @@ export class PrepRequestProcessor {
         return new CheckVersionTxn({ path: req.path, version: checkAndIncVersion(rec.stat!.version, req.version, req.path) });
       }
       case OpCode.reconfig:
-        if (!(this.opts.reconfigEnabled ?? processSettings.reconfigEnabled)) throw new KeeperCodeError(ErrorCode.RECONFIGDISABLED);
-        this.sessions.checkSession(input.sessionId, input.owner);
-        // Standalone: reconfiguration is not supported (Apache answers the same).
-        throw new KeeperCodeError(ErrorCode.UNIMPLEMENTED);
+        return this.prepReconfig(header, input, record as ReconfigRequest);
       case OpCode.createSession: {
         const timeout = input.timeout ?? 0;
         this.sessions.addSession(input.sessionId, timeout);
@@ -376,6 +391,46 @@ export class PrepRequestProcessor {
         // Reads and unknown types inside a multi: Apache leaves them without a txn; we refuse them.
         throw new KeeperCodeError(ErrorCode.BADARGUMENTS);
     }
+  }
+
+  /**
+   * PrepRequestProcessor's reconfig case, check for check in Apache's order
+   * (the ACL last: bad input from anyone is BadArguments, not NoAuth). The
+   * txn is a SetDataTxn of /zookeeper/config holding the new config's text,
+   * whose version is this txn's zxid; the node's version becomes -1.
+   */
+  private prepReconfig(header: TxnHeader, input: PrepInput, req: ReconfigRequest): JuteRecord {
+    const zxid = header.zxid;
+    if (!(this.opts.reconfigEnabled ?? processSettings.reconfigEnabled)) throw new KeeperCodeError(ErrorCode.RECONFIGDISABLED);
+    this.sessions.checkSession(input.sessionId, input.owner);
+    const ctx = this.reconfig;
+    // Standalone: reconfiguration is not supported (Apache answers the same).
+    if (!ctx) throw new KeeperCodeError(ErrorCode.UNIMPLEMENTED);
+    const lastSeen = ctx.lastSeen();
+    // One at a time: Apache compares the configs, which change only at proposal; a reconfig prepped
+    // here and not yet proposed or applied still holds /zookeeper/config's change record.
+    const pending = this.byPath.get(CONFIG_ZOOKEEPER);
+    if (lastSeen.version !== ctx.current().version || (pending !== undefined && pending.zxid >= 0n)) {
+      throw new KeeperCodeError(ErrorCode.RECONFIGINPROGRESS);
+    }
+    if (req.curConfigId !== -1n && req.curConfigId !== lastSeen.version) throw new KeeperCodeError(ErrorCode.BADVERSION);
+    // The generated record reads a null string as "": both mean "absent" here.
+    const qv = nextConfig(
+      lastSeen,
+      { joiningServers: req.joiningServers || null, leavingServers: req.leavingServers || null, newMembers: req.newMembers || null },
+      zxid,
+    );
+    if (!ctx.isQuorumSynced(qv)) throw new KeeperCodeError(ErrorCode.NEWCONFIGNOQUORUM);
+    const rec = this.getRecordForPath(CONFIG_ZOOKEEPER);
+    checkAcl(rec.acl, Perms.WRITE, input.authInfo);
+    const data = Buffer.from(qv.toString(), 'utf8');
+    const next = this.duplicate(rec, zxid);
+    next.stat!.version = -1;
+    next.stat!.mtime = header.time;
+    next.stat!.mzxid = zxid;
+    next.data = data;
+    this.addChangeRecord(next);
+    return new SetDataTxn({ path: CONFIG_ZOOKEEPER, data, version: -1 });
   }
 
   /** zookeeper.enforceQuota: refuse a write that takes a quota'd subtree over a hard limit (see tree/quota.ts). */

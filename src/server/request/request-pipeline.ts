@@ -14,7 +14,7 @@
  * its own writes.
  */
 import type { Record as JuteRecord } from '../../jute/record';
-import { Create2Response, CreateResponse, SetACLResponse, SetDataResponse } from '../../proto/generated/proto';
+import { Create2Response, CreateResponse, GetDataResponse, SetACLResponse, SetDataResponse } from '../../proto/generated/proto';
 import { ErrorCode, OpCode } from '../../proto/constants';
 import { Id } from '../../proto/generated/data';
 import { TxnHeader } from '../../proto/generated/txn';
@@ -23,7 +23,7 @@ import { decodeTxnBody } from '../persist/txn-codec';
 import type { ForwardedRequest as RequestData } from '../quorum/quorum-wire';
 import type { TxnEntry, TxnStore } from '../persist/types';
 import type { SessionTracker } from '../session/session-tracker';
-import type { DataTree, TxnResult } from '../tree/data-tree';
+import { CONFIG_ZOOKEEPER, type DataTree, type TxnResult } from '../tree/data-tree';
 import type { Watcher } from '../tree/watch-manager';
 import { CommitPath, LeadershipLostError, localCommit, ZxidRolloverError, ZxidSource } from './commit-path';
 import { PrepRequestProcessor, type PrepInput } from './prep-request-processor';
@@ -545,7 +545,7 @@ export class RequestPipeline {
         h.pumped--;
       }
       // FinalRequestProcessor answers a request it failed to process with MarshallingError.
-      const { err, body } = rc ? replyFor(rc, header.type) : { err: ErrorCode.MARSHALLINGERROR, body: null };
+      const { err, body } = rc ? replyFor(rc, header.type, this.deps.tree) : { err: ErrorCode.MARSHALLINGERROR, body: null };
       h.sendResponse(item.xid, header.zxid, err, body, item.request ?? undefined);
       if (header.type === OpCode.closeSession) {
         h.onSessionClosed();
@@ -588,7 +588,7 @@ function decodeOrNull(type: number, body: Buffer): ReturnType<typeof decodeReque
 }
 
 /** FinalRequestProcessor's reply for an applied txn. */
-export function replyFor(rc: TxnResult, type: number): { err: number; body: JuteRecord | null } {
+export function replyFor(rc: TxnResult, type: number, tree?: DataTree): { err: number; body: JuteRecord | null } {
   if (type === OpCode.multi) {
     const results: OpResult[] = (rc.multiResult ?? []).map(toOpResult);
     return { err: 0, body: new MultiResponse(results) };
@@ -605,6 +605,9 @@ export function replyFor(rc: TxnResult, type: number): { err: number; body: Jute
       return { err: 0, body: new SetDataResponse({ stat: rc.stat }) };
     case OpCode.setACL:
       return { err: 0, body: new SetACLResponse({ stat: rc.stat }) };
+    case OpCode.reconfig:
+      // The config now in force (QuorumPeer.getQuorumVerifier): the node the txn just wrote holds its text.
+      return { err: 0, body: new GetDataResponse({ data: tree?.getNode(CONFIG_ZOOKEEPER)?.data ?? null, stat: rc.stat }) };
     default:
       return { err: 0, body: null };
   }

@@ -81,6 +81,8 @@ function L(effects: LeaderEffect[]): string[] {
         return `drop(${e.sid})`;
       case 'end':
         return 'end';
+      default:
+        return e.kind; // reconfig effects: zab-reconfig.test.ts
     }
   });
 }
@@ -108,6 +110,8 @@ function F(effects: LearnerEffect[]): string[] {
         return 'syncDone';
       case 'end':
         return 'end';
+      default:
+        return e.kind; // reconfig effects: zab-reconfig.test.ts
     }
   });
 }
