@@ -325,14 +325,7 @@ export class DataTree {
     parent.addChild(childName, child);
     this.byPath.set(path, child);
     if (this.hasQuotas()) onNodeCreated(this, path, data?.length ?? 0);
-    const kind = this.kindOf(ephemeralOwner);
-    if (kind === 'CONTAINER') this.containers.add(path);
-    else if (kind === 'TTL') this.ttls.add(path);
-    else if (ephemeralOwner !== 0n) {
-      let set = this.ephemerals.get(ephemeralOwner);
-      if (!set) this.ephemerals.set(ephemeralOwner, (set = new Set()));
-      set.add(path);
-    }
+    noteOwner(this, this.kindOf(ephemeralOwner), path, ephemeralOwner);
     const stat = wantStat ? this.statOf(child) : undefined;
     this.dataWatches.triggerWatch(path, EventType.NodeCreated, this.aclForNode(child));
     this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged, this.aclForNode(parent));
@@ -659,6 +652,22 @@ export class DataTree {
   }
 }
 
+/** Files a new node under what its ephemeralOwner makes it: a container, a TTL node, or a session's ephemeral. */
+function noteOwner(
+  into: { containers: Set<string>; ttls: Set<string>; ephemerals: Map<bigint, Set<string>> },
+  kind: ReturnType<typeof ephemeralKind>,
+  path: string,
+  owner: bigint,
+): void {
+  if (kind === 'CONTAINER') into.containers.add(path);
+  else if (kind === 'TTL') into.ttls.add(path);
+  else if (owner !== 0n) {
+    let set = into.ephemerals.get(owner);
+    if (!set) into.ephemerals.set(owner, (set = new Set()));
+    set.add(path);
+  }
+}
+
 /**
  * The nodes of a snapshot as they are read (parents first, the root as ""),
  * built into a node index of their own; DataTree.install() makes them the
@@ -702,14 +711,7 @@ export class SnapshotLoad {
       parent.addChild(path.slice(slash + 1), node);
       // The record's own values, not the node's accessors (each of which would build a new bigint).
       const owner = sn.stat.ephemeralOwner;
-      const kind = this.kindOf(owner);
-      if (kind === 'CONTAINER') this.containers.add(path);
-      else if (kind === 'TTL') this.ttls.add(path);
-      else if (owner !== 0n) {
-        let set = this.ephemerals.get(owner);
-        if (!set) this.ephemerals.set(owner, (set = new Set()));
-        set.add(path);
-      }
+      noteOwner(this, this.kindOf(owner), path, owner);
     }
     this.nodes.set(path, node);
     if (sn.aclRef !== OPEN_UNSAFE_ACL_ID) this.aclUses.set(sn.aclRef, (this.aclUses.get(sn.aclRef) ?? 0) + 1);
