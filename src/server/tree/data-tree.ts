@@ -617,12 +617,16 @@ export class DataTree {
    * A tree built apart from this one, node by node, for install(): a
    * learner builds the leader's SNAP while it is still arriving, and this
    * tree stays as it was until the whole snapshot is in and checked.
+   * @internal
    */
   beginLoad(acls: Map<bigint, ACL[]>): SnapshotLoad {
     return new SnapshotLoad(acls, (owner) => this.kindOf(owner));
   }
 
-  /** Makes a finished load this tree's contents, at `zxid`. Watches are kept. */
+  /**
+   * Makes a finished load this tree's contents, at `zxid`. Watches are kept.
+   * @internal
+   */
   install(load: SnapshotLoad, zxid: bigint): void {
     this.byPath = load.nodes;
     // The load's own slab: a node of the old tree still held somewhere keeps reading its own values.
