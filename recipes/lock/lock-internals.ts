@@ -69,11 +69,10 @@ export class LockNodeGoneError extends RecipeError {}
  * (`holdsOnceGone`), its deletion is taken as the hand-off without listing
  * the children again: a sequence number is never handed out twice and new
  * contenders always sort after us, so the nodes ahead of us can only
- * shrink. That saves the getChildren round trip on every hand-off, the one
- * a standalone Apache server holds behind whatever fsync is in progress
- * (often the previous holder's re-acquire), which was most of the hand-off
- * latency's tail there. Any other change (data, reconnect) is looked at
- * with a fresh listing, as Curator does.
+ * shrink. That saves the getChildren round trip on every hand-off (a read
+ * that a standalone Apache server holds behind whatever fsync is in
+ * progress). Any other change (data, reconnect) is looked at with a fresh
+ * listing, as Curator does.
  */
 export async function acquireNode(zk: ZooKeeper, base: string, driver: LockDriver, data: Data | undefined, bounds: OperationBounds, what: string): Promise<string> {
   assertUsable(zk, what);
