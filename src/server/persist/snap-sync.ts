@@ -9,10 +9,12 @@
 import { JuteReader, JuteWriter, TruncatedInputError } from '../../jute';
 import { ACL } from '../../proto';
 import { CorruptSnapshotError } from './errors';
-import { decodeSnapshotNode, NODE_TAIL_BYTES, NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
+import { decodeSnapshotNodeAfterPath, NODE_TAIL_BYTES, NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
 import type { SnapshotContents, SnapshotNode } from './types';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
+/** Bytes of a chunk taken at a time to complete an item cut by a chunk boundary while its lengths are not in yet. */
+const MIN_TAKE = 256;
 /** Bytes handed to `out` at a time. */
 const CHUNK = 1 << 20;
 
@@ -57,6 +59,12 @@ export type SnapSyncBody = Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes' | 'r
 /** Takes a snapshot's nodes one by one as they are read (parents first); throws to refuse one. */
 export interface SnapshotNodeSink {
   add(node: SnapshotNode): void;
+  /**
+   * The same from the record's bytes, when the sink can take them so (it
+   * then makes no SnapshotNode): `path` as read, and at `buf[at]` the rest of
+   * the record (data, ACL reference, StatPersisted), whole and bounds-checked.
+   */
+  addRecord?(path: string, buf: Buffer, at: number): void;
 }
 
 /**
@@ -126,11 +134,14 @@ export interface SnapSyncStreamReaderOptions {
  * Reads a SNAP payload as it arrives off a socket, in chunks of any size
  * (readSnapSyncStream needs the whole thing in one Buffer). It parses every
  * complete item (a session, an ACL cache entry, a node) as soon as its last
- * byte is in and keeps only the unfinished item's bytes, so a snapshot of
- * any size costs one pass. A node's declared path and data lengths are
- * checked against `maxBuffer` before waiting for them, and an unfinished
- * item may not grow past what two such lengths need, so a lying peer gets a
- * CorruptSnapshotError rather than a reader that buffers forever.
+ * byte is in, straight out of the chunk it arrived in: only an item cut by a
+ * chunk boundary is copied, into a buffer of its own size, so a snapshot of
+ * any size costs one pass and no copy of the stream. The chunks are kept as
+ * they came (the body's bytes, which a learner writes as its snapshot file).
+ * A node's declared path and data lengths are checked against `maxBuffer`
+ * before waiting for them, and an unfinished item may not grow past what two
+ * such lengths need, so a lying peer gets a CorruptSnapshotError rather than
+ * a reader that buffers forever.
  *
  * Example: `const done = reader.push(chunk); if (done) use(done.body, done.rest);`
  */
@@ -140,18 +151,25 @@ export class SnapSyncStreamReader {
   private left = 0;
   private readonly sessions = new Map<bigint, number>();
   private readonly acls = new Map<bigint, ACL[]>();
-  /** Parents before children (see NodeOrderCheck). */
+  /** Parents before children (see NodeOrderCheck); a node sink checks that itself. */
   private readonly order = new NodeOrderCheck();
-  /** Every byte parsed so far, kept: the nodes are decoded from them lazily, and a learner writes them as its snapshot file. */
+  private sawRoot = false;
+  /** Every byte parsed so far, in the pieces it came in: the body's bytes. */
   private readonly raw: Buffer[] = [];
   private rawLength = 0;
   /** Offsets into the whole stream: where the nodes start, where their "/" end marker starts, and where it ends. */
   private nodesStart = -1;
   private nodesEnd = -1;
   private bodyEnd = -1;
-  private readonly pending = new PendingBytes();
-  /** Bytes the unfinished item needs before another parse attempt can finish it. */
+  /** The unfinished item's bytes (from the end of earlier chunks); empty when the last chunk ended on an item boundary. */
+  private readonly tail = new PendingBytes();
+  /** Bytes the unfinished item needs in all (0: not known yet). */
   private need = 0;
+  /** What followed the signature, when the snapshot ended in bytes that were held. */
+  private afterEnd?: Buffer;
+  /** While an item is read: the stream offset of the Buffer's byte 0, and where parsing in it began. */
+  private base = 0;
+  private from = 0;
   private readonly maxBuffer: number;
   private readonly maxItem: number;
   private readonly makeSink?: (acls: Map<bigint, ACL[]>) => SnapshotNodeSink;
@@ -171,7 +189,7 @@ export class SnapSyncStreamReader {
 
   /** Bytes held for the unfinished item. */
   get buffered(): number {
-    return this.pending.length;
+    return this.tail.length;
   }
 
   /**
@@ -182,48 +200,112 @@ export class SnapSyncStreamReader {
    */
   push(chunk: Buffer): { body: SnapSyncBody; rest: Buffer } | undefined {
     if (this.finished) throw new CorruptSnapshotError('SNAP sync: bytes pushed after the signature');
-    this.pending.push(chunk);
-    if (this.pending.length < this.need) return undefined;
-    const buf = this.pending.view();
-    const r = new JuteReader(buf);
-    let boundary = 0;
+    if (chunk.length === 0) return undefined;
     try {
-      while (!this.finished) {
-        this.readItem(r, buf);
-        boundary = r.offset;
-      }
+      let at = this.tail.length > 0 ? this.finishTail(chunk) : 0;
+      if (at >= 0 && !this.finished) at = this.parse(chunk, at);
+      if (at < 0 || !this.finished) return undefined;
+      return { body: this.body(), rest: this.afterEnd ?? chunk.subarray(at) };
     } catch (e) {
-      if (e instanceof TruncatedInputError) {
-        this.keep(buf, boundary);
-        if (this.pending.length > this.maxItem) {
-          throw new CorruptSnapshotError(`SNAP sync: an item in the ${this.phase} section exceeds ${this.maxItem} bytes`);
-        }
-        this.need = Math.max(this.pending.length + 1, this.itemSizeHint(buf, boundary));
-        return undefined;
-      }
       if (e instanceof CorruptSnapshotError) throw e;
       throw new CorruptSnapshotError(`SNAP sync: ${(e as Error).message}`, { cause: e });
     }
-    this.keep(buf, boundary);
-    const rest = this.pending.drain();
-    const all = Buffer.concat(this.raw, this.rawLength);
-    this.raw.length = 0;
-    const body: SnapSyncBody = {
-      sessions: this.sessions,
-      acls: this.acls,
-      nodes: new SnapshotNodeList(all, this.nodesStart, this.nodesEnd),
-      rawBody: all.subarray(0, this.bodyEnd),
-      built: this.sink,
-    };
-    return { body, rest };
   }
 
-  /** Moves the first `n` parsed bytes of `buf` (the pending view) from pending to the kept stream. */
-  private keep(buf: Buffer, n: number): void {
-    if (n === 0) return;
-    this.raw.push(buf.subarray(0, n));
-    this.rawLength += n;
-    this.pending.consume(n);
+  /**
+   * Completes the item cut by the last chunk boundary with the first bytes of
+   * `chunk`, copying just that item's bytes. Returns where in `chunk` the
+   * bytes not parsed yet start, or -1 when `chunk` did not finish the item
+   * (it is then held too). When the snapshot ended here, `afterEnd` holds
+   * what followed it.
+   */
+  private finishTail(chunk: Buffer): number {
+    let consumed = 0;
+    for (;;) {
+      const held = this.tail.length;
+      const left = chunk.length - consumed;
+      if (held + left < this.need) {
+        this.tail.push(chunk.subarray(consumed));
+        this.checkHeld();
+        return -1;
+      }
+      // What the item's lengths say it needs, or a little more when they are not in yet.
+      const take = Math.min(left, Math.max(this.need - held, MIN_TAKE));
+      const item = Buffer.concat([this.tail.drain(), chunk.subarray(consumed, consumed + take)]);
+      consumed += take;
+      const r = new JuteReader(item);
+      this.base = this.rawLength;
+      this.from = 0;
+      let boundary = 0;
+      try {
+        // Every item that starts in what was held (a section's end takes no bytes), up to the snapshot's end.
+        while (!this.finished && boundary < held) {
+          this.readItem(r, item);
+          boundary = r.offset;
+        }
+      } catch (e) {
+        if (!(e instanceof TruncatedInputError)) throw e;
+        this.keep(item.subarray(0, boundary));
+        this.tail.push(item.subarray(boundary));
+        this.need = Math.max(this.tail.length + 1, this.itemSizeHint(item, boundary));
+        continue;
+      }
+      this.keep(item.subarray(0, boundary));
+      if (this.finished) {
+        this.afterEnd = Buffer.concat([item.subarray(boundary), chunk.subarray(consumed)]);
+        return chunk.length;
+      }
+      this.need = 0;
+      // Past what was held, everything in `item` is the chunk's: parsing goes on in the chunk itself.
+      return consumed - (item.length - boundary);
+    }
+  }
+
+  /** Parses the items of `chunk` from `at` on; returns where the last whole one ends, or -1 when the chunk ends inside one (then held). */
+  private parse(chunk: Buffer, at: number): number {
+    const r = new JuteReader(chunk, at);
+    this.base = this.rawLength - at;
+    this.from = at;
+    let boundary = at;
+    try {
+      while (!this.finished) {
+        this.readItem(r, chunk);
+        boundary = r.offset;
+      }
+    } catch (e) {
+      if (!(e instanceof TruncatedInputError)) throw e;
+      this.keep(chunk.subarray(at, boundary));
+      this.tail.push(chunk.subarray(boundary));
+      this.need = Math.max(this.tail.length + 1, this.itemSizeHint(chunk, boundary));
+      this.checkHeld();
+      return -1;
+    }
+    this.keep(chunk.subarray(at, boundary));
+    return boundary;
+  }
+
+  private checkHeld(): void {
+    if (this.tail.length > this.maxItem) {
+      throw new CorruptSnapshotError(`SNAP sync: an item in the ${this.phase} section exceeds ${this.maxItem} bytes`);
+    }
+  }
+
+  /** Adds parsed bytes to the kept stream. */
+  private keep(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.raw.push(bytes);
+    this.rawLength += bytes.length;
+  }
+
+  /** The finished snapshot. Its nodes are decoded from the kept bytes when iterated (a sink has taken them already). */
+  private body(): SnapSyncBody {
+    return {
+      sessions: this.sessions,
+      acls: this.acls,
+      nodes: new SnapshotNodeList(this.raw, this.nodesStart, this.nodesEnd),
+      rawBody: firstBytes(this.raw, this.bodyEnd),
+      built: this.sink,
+    };
   }
 
   /** Reads one item of the current phase, or throws TruncatedInputError with `r` part-way (the caller rewinds). */
@@ -249,7 +331,7 @@ export class SnapSyncStreamReader {
       case 'acls': {
         if (this.left === 0) {
           this.phase = 'nodes';
-          this.nodesStart = this.rawLength + r.offset;
+          this.nodesStart = this.base + r.offset;
           this.sink = this.makeSink?.(this.acls);
           return;
         }
@@ -268,28 +350,33 @@ export class SnapSyncStreamReader {
         const p = r.readString();
         if (p === null) throw new CorruptSnapshotError('SNAP sync: null node path');
         if (p === '/') {
-          if (!this.order.sawRoot) throw new CorruptSnapshotError('SNAP sync: no root node');
-          this.nodesEnd = this.rawLength + at;
-          this.bodyEnd = this.rawLength + r.offset;
+          if (!this.sawRoot) throw new CorruptSnapshotError('SNAP sync: no root node');
+          this.nodesEnd = this.base + at;
+          this.bodyEnd = this.base + r.offset;
           this.phase = 'signature';
           return;
         }
-        const dataLen = this.checkedLength(buf, at + 4 + pathLen, 'node data');
+        const dataAt = at + 4 + pathLen;
+        const dataLen = this.checkedLength(buf, dataAt, 'node data');
         r.skip(4);
         if (dataLen > 0) r.skip(dataLen);
         r.skip(NODE_TAIL_BYTES);
-        // The whole node is in: only now may the order check see it (a truncated node is read again).
-        const before = this.rawLength + at;
-        if (!this.order.admit(p, () => nodePaths(Buffer.concat([...this.raw, buf.subarray(0, at)]), this.nodesStart, before))) {
-          throw new CorruptSnapshotError(`SNAP sync: node ${p} has no parent before it`);
-        }
+        // The whole node is in: only now may it be checked and taken (a truncated node is read again).
         if (this.sink !== undefined) {
+          // The sink refuses a node whose parent it has not got, the root included.
+          if (p === '' && this.sawRoot) throw new CorruptSnapshotError('SNAP sync: a second root node');
           try {
-            this.sink.add(decodeSnapshotNode(new JuteReader(buf, at, r.offset), buf));
+            if (this.sink.addRecord) this.sink.addRecord(p, buf, dataAt);
+            else this.sink.add(decodeSnapshotNodeAfterPath(new JuteReader(buf, dataAt, r.offset), p, buf));
           } catch (e) {
             throw new CorruptSnapshotError(`SNAP sync: node ${p}: ${(e as Error).message}`, { cause: e });
           }
+        } else {
+          const before = this.base + at;
+          const earlier = () => nodePaths(Buffer.concat([...this.raw, buf.subarray(this.from, at)]), this.nodesStart, before);
+          if (!this.order.admit(p, earlier)) throw new CorruptSnapshotError(`SNAP sync: node ${p} has no parent before it`);
         }
+        if (p === '') this.sawRoot = true;
         return;
       }
       case 'signature': {
@@ -323,4 +410,16 @@ export class SnapSyncStreamReader {
     if (buf.length < dataAt + 4) return 4 + pathLen + 4;
     return 4 + pathLen + 4 + Math.max(0, buf.readInt32BE(dataAt)) + NODE_TAIL_BYTES;
   }
+}
+
+/** The first `n` bytes of `pieces`, as pieces (no copy). */
+function firstBytes(pieces: readonly Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  let left = n;
+  for (const p of pieces) {
+    if (left <= 0) break;
+    out.push(p.length <= left ? p : p.subarray(0, left));
+    left -= p.length;
+  }
+  return out;
 }

@@ -43,8 +43,8 @@ export interface ReadSnapshot {
   sessions: Map<bigint, number>;
   acls: Map<bigint, ACL[]>;
   nodes: Iterable<SnapshotNode>;
-  /** The body's bytes (sessions through the nodes' "/" end marker); set for a SNAP stream only. */
-  rawBody?: Buffer;
+  /** The body's bytes (sessions through the nodes' "/" end marker), in one Buffer or in the pieces they arrived in; set for a SNAP stream only. */
+  rawBody?: Buffer | readonly Buffer[];
   /** The zxid digest after the first seal, or null when the file has none (pre-3.6 or digests disabled). */
   digest: SnapshotDigest | null;
 }
@@ -78,10 +78,12 @@ class ChunkedSink {
     this.w.reset();
   }
 
-  /** Bytes that are already serialized (a snapshot body received from a leader), in CHUNK-sized writes. */
-  async writeRaw(bytes: Buffer): Promise<void> {
+  /** Bytes that are already serialized (a snapshot body received from a leader), in writes of at most CHUNK bytes. */
+  async writeRaw(bytes: Buffer | readonly Buffer[]): Promise<void> {
     await this.flush();
-    for (let off = 0; off < bytes.length; off += CHUNK) await this.writeOut(bytes.subarray(off, Math.min(bytes.length, off + CHUNK)));
+    for (const piece of Buffer.isBuffer(bytes) ? [bytes] : bytes) {
+      for (let off = 0; off < piece.length; off += CHUNK) await this.writeOut(piece.subarray(off, Math.min(piece.length, off + CHUNK)));
+    }
   }
 
   /** Checksums and appends `bytes`, with a datasync every `syncEvery` bytes. */
@@ -456,15 +458,18 @@ export const NODE_TAIL_BYTES = 8 + 6 * 8 + 3 * 4;
  * `data` is a view into those bytes: whoever keeps it copies it.
  */
 export class SnapshotNodeList implements Iterable<SnapshotNode> {
+  /** `stream`: the bytes in one Buffer, or in pieces (joined into one when first iterated). */
   constructor(
-    private readonly stream: Buffer,
+    private stream: Buffer | readonly Buffer[],
     private readonly start: number,
     private readonly end: number,
   ) {}
 
   *[Symbol.iterator](): Iterator<SnapshotNode> {
-    const r = new JuteReader(this.stream, this.start, this.end);
-    while (r.remaining > 0) yield decodeSnapshotNode(r, this.stream);
+    if (!Buffer.isBuffer(this.stream)) this.stream = Buffer.concat(this.stream);
+    const stream = this.stream;
+    const r = new JuteReader(stream, this.start, this.end);
+    while (r.remaining > 0) yield decodeSnapshotNode(r, stream);
   }
 }
 
@@ -474,7 +479,11 @@ export class SnapshotNodeList implements Iterable<SnapshotNode> {
  * keeps; copy to keep it elsewhere).
  */
 export function decodeSnapshotNode(r: JuteReader, stream: Buffer): SnapshotNode {
-  const path = r.readString()!;
+  return decodeSnapshotNodeAfterPath(r, r.readString()!, stream);
+}
+
+/** decodeSnapshotNode for a reader whose path was read already: `r` is at the node's data. */
+export function decodeSnapshotNodeAfterPath(r: JuteReader, path: string, stream: Buffer): SnapshotNode {
   const len = r.readInt();
   const data = len < 0 ? null : stream.subarray(r.offset, r.offset + len);
   if (len > 0) r.skip(len);

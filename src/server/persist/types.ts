@@ -101,7 +101,7 @@ export interface SnapshotContents {
    * snapshot file of them is these bytes between a header and a seal, so the
    * writer copies them instead of serializing the nodes again.
    */
-  rawBody?: Buffer;
+  rawBody?: Buffer | readonly Buffer[];
   /**
    * Set when `nodes` walks the live tree (a fuzzy snapshot, as Apache takes
    * them): the nodes then reflect txns after the snapshot's zxid, and the log

@@ -46,20 +46,53 @@ const PAGE_MASK = PAGE_SIZE - 1;
  */
 export class StatSlab implements StatStore {
   private readonly longs: BigInt64Array[] = [];
+  /** The same pages as `longs`, for writing a long as two 32-bit halves (no bigint made). */
+  private readonly longViews: DataView[] = [];
   private readonly ints: Int32Array[] = [];
   private readonly free: number[] = [];
   private next = 0;
 
-  /** A slot holding `stat`'s values. */
-  alloc(stat: StatFields): number {
+  private take(): number {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.next++;
       if ((slot & PAGE_MASK) === 0) {
-        this.longs.push(new BigInt64Array(PAGE_SIZE * LONGS));
+        const page = new BigInt64Array(PAGE_SIZE * LONGS);
+        this.longs.push(page);
+        this.longViews.push(new DataView(page.buffer));
         this.ints.push(new Int32Array(PAGE_SIZE * INTS));
       }
     }
+    return slot;
+  }
+
+  /**
+   * A slot holding the StatPersisted record that jute wrote at `buf[at]`
+   * (czxid, mzxid, ctime, mtime, version, cversion, aversion,
+   * ephemeralOwner, pzxid; big-endian), copied without a bigint per field:
+   * loading a million-node snapshot would otherwise make six million.
+   */
+  allocEncoded(buf: Buffer, at: number): number {
+    const slot = this.take();
+    const v = this.longViews[slot >>> PAGE_BITS];
+    const lo = (slot & PAGE_MASK) * LONGS * 8;
+    copyLong(buf, at, v, lo + CZXID * 8);
+    copyLong(buf, at + 8, v, lo + MZXID * 8);
+    copyLong(buf, at + 16, v, lo + CTIME * 8);
+    copyLong(buf, at + 24, v, lo + MTIME * 8);
+    const i = this.ints[slot >>> PAGE_BITS];
+    const io = (slot & PAGE_MASK) * INTS;
+    i[io + VERSION] = buf.readInt32BE(at + 32);
+    i[io + CVERSION] = buf.readInt32BE(at + 36);
+    i[io + AVERSION] = buf.readInt32BE(at + 40);
+    copyLong(buf, at + 44, v, lo + OWNER * 8);
+    copyLong(buf, at + 52, v, lo + PZXID * 8);
+    return slot;
+  }
+
+  /** A slot holding `stat`'s values. */
+  alloc(stat: StatFields): number {
+    const slot = this.take();
     const l = this.longs[slot >>> PAGE_BITS];
     const lo = (slot & PAGE_MASK) * LONGS;
     l[lo + CZXID] = stat.czxid;
@@ -95,6 +128,22 @@ export class StatSlab implements StatStore {
 
   setInt(slot: number, field: number, v: number): void {
     this.ints[slot >>> PAGE_BITS][(slot & PAGE_MASK) * INTS + field] = v;
+  }
+}
+
+/** The typed arrays hold longs in the platform's byte order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copies the big-endian long at `buf[at]` into `view` at byte `to`, in the platform's order, as two 32-bit halves. */
+function copyLong(buf: Buffer, at: number, view: DataView, to: number): void {
+  const hi = buf.readUInt32BE(at);
+  const lo = buf.readUInt32BE(at + 4);
+  if (LITTLE_ENDIAN) {
+    view.setUint32(to, lo, true);
+    view.setUint32(to + 4, hi, true);
+  } else {
+    view.setUint32(to, hi, false);
+    view.setUint32(to + 4, lo, false);
   }
 }
 
@@ -187,14 +236,25 @@ const NO_CHILDREN: ChildNames = Object.freeze({
 });
 const NO_CHILD_NODES: ReadonlyMap<string, DataNode> = new Map();
 
-function storeData(data: Buffer | null): string | Buffer | null {
-  if (data === null) return null;
+function storeData(data: Buffer | string | null): string | Buffer | null {
+  if (data === null || typeof data === 'string') return data;
   if (data.length <= INLINE_DATA_MAX) return data.toString('latin1');
   // A slice of a pool slab or of a bigger frame would pin all of it: keep an exact copy.
   if (data.byteOffset === 0 && data.buffer.byteLength === data.length) return data;
   const own = Buffer.allocUnsafeSlow(data.length);
   data.copy(own);
   return own;
+}
+
+/**
+ * The `len` bytes of data at `buf[start]` as a node keeps them (null for
+ * -1): small data becomes its latin1 string straight from `buf`, with no
+ * Buffer made for it on the way.
+ */
+export function storedDataAt(buf: Buffer, start: number, len: number): string | Buffer | null {
+  if (len < 0) return null;
+  if (len <= INLINE_DATA_MAX) return buf.toString('latin1', start, start + len);
+  return storeData(buf.subarray(start, start + len));
 }
 
 /**
@@ -208,13 +268,17 @@ export class DataNode implements StatFields {
   private slab: StatStore;
   private slot: number;
 
-  /** @internal */
-  constructor(slab: StatSlab, data: Buffer | null, acl: bigint, stat: StatFields) {
+  /**
+   * @internal `data`: a string is data kept as {@link storedDataAt} made it;
+   * `stat`: the values, or the slot in `slab` that holds them already.
+   */
+  constructor(slab: StatSlab, data: Buffer | string | null, acl: bigint | number, stat: StatFields | number) {
     this.slab = slab;
-    this.slot = slab.alloc(stat);
+    this.slot = typeof stat === 'number' ? stat : slab.alloc(stat);
     this.payload = storeData(data);
     this.aclRef = 0;
-    this.acl = acl;
+    if (typeof acl === 'number') this.aclRef = acl;
+    else this.acl = acl;
   }
 
   /** The node's Stat fields (the node itself: reads and writes go to its slot). */

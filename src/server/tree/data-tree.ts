@@ -22,7 +22,7 @@ import { AclCache, OPEN_UNSAFE_ACL_ID } from './acl-cache';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from './ephemeral-type';
 import { KeeperCodeError, noNode } from './keeper-error';
 import { WatchManager, WatcherMode, type Watcher } from './watch-manager';
-import { DataNode, StatSlab, type StatFields } from './data-node';
+import { DataNode, StatSlab, storedDataAt, type StatFields } from './data-node';
 import { onNodeCreated, recomputeAllQuotaStats, updateQuotaStats } from './quota';
 
 export const ROOT = '/';
@@ -672,6 +672,11 @@ function noteOwner(
   }
 }
 
+/** The open ACL's reference as a node holds it (a number). */
+const OPEN_UNSAFE_ACL_NUMBER = Number(OPEN_UNSAFE_ACL_ID);
+/** A StatPersisted record's bytes: six longs and three ints. */
+const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
+
 /**
  * The nodes of a snapshot as they are read (parents first, the root as ""),
  * built into a node index of their own; DataTree.install() makes them the
@@ -697,8 +702,36 @@ export class SnapshotLoad {
 
   /** Adds the next node. */
   add(sn: SnapshotNode): void {
-    const path = sn.path === '' ? ROOT : sn.path;
     const node = new DataNode(this.stats, sn.data, sn.aclRef, sn.stat);
+    // The record's own values, not the node's accessors (each of which would build a new bigint).
+    this.place(sn.path, node, sn.stat.ephemeralOwner, sn.aclRef);
+  }
+
+  /**
+   * Adds the next node from its record as a snapshot stores it: `path`
+   * (read already), then at `buf[at]` the data, the ACL reference and the
+   * StatPersisted. Builds no bigint for a field that needs none (the Stat
+   * goes straight into the slab): a SNAP of a million nodes comes this way.
+   * Returns the offset after the record.
+   */
+  addRecord(path: string, buf: Buffer, at: number): number {
+    const len = buf.readInt32BE(at);
+    let p = at + 4;
+    const data = storedDataAt(buf, p, len);
+    if (len > 0) p += len;
+    // ACL references are small counters (or -1): a bigint only for one that is not.
+    const hi = buf.readInt32BE(p);
+    const lo = buf.readInt32BE(p + 4);
+    const acl = (hi === 0 && lo >= 0) || (hi === -1 && lo < 0) ? lo : buf.readBigInt64BE(p);
+    const statAt = p + 8;
+    const node = new DataNode(this.stats, data, acl, this.stats.allocEncoded(buf, statAt));
+    const owner = buf.readInt32BE(statAt + 44) === 0 && buf.readInt32BE(statAt + 48) === 0 ? 0n : buf.readBigInt64BE(statAt + 44);
+    this.place(path, node, owner, acl);
+    return statAt + STAT_PERSISTED_BYTES;
+  }
+
+  private place(snapshotPath: string, node: DataNode, owner: bigint, acl: bigint | number): void {
+    const path = snapshotPath === '' ? ROOT : snapshotPath;
     if (path !== ROOT) {
       const slash = path.lastIndexOf('/');
       // Siblings come one after another in a snapshot: the last parent found is tried first, which
@@ -713,11 +746,12 @@ export class SnapshotLoad {
         this.lastParent = parent;
       }
       parent.addChild(path.slice(slash + 1), node);
-      // The record's own values, not the node's accessors (each of which would build a new bigint).
-      const owner = sn.stat.ephemeralOwner;
-      noteOwner(this, this.kindOf(owner), path, owner);
+      if (owner !== 0n) noteOwner(this, this.kindOf(owner), path, owner);
     }
     this.nodes.set(path, node);
-    if (sn.aclRef !== OPEN_UNSAFE_ACL_ID) this.aclUses.set(sn.aclRef, (this.aclUses.get(sn.aclRef) ?? 0) + 1);
+    if (acl !== OPEN_UNSAFE_ACL_NUMBER && acl !== OPEN_UNSAFE_ACL_ID) {
+      const ref = BigInt(acl);
+      this.aclUses.set(ref, (this.aclUses.get(ref) ?? 0) + 1);
+    }
   }
 }

@@ -18,6 +18,8 @@ const FILE_HEADER = 16;
 const SIGNATURE_BYTES = 4 + SNAP_SIGNATURE.length;
 
 /** What a body parsed to, without its raw bytes. */
+/** A body's own bytes as one Buffer (the stream reader keeps them in the pieces they came in). */
+const rawBytes = (b: SnapSyncBody): Buffer => (Buffer.isBuffer(b.rawBody) ? b.rawBody : Buffer.concat(b.rawBody ?? []));
 const parsed = (b: SnapSyncBody) => ({ sessions: b.sessions, acls: b.acls, nodes: b.nodes });
 const APACHE_SNAPSHOT = path.join(__dirname, '../../fixtures/persist/apache-3.8.0-datadir/version-2/snapshot.15');
 
@@ -75,7 +77,7 @@ describe('SNAP sync stream', () => {
     const back = readSnapSyncStream(new JuteReader(bytes));
     expect(plain(parsed(back))).toEqual(plain({ sessions: contents.sessions, acls: contents.acls, nodes: contents.nodes }));
     // The body's own bytes come along (a learner writes them as its snapshot file): everything before the signature.
-    expect(back.rawBody!.equals(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))).toBe(true);
+    expect(rawBytes(back).equals(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))).toBe(true);
   });
 
   test('its body is byte for byte a snapshot file\'s, between the header and the first seal', async () => {
@@ -126,7 +128,7 @@ describe('SNAP sync stream', () => {
 
     test('split at every byte of Apache 3.8.0\'s body, it reads what readSnapSyncStream reads and hands back what follows', async () => {
       const sent = await apacheSent();
-      const expected = plain(readSnapSyncStream(new JuteReader(sent)));
+      const expected = plain(parsed(readSnapSyncStream(new JuteReader(sent))));
       const expectedRaw = sent.subarray(0, sent.length - SIGNATURE_BYTES);
       const bytes = Buffer.concat([sent, Buffer.from('next packets')]);
       for (let cut = 0; cut <= bytes.length; cut++) {
@@ -134,8 +136,8 @@ describe('SNAP sync stream', () => {
         const first = reader.push(bytes.subarray(0, cut));
         const done = first ?? reader.push(bytes.subarray(cut));
         expect(done).toBeDefined();
-        expect(plain(done!.body)).toEqual(expected);
-        expect(done!.body.rawBody!.equals(expectedRaw)).toBe(true);
+        expect(plain(parsed(done!.body))).toEqual(expected);
+        expect(rawBytes(done!.body).equals(expectedRaw)).toBe(true);
         // The bytes after the signature in the chunk that finished the snapshot come back.
         const restEnd = first ? cut : bytes.length;
         expect(done!.rest.equals(bytes.subarray(sent.length, restEnd))).toBe(true);
@@ -193,6 +195,23 @@ describe('SNAP sync stream', () => {
       expect(dump(installed)).toEqual(dump(loaded));
       expect(installed.nodeCount).toBe(loaded.nodeCount);
       expect(installed.lastProcessedZxid).toBe(0x15n);
+    });
+
+    test("a learner's sink (the tree's own load, fed from the records' bytes) builds the tree the body loads, in chunks of any size", async () => {
+      const sent = await apacheSent();
+      const loaded = new DataTree();
+      loaded.loadSnapshot(readSnapSyncStream(new JuteReader(sent)), 0x15n);
+      const dump = (t: DataTree) => [...t.nodes].map(([p, n]) => [p, n.data?.toString('hex') ?? null, n.acl, [...n.children].sort(), { ...t.statOf(n) }]).sort();
+      for (const size of [1, 3, 7, 64, 1000, sent.length]) {
+        const reader = new SnapSyncStreamReader({ nodeSink: (acls) => new DataTree().beginLoad(acls) });
+        let done;
+        for (let at = 0; at < sent.length && !done; at += size) done = reader.push(sent.subarray(at, at + size));
+        expect(done!.body.built).toBeInstanceOf(SnapshotLoad);
+        const installed = new DataTree();
+        installed.install(done!.body.built as SnapshotLoad, 0x15n);
+        expect(dump(installed)).toEqual(dump(loaded));
+        expect(rawBytes(done!.body).equals(sent.subarray(0, sent.length - SIGNATURE_BYTES))).toBe(true);
+      }
     });
 
     test('a node sink that refuses a node makes the stream a CorruptSnapshotError', async () => {

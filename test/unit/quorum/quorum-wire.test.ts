@@ -139,6 +139,9 @@ function plain(v: unknown): unknown {
       if (x instanceof Map) return [...x.entries()];
       // A lazily decoded node list compares as its nodes.
       if (x instanceof SnapshotNodeList) return [...x];
+      // A SNAP body's own bytes compare as one Buffer, however many pieces they arrived in.
+      const own = (this as Record<string, unknown>)[_k];
+      if (_k === 'rawBody' && Array.isArray(own)) return `hex:${Buffer.concat(own as Buffer[]).toString('hex')}`;
       if (x && typeof x === 'object' && (x as { type?: string }).type === 'Buffer' && Array.isArray((x as { data?: unknown }).data)) {
         return `hex:${Buffer.from((x as { data: number[] }).data).toString('hex')}`;
       }

@@ -7,6 +7,8 @@
  */
 import fc from 'fast-check';
 import { StatPersisted } from '../../../src/proto';
+import { JuteReader, JuteWriter } from '../../../src/jute';
+import { decodeSnapshotNode } from '../../../src/server/persist/snapshot-file';
 import { DataTree } from '../../../src/server/tree/data-tree';
 import { CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner } from '../../../src/server/tree/ephemeral-type';
 
@@ -112,5 +114,52 @@ describe('DataNode layout', () => {
     expect(() => (q.children as Set<string>).add('sneaky')).toThrow(TypeError);
     expect(t.getNode('/')!.children.has('sneaky')).toBe(false);
     expect(t.getChildren('/q').children).toEqual([]);
+  });
+
+  it('builds the same tree from snapshot records (the SNAP path, no bigints) as from decoded nodes, whatever the values', () => {
+    const long = fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n);
+    const int = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+    const owner = fc.oneof(fc.constant(0n), fc.constant(CONTAINER_EPHEMERAL_OWNER), fc.constant(ttlToEphemeralOwner(5000n)), long);
+    // ACL refs: the open ACL (-1), small counters, and any 64-bit value.
+    const aclRef = fc.oneof(fc.constant(-1n), fc.bigInt(0n, 5n), fc.bigInt(2n ** 31n - 2n, 2n ** 31n + 2n), fc.bigInt(-(2n ** 31n) - 2n, -(2n ** 31n) + 2n), long);
+    const data = fc.oneof(fc.constant(null), fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 1020, maxLength: 1100 }));
+    const node = fc.record({ data, aclRef, czxid: long, mzxid: long, ctime: long, mtime: long, version: int, cversion: int, aversion: int, ephemeralOwner: owner, pzxid: long });
+    fc.assert(
+      fc.property(fc.array(node, { minLength: 1, maxLength: 12 }), (nodes) => {
+        // The root, then /k0, /k0/k1 ... (each the parent of the next), then one sibling under the root.
+        const w = new JuteWriter();
+        const paths = nodes.map((_, i) => (i === nodes.length - 1 ? '/last' : '/' + nodes.slice(0, i + 1).map((__, j) => `k${j}`).join('/')));
+        const records = [{ ...nodes[0], data: null, aclRef: -1n }, ...nodes];
+        ['', ...paths].forEach((p, i) => {
+          const n = records[i];
+          w.writeString(p).writeBuffer(n.data === null ? null : Buffer.from(n.data)).writeLong(n.aclRef);
+          new StatPersisted(n).serialize(w);
+        });
+        const bytes = w.toBuffer();
+        const acls = new Map([[-1n, []], ...records.map((n) => [n.aclRef, []] as [bigint, never[]])]);
+        const fromRecords = new DataTree().beginLoad(acls);
+        const fromNodes = new DataTree().beginLoad(acls);
+        const r = new JuteReader(bytes);
+        while (r.remaining > 0) {
+          const at = r.offset;
+          const decoded = decodeSnapshotNode(r, bytes);
+          const pathBytes = Buffer.byteLength(decoded.path);
+          expect(fromRecords.addRecord(decoded.path, bytes, at + 4 + pathBytes)).toBe(r.offset);
+          fromNodes.add(decoded);
+        }
+        const a = new DataTree();
+        a.install(fromRecords, 7n);
+        const b = new DataTree();
+        b.install(fromNodes, 7n);
+        const dump = (t: DataTree) =>
+          [...t.nodes].map(([p, n]) => [p, n.data?.toString('hex') ?? null, n.acl, [...n.children].sort(), { ...t.statOf(n) }]).sort();
+        expect(dump(a)).toEqual(dump(b));
+        expect([...a.nodes].map(([p]) => p).sort()).toEqual(['/', ...paths, '/zookeeper', '/zookeeper/config', '/zookeeper/quota'].filter((p, i, all) => all.indexOf(p) === i).sort());
+        // Ephemerals, containers and TTL nodes are filed the same way.
+        for (const field of ['ephemerals', 'containers', 'ttls'] as const) expect(fromRecords[field]).toEqual(fromNodes[field]);
+        expect(fromRecords.aclUses).toEqual(fromNodes.aclUses);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
