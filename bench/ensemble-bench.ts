@@ -644,16 +644,20 @@ async function main(): Promise<void> {
       mixedSides.forEach((st, i) => mixedRows.push({ which: st.which, outcome: outcomes[i] }));
     }
 
-    const header = [
-      machineSummary().replace(/load average at start.*/, `load average at start (1/5/15 min): ${startLoad}`),
-      `load average at end (1/5/15 min): ${loadAverage()}`,
+    // What the ensembles of the throughput and failover parts are (not started when only failover-mixed runs).
+    const standardHeader = [
       `ensembles: 3 voters each on 127.0.0.1, forceSync=yes, tickTime ${ENSEMBLE_TICK_TIME_MS}, initLimit 10, syncLimit 5; Apache with upstream zkEnv.sh's -Xmx1000m and JVM defaults; ours via zk-server start-foreground`,
       `both ensembles run side by side; runs and failover rounds alternate between them (order rotating each round)`,
       `throughput load: ${CLIENT_LABELS[LOAD_CLIENT]} in one child process per ensemble and kind, ${SESSIONS} sessions pinned round-robin to the members (reads: to the two followers only), payload ${PAYLOAD_BYTES} bytes`,
       `failover writer: zookeeper-ts, one session on all three members, sequential setData of ${PAYLOAD_BYTES} bytes; after-load variant: ${CLIENT_LABELS[LOAD_CLIENT]}, ${SESSIONS} sessions, pipelined setData (1000 in flight) for ${LOAD_MS / 1000} s just before the kill`,
       `rounds: ${ROUNDS} per ensemble and workload/scenario, alternating; throughput after one warm-up each, failover without warm-up; medians shown; scale ${SCALE}`,
+    ];
+    const header = [
+      machineSummary().replace(/load average at start.*/, `load average at start (1/5/15 min): ${startLoad}`),
+      `load average at end (1/5/15 min): ${loadAverage()}`,
+      ...(standard.length ? standardHeader : []),
       ...(mixedRows.length
-        ? [`failover-mixed ensembles: test/harness/mixed-cluster.ts, 3 voters each, forceSync=yes, tickTime ${ENSEMBLE_TICK_TIME_MS}; all three Apache JVMs of every kind as the harness starts them (-Xmx256m, serial GC, C1 only), ours via the harness's transpiled-source launcher; all three ensembles up at once`]
+        ? [`failover-mixed ensembles: test/harness/mixed-cluster.ts, 3 voters each, forceSync=yes, tickTime ${ENSEMBLE_TICK_TIME_MS}; the Apache JVMs of every kind as the harness starts them (-Xmx256m, serial GC, C1 only), ours via the harness's transpiled-source launcher; all three ensembles up at once; ${ROUNDS} rounds each, alternating (order rotating each round), no warm-up`]
         : []),
     ];
     const report = [
