@@ -6,6 +6,7 @@
  *   npm run bench:ensemble
  *   BENCH_ROUNDS=9 npm run bench:ensemble
  *   BENCH_PARTS=failover npm run bench:ensemble          # failover only (idle), no throughput
+ *   BENCH_PARTS=failover-mixed npm run bench:ensemble    # failover of mixed ensembles next to a pure Apache one
  *   BENCH_ROUNDS=1 BENCH_SCALE=0.2 npm run bench:ensemble   # a quick check that it works
  *
  * Part 1, failover: a client connected to all three members writes in a loop
@@ -16,6 +17,13 @@
  * and every member's copy of the written node is checked (an acknowledged
  * write must survive). Rounds alternate between the two ensembles. A second
  * variant kills the leader right after ~10 s of pipelined writes.
+ *
+ * Part 1b, failover-mixed (issue 8): the same idle failover round on three
+ * more 3-voter ensembles started by test/harness/mixed-cluster.ts, rounds
+ * alternating between them: pure Apache, our leader with two Apache
+ * followers, an Apache leader with two of ours. Before each round the
+ * intended member is made leader again (the current leader is restarted
+ * until it is); the table says which kind led after the kill.
  *
  * Part 2, throughput: pipelined getData with sessions on the followers only,
  * pipelined setData, create+delete pairs and sequential setData (p50/p99)
@@ -51,6 +59,7 @@ import { loadAverage, machineSummary } from './lib/machine';
 import { fmt, markdownTable, ratio } from './lib/markdown-table';
 import { RunResult, RunSpec, throughputUnit } from './lib/workloads';
 import type { Cluster, ServerHandle } from '../test/harness/cluster-types';
+import { MemberKind, MixedCluster, startMixed } from '../test/harness/mixed-cluster';
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 5);
 const SCALE = positiveNumber('BENCH_SCALE', 1);
@@ -73,7 +82,7 @@ const WARM_WRITES = 10;
 const SETTLE_MS = 1000;
 const CHECK_TIMEOUT_MS = 15_000;
 
-type Part = 'throughput' | 'failover' | 'failover-load';
+type Part = 'throughput' | 'failover' | 'failover-load' | 'failover-mixed';
 const PARTS = parts();
 /** Start-up, plus per round: ~20 s of throughput runs per scale unit, two idle failovers, two loaded ones. */
 const OVERALL_LIMIT_MS = 6 * 60_000 + ROUNDS * Math.max(1, SCALE) * 4 * 60_000 + (ROUNDS * 2 * LOAD_MS);
@@ -85,7 +94,7 @@ function loadClient(): ClientImpl {
 }
 
 function parts(): Part[] {
-  const all: Part[] = ['throughput', 'failover', 'failover-load'];
+  const all: Part[] = ['throughput', 'failover', 'failover-load', 'failover-mixed'];
   const v = process.env.BENCH_PARTS;
   if (!v || !v.trim()) return all;
   const want = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -102,8 +111,20 @@ const ALL_PLANS: RoundPlan[] = [
 ];
 const PLANS = PARTS.includes('throughput') ? selectPlans(ALL_PLANS, process.env.BENCH_WORKLOADS) : [];
 
-type Which = 'ours' | 'apache';
-const NAMES: Record<Which, string> = { ours: 'ours', apache: 'Apache ZooKeeper' };
+type Which = 'ours' | 'apache' | 'mixed-apache' | 'mixed-ours-leads' | 'mixed-apache-leads';
+const NAMES: Record<Which, string> = {
+  ours: 'ours',
+  apache: 'Apache ZooKeeper',
+  'mixed-apache': 'pure Apache (3 Apache)',
+  'mixed-ours-leads': 'our leader + 2 Apache',
+  'mixed-apache-leads': 'Apache leader + 2 ours',
+};
+/** The failover-mixed ensembles, member kinds in sid order: the last (highest sid) is started first and leads. */
+const MIXED_SPECS: Array<[Which, MemberKind[]]> = [
+  ['mixed-apache', ['apache', 'apache', 'apache']],
+  ['mixed-ours-leads', ['apache', 'apache', 'ours']],
+  ['mixed-apache-leads', ['ours', 'ours', 'apache']],
+];
 
 /** A load run plus the ensemble's CPU over it. */
 interface EnsembleRun extends RunResult {
@@ -123,6 +144,8 @@ interface FailoverRun {
   restartMs: number;
   killedId: number;
   newLeaderId: number;
+  /** failover-mixed: the kind of the member that led after the kill. */
+  newLeaderKind?: MemberKind;
   /** After-load variant: the pipelined writes' throughput just before the kill. */
   loadOpsPerSec?: number;
 }
@@ -142,6 +165,9 @@ interface SideState {
   writer?: FailoverWriter;
   /** Set when the ensemble could not be brought back: later rounds of this side are skipped. */
   broken?: string;
+  /** failover-mixed: the ensemble as a mixed cluster (member kinds), and the sid meant to lead before each kill. */
+  mixed?: MixedCluster;
+  leadSid?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -167,6 +193,26 @@ async function recover(cluster: Cluster): Promise<void> {
 }
 
 /**
+ * Makes member `sid` lead again: the current leader is restarted (SIGTERM,
+ * start) until it does. With equal zxids Fast Leader Election picks the
+ * highest sid among the voters, and `sid` is the highest, so one restart
+ * of another leader is normally enough.
+ */
+async function steerLeader(cluster: MixedCluster, sid: number): Promise<void> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const leader = await cluster.leader();
+    if (leader?.id === sid) return;
+    if (leader) {
+      await leader.stop();
+      await cluster.waitHealthy(HEALTHY_TIMEOUT_MS);
+      await leader.start();
+    }
+    await cluster.waitHealthy(HEALTHY_TIMEOUT_MS);
+  }
+  throw new Error(`could not make sid ${sid} lead again: ${await cluster.describe()}`);
+}
+
+/**
  * One failover round on one ensemble (see the file comment). Throws when the
  * ensemble does not recover within FAILOVER_TIMEOUT_MS; `problems` receives
  * what the write check found.
@@ -175,6 +221,7 @@ async function failoverRound(st: SideState, variant: Variant, problems: string[]
   const cluster = st.cluster!;
   const writer = st.writer!;
   await cluster.waitHealthy(HEALTHY_TIMEOUT_MS);
+  if (st.mixed && st.leadSid !== undefined) await steerLeader(st.mixed, st.leadSid);
   let loadOpsPerSec: number | undefined;
   let leader: ServerHandle | undefined;
   let tKill = 0;
@@ -234,6 +281,7 @@ async function failoverRound(st: SideState, variant: Variant, problems: string[]
     restartMs,
     killedId: leader.id,
     newLeaderId: newLeader.id,
+    newLeaderKind: st.mixed?.member(newLeader.id).kind,
     loadOpsPerSec,
   };
 }
@@ -356,6 +404,41 @@ function failoverReport(rows: { variant: Variant; ours: SideOutcome<FailoverRun>
   ];
 }
 
+/** Who led after the kill, e.g. "Apache 3, ours 2". */
+function leaderKinds(o: SideOutcome<FailoverRun>): string {
+  const counts = new Map<string, number>();
+  for (const m of o.runs) if (m.newLeaderKind) counts.set(m.newLeaderKind, (counts.get(m.newLeaderKind) ?? 0) + 1);
+  return [...counts.entries()].map(([k, n]) => `${k === 'ours' ? 'ours' : 'Apache'} ${n}`).join(', ') || 'n/a';
+}
+
+function failoverMixedReport(rows: { which: Which; outcome: SideOutcome<FailoverRun> }[]): string[] {
+  if (rows.length === 0) return [];
+  const pure = rows.find((r) => r.which === 'mixed-apache')?.outcome;
+  const vsPure = (o: SideOutcome<FailoverRun>, pick: (m: FailoverRun) => number) => (pure && o !== pure ? ratio(medianOf(o, pick), medianOf(pure, pick)) : '');
+  const table = markdownTable(
+    ['ensemble (leader before the kill first)', 'first write ms', 'vs pure Apache', 'new leader ms', 'vs pure Apache', 'writes failed', 'led after the kill', 'restart to healthy ms'],
+    rows.map(({ which, outcome: o }) => [
+      NAMES[which],
+      withSpread(o, (m) => m.writeMs),
+      vsPure(o, (m) => m.writeMs),
+      withSpread(o, (m) => m.leaderMs),
+      vsPure(o, (m) => m.leaderMs),
+      withSpread(o, (m) => m.failedWrites),
+      leaderKinds(o),
+      withSpread(o, (m) => m.restartMs),
+    ]),
+  );
+  return [
+    'Failover in mixed ensembles (issue 8): the idle failover round (kill -9 of the leader while one zookeeper-ts',
+    'session writes one setData at a time) on three ensembles started by test/harness/mixed-cluster.ts, rounds',
+    'alternating between them; before each round the intended member leads again. Median (range) over rounds;',
+    '"vs pure Apache" = this ensemble / pure Apache, < 1 is faster:',
+    '',
+    table,
+    '',
+  ];
+}
+
 function throughputReport(rows: { plan: RoundPlan; ours: SideOutcome<EnsembleRun>; apache: SideOutcome<EnsembleRun> }[]): string[] {
   if (rows.length === 0) return [];
   const main = markdownTable(
@@ -428,6 +511,8 @@ async function main(): Promise<void> {
   const startLoad = loadAverage();
   const failures: string[] = [];
   const sides: SideState[] = [{ which: 'ours' }, { which: 'apache' }];
+  const mixedSides: SideState[] = [];
+  const mixedRows: { which: Which; outcome: SideOutcome<FailoverRun> }[] = [];
   const overall = setTimeout(() => {
     progress(`ensemble bench: over the ${Math.round(OVERALL_LIMIT_MS / 1000)} s ceiling, giving up`);
     process.exit(3);
@@ -456,7 +541,9 @@ async function main(): Promise<void> {
   const failoverRows: { variant: Variant; ours: SideOutcome<FailoverRun>; apache: SideOutcome<FailoverRun> }[] = [];
   try {
     progress(machineSummary());
-    for (const st of [sides[1], sides[0]]) {
+    // Only failover-mixed asked for: the two ensembles of the other parts are not needed.
+    const standard = PARTS.some((p) => p !== 'failover-mixed') ? [sides[1], sides[0]] : [];
+    for (const st of standard) {
       progress(`starting ${NAMES[st.which]}: 3 voters, forceSync=yes, tickTime ${ENSEMBLE_TICK_TIME_MS}...`);
       try {
         st.cluster = st.which === 'apache' ? await startApacheEnsembleForBench() : await startOursEnsembleForBench();
@@ -537,14 +624,41 @@ async function main(): Promise<void> {
       }
     }
 
-    const header = [
-      machineSummary().replace(/load average at start.*/, `load average at start (1/5/15 min): ${startLoad}`),
-      `load average at end (1/5/15 min): ${loadAverage()}`,
+    // --- part 1b: failover in mixed ensembles, next to a pure Apache one ---
+    if (PARTS.includes('failover-mixed')) {
+      for (const [which, kinds] of MIXED_SPECS) {
+        const st: SideState = { which, leadSid: kinds.length };
+        mixedSides.push(st);
+        progress(`starting ${NAMES[which]}: sids 1-3 ${kinds.join(', ')}, forceSync=yes, tickTime ${ENSEMBLE_TICK_TIME_MS}...`);
+        try {
+          st.mixed = await startMixed(kinds.map((kind) => ({ kind })), { tickTime: ENSEMBLE_TICK_TIME_MS, forceSync: true });
+          st.cluster = st.mixed;
+          progress(`  ${await st.mixed.describe()}`);
+          st.writer = await FailoverWriter.open(st.cluster, which, WRITER_SESSION_TIMEOUT_MS, WRITER_CONNECT_TIMEOUT_MS);
+        } catch (err) {
+          failures.push(`${NAMES[which]}: could not start: ${(err as Error).message}`);
+          progress(failures[failures.length - 1].split('\n')[0]);
+        }
+      }
+      const outcomes = await failoverRounds(mixedSides, 'idle', failures);
+      mixedSides.forEach((st, i) => mixedRows.push({ which: st.which, outcome: outcomes[i] }));
+    }
+
+    // What the ensembles of the throughput and failover parts are (not started when only failover-mixed runs).
+    const standardHeader = [
       `ensembles: 3 voters each on 127.0.0.1, forceSync=yes, tickTime ${ENSEMBLE_TICK_TIME_MS}, initLimit 10, syncLimit 5; Apache with upstream zkEnv.sh's -Xmx1000m and JVM defaults; ours via zk-server start-foreground`,
       `both ensembles run side by side; runs and failover rounds alternate between them (order rotating each round)`,
       `throughput load: ${CLIENT_LABELS[LOAD_CLIENT]} in one child process per ensemble and kind, ${SESSIONS} sessions pinned round-robin to the members (reads: to the two followers only), payload ${PAYLOAD_BYTES} bytes`,
       `failover writer: zookeeper-ts, one session on all three members, sequential setData of ${PAYLOAD_BYTES} bytes; after-load variant: ${CLIENT_LABELS[LOAD_CLIENT]}, ${SESSIONS} sessions, pipelined setData (1000 in flight) for ${LOAD_MS / 1000} s just before the kill`,
       `rounds: ${ROUNDS} per ensemble and workload/scenario, alternating; throughput after one warm-up each, failover without warm-up; medians shown; scale ${SCALE}`,
+    ];
+    const header = [
+      machineSummary().replace(/load average at start.*/, `load average at start (1/5/15 min): ${startLoad}`),
+      `load average at end (1/5/15 min): ${loadAverage()}`,
+      ...(standard.length ? standardHeader : []),
+      ...(mixedRows.length
+        ? [`failover-mixed ensembles: test/harness/mixed-cluster.ts, 3 voters each, forceSync=yes, tickTime ${ENSEMBLE_TICK_TIME_MS}; the Apache JVMs of every kind as the harness starts them (-Xmx256m, serial GC, C1 only), ours via the harness's transpiled-source launcher; all three ensembles up at once; ${ROUNDS} rounds each, alternating (order rotating each round), no warm-up`]
+        : []),
     ];
     const report = [
       '## Ensemble benchmark: zookeeper-ts vs Apache ZooKeeper 3.8, 3 voters each',
@@ -552,16 +666,17 @@ async function main(): Promise<void> {
       ...header.join('\n').split('\n').map((l) => `- ${l}`),
       '',
       ...failoverReport(failoverRows),
+      ...failoverMixedReport(mixedRows),
       ...throughputReport(throughputRows),
       ...(failures.length ? ['Failures:', '', ...failures.map((f) => '```\n' + f + '\n```'), ''] : []),
     ].join('\n');
     process.stdout.write(`\n${report}`);
   } finally {
-    for (const st of sides) {
+    for (const st of [...sides, ...mixedSides]) {
       await st.writer?.close();
       await Promise.all([st.followerLp?.stop(), st.spreadLp?.stop(), st.failoverLp?.stop()]);
     }
-    await Promise.all(sides.map((st) => (st.cluster ? stopEnsemble(st.cluster).catch(() => undefined) : undefined)));
+    await Promise.all([...sides, ...mixedSides].map((st) => (st.cluster ? stopEnsemble(st.cluster).catch(() => undefined) : undefined)));
     clearTimeout(overall);
   }
 }

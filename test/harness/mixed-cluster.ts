@@ -59,6 +59,13 @@ export interface MixedOptions {
   apacheSystemProperties?: Record<string, string>;
   /** maxSessionTimeout for every member. */
   maxSessionTimeout?: number;
+  /** forceSync=yes on every member (default no: tests need no fsync). */
+  forceSync?: boolean;
+  /**
+   * Called with every server process made (at start and by replace()), so
+   * that a script interrupted mid-start can kill what is already running.
+   */
+  onServer?: (server: ManagedServer) => void;
 }
 
 /**
@@ -72,8 +79,11 @@ export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = 
   const budget = opts.startTimeoutMs ?? 90_000;
   const root = makeTempDir('zk-mixed-');
   const members: MixedMember[] = [];
-  const makeMember = (kind: MemberKind, sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number): ManagedServer =>
-    kind === 'apache' ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, opts.apacheSystemProperties ?? {}) : ourEnsembleMember(sid, dir, dataDir, cfgFile, clientPort, budget);
+  const makeMember = (kind: MemberKind, sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number): ManagedServer => {
+    const server = kind === 'apache' ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, opts.apacheSystemProperties ?? {}) : ourEnsembleMember(sid, dir, dataDir, cfgFile, clientPort, budget);
+    opts.onServer?.(server);
+    return server;
+  };
   try {
     const ports = await freePorts(3 * specs.length);
     const portsOf = (i: number) => ({ client: ports[3 * i], quorum: ports[3 * i + 1], election: ports[3 * i + 2] });
@@ -87,7 +97,7 @@ export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = 
         ...(spec.observer ? ['peerType=observer'] : []),
         ...(opts.maxSessionTimeout !== undefined ? [`maxSessionTimeout=${opts.maxSessionTimeout}`] : []),
         ...serverLines,
-      ], { tickTime: opts.tickTime });
+      ], { tickTime: opts.tickTime, forceSync: opts.forceSync });
       members.push({ sid, kind: spec.kind, observer: spec.observer ?? false, server: makeMember(spec.kind, sid, dir, dataDir, cfgFile, portsOf(i).client) });
     });
 

@@ -133,6 +133,8 @@ export function txnLogHas(dataDir: string, needle: string): boolean {
 export class AckedWriter {
   readonly acked: number[] = [];
   unknown = 0;
+  /** What ended a loop with an unexpected error (also thrown by stop()). */
+  error: unknown;
   private stopped = false;
   private next = 0;
   private readonly done: Promise<unknown>;
@@ -158,7 +160,10 @@ export class AckedWriter {
     // an unhandled rejection (jest would then fail the whole file), only from stop().
     this.done = Promise.all(Array.from({ length: opts.loops }, loop)).then(
       () => undefined,
-      (err: unknown) => err,
+      (err: unknown) => {
+        this.error = err;
+        return err;
+      },
     );
   }
 
@@ -169,9 +174,13 @@ export class AckedWriter {
     if (err !== undefined) throw err;
   }
 
-  /** The acknowledged indexes `children` (names under the dir) lacks, the first 10. */
-  lostFrom(children: Iterable<string>): number[] {
+  /**
+   * The acknowledged indexes `children` (names under the dir) lacks, the
+   * first 10; only among the first `upTo` acknowledged (those acknowledged
+   * before the children were read, while the loops still run).
+   */
+  lostFrom(children: Iterable<string>, upTo = this.acked.length): number[] {
     const have = new Set(children);
-    return this.acked.filter((i) => !have.has(`n${i}`)).slice(0, 10);
+    return this.acked.slice(0, upTo).filter((i) => !have.has(`n${i}`)).slice(0, 10);
   }
 }

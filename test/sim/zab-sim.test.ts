@@ -4,8 +4,9 @@
  * points (writes in flight lost), broken links, partitions, slow fsyncs and
  * slow messages; then everything heals and one leader must sync everyone
  * and commit a new txn. A failure prints its seed; replay one with
- *   ZK_SIM_SEED=<seed> [ZK_SIM_VOTERS=3|5] [ZK_SIM_TRACE=1] npx jest test/sim/zab-sim.test.ts
- * Thousands of seeds: npm run soak:zab (test/sim/run-zab-sim.ts).
+ *   ZK_SIM_SEED=<seed> [ZK_SIM_VOTERS=3|5] [ZK_SIM_RECONFIG=1] [ZK_SIM_TRACE=1] npx jest test/sim/zab-sim.test.ts
+ * (ZK_SIM_RECONFIG=1: the reconfigEnabled variant, as npm run soak:reconfig runs it).
+ * Thousands of seeds: npm run soak:zab, npm run soak:reconfig (test/sim/run-zab-sim.ts).
  */
 import { ZabLeader } from '../../src/server/quorum/zab-leader';
 import { ZabLearner } from '../../src/server/quorum/zab-learner';
@@ -15,25 +16,27 @@ import { runZabSim, ZabSimResult } from './zab-sim-world';
 const SEEDS_PER_SIZE = Number(process.env.ZK_SIM_SEEDS ?? 200);
 const replaySeed = process.env.ZK_SIM_SEED !== undefined ? Number(process.env.ZK_SIM_SEED) : undefined;
 const replayVoters = process.env.ZK_SIM_VOTERS !== undefined ? [Number(process.env.ZK_SIM_VOTERS)] : [3, 5];
+/** ZK_SIM_RECONFIG=1: the seeds run the reconfigEnabled variant (a failing seed of npm run soak:reconfig). */
+const replayReconfig = process.env.ZK_SIM_RECONFIG === '1';
 
 jest.setTimeout(300_000);
 
-export function failureReport(r: ZabSimResult): string {
-  const replay = `ZK_SIM_SEED=${r.seed} ZK_SIM_VOTERS=${r.voters} ZK_SIM_TRACE=1 npx jest test/sim/zab-sim.test.ts`;
+export function failureReport(r: ZabSimResult, reconfig = false): string {
+  const replay = `ZK_SIM_SEED=${r.seed} ZK_SIM_VOTERS=${r.voters}${reconfig ? ' ZK_SIM_RECONFIG=1' : ''} ZK_SIM_TRACE=1 npx jest test/sim/zab-sim.test.ts`;
   return `seed ${r.seed} (${r.voters} voters + 1 observer) failed; replay: ${replay}\nfaults: ${JSON.stringify(r.faults)}\n${r.violations.slice(0, 8).join('\n')}` +
     (r.trace.length ? `\n--- trace (last 250 events) ---\n${r.trace.slice(-250).join('\n')}` : '');
 }
 
 for (const voters of replayVoters) {
-  test(`ZAB, ${voters} voters + 1 observer: ${replaySeed !== undefined ? `seed ${replaySeed}` : `${SEEDS_PER_SIZE} seeds`}`, () => {
+  test(`ZAB${replayReconfig ? ' with reconfigEnabled' : ''}, ${voters} voters + 1 observer: ${replaySeed !== undefined ? `seed ${replaySeed}` : `${SEEDS_PER_SIZE} seeds`}`, () => {
     const seeds = replaySeed !== undefined ? [replaySeed] : Array.from({ length: SEEDS_PER_SIZE }, (_, i) => 1 + i + (voters === 5 ? 100_000 : 0));
     const totals = { crashes: 0, established: 0, acknowledged: 0, snaps: 0, truncs: 0, diffs: 0, lateJoins: 0, syncs: 0 };
     const failures: string[] = [];
     for (const seed of seeds) {
-      const r = runZabSim({ seed, voters, observers: 1, trace: process.env.ZK_SIM_TRACE === '1' });
+      const r = runZabSim({ seed, voters, observers: 1, trace: process.env.ZK_SIM_TRACE === '1', reconfigEnabled: replayReconfig });
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
       if (r.violations.length > 0) {
-        failures.push(failureReport(r));
+        failures.push(failureReport(r, replayReconfig));
         if (failures.length >= 3) break;
       }
     }
@@ -58,7 +61,7 @@ test('ZAB with reconfigEnabled (every leader versions the config, ZOOKEEPER-1783
     for (let seed = 1; seed <= 60 && failures.length < 3; seed++) {
       const r = runZabSim({ seed: seed + 500_000, voters, observers: 1, reconfigEnabled: true });
       established += r.stats.established;
-      if (r.violations.length > 0) failures.push(failureReport(r));
+      if (r.violations.length > 0) failures.push(failureReport(r, true));
     }
   }
   if (failures.length > 0) throw new Error(failures.join('\n\n'));
