@@ -210,6 +210,8 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
         this.durableZxid = entries[entries.length - 1].header.zxid;
         this.opts.onDurable({ lastLoggedZxid: entries[entries.length - 1].header.zxid });
         for (const a of after) if (!this.ended) await this.execute(a);
+        // The ACKs go out now, not after whatever runs before the next tick: the leader is waiting on them.
+        if (this.socket) flushCorked(this.socket);
         continue;
       }
       await this.execute(e);
@@ -323,10 +325,12 @@ export function corkUntilNextTick(s: net.Socket): void {
   if (corked.has(s)) return;
   corked.add(s);
   s.cork();
-  process.nextTick(() => {
-    corked.delete(s);
-    s.uncork();
-  });
+  process.nextTick(() => flushCorked(s));
+}
+
+/** Writes out now what corkUntilNextTick held back on `s` (nothing when nothing is held). */
+export function flushCorked(s: net.Socket): void {
+  if (corked.delete(s)) s.uncork();
 }
 
 /** One TCP connection attempt, bounded by `timeoutMs`. */
