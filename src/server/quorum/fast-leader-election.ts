@@ -138,7 +138,9 @@ export class FastLeaderElection {
   /**
    * A reconfig put a new config in force (QuorumPeer.processReconfig
    * restarts the election with it): votes count in it from the next step,
-   * and notifications carry its text and version.
+   * and notifications carry its text and version. One that does not list
+   * us leaves us a non-voter that follows an established leader (Apache's
+   * learnerType PARTICIPANT outside the view).
    */
   setVerifier(qv: QuorumVerifier): void {
     this.verifier_ = qv;
@@ -183,6 +185,8 @@ export class FastLeaderElection {
   constructor(opts: FastLeaderElectionOptions) {
     this.myId = opts.myId;
     this.verifier_ = opts.verifier;
+    // A server starts from a config that lists it; only a later one (a reconfig) may not.
+    if (!this.verifier.servers.has(this.myId)) throw new RangeError(`my id ${this.myId} is not in the quorum config`);
     this.finalizeWait = opts.finalizeWaitMs ?? 200;
     this.minInterval = opts.minNotificationIntervalMs ?? 200;
     this.maxInterval = opts.maxNotificationIntervalMs ?? 60_000;
