@@ -14,8 +14,9 @@
  * made before it came, and a write through it reaches the others. Removed
  * again (`reconfig -remove`), the remaining members agree on the config
  * without it and still commit. (What the removed server does is its kind's
- * business: a removed participant of either kind goes on as a non-voting
- * follower, a removed observer stops serving; it is logged, not asserted.)
+ * business, logged, not asserted: Apache's goes on as a non-voting follower,
+ * a removed observer after electing again; of ours a removed participant
+ * keeps following, a removed observer stops serving.)
  */
 import * as fs from 'fs';
 import * as path from 'path';
