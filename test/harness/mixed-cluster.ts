@@ -49,6 +49,16 @@ export interface MixedCluster extends Cluster {
    * zoo.cfg, myid and dataDir; resolves once it serves.
    */
   replace(sid: number, kind: MemberKind): Promise<MixedMember>;
+  /** The `server.N=...` line of any sid, initial or reserved for a joiner, e.g. `server.4=127.0.0.1:q:e:observer;127.0.0.1:c`. */
+  serverLine(sid: number, observer?: boolean): string;
+  /**
+   * Starts a server that is not in the config yet, the way Apache's reconfig
+   * guide adds one: its zoo.cfg holds the initial members' lines plus its
+   * own (so it elects, learns the ensemble's newer config from the
+   * election and follows the leader as a non-voting member until a
+   * `reconfig` adds it). Resolves once it serves.
+   */
+  join(spec: JoinerSpec): Promise<MixedMember>;
 }
 
 export interface MixedOptions {
@@ -66,6 +76,18 @@ export interface MixedOptions {
    * that a script interrupted mid-start can kill what is already running.
    */
   onServer?: (server: ManagedServer) => void;
+  /** reconfigEnabled=true in every member's zoo.cfg. */
+  reconfigEnabled?: boolean;
+  /** The super user's digest (digestOf('super', password)) for every member, Apache's and ours. */
+  superDigest?: string;
+  /** Sids after the initial members kept free (ports reserved) for servers that join() later; default 0. */
+  joiners?: number;
+}
+
+/** A server started by join(): not in the initial config, its own zoo.cfg lists the ensemble and itself. */
+export interface JoinerSpec extends MixedMemberSpec {
+  /** Its sid: one of the `joiners` reserved after the initial members. */
+  sid: number;
 }
 
 /**
@@ -79,27 +101,39 @@ export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = 
   const budget = opts.startTimeoutMs ?? 90_000;
   const root = makeTempDir('zk-mixed-');
   const members: MixedMember[] = [];
+  const sysProps = { ...(opts.superDigest !== undefined ? { 'zookeeper.DigestAuthenticationProvider.superDigest': opts.superDigest } : {}) };
   const makeMember = (kind: MemberKind, sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number): ManagedServer => {
-    const server = kind === 'apache' ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, opts.apacheSystemProperties ?? {}) : ourEnsembleMember(sid, dir, dataDir, cfgFile, clientPort, budget);
+    const server =
+      kind === 'apache'
+        ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, { ...sysProps, ...opts.apacheSystemProperties })
+        // zkServer.sh's JVMFLAGS carry -D system properties, for us too.
+        : ourEnsembleMember(sid, dir, dataDir, cfgFile, clientPort, budget, Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`));
     opts.onServer?.(server);
     return server;
   };
   try {
-    const ports = await freePorts(3 * specs.length);
-    const portsOf = (i: number) => ({ client: ports[3 * i], quorum: ports[3 * i + 1], election: ports[3 * i + 2] });
-    const serverLines = specs.map((s, i) => {
-      const p = portsOf(i);
-      return `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election}:${s.observer ? 'observer' : 'participant'};127.0.0.1:${p.client}`;
-    });
-    specs.forEach((spec, i) => {
-      const sid = i + 1;
-      const { dir, dataDir, cfgFile } = writeMemberFiles(root, sid, portsOf(i).client, [
+    const ports = await freePorts(3 * (specs.length + (opts.joiners ?? 0)));
+    const portsOf = (sid: number) => {
+      if (sid < 1 || sid > ports.length / 3) throw new Error(`sid ${sid} has no ports reserved (initial members and joiners: 1..${ports.length / 3})`);
+      return { client: ports[3 * sid - 3], quorum: ports[3 * sid - 2], election: ports[3 * sid - 1] };
+    };
+    const serverLine = (sid: number, observer = false) => {
+      const p = portsOf(sid);
+      return `server.${sid}=127.0.0.1:${p.quorum}:${p.election}:${observer ? 'observer' : 'participant'};127.0.0.1:${p.client}`;
+    };
+    const serverLines = specs.map((s, i) => serverLine(i + 1, s.observer));
+    const addMember = (sid: number, spec: MixedMemberSpec, lines: string[]): MixedMember => {
+      const { dir, dataDir, cfgFile } = writeMemberFiles(root, sid, portsOf(sid).client, [
         ...(spec.observer ? ['peerType=observer'] : []),
         ...(opts.maxSessionTimeout !== undefined ? [`maxSessionTimeout=${opts.maxSessionTimeout}`] : []),
-        ...serverLines,
+        ...(opts.reconfigEnabled ? ['reconfigEnabled=true'] : []),
+        ...lines,
       ], { tickTime: opts.tickTime, forceSync: opts.forceSync });
-      members.push({ sid, kind: spec.kind, observer: spec.observer ?? false, server: makeMember(spec.kind, sid, dir, dataDir, cfgFile, portsOf(i).client) });
-    });
+      const m: MixedMember = { sid, kind: spec.kind, observer: spec.observer ?? false, server: makeMember(spec.kind, sid, dir, dataDir, cfgFile, portsOf(sid).client) };
+      members.push(m);
+      return m;
+    };
+    specs.forEach((spec, i) => addMember(i + 1, spec, serverLines));
 
     const voters = members.filter((m) => !m.observer);
     const first = voters[voters.length - 1];
@@ -133,6 +167,15 @@ export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = 
         servers[i] = next.server;
         await next.server.start();
         return next;
+      },
+      serverLine,
+      async join(spec: JoinerSpec) {
+        if (members.some((m) => m.sid === spec.sid) || spec.sid <= specs.length) throw new Error(`sid ${spec.sid} is taken`);
+        const m = addMember(spec.sid, spec, [...serverLines, serverLine(spec.sid, spec.observer)]);
+        servers.push(m.server);
+        m.server.launch();
+        await m.server.waitReady('serving', 30_000);
+        return m;
       },
     };
     await cluster.waitHealthy(budget);

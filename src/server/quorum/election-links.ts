@@ -10,9 +10,11 @@
  *   that sees a lower sid closes and connects back itself.
  * - After the initial message, frames are `int length` + payload, length
  *   1..524288. A frame that is not a notification, an oversized or empty
- *   frame, garbage in place of the initial message, an unknown sid or an
- *   unknown protocol version closes that link with a log line; nothing else
- *   is affected and no throw leaves a socket handler.
+ *   frame, garbage in place of the initial message, our own sid, an
+ *   unknown sid without an address, or an unknown protocol version closes
+ *   that link with a log line; nothing else is affected and no throw
+ *   leaves a socket handler. A sid our config does not list (a server
+ *   joining by reconfig) is kept, reached at its initial message's address.
  * - The send queue per peer is bounded (Apache keeps 1 message, newest
  *   wins: every notification supersedes the previous one); on a new link
  *   with nothing queued, the last message sent is sent again.
@@ -140,17 +142,12 @@ export class ElectionLinks {
       maxPendingHandshakes: opts.maxPendingHandshakes ?? 64,
     };
     for (const s of opts.verifier.servers.values()) {
-      if (s.sid === this.myId) continue;
-      this.peers.set(s.sid, {
-        sid: s.sid,
-        address: { host: s.host, port: s.electionPort },
-        queue: [],
-        connecting: false,
-        backoffMs: 0,
-        nextAttemptAt: 0,
-        everSent: false,
-      });
+      if (s.sid !== this.myId) this.peers.set(s.sid, this.newPeer(s.sid, { host: s.host, port: s.electionPort }));
     }
+  }
+
+  private newPeer(sid: bigint, address: HostPort): PeerState {
+    return { sid, address, queue: [], connecting: false, backoffMs: 0, nextAttemptAt: 0, everSent: false };
   }
 
   /**
@@ -167,7 +164,7 @@ export class ElectionLinks {
         known.address = { host: s.host, port: s.electionPort };
         continue;
       }
-      this.peers.set(s.sid, { sid: s.sid, address: { host: s.host, port: s.electionPort }, queue: [], connecting: false, backoffMs: 0, nextAttemptAt: 0, everSent: false });
+      this.peers.set(s.sid, this.newPeer(s.sid, { host: s.host, port: s.electionPort }));
     }
   }
 
@@ -340,16 +337,24 @@ export class ElectionLinks {
       clearTimeout(timer);
       this.pending.delete(sock);
       const sid = ev.initial.sid;
-      const peer = this.peers.get(sid);
+      let peer = this.peers.get(sid);
       if (sid === this.myId) {
         this.log(`election: a connection claims our own sid ${sid}: closing`);
         sock.destroy();
         return;
       }
       if (!peer) {
-        this.log(`election: connection from unknown sid ${sid}: closing`);
-        sock.destroy();
-        return;
+        // Apache's QuorumCnxManager takes a server its config does not list (one joining by
+        // reconfig) and reaches it at the address its initial message gives.
+        const address = ev.initial.addresses[0];
+        if (!address) {
+          this.log(`election: connection from unknown sid ${sid} without an address: closing`);
+          sock.destroy();
+          return;
+        }
+        this.log(`election: connection from sid ${sid}, not in our config, at ${address.host}:${address.port}`);
+        peer = this.newPeer(sid, address);
+        this.peers.set(sid, peer);
       }
       if (sid < this.myId) {
         // Their connection loses: close it and connect to them ourselves.

@@ -28,9 +28,11 @@ export interface ElectionNodeOptions {
   connectTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   now?: () => number;
+  /** reconfigEnabled: a LOOKING server adopts a newer config from a notification (event 'config'). */
+  adoptNewerConfigs?: boolean;
 }
 
-/** Events: 'decided' (ElectionDecision), 'lookingPeer' (sid: bigint). */
+/** Events: 'decided' (ElectionDecision), 'lookingPeer' (sid: bigint), 'config' (QuorumVerifier: adopted from a notification, to be put in force). */
 export class ElectionNode extends EventEmitter {
   readonly fle: FastLeaderElection;
   readonly links: ElectionLinks;
@@ -51,6 +53,7 @@ export class ElectionNode extends EventEmitter {
       minNotificationIntervalMs: opts.minNotificationIntervalMs,
       maxNotificationIntervalMs: opts.maxNotificationIntervalMs,
       history: opts.history(),
+      adoptNewerConfigs: opts.adoptNewerConfigs,
     });
     this.links = new ElectionLinks({
       myId: opts.myId,
@@ -119,6 +122,12 @@ export class ElectionNode extends EventEmitter {
   }
 
   private apply(out: ElectionOutput): void {
+    if (out.adoptedConfig) {
+      // Its members are linked before the new round's notifications go out.
+      this.links.addPeers(out.adoptedConfig);
+      this.log(`election: a notification carried config version 0x${out.adoptedConfig.version.toString(16)}, newer than ours: adopted, new round`);
+      this.emit('config', out.adoptedConfig);
+    }
     for (const m of out.messages) this.links.send(m.to, m.notification);
     if (out.connectAll) this.links.connectAll();
     for (const sid of out.lookingPeers) this.emit('lookingPeer', sid);

@@ -41,6 +41,7 @@
  * when that non-voter is LOOKING (see receive()). Neither changes what a
  * voter counts, so mixed ensembles with Apache behave the same.
  */
+import { parseQuorumConfigText } from './dynamic-config';
 import { Notification, ServerState } from './election-wire';
 import type { QuorumVerifier } from './quorum-verifier';
 
@@ -83,6 +84,12 @@ export interface ElectionOutput {
   lookingPeers: bigint[];
   /** When tick() is next needed; undefined while not LOOKING. */
   nextTickAt?: number;
+  /**
+   * A notification carried a newer config while we were LOOKING (with
+   * `adoptNewerConfigs`): it is the election's config from now on, and a new
+   * round started under it. The host puts it in force (QuorumPeer.processReconfig).
+   */
+  adoptedConfig?: QuorumVerifier;
 }
 
 export interface FastLeaderElectionOptions {
@@ -96,6 +103,13 @@ export interface FastLeaderElectionOptions {
   maxNotificationIntervalMs?: number;
   /** What is durable at start (the initial current vote); defaults to an empty database. */
   history?: LocalHistory;
+  /**
+   * reconfigEnabled: a LOOKING server takes the config of a notification
+   * whose version is newer than its own, and starts a new round under it
+   * (Apache's WorkerReceiver). A server joining by reconfig learns the
+   * ensemble's config this way. Default false.
+   */
+  adoptNewerConfigs?: boolean;
 }
 
 /** Apache's `Vote.equals`. */
@@ -124,16 +138,18 @@ export class FastLeaderElection {
   /**
    * A reconfig put a new config in force (QuorumPeer.processReconfig
    * restarts the election with it): votes count in it from the next step,
-   * and notifications carry its text and version.
+   * and notifications carry its text and version. One that does not list
+   * us leaves us a non-voter that follows an established leader (Apache's
+   * learnerType PARTICIPANT outside the view).
    */
   setVerifier(qv: QuorumVerifier): void {
-    if (!qv.servers.has(this.myId)) throw new RangeError(`my id ${this.myId} is not in the new quorum config`);
     this.verifier_ = qv;
     this.config = qv.toString();
   }
   private readonly finalizeWait: number;
   private readonly minInterval: number;
   private readonly maxInterval: number;
+  private readonly adoptNewerConfigs: boolean;
   private config: string;
 
   private peerState: ServerState;
@@ -169,11 +185,13 @@ export class FastLeaderElection {
   constructor(opts: FastLeaderElectionOptions) {
     this.myId = opts.myId;
     this.verifier_ = opts.verifier;
+    // A server starts from a config that lists it; only a later one (a reconfig) may not.
     if (!this.verifier.servers.has(this.myId)) throw new RangeError(`my id ${this.myId} is not in the quorum config`);
     this.finalizeWait = opts.finalizeWaitMs ?? 200;
     this.minInterval = opts.minNotificationIntervalMs ?? 200;
     this.maxInterval = opts.maxNotificationIntervalMs ?? 60_000;
     this.notTimeout = this.minInterval;
+    this.adoptNewerConfigs = opts.adoptNewerConfigs ?? false;
     this.config = this.verifier.toString();
     this.history = opts.history ?? { lastLoggedZxid: 0n, currentEpoch: 0n };
     this.peerState = ServerState.LOOKING;
@@ -241,8 +259,29 @@ export class FastLeaderElection {
 
   /** A notification from `from` (the sid its link authenticated). */
   step(from: bigint, n: Notification, now: number): ElectionOutput {
+    const newer = this.newerConfigOf(n);
+    if (newer) {
+      // Apache's WorkerReceiver: processReconfig, then the election restarts under the new config;
+      // the notification that carried it is not counted.
+      this.setVerifier(newer);
+      const out = this.lookForLeader(now, this.history);
+      out.adoptedConfig = newer;
+      return out;
+    }
     this.receive(from, n, now);
     return this.flush(now);
+  }
+
+  /** The config `n` carries, when we are LOOKING, adopt configs, and it is newer than ours; a config that does not parse is ignored, as Apache logs and goes on. */
+  private newerConfigOf(n: Notification): QuorumVerifier | undefined {
+    if (!this.adoptNewerConfigs || this.peerState !== ServerState.LOOKING || n.version < 2 || !n.config) return undefined;
+    let qv: QuorumVerifier;
+    try {
+      qv = parseQuorumConfigText(n.config);
+    } catch {
+      return undefined;
+    }
+    return qv.version > this.verifier.version ? qv : undefined;
   }
 
   /** Fires the finalize wait or the notification timeout when due. */
@@ -321,8 +360,9 @@ export class FastLeaderElection {
     return this.logicalClock === electionEpoch;
   }
 
+  /** A configured observer observes; a voter, and a server the config does not list (Apache's learnerType PARTICIPANT: a joiner, a non-voting follower), follows. */
   private learningState(): ServerState.FOLLOWING | ServerState.OBSERVING {
-    return this.isParticipant ? ServerState.FOLLOWING : ServerState.OBSERVING;
+    return this.verifier.servers.get(this.myId)?.type === 'observer' ? ServerState.OBSERVING : ServerState.FOLLOWING;
   }
 
   private decide(leader: bigint, endVote: Vote, via: 'round' | 'join'): void {

@@ -65,6 +65,13 @@ export class QuorumPeer {
   /** The config in force and the newest one proposed (QuorumPeer's quorumVerifier / lastSeenQuorumVerifier). */
   private current: QuorumVerifier;
   private lastSeen: QuorumVerifier;
+  /**
+   * True once a versioned config in force listed us: a server that then
+   * drops out was removed by a reconfig. Until then one not listed is
+   * joining (its own unversioned config listed it, the ensemble's does not
+   * yet) and follows as a non-voting member, as Apache's does.
+   */
+  private listedInVersionedConfig: boolean;
   private closedSignal!: () => void;
   /** What `conf` prints about the quorum; a new config changes its membership and peerType. */
   private reportConf?: QuorumReport['conf'];
@@ -88,7 +95,10 @@ export class QuorumPeer {
       history: () => ({ lastLoggedZxid: this.lastLogged, currentEpoch: this.currentEpoch }),
       transport: opts.electionTransport,
       logger: this.log,
+      adoptNewerConfigs: this.reconfigEnabled,
     });
+    this.election.on('config', (qv: QuorumVerifier) => this.onConfig({ kind: 'activate', verifier: qv }));
+    this.listedInVersionedConfig = this.current.version !== 0n && this.current.servers.has(opts.myId);
   }
 
   static async start(opts: QuorumPeerOptions): Promise<QuorumPeer> {
@@ -185,8 +195,8 @@ export class QuorumPeer {
     this.log(`config version 0x${qv.version.toString(16)} in force: ${qv.toString().replace(/\n/g, ' ')}`);
     this.server.setQuorumConfig(qv.toString(), qv.version);
     const me = qv.servers.get(this.opts.myId);
-    if (me) this.election.setVerifier(qv);
-    else this.election.addPeers(qv);
+    if (me && qv.version !== 0n) this.listedInVersionedConfig = true;
+    this.election.setVerifier(qv);
     const report = this.reportConf;
     if (report) {
       report.membership = qv.toString();
@@ -238,9 +248,9 @@ export class QuorumPeer {
         void this.close();
         break;
       }
-      if (!this.current.servers.has(this.opts.myId)) {
-        // Removed by a reconfig: Apache's server stays LOOKING as a non-voter; with no member left to
-        // follow under this config we stop electing and serve nobody until closed (or restarted).
+      if (!this.current.servers.has(this.opts.myId) && this.listedInVersionedConfig) {
+        // Removed by a reconfig: Apache's server goes on as a non-voting follower; ours stops electing
+        // and serves nobody until closed (or restarted). A joiner not listed yet elects and follows.
         this.log('this server is not in the config in force any more: not electing');
         await this.closedPromise;
         break;

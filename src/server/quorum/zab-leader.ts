@@ -363,14 +363,15 @@ export class ZabLeader {
   // ---- discovery ----------------------------------------------------------
 
   private onLearnerInfo(sid: bigint, msg: Extract<LearnerMessage, { kind: 'learnerInfo' }>, now: number): void {
-    // Members of the config in force or of the one pending (a server joining by reconfig connects
-    // before the reconfig commits), in the role one of them gives it.
+    // A member of the config in force or of the one pending comes in the role one of them gives it.
+    // A server neither lists is let in as it asks, counted in no quorum (Apache's LearnerHandler):
+    // a server joining by reconfig syncs first, so that the reconfig finds it synced.
     const roles = [this.qv.servers.get(sid), this.lastSeen.servers.get(sid)].filter((s) => s !== undefined);
-    if (sid === this.opts.myId || roles.length === 0) {
-      this.drop(sid, `sid ${sid} is not in the configuration`);
+    if (sid === this.opts.myId) {
+      this.drop(sid, `sid ${sid} is our own`);
       return;
     }
-    if (!roles.some((s) => msg.observer === (s.type === 'observer'))) {
+    if (roles.length > 0 && !roles.some((s) => msg.observer === (s.type === 'observer'))) {
       this.drop(sid, `sid ${sid} connected as ${msg.observer ? 'observer' : 'follower'} but is configured as ${roles[0].type}`);
       return;
     }

@@ -154,7 +154,11 @@ describe('bad input closes that link, logs, and the node keeps working', () => {
       b.writeInt32BE(4096, 16);
       return b;
     }, /unreasonable/],
-    ['an unknown sid', () => encodeInitialMessage(42n, [{ host: '127.0.0.1', port: 9 }]), /unknown sid 42/],
+    ['an unknown sid without an address (the pre-3.5 bare sid)', () => {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64BE(42n, 0);
+      return b;
+    }, /unknown sid 42 without an address/],
     ['our own sid', () => encodeInitialMessage(2n, [{ host: '127.0.0.1', port: 9 }]), /our own sid/],
     ['an oversized frame', (qv) => {
       const len = Buffer.alloc(4);
@@ -188,6 +192,21 @@ describe('bad input closes that link, logs, and the node keeps working', () => {
     ]));
     await waitFor('node 2 to answer the good peer', async () => good.received().length >= 48, 10_000, 20);
     expect(good.closed()).toBe(false);
+  });
+
+  test('a sid the config does not list (a server joining by reconfig) is kept and answered, as Apache does', async () => {
+    const qv = await plan(3);
+    const logs: string[] = [];
+    await node(qv, 2n, logs).start();
+    const joiner = rawClient(qv.servers.get(2n)!.electionPort);
+    await joiner.connected;
+    joiner.sock.write(Buffer.concat([
+      encodeInitialMessage(42n, [{ host: '127.0.0.1', port: 9 }]),
+      frameElectionMessage(encodeNotification(looking(qv, 42n))),
+    ]));
+    await waitFor('node 2 to answer sid 42', async () => joiner.received().length >= 48, 10_000, 20);
+    expect(joiner.closed()).toBe(false);
+    expect(logs.some((l) => /sid 42, not in our config, at 127\.0\.0\.1:9/.test(l))).toBe(true);
   });
 
   test('a connection that never sends its initial message is closed after the handshake timeout', async () => {

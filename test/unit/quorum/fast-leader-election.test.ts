@@ -331,3 +331,61 @@ describe('FastLeaderElection: one machine, scripted peers', () => {
     expect(() => new FastLeaderElection({ myId: 9n, verifier: qv3 })).toThrow(RangeError);
   });
 });
+
+/**
+ * A server joining by reconfig starts from a config that lists it; the
+ * ensemble's newer config comes in the election (notification v2's config
+ * text), as Apache's WorkerReceiver takes it while LOOKING: adopted, a new
+ * round under it, and without us in it we follow as a non-voter.
+ */
+describe('adopting a newer config from a notification (reconfigEnabled)', () => {
+  // The joiner's own config: the ensemble's three voters and itself, unversioned.
+  const joinerView = new MajorityQuorum(servers(4));
+  const ensemble = new MajorityQuorum(servers(3), 0x100000000n);
+  const zero = { lastLoggedZxid: 0n, currentEpoch: 0n };
+  const from = (state: ServerState, leader: bigint, config: string): Notification =>
+    ({ state, leader, zxid: 0x100000002n, electionEpoch: 1n, peerEpoch: 1n, version: 2, config });
+
+  function joiner(adoptNewerConfigs = true, view = joinerView): FastLeaderElection {
+    const fle = new FastLeaderElection({ myId: 4n, verifier: view, adoptNewerConfigs });
+    fle.lookForLeader(0, zero);
+    return fle;
+  }
+
+  test('a newer config is adopted, uncounted, and a new round starts under it; a non-member then follows the established leader', () => {
+    const fle = joiner();
+    const out = fle.step(1n, from(ServerState.FOLLOWING, 3n, ensemble.toString()), 5);
+    expect(out.adoptedConfig?.version).toBe(0x100000000n);
+    expect(fle.verifier.toString()).toBe(ensemble.toString());
+    expect(fle.round).toBe(2n);
+    expect(out.decided).toBeUndefined();
+    // Not a voter of it: the new round's vote is Long.MIN_VALUE, sent to its voters only, carrying its text.
+    expect(targets(out)).toEqual([1n, 2n, 3n]);
+    expect(out.messages[0].notification).toMatchObject({ leader: NO_VOTE, zxid: NO_VOTE, peerEpoch: NO_VOTE, config: ensemble.toString() });
+    fle.step(1n, from(ServerState.FOLLOWING, 3n, ensemble.toString()), 6);
+    const d = fle.step(3n, from(ServerState.LEADING, 3n, ensemble.toString()), 7).decided;
+    expect(d).toMatchObject({ state: ServerState.FOLLOWING, vote: { leader: 3n }, via: 'join' });
+  });
+
+  test('a configured observer the newer config does not list follows as well (Apache: learnerType PARTICIPANT)', () => {
+    const fle = joiner(true, new MajorityQuorum(servers(3, [4])));
+    expect(fle.step(2n, from(ServerState.FOLLOWING, 3n, ensemble.toString()), 5).adoptedConfig).toBeDefined();
+    fle.step(2n, from(ServerState.FOLLOWING, 3n, ensemble.toString()), 6);
+    expect(fle.step(3n, from(ServerState.LEADING, 3n, ensemble.toString()), 7).decided?.state).toBe(ServerState.FOLLOWING);
+  });
+
+  test('not adopted: with reconfig off, when not LOOKING, an older or equal version, a v1 notification, or text that does not parse', () => {
+    const older = new MajorityQuorum(servers(3), 0n).toString();
+    expect(joiner(false).step(1n, from(ServerState.FOLLOWING, 3n, ensemble.toString()), 5).adoptedConfig).toBeUndefined();
+    expect(joiner().step(1n, from(ServerState.FOLLOWING, 3n, older), 5).adoptedConfig).toBeUndefined();
+    expect(joiner().step(1n, { ...from(ServerState.FOLLOWING, 3n, ensemble.toString()), version: 1, config: undefined }, 5).adoptedConfig).toBeUndefined();
+    expect(joiner().step(1n, from(ServerState.FOLLOWING, 3n, 'server.x=nonsense\nversion=ffff'), 5).adoptedConfig).toBeUndefined();
+    const decided = new FastLeaderElection({ myId: 1n, verifier: qv3, adoptNewerConfigs: true });
+    decided.lookForLeader(0, zero);
+    decided.step(2n, note(ServerState.FOLLOWING, 3n, 1n), 1);
+    decided.step(3n, note(ServerState.LEADING, 3n, 1n), 2);
+    expect(decided.state).toBe(ServerState.FOLLOWING);
+    expect(decided.step(2n, from(ServerState.LOOKING, 2n, ensemble.withVersion(0x200000000n).toString()), 3).adoptedConfig).toBeUndefined();
+    expect(decided.verifier).toBe(qv3);
+  });
+});

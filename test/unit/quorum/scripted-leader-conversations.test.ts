@@ -503,7 +503,6 @@ describe('bad input on the quorum port closes that link only; the leader keeps s
     { name: 'a negative data length', bytes: lengthOf(T.FOLLOWERINFO, -2) },
     { name: 'a pre-Zab-1.0 LearnerInfo (protocol version 0)', bytes: info(pre10Info) },
     { name: 'an 8-byte (sid only) LearnerInfo', bytes: info(sidOnly) },
-    { name: 'an unknown sid', bytes: info(encodeLearnerInfo({ sid: 9n, configVersion: 0n })) },
     { name: 'the leader\'s own sid', bytes: info(encodeLearnerInfo({ sid: 1n, configVersion: 0n })) },
     { name: 'a config version ahead of the leader\'s', bytes: info(encodeLearnerInfo({ sid: 3n, configVersion: 5n })) },
     { name: 'a first packet that is not FOLLOWERINFO/OBSERVERINFO (ACK)', bytes: encodeQuorumPacket(quorumPacket(T.ACK, 0n)) },

@@ -213,12 +213,37 @@ describe('ZabLeader with reconfig', () => {
     expect(leader.isQuorumSynced(new MajorityQuorum([server(1), server(2), server(7)]))).toBe(false);
   });
 
-  test('a server the pending config adds may connect as a follower; one in no config may not', () => {
+  test('a server the pending config adds may connect as a follower', () => {
     const { leader } = serving();
     const { txn } = reconfigTxn(Z(3, 1), [server(1), server(2), server(3), server(4, 'observer'), server(5)]);
     leader.propose([txn]);
     expect(L(leader.receive(5n, info(), 6))).toEqual(['5<-leaderInfo']);
-    expect(L(leader.receive(9n, info(), 6))).toEqual(['drop']);
+  });
+
+  test('a server in no config (a joiner, before its reconfig) is let in as a follower, synced, sent COMMITANDACTIVATE, and counted in no quorum', () => {
+    const { leader } = serving();
+    expect(L(leader.receive(9n, info(), 6))).toEqual(['9<-leaderInfo']);
+    const sync = L(leader.receive(9n, { kind: 'ackEpoch', lastZxid: Z(2, 3), currentEpoch: 2n }, 7));
+    expect(sync[sync.length - 1]).toBe('9<-newLeader(0x300000000)');
+    leader.receive(9n, ack(Z(3, 0)), 8);
+    // Synced: the reconfig adding it finds a quorum of the new config {1, 2, 9} synced.
+    expect(leader.isQuorumSynced(new MajorityQuorum([server(1), server(9), server(7)]))).toBe(true);
+    // Its acks count in no quorum of the config in force: the leader's and 9's do not commit.
+    leader.propose([plainTxn(Z(3, 1))]);
+    expect(L(leader.logged(Z(3, 1)))).not.toContain('committed(0x300000001)');
+    expect(L(leader.receive(9n, ack(Z(3, 1)), 9))).not.toContain('committed(0x300000001)');
+    expect(L(leader.receive(2n, ack(Z(3, 1)), 9))).toContain('committed(0x300000001)');
+    // Added by a reconfig, it gets COMMITANDACTIVATE as a follower does.
+    const { txn } = reconfigTxn(Z(3, 2), [server(1), server(2), server(3), server(4, 'observer'), server(9)]);
+    leader.propose([txn]);
+    const effects = L(leader.logged(Z(3, 2)));
+    for (const sid of [9n, 2n, 3n]) effects.push(...L(leader.receive(sid, ack(Z(3, 2)), 10)));
+    expect(effects).toContain('9<-commitAndActivate(0x300000002,1)');
+  });
+
+  test('a configured follower connecting as an observer is still refused', () => {
+    const { leader } = serving();
+    expect(L(leader.receive(2n, info(true), 6))).toEqual(['drop']);
   });
 });
 

@@ -1,0 +1,137 @@
+/**
+ * Dynamic reconfiguration across the kinds (issue 8): a server of one kind
+ * added by `reconfig` to an ensemble led by the other kind, as a participant
+ * and as an observer, then removed again.
+ *
+ * Each ensemble is three voters of both kinds (reconfigEnabled=true, a super
+ * digest on every member), its leader chosen as in mixed-ensemble.test.ts.
+ * A joiner starts the way Apache's reconfig guide says: its zoo.cfg lists the
+ * ensemble and itself (see MixedCluster.join); it learns the ensemble's newer
+ * config from the election, follows the leader as a non-voting member, and
+ * the reconfig makes it a participant (or an observer). Checked on every
+ * member, of both kinds: getConfig and /zookeeper/config give the same text,
+ * the `zoo.cfg.dynamic.<version>` file holds it, the joiner serves writes
+ * made before it came, and a write through it reaches the others. Removed
+ * again (`reconfig -remove`), the remaining members agree on the config
+ * without it and still commit. (What the removed server does is its kind's
+ * business, logged, not asserted: Apache's goes on as a non-voting follower,
+ * a removed observer after electing again; of ours a removed participant
+ * keeps following, a removed observer stops serving.)
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { waitFor } from '../harness';
+import { digestOf } from '../harness/digest';
+import { MemberKind, MixedCluster, MixedMember, MixedMemberSpec, startMixed } from '../harness/mixed-cluster';
+import { Clients } from '../integration/client-fixtures';
+
+jest.setTimeout(120_000);
+
+const log = (m: string) => process.stdout.write(`${m}\n`);
+const SUPER = [{ scheme: 'digest', auth: 'super:test' }];
+
+const A: MixedMemberSpec = { kind: 'apache' };
+const O: MixedMemberSpec = { kind: 'ours' };
+
+/** The config text without its version line, and the version. */
+function splitConfig(text: string): { lines: string; version: bigint } {
+  const m = /\nversion=([0-9a-f]+)$/.exec(text);
+  if (!m) throw new Error(`no version line in ${JSON.stringify(text)}`);
+  return { lines: text.slice(0, m.index), version: BigInt(`0x${m[1]}`) };
+}
+
+/** zoo.cfg.dynamic.<version> as both kinds write it: the server lines sorted, no version, no final newline. */
+function dynamicFileText(config: string): string {
+  return splitConfig(config).lines.split('\n').sort().join('\n');
+}
+
+describe.each([
+  // The highest-sid voter leads (see mixed-cluster.ts); the joiners are of the other kind.
+  { name: 'our leader (sid 3), an Apache and our follower; Apache servers join', members: [A, O, O], joiner: 'apache' as MemberKind },
+  { name: 'an Apache leader (sid 3), our and an Apache follower; our servers join', members: [O, A, A], joiner: 'ours' as MemberKind },
+])('mixed reconfig: $name', ({ members, joiner }) => {
+  let cluster: MixedCluster;
+  const clients = new Clients();
+  const base = `/mixrec-${randomBytes(3).toString('hex')}`;
+
+  beforeAll(async () => {
+    cluster = await startMixed(members, { reconfigEnabled: true, superDigest: digestOf('super', 'test'), joiners: 2 });
+    log(`formed: ${await cluster.describe()}`);
+  }, 100_000);
+  afterAll(async () => {
+    await clients.closeAll();
+    await cluster?.stop();
+  });
+
+  const running = () => cluster.members.filter((m) => m.server.running());
+  const connectTo = (m: MixedMember) => clients.connect(m.server.hostPort, { connectTimeout: 20_000 });
+  const admin = () => clients.connect(cluster.members.slice(0, 3).map((m) => m.server.hostPort).join(','), { authInfo: SUPER, connectTimeout: 20_000 });
+
+  /** Every member in `who` serves `config` through getConfig and /zookeeper/config, and wrote its dynamic file. */
+  async function expectConfigEverywhere(who: MixedMember[], config: string): Promise<void> {
+    const fileName = `zoo.cfg.dynamic.${splitConfig(config).version.toString(16)}`;
+    for (const m of who) {
+      const zk = await connectTo(m);
+      let seen = '';
+      await waitFor(`sid ${m.sid} (${m.kind}) to serve config ${fileName}`, async () => {
+        await zk.sync('/zookeeper/config');
+        seen = (await zk.getConfig()).data!.toString();
+        return seen === config;
+      }, 20_000).catch((e: Error) => {
+        throw new Error(`${e.message}: it serves ${JSON.stringify(seen)}, expected ${JSON.stringify(config)}`);
+      });
+      expect({ sid: m.sid, data: (await zk.getData('/zookeeper/config')).data!.toString() }).toEqual({ sid: m.sid, data: config });
+      const file = path.join(m.server.dir, fileName);
+      await waitFor(`sid ${m.sid} (${m.kind}) to write ${file}`, async () => fs.existsSync(file), 10_000);
+      expect({ sid: m.sid, file: fs.readFileSync(file, 'utf8') }).toEqual({ sid: m.sid, file: dynamicFileText(config) });
+    }
+  }
+
+  test('the first leader versions the config; every member of both kinds serves it and wrote its file', async () => {
+    const zk = await connectTo(cluster.members[2]);
+    const config = (await zk.getConfig()).data!.toString();
+    expect(splitConfig(config).lines).toBe([1, 2, 3].map((sid) => cluster.serverLine(sid)).join('\n'));
+    await expectConfigEverywhere(cluster.members, config);
+    const writer = await connectTo(cluster.members[0]);
+    await writer.create(base, Buffer.from('before the joiners'));
+  });
+
+  test.each([
+    { role: 'a participant', sid: 4, observer: false, mode: 'follower' },
+    { role: 'an observer', sid: 5, observer: true, mode: 'observer' },
+  ])(`a server of the joining kind is added as $role, syncs and serves, and is removed again`, async ({ sid, observer, mode }) => {
+    const leader = cluster.members[2];
+    expect(await leader.server.mode()).toBe('leader');
+    const t0 = Date.now();
+    const m = await cluster.join({ kind: joiner, sid, observer });
+    const startedMs = Date.now() - t0;
+    const su = await admin();
+    const added = (await su.reconfig({ joining: cluster.serverLine(sid, observer) })).data!.toString();
+    expect(splitConfig(added).lines).toBe([1, 2, 3].map((s) => cluster.serverLine(s)).concat(cluster.serverLine(sid, observer)).join('\n'));
+    await expectConfigEverywhere(running(), added);
+    await waitFor(`sid ${sid} (${m.kind}) to be a ${mode}`, async () => (await m.server.mode()) === mode, 30_000);
+    const addedMs = Date.now() - t0;
+
+    // It serves what was written before it came, and its writes reach the others.
+    const onJoiner = await connectTo(m);
+    await onJoiner.sync(base);
+    expect((await onJoiner.getData(base)).data!.toString()).toBe('before the joiners');
+    await onJoiner.create(`${base}/through-${sid}`, Buffer.from(m.kind));
+    for (const other of cluster.members.slice(0, 3)) {
+      const zk = await connectTo(other);
+      await zk.sync(base);
+      expect({ sid: other.sid, data: (await zk.getData(`${base}/through-${sid}`)).data!.toString() }).toEqual({ sid: other.sid, data: m.kind });
+    }
+
+    const removed = (await su.reconfig({ leaving: String(sid) })).data!.toString();
+    expect(removed).not.toContain(`server.${sid}=`);
+    expect(splitConfig(removed).version).toBeGreaterThan(splitConfig(added).version);
+    await expectConfigEverywhere(cluster.members.slice(0, 3), removed);
+    const writer = await connectTo(cluster.members[0]);
+    await writer.create(`${base}/after-removing-${sid}`, null);
+    expect(await leader.server.mode()).toBe('leader');
+    log(`sid ${sid} (${m.kind} ${mode}) under the ${leader.kind} leader sid 3: served in ${startedMs} ms, added and synced in ${addedMs} ms, removed after ${Date.now() - t0} ms; it is now ${(await m.server.mode()) ?? 'not serving'}`);
+    await m.server.kill();
+  });
+});
