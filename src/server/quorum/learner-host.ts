@@ -44,6 +44,8 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
   /** Applies and sync replies queued or waiting in a group commit: while any is, order keeps new ones queued. */
   private pendingOrdered = 0;
   private authority?: LearnerSessionAuthority;
+  /** When the SNAP packet came (for the log line that says how long its snapshot took). */
+  private snapStarted?: { at: number; cpu: NodeJS.CpuUsage };
   /** The SNAP the tree was loaded from this term, until its snapshot file is written. */
   private received?: { zxid: bigint; body: SnapSyncBody };
 
@@ -123,19 +125,31 @@ export class LearnerHost extends TermHost<LearnerEffect> implements WriteForward
 
   // ---- input ----
 
+  /** " (received and built in W ms, C ms of CPU)" since the SNAP packet, once. */
+  private snapTook(): string {
+    const start = this.snapStarted;
+    this.snapStarted = undefined;
+    if (!start) return '';
+    const cpu = process.cpuUsage(start.cpu);
+    return ` (received and built in ${(performance.now() - start.at).toFixed(0)} ms, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of CPU)`;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.ended) return;
     try {
       for (const ev of this.decoder.push(chunk)) {
         if (ev.kind === 'snapshot') {
-          this.opts.log(`synced by leader ${this.opts.leader.sid} with SNAP ${hex(ev.zxid)}`);
+          this.opts.log(`synced by leader ${this.opts.leader.sid} with SNAP ${hex(ev.zxid)}${this.snapTook()}`);
           this.enqueue(this.machine.receive({ kind: 'snap', zxid: ev.zxid, snapshot: ev.snapshot }, this.now()));
           continue;
         }
         const m = fromLeaderPacket(ev.packet);
         if (m === null) continue; // Apache's learner skips packet types it does not expect
         // A SNAP packet is handed on with the snapshot that follows it (the 'snapshot' event).
-        if (m.kind === 'snapPacket') continue;
+        if (m.kind === 'snapPacket') {
+          this.snapStarted = { at: performance.now(), cpu: process.cpuUsage() };
+          continue;
+        }
         if (m.kind === 'revalidateReply') this.onRevalidated(m.sessionId, m.valid);
         else {
           // How the leader syncs us, the learner's side of the leader's "syncing learner" line (Apache logs it here too).
