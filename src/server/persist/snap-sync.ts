@@ -10,7 +10,7 @@ import { JuteReader, JuteWriter, TruncatedInputError } from '../../jute';
 import { ACL } from '../../proto';
 import { CorruptSnapshotError } from './errors';
 import { decodeSnapshotNodeAfterPath, NODE_TAIL_BYTES, NodeOrderCheck, nodePaths, readSnapshotBody, ReadSnapshot, SnapshotNodeList, writeSnapshotBody } from './snapshot-file';
-import type { SnapshotContents, SnapshotNode } from './types';
+import type { SnapshotContents, SnapshotNodeSink } from './types';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
 /** Bytes of a chunk taken at a time to complete an item cut by a chunk boundary while its lengths are not in yet. */
@@ -56,16 +56,7 @@ export function readSnapSyncStream(r: JuteReader): SnapSyncBody {
  */
 export type SnapSyncBody = Pick<ReadSnapshot, 'sessions' | 'acls' | 'nodes' | 'rawBody'> & { built?: SnapshotNodeSink };
 
-/** Takes a snapshot's nodes one by one as they are read (parents first); throws to refuse one. */
-export interface SnapshotNodeSink {
-  add(node: SnapshotNode): void;
-  /**
-   * The same from the record's bytes, when the sink can take them so (it
-   * then makes no SnapshotNode): `path` as read, and at `buf[at]` the rest of
-   * the record (data, ACL reference, StatPersisted), whole and bounds-checked.
-   */
-  addRecord?(path: string, buf: Buffer, at: number): void;
-}
+export type { SnapshotNodeSink } from './types';
 
 /**
  * The largest length Apache accepts for one jute buffer or string when it

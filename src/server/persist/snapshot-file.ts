@@ -29,7 +29,7 @@ import { Adler32, adler32 } from './checksums';
 import { DIGEST_VERSION, addDigest, nodeDigest } from './digest';
 import { CorruptSnapshotError, PersistError, UnsupportedSnapshotCompressionError } from './errors';
 import { SNAPSHOT_TEMP_PREFIX, makeSnapshotName, snapshotCompression } from './file-names';
-import type { SnapshotContents, SnapshotDigest, SnapshotNode, SnapshotStat } from './types';
+import type { SnapshotContents, SnapshotDigest, SnapshotNode, SnapshotNodeSink, SnapshotStat } from './types';
 
 /** 'ZKSN' as a big-endian int (FileSnap.SNAP_MAGIC). */
 export const SNAP_MAGIC = 0x5a4b534e;
@@ -466,10 +466,33 @@ export class SnapshotNodeList implements Iterable<SnapshotNode> {
   ) {}
 
   *[Symbol.iterator](): Iterator<SnapshotNode> {
-    if (!Buffer.isBuffer(this.stream)) this.stream = Buffer.concat(this.stream);
-    const stream = this.stream;
+    const stream = this.joined();
     const r = new JuteReader(stream, this.start, this.end);
     while (r.remaining > 0) yield decodeSnapshotNode(r, stream);
+  }
+
+  /**
+   * Hands every node to `sink`, as records (addRecord: no SnapshotNode, no
+   * bigint per field) when it takes them so. The records were checked whole
+   * when the snapshot was read.
+   */
+  feed(sink: SnapshotNodeSink): void {
+    if (!sink.addRecord) {
+      for (const n of this) sink.add(n);
+      return;
+    }
+    const stream = this.joined();
+    let at = this.start;
+    while (at < this.end) {
+      const pathLen = stream.readInt32BE(at);
+      const path = stream.toString('utf8', at + 4, at + 4 + pathLen);
+      at = sink.addRecord(path, stream, at + 4 + pathLen);
+    }
+  }
+
+  private joined(): Buffer {
+    if (!Buffer.isBuffer(this.stream)) this.stream = Buffer.concat(this.stream);
+    return this.stream;
   }
 }
 

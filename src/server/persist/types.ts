@@ -177,3 +177,15 @@ export interface TxnStore {
   /** Flushes and closes files. */
   close(): Promise<void>;
 }
+
+/** Takes a snapshot's nodes one by one as they are read (parents first); throws to refuse one. */
+export interface SnapshotNodeSink {
+  add(node: SnapshotNode): void;
+  /**
+   * The same from the record's bytes, when the sink can take them so (it
+   * then makes no SnapshotNode): `path` as read, and at `buf[at]` the rest of
+   * the record (data, ACL reference, StatPersisted), whole and bounds-checked.
+   * Returns the offset after the record.
+   */
+  addRecord?(path: string, buf: Buffer, at: number): number;
+}
