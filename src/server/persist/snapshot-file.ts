@@ -29,7 +29,7 @@ import { Adler32, adler32 } from './checksums';
 import { DIGEST_VERSION, addDigest, nodeDigest } from './digest';
 import { CorruptSnapshotError, PersistError, UnsupportedSnapshotCompressionError } from './errors';
 import { SNAPSHOT_TEMP_PREFIX, makeSnapshotName, snapshotCompression } from './file-names';
-import type { SnapshotContents, SnapshotDigest, SnapshotNode, SnapshotNodeSink, SnapshotStat } from './types';
+import type { SnapshotContents, SnapshotDigest, SnapshotNode, SnapshotNodeSink, SnapshotNodeSource, SnapshotStat } from './types';
 
 /** 'ZKSN' as a big-endian int (FileSnap.SNAP_MAGIC). */
 export const SNAP_MAGIC = 0x5a4b534e;
@@ -42,7 +42,7 @@ const CHUNK = 1 << 20;
 export interface ReadSnapshot {
   sessions: Map<bigint, number>;
   acls: Map<bigint, ACL[]>;
-  nodes: Iterable<SnapshotNode>;
+  nodes: SnapshotNodeSource;
   /** The body's bytes (sessions through the nodes' "/" end marker), in one Buffer or in the pieces they arrived in; set for a SNAP stream only. */
   rawBody?: Buffer | readonly Buffer[];
   /** The zxid digest after the first seal, or null when the file has none (pre-3.6 or digests disabled). */
@@ -457,7 +457,7 @@ export const NODE_TAIL_BYTES = 8 + 6 * 8 + 3 * 4;
  * memory). The bytes were checked by checkNodeOrder and the seal. A node's
  * `data` is a view into those bytes: whoever keeps it copies it.
  */
-export class SnapshotNodeList implements Iterable<SnapshotNode> {
+export class SnapshotNodeList implements SnapshotNodeSource {
   /** `stream`: the bytes in one Buffer, or in pieces (joined into one when first iterated). */
   constructor(
     private stream: Buffer | readonly Buffer[],

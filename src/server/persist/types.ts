@@ -189,3 +189,12 @@ export interface SnapshotNodeSink {
    */
   addRecord?(path: string, buf: Buffer, at: number): number;
 }
+
+/**
+ * Nodes as a snapshot holds them: iterable, and, when they are a snapshot's
+ * own bytes, able to hand a sink their records as they stand (feed), which
+ * skips making a SnapshotNode per node.
+ */
+export interface SnapshotNodeSource extends Iterable<SnapshotNode> {
+  feed?(sink: SnapshotNodeSink): void;
+}

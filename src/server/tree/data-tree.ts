@@ -17,7 +17,7 @@ import { ErrorCode, EventType, OpCode } from '../../proto/constants';
 import { Ids } from '../../proto/ids';
 import { JuteReader } from '../../jute/reader';
 import type { Record as JuteRecord } from '../../jute/record';
-import type { SnapshotContents, SnapshotNode } from '../persist/types';
+import type { SnapshotContents, SnapshotNode, SnapshotNodeSource } from '../persist/types';
 import { AclCache, OPEN_UNSAFE_ACL_ID } from './acl-cache';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from './ephemeral-type';
 import { KeeperCodeError, noNode } from './keeper-error';
@@ -607,12 +607,11 @@ export class DataTree {
    * and ACLs; `zxid` becomes lastProcessedZxid. Watches are kept. Throws an
    * Error when a node comes before its parent.
    */
-  loadSnapshot(contents: { acls: Map<bigint, ACL[]>; nodes: Iterable<SnapshotNode> }, zxid: bigint): void {
+  loadSnapshot(contents: { acls: Map<bigint, ACL[]>; nodes: SnapshotNodeSource }, zxid: bigint): void {
     const load = this.beginLoad(contents.acls);
     // A snapshot's own node list hands over its records' bytes (the start-up path for a big tree).
-    const nodes = contents.nodes as Iterable<SnapshotNode> & { feed?(sink: SnapshotLoad): void };
-    if (typeof nodes.feed === 'function') nodes.feed(load);
-    else for (const sn of nodes) load.add(sn);
+    if (contents.nodes.feed) contents.nodes.feed(load);
+    else for (const sn of contents.nodes) load.add(sn);
     this.install(load, zxid);
   }
 
