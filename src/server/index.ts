@@ -19,7 +19,7 @@ export { KeeperCodeError } from './tree/keeper-error';
 export { MemoryTxnStore } from './persist/memory-store';
 export { DataDirLockedError } from './persist/data-dir-lock';
 export type { LockOwner } from './persist/data-dir-lock';
-export type { TxnStore, TxnEntry, LoadedState, SnapshotContents, SnapshotNode, SnapshotStat, SnapshotDigest, FuzzySnapshotState } from './persist/types';
+export type { TxnStore, TxnEntry, LoadedState, SnapshotContents, SnapshotNode, SnapshotStat, SnapshotDigest, FuzzySnapshotState, SnapshotNodeSource, SnapshotNodeSink } from './persist/types';
 // The records the store's types carry (the client's Stat, ACL and Id are in the package index).
 export type { TxnHeader, TxnHeaderFields, TxnDigest, TxnDigestFields } from '../proto/generated/txn';
 export type { StatPersisted, StatPersistedFields } from '../proto/generated/data';

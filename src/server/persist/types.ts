@@ -180,6 +180,7 @@ export interface TxnStore {
 
 /** Takes a snapshot's nodes one by one as they are read (parents first); throws to refuse one. */
 export interface SnapshotNodeSink {
+  /** Takes one decoded node. */
   add(node: SnapshotNode): void;
   /**
    * The same from the record's bytes, when the sink can take them so (it
@@ -196,5 +197,6 @@ export interface SnapshotNodeSink {
  * skips making a SnapshotNode per node.
  */
 export interface SnapshotNodeSource extends Iterable<SnapshotNode> {
+  /** Hands every node to `sink`, parents first, by `addRecord` where the sink has it. */
   feed?(sink: SnapshotNodeSink): void;
 }
