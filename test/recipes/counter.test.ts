@@ -12,11 +12,11 @@
  * that path runs every time, not only when the machine is slow.
  */
 import { Cluster, startTarget, TcpProxy } from '../harness';
-import { KeeperState, ZooKeeper, isRetriable } from '../../src';
+import { ZooKeeper, isRetriable } from '../../src';
 import { DistributedAtomicLong, SharedCount, decodeLong, encodeCount } from '../../recipes/counter';
 import { IndeterminateResultError } from '../../recipes/cache/support/recipe-errors';
 import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../../recipes/util/errors';
-import { Handles, START_TIMEOUT, seededRandom, sleep, targets, testSeed, uniquePath, waitUntil } from './support/recipe-fixtures';
+import { afterOutage, Handles, isDead, START_TIMEOUT, seededRandom, sleep, targets, testSeed, uniquePath, waitUntil } from './support/recipe-fixtures';
 
 describe.each(targets())('counters on %s', (kind) => {
   let cluster: Cluster;
@@ -32,7 +32,6 @@ describe.each(targets())('counters on %s', (kind) => {
     await cluster?.stop();
   });
   const SESSION = 8000;
-  const dead = (h: ZooKeeper): boolean => [KeeperState.Expired, KeeperState.Closed].includes(h.state as never);
   /**
    * A connected handle: waits out connect timeouts (a server restarting
    * slowly) up to a bound, as the handle keeps trying after each one.
@@ -50,10 +49,8 @@ describe.each(targets())('counters on %s', (kind) => {
     }
   };
   // A kill -9 and a slow restart (a JVM on a busy machine) can outlast a session: start a new one.
-  // A handle still disconnected is either reconnected or expired (locally) within the session timeout: wait for which.
   const live = async (): Promise<ZooKeeper> => {
-    await waitUntil(() => zk.state === KeeperState.SyncConnected || dead(zk), 'the main handle reconnected or expired', SESSION * 3);
-    if (dead(zk)) zk = await connectPatiently(cluster.connectString);
+    zk = await afterOutage(zk, () => connectPatiently(cluster.connectString), SESSION * 3);
     return zk;
   };
 
@@ -131,7 +128,7 @@ describe.each(targets())('counters on %s', (kind) => {
           // Nobody finishes before the outage began, so it always meets live contenders.
           if (n === 38) await waitUntil(() => outage, 'the outage began', 90_000);
           for (;;) {
-            if (dead(mine.h)) await renew();
+            if (isDead(mine.h)) await renew();
             const v = mine.c.getVersionedValue();
             try {
               if (await mine.c.trySetCount(v, v.value + 1)) {
@@ -220,7 +217,7 @@ describe.each(targets())('counters on %s', (kind) => {
           // Nobody finishes before the outage began, so it always meets live contenders.
           if (n === EACH - 2) await waitUntil(() => outage, 'the outage began', 90_000);
           for (;;) {
-            if (dead(h)) {
+            if (isDead(h)) {
               counter = await connect();
               renewed++;
             }

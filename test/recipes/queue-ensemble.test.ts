@@ -5,16 +5,15 @@
  * converges to the tree.
  */
 import { Cluster, startTarget } from '../harness';
-import { KeeperState, NoNodeError, ZooKeeper } from '../../src';
+import { NoNodeError } from '../../src';
 import { DistributedQueue } from '../../recipes/queue';
 import { DistributedAtomicLong, decodeLong } from '../../recipes/counter';
 import { TreeCache } from '../../recipes/cache';
 import { IndeterminateResultError } from '../../recipes/cache/support/recipe-errors';
 import { SessionLostError } from '../../recipes/util/errors';
-import { Handles, START_TIMEOUT, sleep, targetsWith, uniquePath, waitUntil } from './support/recipe-fixtures';
+import { Handles, isDead, START_TIMEOUT, sleep, targetsWith, uniquePath, waitUntil } from './support/recipe-fixtures';
 
 const kinds = targetsWith('ensemble');
-const isDead = (zk: ZooKeeper): boolean => [KeeperState.Expired, KeeperState.Closed].includes(zk.state as never);
 
 if (kinds.length === 0) {
   describe.skip('recipes on a 3-server ensemble with a leader kill (no selected target runs an ensemble)', () => {

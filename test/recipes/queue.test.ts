@@ -7,14 +7,13 @@
  */
 import { Cluster, startTarget, TcpProxy } from '../harness';
 import { expireSession } from '../harness/session-tools';
-import { CreateMode, KeeperState, NoNodeError, ZooKeeper } from '../../src';
+import { CreateMode, NoNodeError, ZooKeeper } from '../../src';
 import { DistributedQueue, LockingQueue, PriorityQueue, QueueItem, priorityToString, deserializeItems, serializeItems } from '../../recipes/queue';
 import { IndeterminateResultError, RecipeStateError } from '../../recipes/cache/support/recipe-errors';
 import { RecipeArgumentError, RecipeClosedError, SessionLostError } from '../../recipes/util/errors';
-import { Handles, START_TIMEOUT, seededRandom, sleep, targets, testSeed, uniquePath, waitUntil, within } from './support/recipe-fixtures';
+import { afterOutage, Handles, isDead, START_TIMEOUT, seededRandom, sleep, targets, testSeed, uniquePath, waitUntil, within } from './support/recipe-fixtures';
 import { ReplyDropProxy } from './support/reply-drop-proxy';
 
-const isDead = (zk: ZooKeeper): boolean => [KeeperState.Expired, KeeperState.Closed, KeeperState.AuthFailed].includes(zk.state as never);
 
 describe.each(targets())('queues on %s', (kind) => {
   let cluster: Cluster;
@@ -218,7 +217,7 @@ describe.each(targets())('queues on %s', (kind) => {
       if (!cluster.servers[0].running()) await cluster.servers[0].start().catch(() => undefined);
       await cluster.waitHealthy(30_000).catch(() => undefined); // the test's own outcome is what counts here
       // The kill may have outlasted the shared handle's session: later tests need a live one.
-      if (isDead(zk)) zk = await handles.connect(cluster.connectString, { sessionTimeout: 8000 });
+      zk = await afterOutage(zk, () => handles.connect(cluster.connectString, { sessionTimeout: 8000 }));
     }
   }, 120_000);
 

@@ -4,7 +4,7 @@
  * base path per test, condition waits, and a seeded random source.
  */
 import { randomBytes } from 'crypto';
-import { ZooKeeper, ZooKeeperOptions } from '../../../src';
+import { KeeperState, ZooKeeper, ZooKeeperOptions } from '../../../src';
 import { targets, targetsWith, TcpProxy } from '../../harness';
 import type { Feature, TargetKind } from '../../harness';
 
@@ -65,6 +65,21 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, what: st
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
     await sleep(everyMs);
   }
+}
+
+/** True once a handle can never serve again (its session expired or failed authentication, or it was closed). */
+export const isDead = (zk: ZooKeeper): boolean =>
+  zk.state === KeeperState.Expired || zk.state === KeeperState.Closed || zk.state === KeeperState.AuthFailed;
+
+/**
+ * A handle cut off by a kill -9 (a slow restart of a JVM on a busy machine can
+ * outlast its session) either reconnects or expires, locally, within its session
+ * timeout. Waits for which, so no later test meets it half-way, and hands back
+ * the handle when it reconnected, else the one `renew` makes.
+ */
+export async function afterOutage(zk: ZooKeeper, renew: () => Promise<ZooKeeper>, timeoutMs = 30_000): Promise<ZooKeeper> {
+  await waitUntil(() => zk.state === KeeperState.SyncConnected || isDead(zk), 'the handle reconnected or expired', timeoutMs);
+  return isDead(zk) ? renew() : zk;
 }
 
 export { seededRandom } from '../../harness/seeded-random';
