@@ -161,6 +161,7 @@ export function toServerOptions(cfg: ZooCfg, extra: Partial<ServerOptions> = {})
     maxSessionTimeout: cfg.maxSessionTimeout,
     maxClientCnxns: cfg.maxClientCnxns,
     snapCount: cfg.snapCount,
+    snapshotSizeFactor: cfg.snapshotSizeFactor,
     juteMaxBuffer: cfg.juteMaxBuffer,
     globalOutstandingLimit: cfg.globalOutstandingLimit,
     extendedTypesEnabled: cfg.extendedTypesEnabled,

@@ -356,6 +356,11 @@ async function stop(cfg: ZooCfg, io: ZkServerIo): Promise<number> {
 }
 
 async function status(cfg: ZooCfg, io: ZkServerIo): Promise<number> {
+  if (cfg.clientPort === undefined && cfg.secureClientPort === undefined) {
+    // A config outside its server list may have none (see parseZooCfg); zkServer.sh's words.
+    io.out('Client port not found. Terminating.\n');
+    return 1;
+  }
   const probe = probeAddress(cfg);
   io.out(`Client port found: ${probe.port}. Client address: ${probe.host}. Client SSL: ${probe.tls}.\n`);
   const mode = await queryMode(cfg, 5000);

@@ -19,7 +19,7 @@ import { Id } from '../proto/generated/data';
 import { TxnHeader } from '../proto/generated/txn';
 import { DEFAULT_MAX_BUFFER } from '../jute/framer';
 import { MemoryTxnStore } from './persist/memory-store';
-import { FileTxnStore } from './persist/file-store';
+import { DEFAULT_SNAPSHOT_SIZE_FACTOR, FileTxnStore } from './persist/file-store';
 import type { TxnLogStats } from './persist/txn-log-writer';
 import type { TxnStore } from './persist/types';
 import { ClientConnection, type ConnectionHost } from './net/client-connection';
@@ -82,6 +82,12 @@ export interface ServerOptions {
   clientPortListenBacklog?: number;
   /** Txns between snapshots; each roll is randomized to snapCount/2 + random(snapCount/2), like Apache. Default 100000. */
   snapCount?: number;
+  /**
+   * zookeeper.snapshotSizeFactor (default 0.33): as a leader, sync a learner
+   * older than the committed log from the txn log on disk while the log to
+   * read is at most this times the newest snapshot's size; < 0: never (SNAP).
+   */
+  snapshotSizeFactor?: number;
   /** jute.* settings. */
   jute?: {
     /** jute.maxbuffer: the largest request packet accepted, in bytes (default 0xfffff); a larger one closes the connection. */
@@ -255,6 +261,8 @@ export class ZooKeeperServer implements ConnectionHost {
   readonly maxClientCnxns: number;
   /** Txns between snapshots, on average (each roll is randomized between snapCount/2 and snapCount). */
   readonly snapCount: number;
+  /** See ServerOptions.snapshotSizeFactor. */
+  readonly snapshotSizeFactor: number;
   /** @internal */
   readonly serverStats = new ServerStats();
   private readonly now: () => number;
@@ -305,6 +313,7 @@ export class ZooKeeperServer implements ConnectionHost {
     this.maxOutstanding = opts.globalOutstandingLimit ?? 1000;
     this.maxClientCnxns = opts.maxClientCnxns ?? 60;
     this.snapCount = Math.max(2, opts.snapCount ?? 100000);
+    this.snapshotSizeFactor = opts.snapshotSizeFactor ?? DEFAULT_SNAPSHOT_SIZE_FACTOR;
     this.nextSnapshotAt = this.randomSnapRoll();
     this.now = opts.now ?? Date.now;
     this.superDigest = opts.superDigest;

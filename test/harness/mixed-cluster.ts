@@ -65,8 +65,8 @@ export interface MixedOptions {
   tickTime?: number;
   /** Budget for forming the ensemble; default 90 s (JVMs and a cold transpile on a 2-core machine). */
   startTimeoutMs?: number;
-  /** Extra -D flags for the Apache members (e.g. zookeeper.snapshotSizeFactor). */
-  apacheSystemProperties?: Record<string, string>;
+  /** Extra system properties for every member (e.g. zookeeper.snapshotSizeFactor): -D flags, ours through JVMFLAGS. */
+  systemProperties?: Record<string, string>;
   /** maxSessionTimeout for every member. */
   maxSessionTimeout?: number;
   /** forceSync=yes on every member (default no: tests need no fsync). */
@@ -101,11 +101,14 @@ export async function startMixed(specs: MixedMemberSpec[], opts: MixedOptions = 
   const budget = opts.startTimeoutMs ?? 90_000;
   const root = makeTempDir('zk-mixed-');
   const members: MixedMember[] = [];
-  const sysProps = { ...(opts.superDigest !== undefined ? { 'zookeeper.DigestAuthenticationProvider.superDigest': opts.superDigest } : {}) };
+  const sysProps = {
+    ...(opts.superDigest !== undefined ? { 'zookeeper.DigestAuthenticationProvider.superDigest': opts.superDigest } : {}),
+    ...opts.systemProperties,
+  };
   const makeMember = (kind: MemberKind, sid: number, dir: string, dataDir: string, cfgFile: string, clientPort: number): ManagedServer => {
     const server =
       kind === 'apache'
-        ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, { ...sysProps, ...opts.apacheSystemProperties })
+        ? apacheMember(sid, dir, dataDir, cfgFile, clientPort, budget, sysProps)
         // zkServer.sh's JVMFLAGS carry -D system properties, for us too.
         : ourEnsembleMember(sid, dir, dataDir, cfgFile, clientPort, budget, Object.entries(sysProps).map(([k, v]) => `-D${k}=${v}`));
     opts.onServer?.(server);

@@ -133,8 +133,8 @@ export async function heapAfterGc(server: ServerHandle, timeoutMs = 10_000): Pro
  */
 async function startOurEnsemble(opts: ClusterOptions): Promise<Cluster> {
   const n = opts.servers ?? 3;
-  if (opts.tls || opts.sasl || opts.extraConfig || opts.systemProperties) {
-    throw new Error('startOurs: an ensemble of ours runs without TLS, SASL or extra settings so far');
+  if (opts.tls || opts.sasl || opts.extraConfig) {
+    throw new Error('startOurs: an ensemble of ours runs without TLS, SASL or extra zoo.cfg settings so far');
   }
   const root = makeTempDir('zk-ours-ensemble-');
   const servers: ManagedServer[] = [];
@@ -149,7 +149,11 @@ async function startOurEnsemble(opts: ClusterOptions): Promise<Cluster> {
         ...lines,
       ], opts);
       // zkServer.sh's JVMFLAGS carry -D system properties, for us too.
-      const jvmFlags = [`-Dznode.container.checkIntervalMs=${opts.containerCheckIntervalMs ?? 1000}`, ...(opts.readOnlyMode ? ['-Dreadonlymode.enabled=true'] : [])];
+      const jvmFlags = [
+        `-Dznode.container.checkIntervalMs=${opts.containerCheckIntervalMs ?? 1000}`,
+        ...(opts.readOnlyMode ? ['-Dreadonlymode.enabled=true'] : []),
+        ...Object.entries(opts.systemProperties ?? {}).map(([k, v]) => `-D${k}=${v}`),
+      ];
       servers.push(ourEnsembleMember(id, dir, dataDir, cfgFile, ports[3 * i], opts.startTimeoutMs ?? 60_000, jvmFlags));
     }
     for (const s of servers) s.launch();

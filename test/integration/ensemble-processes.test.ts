@@ -16,9 +16,16 @@
  *   committed-log window (500) with SNAP, and one holding a txn the leader
  *   never committed with TRUNC (the old leader logs a proposal its SIGSTOPped
  *   followers never process, then all three die; the followers elect a new
- *   leader, and the old one rejoins). Apache takes the same decisions with
- *   its on-disk txn-log sync off (snapshotSizeFactor=-1; ours has none); and
- *   its new leader's srvr Zxid is (newEpoch, 0) before the epoch's first txn.
+ *   leader, and the old one rejoins), both kinds with their on-disk txn-log
+ *   sync off (snapshotSizeFactor=-1); and Apache's new leader's srvr Zxid
+ *   is (newEpoch, 0) before the epoch's first txn;
+ * - with that sync on (snapshotSizeFactor's default 0.33), a follower that
+ *   missed more than the committed-log window is synced with DIFF, the
+ *   older txns read from the leader's txn log on disk, on both kinds; with
+ *   the leader's log rolled by snapshots (snapCount 200) the log files after
+ *   the follower's are over 0.33 x the snapshot (File.length counts their
+ *   64 MB preallocation) and both kinds send SNAP, and with no size limit
+ *   (factor 0) both send DIFF read across those files.
  */
 import { execFile } from 'child_process';
 import { randomBytes } from 'crypto';
@@ -228,13 +235,13 @@ describeEachTarget(targetsWith('ensemble'), 'catch-up modes on %s (read in the m
 
   beforeAll(async () => {
     // maxSessionTimeout: the TRUNC test's session must not expire (a txn of the new epoch) before the old leader rejoins.
-    // Apache 3.8 can also DIFF from its on-disk txn log beyond the committed-log window (snapshotSizeFactor,
-    // default 0.33), which ours does not do: turned off, Apache syncs like ours (committed log or SNAP).
+    // The DIFF from the on-disk txn log beyond the committed-log window is off here (next describe): such a
+    // follower gets a SNAP.
     cluster = await startTarget(kind, {
       servers: 3,
       tickTime: 500,
       maxSessionTimeout: 60_000,
-      ...(kind === 'apache' ? { systemProperties: { 'zookeeper.snapshotSizeFactor': '-1' } } : {}),
+      systemProperties: { 'zookeeper.snapshotSizeFactor': '-1' },
     });
   }, 150_000);
   afterAll(async () => {
@@ -346,4 +353,84 @@ describeEachTarget(targetsWith('ensemble'), 'catch-up modes on %s (read in the m
     expect({ againLines }).toEqual({ againLines: [`syncing learner ${victim.id} with DIFF ${hex(lastZxid)}`] });
     log(`[${kind}] catch-up: "${diffLines[0]}" after 5 missed, "${snapLines[0]}" after 700 missed, "${againLines[0]}" on a clean restart`);
   }, 240_000);
+});
+
+/**
+ * A follower down while 700 txns are written (more than the 500-txn committed log), then back: the one
+ * sync line the leader's log (or the follower's, for Apache) shows for it, after checking the follower
+ * ends with every value and the leader's zxid. For our leader, also how many txns it read from disk.
+ */
+async function rejoinAfter700(kind: string, cluster: Cluster, clients: Clients): Promise<{ lines: string[]; zxid: bigint; fromDisk?: string[] }> {
+  const base = `/logsync-${randomBytes(3).toString('hex')}`;
+  const leader = (await cluster.leader())!;
+  const victim = (await followers(cluster))[0];
+  const zk = await clients.connect(leader.hostPort);
+  await zk.create(base, null);
+  await waitFor('the follower to have the leader\'s zxid', async () => (await srvrZxid(victim)) === (await srvrZxid(leader)), 10_000);
+  const victimZxid = (await srvrZxid(victim))!;
+  await victim.stop();
+  await createMany(zk, base, 0, 700);
+  const zxid = (await srvrZxid(leader))!;
+  const watch = new SyncWatch(kind, leader, kind, victim);
+  const leaderLog = path.join(leader.dir, 'server.log');
+  const leaderLogAt = kind === 'ours' ? fs.statSync(leaderLog).size : 0;
+  await victim.start();
+  await cluster.waitHealthy(60_000);
+  const lines = watch.lines();
+  let fromDisk: string[] | undefined;
+  if (kind === 'ours') {
+    const m = /synced learner (\d+) with (\d+) txns from the txn log \((0x[0-9a-f]+) to/.exec(fs.readFileSync(leaderLog).subarray(leaderLogAt).toString('utf8'));
+    // The txns up to the committed log's oldest (the 500 newest are in memory) came from the txn log.
+    fromDisk = m ? [m[1], m[2], m[3]] : [];
+    if (m) expect(fromDisk).toEqual([String(victim.id), String(Number(zxid - victimZxid) - 499), hex(victimZxid)]);
+  }
+  // Its data is the leader's: every value, and the same zxid.
+  expect(await checkMember(clients, victim, base, 700)).toEqual({ server: victim.id, children: 700, bad: [] });
+  await waitFor('the follower to reach the leader\'s zxid', async () => (await srvrZxid(victim)) === (await srvrZxid(leader)), 10_000);
+  return { lines: lines.map((l) => l.replace(` ${victim.id} `, ' <victim> ')), zxid, fromDisk };
+}
+
+describeEachTarget(targetsWith('ensemble'), 'DIFF from the txn log on disk on %s (snapshotSizeFactor 0.33, the default)', (kind) => {
+  let cluster: Cluster;
+  const clients = new Clients();
+
+  beforeAll(async () => {
+    cluster = await startTarget(kind, { servers: 3, tickTime: 500 });
+  }, 150_000);
+  afterAll(async () => {
+    await clients.closeAll();
+    await cluster?.stop();
+  });
+
+  test('a follower that missed 700 txns (> the 500-txn committed log) is synced with DIFF, the older txns from the leader\'s txn log', async () => {
+    const r = await rejoinAfter700(kind, cluster, clients);
+    expect({ lines: r.lines }).toEqual({ lines: [`syncing learner <victim> with DIFF ${hex(r.zxid)}`] });
+    if (kind === 'ours') expect(r.fromDisk).toHaveLength(3);
+    log(`[${kind}] txn-log sync: "${r.lines[0]}" after 700 missed${r.fromDisk ? `, ${r.fromDisk[1]} txns read from the txn log` : ''}`);
+  }, 240_000);
+});
+
+describeEachTarget(targetsWith('ensemble'), 'the txn-log sync\'s size limit on %s, the leader\'s log rolled by snapshots (snapCount 200)', (kind) => {
+  describe.each([
+    { factor: '0.33', mode: 'SNAP' },
+    { factor: '0', mode: 'DIFF' },
+  ])('snapshotSizeFactor $factor', ({ factor, mode }) => {
+    let cluster: Cluster;
+    const clients = new Clients();
+
+    beforeAll(async () => {
+      cluster = await startTarget(kind, { servers: 3, tickTime: 500, systemProperties: { 'zookeeper.snapCount': '200', 'zookeeper.snapshotSizeFactor': factor } });
+    }, 150_000);
+    afterAll(async () => {
+      await clients.closeAll();
+      await cluster?.stop();
+    });
+
+    test(`a follower that missed 700 txns, its zxid in an older log file, is synced with ${mode}`, async () => {
+      const r = await rejoinAfter700(kind, cluster, clients);
+      expect({ lines: r.lines }).toEqual({ lines: [`syncing learner <victim> with ${mode} ${hex(r.zxid)}`] });
+      if (kind === 'ours') expect(r.fromDisk).toHaveLength(mode === 'DIFF' ? 3 : 0);
+      log(`[${kind}] snapCount 200, snapshotSizeFactor ${factor}: "${r.lines[0]}" after 700 missed${r.fromDisk?.length ? `, ${r.fromDisk[1]} txns read from the txn log` : ''}`);
+    }, 240_000);
+  });
 });

@@ -13,13 +13,19 @@
  *   every member, the dynamic files follow;
  * - an observer added by reconfig starts, syncs and serves; promoted to
  *   participant it elects again and follows; demoted it observes again;
- *   removed, it stops serving;
+ *   removed, it elects again and goes on as a non-voting follower that
+ *   serves (Apache's "non-voting participant"), and it can be added back;
  * - a member restarted after the reconfigs reads the config in force from
  *   its rewritten zoo.cfg and dynamic file;
+ * - a joiner restarted before a reconfig added it does not start, as
+ *   Apache's ("My id N not in the peer list", exit code 1): the config it
+ *   adopted from the election, and wrote, does not list it;
  * - zk-cli's `reconfig -add/-remove` and `config` commands;
  * - kazoo's own TestReconfig (kazoo/tests/test_client.py) passes;
  * - removing the leader: it hands over to a voter of the new config, which
- *   leads the other one; nothing written before is lost.
+ *   leads the other one; nothing written before is lost; the old leader
+ *   follows the new one as a non-voting member and serves; restarted, it
+ *   does not start (Apache's "My id N not in the peer list").
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -44,13 +50,20 @@ const JVMFLAGS = [`-Dzookeeper.DigestAuthenticationProvider.superDigest=${digest
 let root: string;
 let cluster: Cluster;
 let members: ManagedServer[] = [];
-/** client, quorum and election port of each sid (1..3 run from the start, 4 is the observer to add). */
+/** A server that joins the way Apache's reconfig guide says (its zoo.cfg lists the ensemble and itself). */
+const JOINER = 6;
+/** client, quorum and election port of each sid (1..3 run from the start, 4 is the observer to add, then JOINER). */
 const ports = new Map<number, { client: number; quorum: number; election: number }>();
 const clients = new Clients();
 
 function line(sid: number, role: 'participant' | 'observer'): string {
   const p = ports.get(sid)!;
   return `server.${sid}=127.0.0.1:${p.quorum}:${p.election}:${role};127.0.0.1:${p.client}`;
+}
+
+/** How ManagedServer.start fails for a member whose config in force does not list it (Apache's QuorumPeer.start words). */
+function notInPeerList(sid: number): RegExp {
+  return new RegExp(`exited during start-up \\(code 1, signal null\\)[\\s\\S]*My id ${sid} not in the peer list`);
 }
 
 function hostOf(sid: number): string {
@@ -90,8 +103,8 @@ function dir(sid: number): string {
 
 beforeAll(async () => {
   root = makeTempDir('zk-reconfig-');
-  const p = await freePorts(12);
-  for (let sid = 1; sid <= 4; sid++) ports.set(sid, { client: p[3 * sid - 3], quorum: p[3 * sid - 2], election: p[3 * sid - 1] });
+  const p = await freePorts(15);
+  [1, 2, 3, 4, JOINER].forEach((sid, i) => ports.set(sid, { client: p[3 * i], quorum: p[3 * i + 1], election: p[3 * i + 2] }));
   const lines = [1, 2, 3].map((sid) => line(sid, 'participant'));
   for (const sid of [1, 2, 3]) {
     const { dir: d, dataDir, cfgFile } = writeMemberFiles(root, sid, ports.get(sid)!.client, ['reconfigEnabled=true', ...lines], { tickTime: 500 });
@@ -184,7 +197,7 @@ describe('reconfig on our 3-voter ensemble', () => {
     for (const sid of [1, 2, 3]) await waitFor('condition', async () => (await configOn(sid)) === removed.data!.toString(), 10_000);
   });
 
-  test('an observer added by reconfig serves; promoted to participant it follows, demoted it observes; removed, it stops serving', async () => {
+  test('an observer added by reconfig serves; promoted to participant it follows, demoted it observes; removed, it follows as a non-voter and serves; added back, it observes', async () => {
     const su = await clients.connect(cluster.connectString, { authInfo: SUPER });
     await su.create('/before-observer', Buffer.from('x'));
     await su.reconfig({ joining: line(4, 'observer') });
@@ -213,8 +226,22 @@ describe('reconfig on our 3-voter ensemble', () => {
     await waitFor('server 4 has the config', async () => (await configOn(4)) === demoted.data!.toString(), 10_000);
     const removed = await su.reconfig({ leaving: '4' });
     expect(removed.data!.toString()).not.toContain('server.4=');
-    // INFORMANDACTIVATE: it is not in the config any more, so it leaves its role and serves nobody.
-    await waitFor('condition', async () => /not currently serving/.test(await fourLetterWord('127.0.0.1', ports.get(4)!.client, 'srvr').catch(() => '')), 30_000);
+    // INFORMANDACTIVATE: not in the config any more, it leaves its role, elects again and follows as a
+    // non-voting participant (Apache's updateLearnerType), serving its clients.
+    await waitFor('server 4 follows as a non-voter', async () => (await serverMode('127.0.0.1', ports.get(4)!.client).catch(() => undefined)) === 'follower', 30_000);
+    expect(await fourLetterWord('127.0.0.1', ports.get(4)!.client, 'conf')).toMatch(/^peerType=0$/m);
+    await su.create('/after-removing-observer', Buffer.from('r'));
+    const removedView = await clients.connect(hostOf(4));
+    await removedView.sync('/after-removing-observer');
+    expect((await removedView.getData('/after-removing-observer')).data!.toString()).toBe('r');
+    expect((await removedView.getConfig()).data!.toString()).toBe(removed.data!.toString());
+    await removedView.create('/through-removed', Buffer.from('n'));
+    expect((await su.getData('/through-removed')).data!.toString()).toBe('n');
+    // A reconfig adds it back: it observes again.
+    const back = await su.reconfig({ joining: line(4, 'observer') });
+    await waitFor('server 4 observes again', async () => (await serverMode('127.0.0.1', ports.get(4)!.client).catch(() => undefined)) === 'observer', 30_000);
+    await waitFor('server 4 has the config', async () => (await configOn(4)) === back.data!.toString(), 10_000);
+    await su.reconfig({ leaving: '4' });
     await observer.kill();
   });
 
@@ -262,7 +289,26 @@ describe('reconfig on our 3-voter ensemble', () => {
     expect(await configOn(follower)).toBe(before);
   });
 
-  test('removing the leader: it hands over to a voter of the new config and nothing is lost', async () => {
+  test('a joiner restarted before a reconfig added it does not start, as Apache\'s: "My id N not in the peer list", exit code 1', async () => {
+    const lines = [1, 2, 3].map((s) => line(s, 'participant'));
+    const { dir: d, dataDir, cfgFile } = writeMemberFiles(root, JOINER, ports.get(JOINER)!.client, ['reconfigEnabled=true', ...lines, line(JOINER, 'participant')], { tickTime: 500 });
+    const joiner = ourEnsembleMember(JOINER, d, dataDir, cfgFile, ports.get(JOINER)!.client, 60_000, JVMFLAGS);
+    members.push(joiner);
+    await joiner.start();
+    // It adopted the ensemble's config from the election (in force, written) and follows as a non-voter.
+    await waitFor('the joiner follows', async () => (await serverMode('127.0.0.1', ports.get(JOINER)!.client).catch(() => undefined)) === 'follower', 30_000);
+    const inForce = await configOn(1);
+    expect(inForce).not.toContain(`server.${JOINER}=`);
+    expect(await configOn(JOINER)).toBe(inForce);
+    const staticText = fs.readFileSync(cfgFile, 'utf8');
+    expect(staticText).toContain(`dynamicConfigFile=${fs.realpathSync(path.join(d, `zoo.cfg.dynamic.${versionOf(inForce).toString(16)}`))}\n`);
+    expect(staticText).not.toMatch(/^server\./m);
+    expect(staticText).toContain(`clientPort=${ports.get(JOINER)!.client}\n`); // its line had no say in the config written
+    await joiner.kill();
+    await expect(joiner.start()).rejects.toThrow(notInPeerList(JOINER));
+  });
+
+  test('removing the leader: it hands over to a voter of the new config, nothing is lost, and it follows as a non-voter', async () => {
     const leader = await leaderSid();
     const others = [1, 2, 3].filter((s) => s !== leader);
     const su = await clients.connect(others.map(hostOf).join(','), { authInfo: SUPER });
@@ -286,7 +332,16 @@ describe('reconfig on our 3-voter ensemble', () => {
     const zk = await clients.connect(others.map(hostOf).join(','));
     await zk.create('/after-handover', Buffer.from('z'));
     expect((await zk.exists('/after-handover'))).not.toBeNull();
-    // The old leader is out of the config: it serves nobody.
-    await waitFor('condition', async () => /not currently serving/.test(await fourLetterWord('127.0.0.1', ports.get(leader)!.client, 'srvr').catch(() => '')), 30_000);
+    // The old leader is out of the config: it follows the new leader as a non-voting member, and serves.
+    await waitFor('the old leader follows', async () => (await serverMode('127.0.0.1', ports.get(leader)!.client).catch(() => undefined)) === 'follower', 30_000);
+    const onOld = await clients.connect(hostOf(leader));
+    await onOld.sync('/after-handover');
+    expect((await onOld.getData('/after-handover')).data!.toString()).toBe('z');
+    expect((await onOld.getConfig()).data!.toString()).toBe(text);
+    // Restarted, it reads the config it wrote, which does not list it (nor its client port): it does not start, as Apache's.
+    const old = members[leader - 1];
+    await old.kill();
+    expect(fs.readFileSync(path.join(dir(leader), 'zoo.cfg'), 'utf8')).not.toMatch(/^clientPort=/m);
+    await expect(old.start()).rejects.toThrow(notInPeerList(leader));
   });
 });

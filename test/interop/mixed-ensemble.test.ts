@@ -191,8 +191,9 @@ describe.each(COMBINATIONS)('mixed ensemble: $name', ({ members }) => {
  * SyncWatch): a leader of one kind syncs a learner of the other with TRUNC
  * (the learner led before and logged a txn nobody else got), then DIFF (a
  * few txns missed), SNAP (more than the 500-txn committed-log window
- * missed), and an empty DIFF after a clean restart. Apache's on-disk
- * txn-log sync is off (snapshotSizeFactor=-1), as ours has none.
+ * missed), and an empty DIFF after a clean restart. Syncing from the txn
+ * log on disk is off on both kinds (snapshotSizeFactor=-1): the next
+ * describe has it on.
  *
  * The old leader is of the learner's kind; the two others elect the new
  * leader, of the other kind, among themselves.
@@ -205,7 +206,7 @@ describe.each([
   const clients = new Clients();
 
   beforeAll(async () => {
-    cluster = await startMixed(members, { maxSessionTimeout: 60_000, apacheSystemProperties: { 'zookeeper.snapshotSizeFactor': '-1' } });
+    cluster = await startMixed(members, { maxSessionTimeout: 60_000, systemProperties: { 'zookeeper.snapshotSizeFactor': '-1' } });
   }, 180_000);
   afterAll(async () => {
     await clients.closeAll();
@@ -272,5 +273,50 @@ describe.each([
     expect({ again: again.lines }).toEqual({ again: [`syncing learner ${victim.sid} with DIFF ${hex(again.zxid)}`] });
     const [diffLines, snapLines, againLines] = [diff.lines, snap.lines, again.lines];
     log(`mixed sync, ${leader.kind} leader sid ${leader.sid} -> ${victim.kind} learner sid ${victim.sid}: ${[truncLines[0], diffLines[0], snapLines[0], againLines[0]].join('; ')}`);
+  });
+});
+
+/**
+ * DIFF from the txn log on disk across the kinds (snapshotSizeFactor at its
+ * default 0.33): a follower of one kind misses more txns than the leader's
+ * 500-txn committed log while down; the leader of the other kind finds its
+ * zxid in its own txn log (one file: the size limit does not apply) and
+ * sends DIFF, the older txns read from disk, then the committed log. The
+ * follower ends with the leader's data.
+ */
+describe.each([
+  { name: 'our leader syncs an Apache follower', members: [A(), A(), O()] },
+  { name: 'an Apache leader syncs our follower', members: [O(), O(), A()] },
+])('mixed sync from the txn log: $name', ({ members }) => {
+  let cluster: MixedCluster;
+  const clients = new Clients();
+
+  beforeAll(async () => {
+    cluster = await startMixed(members);
+  }, 180_000);
+  afterAll(async () => {
+    await clients.closeAll();
+    await cluster?.stop();
+  });
+
+  test('a follower of the other kind that missed 700 txns (> the 500-txn committed log) gets a DIFF and the leader\'s data', async () => {
+    const leader = cluster.member(3);
+    expect(await leader.server.mode()).toBe('leader');
+    const victim = cluster.members.find((m) => m.kind !== leader.kind)!;
+    const base = `/mixed-logsync-${randomBytes(3).toString('hex')}`;
+    const zk = await clients.connect(leader.server.hostPort);
+    await zk.create(base, null);
+    await waitFor('the follower to have the leader\'s zxid', async () => (await srvrZxid(victim.server)) === (await srvrZxid(leader.server)), 10_000);
+    await victim.server.stop();
+    await createMany(zk, base, 0, 700);
+    const zxid = (await srvrZxid(leader.server))!;
+    const watch = new SyncWatch(leader.kind, leader.server, victim.kind, victim.server);
+    await victim.server.start();
+    await cluster.waitHealthy(60_000);
+    const lines = watch.lines();
+    expect({ lines }).toEqual({ lines: [`syncing learner ${victim.sid} with DIFF ${hex(zxid)}`] });
+    expect(await checkMember(clients, victim.server, base, 700)).toEqual({ server: victim.sid, children: 700, bad: [] });
+    await waitFor('the follower to reach the leader\'s zxid', async () => (await srvrZxid(victim.server)) === (await srvrZxid(leader.server)), 10_000);
+    log(`mixed sync from the txn log, ${leader.kind} leader sid ${leader.sid} -> ${victim.kind} follower sid ${victim.sid}: "${lines[0]}" after 700 missed`);
   });
 });

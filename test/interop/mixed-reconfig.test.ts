@@ -13,10 +13,14 @@
  * the `zoo.cfg.dynamic.<version>` file holds it, the joiner serves writes
  * made before it came, and a write through it reaches the others. Removed
  * again (`reconfig -remove`), the remaining members agree on the config
- * without it and still commit. (What the removed server does is its kind's
- * business, logged, not asserted: Apache's goes on as a non-voting follower,
- * a removed observer after electing again; of ours a removed participant
- * keeps following, a removed observer stops serving.)
+ * without it and still commit, and the removed server, of either kind, goes
+ * on as a non-voting follower that serves (Apache's "non-voting
+ * participant"; a removed observer after electing again).
+ *
+ * Restarted, a removed server does not start, of either kind, nor does a
+ * joiner restarted before a reconfig added it: the config it wrote (in
+ * force, or adopted from the election) does not list it ("My id N not in
+ * the peer list", exit code 1).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -41,6 +45,11 @@ function splitConfig(text: string): { lines: string; version: bigint } {
   return { lines: text.slice(0, m.index), version: BigInt(`0x${m[1]}`) };
 }
 
+/** How ManagedServer.start fails for a server that refuses a config not listing it, either kind (QuorumPeer.start). */
+function notInPeerList(sid: number): RegExp {
+  return new RegExp(`exited during start-up \\(code 1, signal null\\)[\\s\\S]*My id ${sid} not in the peer list`);
+}
+
 /** zoo.cfg.dynamic.<version> as both kinds write it: the server lines sorted, no version, no final newline. */
 function dynamicFileText(config: string): string {
   return splitConfig(config).lines.split('\n').sort().join('\n');
@@ -56,7 +65,7 @@ describe.each([
   const base = `/mixrec-${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
-    cluster = await startMixed(members, { reconfigEnabled: true, superDigest: digestOf('super', 'test'), joiners: 2 });
+    cluster = await startMixed(members, { reconfigEnabled: true, superDigest: digestOf('super', 'test'), joiners: 3 });
     log(`formed: ${await cluster.describe()}`);
   }, 100_000);
   afterAll(async () => {
@@ -100,7 +109,7 @@ describe.each([
   test.each([
     { role: 'a participant', sid: 4, observer: false, mode: 'follower' },
     { role: 'an observer', sid: 5, observer: true, mode: 'observer' },
-  ])(`a server of the joining kind is added as $role, syncs and serves, and is removed again`, async ({ sid, observer, mode }) => {
+  ])(`a server of the joining kind is added as $role, syncs and serves, and is removed again: it follows as a non-voter and serves; restarted, it does not start`, async ({ sid, observer, mode }) => {
     const leader = cluster.members[2];
     expect(await leader.server.mode()).toBe('leader');
     const t0 = Date.now();
@@ -131,7 +140,21 @@ describe.each([
     const writer = await connectTo(cluster.members[0]);
     await writer.create(`${base}/after-removing-${sid}`, null);
     expect(await leader.server.mode()).toBe('leader');
-    log(`sid ${sid} (${m.kind} ${mode}) under the ${leader.kind} leader sid 3: served in ${startedMs} ms, added and synced in ${addedMs} ms, removed after ${Date.now() - t0} ms; it is now ${(await m.server.mode()) ?? 'not serving'}`);
+    await waitFor(`sid ${sid} (${m.kind}), removed, to follow as a non-voter`, async () => (await m.server.mode()) === 'follower', 30_000);
+    const onRemoved = await connectTo(m);
+    await onRemoved.sync(base);
+    expect(await onRemoved.exists(`${base}/after-removing-${sid}`)).not.toBeNull();
+    log(`sid ${sid} (${m.kind} ${mode}) under the ${leader.kind} leader sid 3: served in ${startedMs} ms, added and synced in ${addedMs} ms, removed and following after ${Date.now() - t0} ms`);
+    // Restarted, it reads the config in force it wrote, which does not list it: it does not start.
     await m.server.kill();
+    await expect(m.server.start()).rejects.toThrow(notInPeerList(sid));
+  });
+
+  test('a joiner restarted before a reconfig added it does not start: "My id N not in the peer list", exit code 1', async () => {
+    const sid = 6;
+    const m = await cluster.join({ kind: joiner, sid, observer: false });
+    await waitFor(`sid ${sid} (${m.kind}) to follow as a non-voter`, async () => (await m.server.mode()) === 'follower', 30_000);
+    await m.server.kill();
+    await expect(m.server.start()).rejects.toThrow(notInPeerList(sid));
   });
 });

@@ -81,7 +81,8 @@
  * the final leader's.
  */
 import { TxnHeader } from '../../src/proto';
-import type { TxnEntry } from '../../src/server/persist/types';
+import { TxnLogWalk } from '../../src/server/persist/file-store';
+import type { TxnEntry, TxnLogPosition } from '../../src/server/persist/types';
 import { MajorityQuorum, QuorumServer } from '../../src/server/quorum/quorum-verifier';
 import { LeaderEffect, ZabLeader } from '../../src/server/quorum/zab-leader';
 import { LearnerEffect, ZabLearner } from '../../src/server/quorum/zab-learner';
@@ -112,6 +113,8 @@ export interface ZabSimStats {
   roleEnds: number;
   /** Quiet-phase leader restarts because learners had accepted a newer epoch than it serves (see forceReelectionIfStuck). */
   forcedReelections: number;
+  /** DIFFs whose txns came from a leader's txn log on disk (older than its committed log). */
+  logSyncs: number;
 }
 
 export interface FaultProfile {
@@ -135,6 +138,13 @@ export interface FaultProfile {
    * stay as they were); runZabSim's `reconfigEnabled` sets it.
    */
   reconfigEnabled?: boolean;
+  /**
+   * Leaders sync a learner older than their committed log from the txn log
+   * on disk (Apache's snapshotSizeFactor >= 0, no size limit): the lookup
+   * queued behind the leader's appends, the DIFF's txns read from the disk
+   * log when sent. Not drawn from the seed; runZabSim's `txnLogSync` sets it.
+   */
+  txnLogSync?: boolean;
 }
 
 /** A seed's fault profile for the quorum links, disks and crashes. */
@@ -347,7 +357,7 @@ export class ZabCluster<T = null, W = never> {
   readonly trace: string[] = [];
   readonly stats: ZabSimStats = {
     events: 0, crashes: 0, linkBreaks: 0, partitions: 0, elections: 0, established: 0, proposed: 0, acknowledged: 0,
-    diffs: 0, truncs: 0, snaps: 0, lateJoins: 0, syncs: 0, roleEnds: 0, forcedReelections: 0,
+    diffs: 0, truncs: 0, snaps: 0, lateJoins: 0, syncs: 0, roleEnds: 0, forcedReelections: 0, logSyncs: 0,
   };
   now = 0;
   quiet = false;
@@ -617,6 +627,7 @@ export class ZabCluster<T = null, W = never> {
       committedLog: d.replayed,
       committedLogLimit: this.faults.committedLogLimit,
       reconfigEnabled: this.faults.reconfigEnabled,
+      txnLogSync: this.faults.txnLogSync,
       captureSnapshot: () => ({ zxid: n.memZxid, snapshot: this.snapshotOf(n) }),
     });
     n.role = role;
@@ -702,6 +713,51 @@ export class ZabCluster<T = null, W = never> {
           break;
         case 'serve':
           tasks.push({ label: 'serve', disk: false, run: () => this.leaderServes(n, role, e.epoch) });
+          break;
+        case 'findInLog':
+          // Read behind the appends queued so far (the host waits for the appends started before it).
+          tasks.push({
+            label: 'dispatchFindInLog',
+            disk: false,
+            run: () => {
+              n.logQueue.push({
+                label: 'findInLog',
+                disk: true,
+                run: () => {
+                  if (!this.current(n, role)) return;
+                  const walk = new TxnLogWalk(e.zxid, e.through, n.disk.snapshots.map((x) => x.zxid));
+                  let at: TxnLogPosition | null | undefined;
+                  for (const t of n.disk.log) if ((at = walk.next(t.header.zxid)) !== undefined) break;
+                  this.log(`leader ${n.sid} looked up ${hex(e.zxid)} in its log for ${e.sid}: ${at ? JSON.stringify({ found: at.found, before: hex(at.before), after: at.after && hex(at.after) }) : 'not usable'}`);
+                  this.leaderEffects(n, role, role.m.logPosition(e.sid, e.zxid, at ?? null));
+                },
+              });
+              this.pumpLog(n);
+            },
+          });
+          break;
+        case 'sendLog':
+          tasks.push({
+            label: 'sendLog',
+            disk: true,
+            run: () => {
+              if (!this.current(n, role)) return;
+              const link = role.links.get(e.to);
+              if (!link) return;
+              const txns = n.disk.log.filter((t) => t.header.zxid > e.after && t.header.zxid <= e.through);
+              if (txns[txns.length - 1]?.header.zxid !== e.through) {
+                // The host's stream fails the same way: the learner's link closes and it syncs again.
+                this.breakLink(link, `txn log of ${n.sid} does not reach ${hex(e.through)}`);
+                return;
+              }
+              this.stats.logSyncs++;
+              this.log(`${n.sid} -> ${e.to}: ${txns.length} txns from the txn log (${hex(e.after)}..${hex(e.through)}]`);
+              for (const txn of txns) {
+                this.transmit(link, false, { kind: 'proposal', txn });
+                this.transmit(link, false, { kind: 'commit', zxid: txn.header.zxid });
+              }
+            },
+          });
           break;
         case 'committed':
           tasks.push({
@@ -1235,7 +1291,7 @@ export class ZabCluster<T = null, W = never> {
 // ==== the ZAB simulation: an election oracle and synthetic txns ====
 
 /** quietMs: the simulated time allowed, after the faults stop, for the liveness goal. */
-export type ZabSimOptions = SimOptions & { reconfigEnabled?: boolean };
+export type ZabSimOptions = SimOptions & { reconfigEnabled?: boolean; txnLogSync?: boolean };
 
 export interface ZabSimResult {
   seed: number;
@@ -1260,6 +1316,7 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
   const quietMs = opts.quietMs ?? 25_000;
   const faults = pickZabFaults(rng);
   if (opts.reconfigEnabled) faults.reconfigEnabled = true;
+  if (opts.txnLogSync) faults.txnLogSync = true;
   const c = new ZabCluster<null, 'elect' | 'client'>({ voters: opts.voters, observers: opts.observers, trace: opts.trace, rng, faults });
   const { stats } = c;
   /** Liveness goal: the txn proposed once everything is synced after the faults. */

@@ -8,6 +8,7 @@
  * (ZK_SIM_RECONFIG=1: the reconfigEnabled variant, as npm run soak:reconfig runs it).
  * Thousands of seeds: npm run soak:zab, npm run soak:reconfig (test/sim/run-zab-sim.ts).
  */
+import { TxnLogWalk } from '../../src/server/persist/file-store';
 import { ZabLeader } from '../../src/server/quorum/zab-leader';
 import { ZabLearner } from '../../src/server/quorum/zab-learner';
 import { Proto, ackNewLeaderBeforeLogging, wrap } from './known-bad-variants';
@@ -66,6 +67,23 @@ test('ZAB with reconfigEnabled (every leader versions the config, ZOOKEEPER-1783
   }
   if (failures.length > 0) throw new Error(failures.join('\n\n'));
   expect(established).toBeGreaterThan(120);
+});
+
+test('ZAB with leaders syncing from the txn log on disk (snapshotSizeFactor >= 0): 3 and 5 voters, 100 seeds each', () => {
+  const failures: string[] = [];
+  const totals = { established: 0, logSyncs: 0, snaps: 0 };
+  for (const voters of [3, 5]) {
+    for (let seed = 1; seed <= 100 && failures.length < 3; seed++) {
+      const r = runZabSim({ seed: seed + 700_000, voters, observers: 1, txnLogSync: true });
+      for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
+      if (r.violations.length > 0) failures.push(failureReport(r));
+    }
+  }
+  if (failures.length > 0) throw new Error(failures.join('\n\n'));
+  expect(totals.established).toBeGreaterThan(200);
+  // Learners older than the committed log were synced from disk; others (a log that did not reach back) still by SNAP.
+  expect(totals.logSyncs).toBeGreaterThan(0);
+  expect(totals.snaps).toBeGreaterThan(0);
 });
 
 /**
@@ -137,6 +155,30 @@ describe('the simulation catches known-bad machine variants', () => {
       }),
     );
     expect(found).toBeDefined();
+  });
+
+  test("DIFF from a txn log with a hole (Apache's getProposalsFromTxnLog walks over the txns a past SNAP put only in a snapshot)", () => {
+    // The walk without its snapshot check, as Apache's FileTxnIterator reads the log.
+    const walk = TxnLogWalk.prototype as unknown as Proto;
+    const undo = wrap(walk, 'next', (orig) => function (this: unknown, ...a: unknown[]) {
+      (this as { snapshots: bigint[] }).snapshots = [];
+      return orig.apply(this, a);
+    });
+    let found: string | undefined;
+    try {
+      for (let seed = 1; seed <= 100 && found === undefined; seed++) {
+        for (const voters of [3, 5]) {
+          const r = runZabSim({ seed: seed + 700_000, voters, observers: 1, txnLogSync: true });
+          if (r.violations.length > 0) {
+            found = `seed ${seed + 700_000}/${voters}: ${r.violations[0]}`;
+            break;
+          }
+        }
+      }
+    } finally {
+      undo();
+    }
+    expect(found).toMatch(/is not a prefix of its leader/);
   });
 
   test('ZOOKEEPER-1154: DIFF instead of TRUNC for a peer holding txns the leader never committed', () => {

@@ -16,6 +16,7 @@
 import * as path from 'path';
 import { parseFourLetterWhitelist } from '../net/four-letter-words';
 import type { SslOptions } from '../net/tls-options';
+import { DEFAULT_SNAPSHOT_SIZE_FACTOR } from '../persist/file-store';
 import { ConfigError } from './errors';
 import { parseJavaProperties } from './java-properties';
 import { checkDuplicateAddresses, parseServerLine, QuorumServerSpec, readMyid, versionFromFileName } from './quorum-config';
@@ -49,6 +50,8 @@ export interface ZooCfg {
   /** Enabled four-letter words (srvr always; isro when read-only mode is on). */
   fourLetterWordWhitelist: Set<string>;
   snapCount: number;
+  /** zookeeper.snapshotSizeFactor: a leader sends a learner older than its committed log the txn log instead of a snapshot while that is smaller than this times the snapshot; < 0: never. */
+  snapshotSizeFactor: number;
   /** Max frame / znode data size in bytes. */
   juteMaxBuffer: number;
   /** Txn log preallocation block, in bytes (zoo.cfg and zookeeper.preAllocSize are in KB). */
@@ -106,6 +109,7 @@ const KNOWN_SYSTEM_PROPERTIES = new Set([
   'zookeeper.extendedTypesEnabled',
   'readonlymode.enabled',
   'zookeeper.snapCount',
+  'zookeeper.snapshotSizeFactor',
   'jute.maxbuffer',
   'zookeeper.jute.maxbuffer',
   'zookeeper.preAllocSize',
@@ -182,6 +186,7 @@ const PROPERTY_KEYS_FROM_CFG = new Set([
   'enforceQuota',
   '4lw.commands.whitelist',
   'snapCount',
+  'snapshotSizeFactor',
   'preAllocSize',
   'jute.maxbuffer',
   'DigestAuthenticationProvider.superDigest',
@@ -438,6 +443,7 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
 
   // Typed system properties (zoo.cfg-derived entries were written into sys above).
   const snapCount = sys['zookeeper.snapCount'] !== undefined ? parseIntStrict('snapCount', sys['zookeeper.snapCount'].trim(), 2) : 100000;
+  const snapshotSizeFactor = parseSnapshotSizeFactor(sys['zookeeper.snapshotSizeFactor'], warnings);
   const juteRaw = sys['jute.maxbuffer'] ?? sys['zookeeper.jute.maxbuffer'];
   const juteMaxBuffer = juteRaw !== undefined ? parseJuteMaxBuffer(juteRaw.trim()) : 0xfffff;
   const preAllocKb =
@@ -525,19 +531,27 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     }
   }
 
+  /** A quorum member whose myid the server list does not hold (see below). */
+  let outsideServerList = false;
   if (!standalone) {
     if (initLimit === 0) throw new ConfigError('initLimit is not set', 'initLimit');
     if (syncLimit === 0) throw new ConfigError('syncLimit is not set', 'syncLimit');
     serverId = readMyid(absDataDir, readFile);
+    // A myid the list does not hold is no config error (QuorumPeerConfig.setupMyId does not check):
+    // the peer refuses to start with it (Apache's QuorumPeer.start, "My id N not in the peer list"),
+    // which is what a joiner restarted before a reconfig added it, or a removed server restarted,
+    // runs into; `stop` and `status` can still read its config. Its role is then participant
+    // (setupPeerType: the servers list decides).
     const me = servers.find((s) => s.id === serverId);
-    if (!me) throw new ConfigError(`myid ${serverId} (from ${path.join(absDataDir, 'myid')}) is not in the server list`, 'myid');
-    if (peerTypeSet && peerType !== me.role) {
-      warnings.push(`Peer type from servers list (${me.role}) doesn't match peerType (${peerType}). Defaulting to servers list.`);
+    outsideServerList = me === undefined;
+    const role = me?.role ?? 'participant';
+    if (peerTypeSet && peerType !== role) {
+      warnings.push(`Peer type from servers list (${role}) doesn't match peerType (${peerType}). Defaulting to servers list.`);
     }
-    peerType = me.role;
+    peerType = role;
     // Apache takes the client port from this server's line when the static config gives none, and
     // refuses a conflict between the two.
-    if (me.clientPort !== undefined) {
+    if (me?.clientPort !== undefined) {
       if (clientPort !== 0 && clientPort !== me.clientPort) {
         throw new ConfigError(
           `client port for this server (id = ${serverId}) in static config file is ${clientPort} ` +
@@ -552,7 +566,10 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     }
   }
 
-  if (clientPort === 0 && secureClientPort === 0) {
+  // A removed server's rewritten zoo.cfg has no client port left (its line carried the client address,
+  // so the rewrite dropped the keys): Apache reads a quorum member's config without one, and the
+  // peer then refuses to start it (above); `stop` must still read it.
+  if (clientPort === 0 && secureClientPort === 0 && !outsideServerList) {
     throw new ConfigError(`clientPort is not set${where} (set clientPort or secureClientPort)`, 'clientPort');
   }
 
@@ -574,6 +591,7 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     autopurge: { snapRetainCount, purgeIntervalHours: purgeInterval },
     fourLetterWordWhitelist,
     snapCount,
+    snapshotSizeFactor,
     juteMaxBuffer,
     preAllocSize: preAllocKb * 1024,
     forceSync,
@@ -599,6 +617,22 @@ export function parseZooCfg(text: string, options: ParseZooCfgOptions = {}): Zoo
     systemProperties: sys,
     warnings,
   };
+}
+
+/**
+ * zookeeper.snapshotSizeFactor as ZKDatabase reads it: a Java double; one
+ * that does not parse, or is above 1, falls back to 0.33 (logged, not
+ * fatal); below 0 turns syncing from the txn log off.
+ */
+function parseSnapshotSizeFactor(raw: string | undefined, warnings: string[]): number {
+  if (raw === undefined) return DEFAULT_SNAPSHOT_SIZE_FACTOR;
+  const v = raw.trim();
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(v) ? Number.parseFloat(v) : NaN;
+  if (Number.isNaN(n) || n > 1) {
+    warnings.push(`Invalid zookeeper.snapshotSizeFactor ${raw}; using the default ${DEFAULT_SNAPSHOT_SIZE_FACTOR}`);
+    return DEFAULT_SNAPSHOT_SIZE_FACTOR;
+  }
+  return n;
 }
 
 /** Reads and parses a zoo.cfg file; ConfigError when it is missing. */

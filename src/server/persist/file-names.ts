@@ -80,3 +80,16 @@ export function logFilesFrom(logs: readonly ZxidFile[], snapshotZxid: bigint): Z
   }
   return logs.filter((f) => f.zxid >= start);
 }
+
+/**
+ * The log files a reader from `zxid` opens (FileTxnLog.FileTxnIterator.init):
+ * the newest one starting strictly before `zxid`, and every one starting at
+ * or after it. A file starting exactly at `zxid` so comes after the one
+ * before it, whose last txn is the one a sync needs to see before `zxid`.
+ * `logs` must be sorted ascending.
+ */
+export function logFilesReading(logs: readonly ZxidFile[], zxid: bigint): ZxidFile[] {
+  let from = 0;
+  for (let i = 0; i < logs.length && logs[i].zxid < zxid; i++) from = i;
+  return logs.slice(from);
+}

@@ -21,18 +21,19 @@ import {
   DataDirLayoutError,
   MissingSnapshotError,
   NoValidSnapshotError,
+  PersistError,
   StoreStateError,
   TruncateError,
 } from './errors';
-import { LOG_PREFIX, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX, VERSION_DIR, ZxidFile, logFilesFrom, sortByZxid } from './file-names';
+import { LOG_PREFIX, SNAPSHOT_PREFIX, SNAPSHOT_TEMP_PREFIX, VERSION_DIR, ZxidFile, logFilesFrom, logFilesReading, snapshotCompression, sortByZxid } from './file-names';
 import { PurgeResult, purgeDataDirs } from './purge';
-import { fsyncDir, readSnapshotFile, writeSnapshotFile } from './snapshot-file';
-import { FILE_HEADER_SIZE, LogScan, scanLogFile } from './txn-log-reader';
+import { fsyncDir, looksComplete, readSnapshotFile, writeSnapshotFile } from './snapshot-file';
+import { FILE_HEADER_SIZE, LogFileReader, LogScan, scanLogFile } from './txn-log-reader';
 import { DEFAULT_PREALLOC_SIZE, emptyTxnLogStats, TxnLogStats, TxnLogSyncMethod, TxnLogWriter } from './txn-log-writer';
 import { DataDirLock } from './data-dir-lock';
 import { ACCEPTED_EPOCH_FILE, CURRENT_EPOCH_FILE, Epochs, loadEpochs, writeEpochFile } from './epoch-files';
 import { ENTRY_OVERHEAD, TXN_DIGEST_SIZE, TXN_HEADER_SIZE } from './txn-codec';
-import type { LoadedState, SnapshotContents, TxnEntry, TxnStore } from './types';
+import type { LoadedState, SnapshotContents, TxnEntry, TxnLogPosition, TxnStore } from './types';
 
 export interface FileTxnStoreOptions {
   /** Snapshots go to <dataDir>/version-2 (and logs too, unless dataLogDir is set). */
@@ -72,6 +73,9 @@ export interface LoadReport {
   /** Files removed: empty tail files, or files after a cut corruption. */
   removed: string[];
 }
+
+/** ZKDatabase's default zookeeper.snapshotSizeFactor (see txnLogSizeLimit). */
+export const DEFAULT_SNAPSHOT_SIZE_FACTOR = 0.33;
 
 /** How many snapshots load() tries before giving up (FileSnap.deserialize reads up to 100). */
 const MAX_SNAPSHOTS_TRIED = 100;
@@ -261,24 +265,90 @@ export class FileTxnStore implements TxnStore {
   }
 
   /**
-   * The logged txns after `zxid`, in zxid order: what a leader sends a
-   * learner as a DIFF. Null when the logs may not reach back to `zxid` (no
-   * log file starts at or before it: purged, or never written here), so the
-   * caller must send a snapshot instead. Every acknowledged append is included.
+   * The logged txns after `zxid`, in zxid order. Null when the logs may not
+   * reach back to `zxid` (no log file starts at or before it: purged, or
+   * never written here). Every acknowledged append is included. All in
+   * memory: a leader streams a DIFF with logEntries() instead.
    */
   async readFrom(zxid: bigint): Promise<TxnEntry[] | null> {
     const writer = this.requireWriter('readFrom()');
     if (zxid >= writer.lastZxid) return [];
     await writer.sync();
-    const logs = sortByZxid(this.logDir, await fsp.readdir(this.logDir), LOG_PREFIX, true);
+    const logs = await this.logFiles();
     if (logs.length === 0 || logs[0].zxid > zxid) return null;
     const out: TxnEntry[] = [];
-    for (const f of logFilesFrom(logs, zxid)) {
-      for (const e of (await scanLogFile(f.file)).entries) {
-        if (e.header.zxid > zxid && (out.length === 0 || e.header.zxid > out[out.length - 1].header.zxid)) out.push(e);
-      }
-    }
+    for await (const e of entriesAfter(logFilesFrom(logs, zxid), zxid)) out.push(e);
     return out;
+  }
+
+  /**
+   * ZKDatabase.calculateTxnLogSizeLimit: how many bytes of txn log a leader
+   * may send a learner instead of a snapshot, `factor` (Apache's
+   * zookeeper.snapshotSizeFactor) times the size of the newest snapshot that
+   * looks complete; 0 (no limit, as Apache) when there is none.
+   */
+  async txnLogSizeLimit(factor: number): Promise<number> {
+    for (const s of sortByZxid(this.snapDir, await fsp.readdir(this.snapDir), SNAPSHOT_PREFIX, false)) {
+      const size = await snapshotSizeIfComplete(s.file);
+      if (size !== null) return Math.floor(size * factor);
+    }
+    return 0;
+  }
+
+  /**
+   * Where `zxid` sits in the txn log, for a leader to sync a learner at
+   * `zxid` from it (ZKDatabase.getProposalsFromTxnLog with FileTxnIterator
+   * started at `zxid`, not fast-forwarded). The files read are the one
+   * starting before `zxid` (strictly, as FileTxnIterator.init picks it) and
+   * every later one. Null, as Apache's empty iterator, when the first txn
+   * they hold is after `zxid` (the logs do not reach back to it), or when
+   * `sizeLimit` > 0 and the files after the first one are larger than it
+   * (their length on disk, preallocation included, as File.length()).
+   *
+   * Also null, unlike Apache, when the log from `zxid` to `through` (which
+   * must be durable) is not one history: `through` is not logged, or a
+   * snapshot lies strictly between two consecutive txns. That hole is where
+   * this server once got a SNAP and kept its older log; the txns in between
+   * are only in the snapshot, and Apache's iterator walks over them into a
+   * DIFF that lacks them.
+   */
+  async findInLog(zxid: bigint, through: bigint, sizeLimit: number): Promise<TxnLogPosition | null> {
+    this.requireWriter('findInLog()');
+    const files = logFilesReading(await this.logFiles(), zxid);
+    if (files.length === 0) return null;
+    if (sizeLimit > 0) {
+      let size = 0;
+      for (const f of files.slice(1)) size += (await fsp.stat(f.file)).size;
+      if (size > sizeLimit) return null;
+    }
+    const walk = new TxnLogWalk(zxid, through, sortByZxid(this.snapDir, await fsp.readdir(this.snapDir), SNAPSHOT_PREFIX, true).map((f) => f.zxid));
+    for await (const e of entriesAfter(files, -1n)) {
+      const answer = walk.next(e.header.zxid);
+      if (answer !== undefined) return answer;
+    }
+    return null; // the log ends before `through`
+  }
+
+  /**
+   * Streams the logged txns in (after, through], in zxid order, reading one
+   * window of one file at a time: a leader's DIFF from disk. Every txn up to
+   * `through` must be durable (its append settled). Throws when the log
+   * does not hold `through` (a file purged meanwhile, or damaged).
+   */
+  async *logEntries(after: bigint, through: bigint): AsyncGenerator<TxnEntry> {
+    this.requireWriter('logEntries()');
+    let last = after;
+    for await (const e of entriesAfter(logFilesFrom(await this.logFiles(), after), after)) {
+      if (e.header.zxid > through) break;
+      yield e;
+      last = e.header.zxid;
+      if (last === through) return;
+    }
+    throw new PersistError(`the txn log in ${this.logDir} ends at 0x${last.toString(16)}, before 0x${through.toString(16)}`);
+  }
+
+  private async logFiles(): Promise<ZxidFile[]> {
+    return sortByZxid(this.logDir, await fsp.readdir(this.logDir), LOG_PREFIX, true);
   }
 
   /**
@@ -371,6 +441,86 @@ export class FileTxnStore implements TxnStore {
       this.dirLock?.release();
       this.dirLock = null;
     }
+  }
+}
+
+/**
+ * The entries of `files` (in order) with zxid > `after`, ascending (a txn a
+ * later file repeats is skipped), one file open at a time; a file whose
+ * entries end in damage rather than at its end (or its preallocated
+ * zeros) throws CorruptLogError there.
+ */
+async function* entriesAfter(files: readonly ZxidFile[], after: bigint): AsyncGenerator<TxnEntry> {
+  let last = after;
+  for (const f of files) {
+    const r = await LogFileReader.open(f.file);
+    try {
+      for (let e = await r.next(); e !== null; e = await r.next()) {
+        if (e.header.zxid <= last) continue;
+        last = e.header.zxid;
+        yield e;
+      }
+      // Going on with the next file would leave a hole in what the caller gets (FileTxnIterator throws too).
+      if (r.end.kind !== 'clean') throw new CorruptLogError(f.file, r.validEnd, r.end.detail);
+    } finally {
+      await r.close();
+    }
+  }
+}
+
+/**
+ * findInLog's walk over the logged zxids (ascending), one at a time: where
+ * `zxid` sits, and whether the log after it reaches `through` without a
+ * hole (a snapshot strictly between two consecutive txns). Synchronous, so
+ * a simulated disk walks it too.
+ */
+export class TxnLogWalk {
+  private readonly at: TxnLogPosition = { found: false, before: -1n };
+  private prev: bigint | undefined;
+  private snap = 0;
+
+  /** `snapshots`: the zxids of the snapshots on disk, ascending. */
+  constructor(
+    private readonly zxid: bigint,
+    private readonly through: bigint,
+    private readonly snapshots: readonly bigint[],
+  ) {}
+
+  /** Takes the next logged zxid; the answer once it is known, undefined while the walk needs more. */
+  next(z: bigint): TxnLogPosition | null | undefined {
+    const { at, zxid, snapshots } = this;
+    if (this.prev === undefined && z > zxid) return null;
+    if (z < zxid) at.before = z;
+    else if (z === zxid) at.found = true;
+    else {
+      at.after ??= z;
+      while (this.snap < snapshots.length && snapshots[this.snap] <= this.prev!) this.snap++;
+      if (this.snap < snapshots.length && snapshots[this.snap] < z) return null;
+    }
+    if (z >= this.through) return z === this.through ? at : null;
+    this.prev = z;
+    return undefined;
+  }
+}
+
+/** A snapshot file's size when it looks complete (FileSnap.findNValidSnapshots' SnapStream.isValidSnapshot); null otherwise. */
+async function snapshotSizeIfComplete(file: string): Promise<number | null> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(file, 'r');
+  } catch {
+    return null; // purged meanwhile
+  }
+  try {
+    const size = (await fh.stat()).size;
+    // A compressed snapshot's tail is only visible decompressed: taken as it is (we write none).
+    if (snapshotCompression(path.basename(file)) !== 'none') return size;
+    if (size < 10) return null;
+    const tail = Buffer.alloc(10);
+    await fh.read(tail, 0, 10, size - 10);
+    return looksComplete(tail) ? size : null;
+  } finally {
+    await fh.close();
   }
 }
 

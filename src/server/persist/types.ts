@@ -126,6 +126,16 @@ export interface FuzzySnapshotState {
   abort(reason?: string): void;
 }
 
+/** Where a zxid sits in the txn log on disk (what Apache's TxnLogProposalIterator meets walking it): a leader's DIFF from disk. */
+export interface TxnLogPosition {
+  /** The zxid itself is logged. */
+  found: boolean;
+  /** The last logged zxid before it; -1n when the log starts at it. */
+  before: bigint;
+  /** The first logged zxid after it; undefined when the log ends at or before it. */
+  after?: bigint;
+}
+
 /** What TxnStore.load read: the newest snapshot and the log after it. */
 export interface LoadedState {
   /**

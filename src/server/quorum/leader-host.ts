@@ -19,7 +19,7 @@ import * as net from 'node:net';
 import { OpCode } from '../../proto/constants';
 import { Id } from '../../proto/generated/data';
 import { writeSnapSyncStream } from '../persist/snap-sync';
-import type { SnapshotContents, TxnEntry } from '../persist/types';
+import type { SnapshotContents, TxnEntry, TxnLogPosition } from '../persist/types';
 import { LeadershipLostError, type CommitPath } from '../request/commit-path';
 import type { PrepInput, ReconfigContext } from '../request/prep-request-processor';
 import { decodeRequest } from '../request/request-records';
@@ -60,6 +60,7 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath, Re
       currentEpoch: opts.currentEpoch,
       lastZxid: opts.lastLoggedZxid,
       committedLog: opts.recent.entries(),
+      txnLogSync: opts.server.snapshotSizeFactor >= 0,
       captureSnapshot: () => {
         const c = opts.server.captureForSync();
         return { zxid: c.zxid, snapshot: c.contents };
@@ -292,8 +293,60 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath, Re
     // Apache counts the proposal's data: the packet less type, zxid, data length and a null authinfo (20 bytes).
     if (m.kind === 'proposal') this.noteProposalSize(packet.length - 20);
     if (m.kind === 'diff' || m.kind === 'trunc' || m.kind === 'snap') this.opts.log(`syncing learner ${e.to} with ${m.kind.toUpperCase()} ${hex(m.zxid)}`);
-    if (e.message.kind === 'snap') link.sendWithSnapshot(packet, e.message.snapshot as SnapshotContents, (err) => this.opts.log(`SNAP to ${e.to} failed: ${err.message}`));
-    else link.send(packet);
+    if (e.message.kind === 'snap') {
+      const contents = e.message.snapshot as SnapshotContents;
+      link.send(packet);
+      link.sendStream((write) => writeSnapSyncStream(contents, write), (err) => this.opts.log(`SNAP to ${e.to} failed: ${err.message}`));
+    } else link.send(packet);
+  }
+
+  /**
+   * ZKDatabase.calculateTxnLogSizeLimit + getProposalsFromTxnLog: where a
+   * learner's zxid is in our txn log, or null (the log does not reach back
+   * to it, is over the size limit, or cannot be read: the learner gets a SNAP).
+   */
+  private async findInLog(e: Extract<LeaderEffect, { kind: 'findInLog' }>): Promise<TxnLogPosition | null> {
+    const { zxid, through } = e;
+    // Txns up to `through` are committed, so their appends have started; once these settle they are on disk.
+    await Promise.allSettled([...this.pendingIo]);
+    try {
+      const limit = await this.opts.store.txnLogSizeLimit(this.opts.server.snapshotSizeFactor);
+      return await this.opts.store.findInLog(zxid, through, limit);
+    } catch (err) {
+      this.opts.log(`cannot read the txn log for a sync from 0x${zxid.toString(16)}: ${(err as Error).message}`);
+      return null;
+    }
+  }
+
+  /** PROPOSAL + COMMIT pairs of the logged txns in (after, through], streamed from disk in chunks. */
+  private sendLog(e: Extract<LeaderEffect, { kind: 'sendLog' }>): void {
+    const link = this.links.get(e.to);
+    if (!link) return;
+    // As in findInLog: once the appends started so far settle, every txn up to `through` is on disk.
+    const appends = [...this.pendingIo];
+    link.sendStream(
+      async (write) => {
+        await Promise.allSettled(appends);
+        let chunk: Buffer[] = [];
+        let size = 0;
+        let count = 0;
+        for await (const txn of this.opts.store.logEntries(e.after, e.through)) {
+          const proposal = encodeQuorumPacket(toLearnerPacket({ kind: 'proposal', txn }));
+          const commit = encodeQuorumPacket(toLearnerPacket({ kind: 'commit', zxid: txn.header.zxid }));
+          chunk.push(proposal, commit);
+          size += proposal.length + commit.length;
+          count++;
+          if (size >= LOG_SYNC_CHUNK) {
+            await write(Buffer.concat(chunk));
+            chunk = [];
+            size = 0;
+          }
+        }
+        if (size > 0) await write(Buffer.concat(chunk));
+        this.opts.log(`synced learner ${e.to} with ${count} txns from the txn log (${hex(e.after)} to ${hex(e.through)})`);
+      },
+      (err) => this.opts.log(`DIFF from the txn log to ${e.to} failed: ${err.message}`),
+    );
   }
 
   private async execute(e: Exclude<LeaderEffect, { kind: 'send' }>): Promise<void> {
@@ -341,6 +394,13 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath, Re
       case 'lastSeenConfig':
         this.opts.onConfig?.({ kind: 'lastSeen', verifier: e.verifier });
         return;
+      case 'findInLog':
+        // Not awaited: other learners' effects go on meanwhile; the machine takes the answer when it comes.
+        void this.findInLog(e).then((at) => this.enqueue(this.machine.logPosition(e.sid, e.zxid, at)));
+        return;
+      case 'sendLog':
+        this.sendLog(e);
+        return;
       case 'activateConfig':
         this.opts.log(`config version ${hex(e.verifier.version)} in force, led by ${e.designatedLeader}`);
         this.opts.onConfig?.({ kind: 'activate', verifier: e.verifier, designatedLeader: e.designatedLeader });
@@ -375,15 +435,18 @@ export class LeaderHost extends TermHost<LeaderEffect> implements CommitPath, Re
   }
 }
 
+/** A DIFF from the txn log goes out in writes of about this many bytes. */
+const LOG_SYNC_CHUNK = 256 * 1024;
+
 /** A learner's session owner (LearnerHandler in Apache): the same string for every connection of that sid. */
 function learnerOwner(sid: bigint): string {
   return `learner:${sid}`;
 }
 
-/** One learner's connection: packets in order, with a SNAP's snapshot streamed in between. */
+/** One learner's connection: packets in order, with a SNAP's snapshot or a DIFF's txns from disk streamed in between. */
 class LearnerLink {
   sid?: bigint;
-  /** Packets queued while a snapshot streams. */
+  /** Packets queued while a sync stream (sendStream) is written. */
   private held: Buffer[] | null = null;
 
   constructor(private readonly socket: net.Socket) {}
@@ -400,21 +463,34 @@ class LearnerLink {
     }
   }
 
-  /** The SNAP packet, then the snapshot body and "BenWasHere", then whatever was sent meanwhile. */
-  sendWithSnapshot(packet: Buffer, contents: SnapshotContents, onError: (e: Error) => void): void {
+  /**
+   * What `body` writes (a SNAP's snapshot body and "BenWasHere", or a DIFF's
+   * pairs read from disk), at the socket's pace, then whatever was sent
+   * meanwhile. A failure closes the connection (the learner syncs again).
+   */
+  sendStream(body: (write: (chunk: Buffer) => Promise<void> | void) => Promise<void>, onError: (e: Error) => void): void {
     if (this.held) {
-      // One sync per connection: a second SNAP on it means the leader's state is off.
-      onError(new Error('SNAP while a snapshot is streaming'));
+      // One sync per connection: a second stream on it means the leader's state is off.
+      onError(new Error('a sync stream while another is streaming'));
       this.close();
       return;
     }
-    this.send(packet);
     this.held = [];
     const write = (chunk: Buffer): Promise<void> | void => {
       if (this.socket.destroyed) throw new Error('connection closed');
-      if (!this.socket.write(chunk)) return new Promise((r) => this.socket.once('drain', () => r()));
+      if (this.socket.write(chunk)) return;
+      // A close instead of the drain fails the next write, so the body stops and lets go of its files.
+      return new Promise((resolve) => {
+        const go = (): void => {
+          this.socket.off('drain', go);
+          this.socket.off('close', go);
+          resolve();
+        };
+        this.socket.on('drain', go);
+        this.socket.on('close', go);
+      });
     };
-    writeSnapSyncStream(contents, write).then(
+    body(write).then(
       () => {
         const held = this.held ?? [];
         this.held = null;

@@ -65,17 +65,8 @@ export class QuorumPeer {
   /** The config in force and the newest one proposed (QuorumPeer's quorumVerifier / lastSeenQuorumVerifier). */
   private current: QuorumVerifier;
   private lastSeen: QuorumVerifier;
-  /**
-   * True once a versioned config in force listed us: a server that then
-   * drops out was removed by a reconfig. Until then one not listed is
-   * joining (its own unversioned config listed it, the ensemble's does not
-   * yet) and follows as a non-voting member, as Apache's does.
-   */
-  private listedInVersionedConfig: boolean;
-  private closedSignal!: () => void;
   /** What `conf` prints about the quorum; a new config changes its membership and peerType. */
   private reportConf?: QuorumReport['conf'];
-  private readonly closedPromise = new Promise<void>((r) => (this.closedSignal = r));
 
   private constructor(
     private readonly opts: QuorumPeerOptions,
@@ -98,12 +89,13 @@ export class QuorumPeer {
       adoptNewerConfigs: this.reconfigEnabled,
     });
     this.election.on('config', (qv: QuorumVerifier) => this.onConfig({ kind: 'activate', verifier: qv }));
-    this.listedInVersionedConfig = this.current.version !== 0n && this.current.servers.has(opts.myId);
   }
 
   static async start(opts: QuorumPeerOptions): Promise<QuorumPeer> {
     const me = opts.verifier.servers.get(opts.myId);
-    if (!me) throw new Error(`myid ${opts.myId} is not one of the servers in the configuration`);
+    // Apache's QuorumPeer.start refuses the same, in these words: a server the config in force does not
+    // list (a joiner restarted before a reconfig added it, a removed one restarted) does not start.
+    if (!me) throw new Error(`My id ${opts.myId} not in the peer list`);
     const server = await ZooKeeperServer.start({ ...opts.server, ensembleMember: true, serverId: Number(opts.myId) });
     const store = server.store;
     if (!(store instanceof FileTxnStore)) {
@@ -194,13 +186,13 @@ export class QuorumPeer {
     if (qv.version > this.lastSeen.version) this.lastSeen = qv;
     this.log(`config version 0x${qv.version.toString(16)} in force: ${qv.toString().replace(/\n/g, ' ')}`);
     this.server.setQuorumConfig(qv.toString(), qv.version);
-    const me = qv.servers.get(this.opts.myId);
-    if (me && qv.version !== 0n) this.listedInVersionedConfig = true;
     this.election.setVerifier(qv);
     const report = this.reportConf;
     if (report) {
       report.membership = qv.toString();
-      if (me) report.peerType = me.type === 'observer' ? 1 : 0;
+      // A server the config does not list (a joiner, or one a reconfig removed) is a non-voting
+      // participant: Apache's updateLearnerType ("Becoming a non-voting participant").
+      report.peerType = qv.servers.get(this.opts.myId)?.type === 'observer' ? 1 : 0;
     }
     if (file) {
       try {
@@ -248,13 +240,10 @@ export class QuorumPeer {
         void this.close();
         break;
       }
-      if (!this.current.servers.has(this.opts.myId) && this.listedInVersionedConfig) {
-        // Removed by a reconfig: Apache's server goes on as a non-voting follower; ours stops electing
-        // and serves nobody until closed (or restarted). A joiner not listed yet elects and follows.
-        this.log('this server is not in the config in force any more: not electing');
-        await this.closedPromise;
-        break;
-      }
+      // Also when the config in force does not list us (a joiner not added yet, or a server a reconfig
+      // removed): the election then votes for nobody and follows the established leader as a
+      // non-voting follower that serves its clients, until a reconfig adds it (Apache's QuorumPeer,
+      // learnerType PARTICIPANT outside the view).
       this.election.lookForLeader();
     }
   }
@@ -325,7 +314,6 @@ export class QuorumPeer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.closedSignal();
     this.host_?.stop('closing');
     await this.election.close();
     // The loop ends at its next step; the server's close waits for in-flight work.

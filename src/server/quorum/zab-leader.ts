@@ -12,7 +12,8 @@
  *     a voter ahead of the leader is refused; a quorum of acks (leader
  *     included) makes the leader persist currentEpoch = newEpoch;
  *  3. sync: each acked learner gets DIFF, TRUNC or SNAP from the committed
- *     log (see syncPackets), the proposals in flight, then NEWLEADER;
+ *     log, or from the txn log on disk when it is older than that (see
+ *     startSync), the proposals in flight, then NEWLEADER;
  *  4. once a quorum of voters acked NEWLEADER the leader serves, and every
  *     learner that acked NEWLEADER gets UPTODATE (later joiners right after
  *     their own ack);
@@ -38,7 +39,7 @@
 import { OpCode } from '../../proto/constants';
 import type { SetDataTxn } from '../../proto/generated/txn';
 import { decodeTxnBody } from '../persist/txn-codec';
-import type { TxnEntry } from '../persist/types';
+import type { TxnEntry, TxnLogPosition } from '../persist/types';
 import { counterOf, epochOf, makeZxid } from '../zxid';
 import { parseQuorumConfigText } from './dynamic-config';
 import type { QuorumVerifier } from './quorum-verifier';
@@ -61,7 +62,21 @@ export type LeaderEffect =
   /** A newer config was proposed (a reconfig txn, or the first leader's versioned config): the last one seen. */
   | { kind: 'lastSeenConfig'; verifier: QuorumVerifier }
   /** A config is in force from here (a committed reconfig, or at serve the one NEWLEADER carried), led by `designatedLeader`. */
-  | { kind: 'activateConfig'; verifier: QuorumVerifier; designatedLeader: bigint };
+  | { kind: 'activateConfig'; verifier: QuorumVerifier; designatedLeader: bigint }
+  /**
+   * Look for learner `sid`'s last zxid in the txn log on disk, within the
+   * size limit (Apache's ZKDatabase.getProposalsFromTxnLog), the log after
+   * it one history up to `through` (the last committed txn: logged once the
+   * appends started before this effect settle), and answer with
+   * logPosition(sid, zxid, position or null). Not awaited before later effects.
+   */
+  | { kind: 'findInLog'; sid: bigint; zxid: bigint; through: bigint }
+  /**
+   * To `to`: PROPOSAL + COMMIT for each logged txn in (after, through], read
+   * from the txn log on disk, before anything later sent to it. A log that
+   * does not reach `through` closes that learner's connection.
+   */
+  | { kind: 'sendLog'; to: bigint; after: bigint; through: bigint };
 
 export interface ZabLeaderOptions {
   myId: bigint;
@@ -76,8 +91,14 @@ export interface ZabLeaderOptions {
   lastZxid: bigint;
   /** The newest committed txns on disk, ascending (what DIFF can be served from). */
   committedLog: readonly TxnEntry[];
-  /** How many committed txns to keep for DIFF (Apache keeps 500; older peers get a SNAP). */
+  /** How many committed txns to keep for DIFF (Apache keeps 500; older peers are synced from the txn log or get a SNAP). */
   committedLogLimit?: number;
+  /**
+   * Sync a learner older than the committed log from the txn log on disk
+   * (`findInLog` / `sendLog` effects) when the log reaches back to it:
+   * Apache's zookeeper.snapshotSizeFactor >= 0. Off: such a learner gets a SNAP.
+   */
+  txnLogSync?: boolean;
   /**
    * Captures the applied tree NOW (synchronously) for a SNAP; `zxid` is the
    * last txn the capture holds. Committed txns after it are sent as pairs.
@@ -100,6 +121,8 @@ type LearnerStage =
   | 'awaitSync'
   /** Sync and NEWLEADER sent; waits for the NEWLEADER ack. */
   | 'syncing'
+  /** Older than the committed log: waits for its zxid to be looked up in the txn log on disk. */
+  | 'findingInLog'
   /** NEWLEADER acked; waits for the leader to serve. */
   | 'acked'
   /** UPTODATE sent. */
@@ -127,6 +150,9 @@ interface Outstanding {
 type Phase = 'discovery' | 'epochAck' | 'newLeaderAck' | 'broadcast' | 'ended';
 
 const DEFAULT_COMMITTED_LOG_LIMIT = 500;
+
+/** One step of a learner's sync: a packet, or the committed txns in (after, through] read from the txn log on disk. */
+type SyncStep = LeaderMessage | { kind: 'txnLog'; after: bigint; through: bigint };
 
 export class ZabLeader {
   private phase: Phase = 'discovery';
@@ -448,17 +474,47 @@ export class ZabLeader {
   // ---- sync ---------------------------------------------------------------
 
   private startSync(sid: bigint, l: LearnerState): void {
-    const sync = this.syncPackets(l.peerLastZxid!);
+    const peer = l.peerLastZxid!;
+    const sync = this.syncPackets(peer);
+    if (sync === 'txnLog') {
+      // Apache reads the log under the committed log's read lock; our read is asynchronous, and
+      // logPosition() decides with the committed log as it is by then (see syncFromTxnLog).
+      l.stage = 'findingInLog';
+      this.effects.push({ kind: 'findInLog', sid, zxid: peer, through: this.lastCommitted });
+      return;
+    }
+    this.finishSync(sid, l, sync);
+  }
+
+  /** The txn log's answer to `findInLog` (null: it does not reach back to `zxid`, is over the size limit, or is not one history up to `through`). */
+  logPosition(sid: bigint, zxid: bigint, position: TxnLogPosition | null): LeaderEffect[] {
+    const l = this.learners.get(sid);
+    // A learner that reconnected meanwhile may be waiting for another answer (or none).
+    if (this.phase === 'ended' || l?.stage !== 'findingInLog' || l.peerLastZxid !== zxid) return [];
+    this.finishSync(sid, l, (position && this.syncFromTxnLog(zxid, position)) ?? this.snapSync(zxid));
+    return this.flush();
+  }
+
+  /** The sync's packets to the learner, the proposals in flight (followers), then NEWLEADER. Null: drop it (retry later). */
+  private finishSync(sid: bigint, l: LearnerState, sync: SyncStep[] | null): void {
     if (!sync) {
       this.drop(sid, `no snapshot at or after its zxid ${hex(l.peerLastZxid!)} yet`);
       return;
     }
-    for (const m of sync) this.send(sid, m);
+    for (const m of sync) {
+      if (m.kind === 'txnLog') this.effects.push({ kind: 'sendLog', to: sid, after: m.after, through: m.through });
+      else this.send(sid, m);
+    }
     if (!l.observer) for (const p of this.outstanding) this.send(sid, { kind: 'proposal', txn: p.txn });
     l.forwarding = true;
     l.stage = 'syncing';
     // Leader.getQuorumVerifierBytes: the last seen config, so the term completes a pending reconfig.
     this.send(sid, { kind: 'newLeader', zxid: makeZxid(this.epoch, 0n), config: this.lastSeen.toString() });
+  }
+
+  /** The oldest txn of the committed log (its last zxid when empty, as LearnerHandler.syncFollower takes it). */
+  private minCommitted(): bigint {
+    return this.committedLog.length > 0 ? this.committedLog[0].header.zxid : this.lastCommitted;
   }
 
   /**
@@ -468,11 +524,13 @@ export class ZabLeader {
    *  - the peer's zxid is in the log window: DIFF and the txns after it;
    *    a zxid we do not have (it diverged) truncates to the one before it,
    *    but never across an epoch (that gets a SNAP);
-   *  - anything else: SNAP, then the committed txns the capture missed.
+   *  - older than the window: 'txnLog' when syncing from the txn log on
+   *    disk is on (its answer decides, see syncFromTxnLog);
+   *  - anything else: SNAP (null: not yet, see snapSync).
    */
-  private syncPackets(peer: bigint): LeaderMessage[] | null {
+  private syncPackets(peer: bigint): SyncStep[] | 'txnLog' | null {
     const log = this.committedLog;
-    const min = log.length > 0 ? log[0].header.zxid : this.lastCommitted;
+    const min = this.minCommitted();
     const max = this.lastCommitted;
     const peerAtEpochStart = counterOf(peer) === 0n;
     if (peer === max) return [{ kind: 'diff', zxid: peer }];
@@ -481,6 +539,32 @@ export class ZabLeader {
       const diff = this.diffFromLog(peer, peerAtEpochStart);
       if (diff) return diff;
     }
+    if (peer < min && this.opts.txnLogSync) return 'txnLog';
+    return this.snapSync(peer);
+  }
+
+  /**
+   * syncFollower's last case: the txn log on disk from the peer's zxid up to
+   * the committed log's oldest txn, then the committed log. What the log
+   * holds after the peer's zxid decides as in queueCommittedProposals: the
+   * zxid itself (or a peer at an epoch start) gets DIFF; a zxid the log
+   * lacks gets TRUNC to the one before it, within its epoch only; a log
+   * that ends before the committed log starts (a gap) gets a SNAP. The
+   * committed log may have moved on since the lookup: the disk range ends
+   * at its oldest txn as it is now.
+   */
+  private syncFromTxnLog(peer: bigint, at: TxnLogPosition): SyncStep[] | null {
+    const min = this.minCommitted();
+    if (at.after === undefined || at.after > min) return null;
+    let op: LeaderMessage;
+    if (at.found || counterOf(peer) === 0n) op = { kind: 'diff', zxid: this.lastCommitted };
+    else if (at.before >= 0n && epochOf(at.after) === epochOf(peer)) op = { kind: 'trunc', zxid: at.before };
+    else return null;
+    return [op, { kind: 'txnLog', after: peer, through: min }, ...this.pairsAfter(min)];
+  }
+
+  /** A SNAP of the tree captured now, then the committed txns the capture missed; null when the capture is older than the peer. */
+  private snapSync(peer: bigint): SyncStep[] | null {
     const { zxid, snapshot } = this.opts.captureSnapshot();
     // A snapshot older than the peer's log would leave the peer's later (diverged) txns to be replayed
     // over it at its next start: let it come back once the tree caught up with the commits.

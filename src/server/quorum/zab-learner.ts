@@ -341,8 +341,10 @@ export class ZabLearner {
    * processReconfig: a newer config is in force; true when that changes our
    * role (observer <-> participant) or our leader (the designated one, or
    * without one, ours is gone from the voters or moved), which ends the role.
-   * A member the config no longer lists stays with its leader as a
-   * non-voting follower, as in Apache.
+   * A follower the config no longer lists stays with its leader as a
+   * non-voting follower; an observer it no longer lists ends its role and
+   * follows after electing again (updateLearnerType: "Becoming a non-voting
+   * participant"), as in Apache.
    */
   private activate(config: () => QuorumVerifier, designated: bigint | undefined): boolean {
     const r = this.opts.reconfig;

@@ -116,6 +116,17 @@ describe('zkServerMain without a server process', () => {
     expect(err).toMatch(/snapCount/);
   });
 
+  it('a member outside its server list with no client port (a removed server\'s rewritten zoo.cfg): status says so, stop still reads the config', async () => {
+    fs.writeFileSync(path.join(dir, 'myid'), '9\n');
+    fs.writeFileSync(path.join(dir, 'zoo.cfg.dynamic.100000003'), 'server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181\nserver.2=127.0.0.1:2889:3889:participant;127.0.0.1:2182\nserver.3=127.0.0.1:2890:3890:participant;127.0.0.1:2183');
+    fs.writeFileSync(path.join(dir, 'zoo.cfg'), `dataDir=${dir}\ntickTime=2000\ninitLimit=5\nsyncLimit=2\nreconfigEnabled=true\ndynamicConfigFile=${dir}/zoo.cfg.dynamic.100000003\n`);
+    expect(await zkServerMain(['status', 'zoo.cfg'], io)).toBe(1);
+    expect(out).toBe('Client port not found. Terminating.\n');
+    out = '';
+    expect(await zkServerMain(['stop', 'zoo.cfg'], io)).toBe(0);
+    expect(out).toBe(`Stopping zookeeper ... no zookeeper to stop (could not find file ${dir}/zookeeper_server.pid)\n`);
+  });
+
   it('stop without a pid file says so and exits 0, like zkServer.sh', async () => {
     fs.writeFileSync(path.join(dir, 'zoo.cfg'), `dataDir=${dir}\nclientPort=2181\n`);
     expect(await zkServerMain(['stop', 'zoo.cfg'], io)).toBe(0);

@@ -251,6 +251,22 @@ describe('system properties', () => {
     expect(cfg.snapCount).toBe(7);
   });
 
+  it('zookeeper.snapshotSizeFactor as ZKDatabase reads it: default 0.33, < 0 off, above 1 or not a number the default (warned); zoo.cfg sets it too', () => {
+    expect(parse(MINIMAL).snapshotSizeFactor).toBe(0.33);
+    expect(parse(MINIMAL, {}, { 'zookeeper.snapshotSizeFactor': '-1' })).toMatchObject({ snapshotSizeFactor: -1, warnings: [] });
+    expect(parse(MINIMAL, {}, { 'zookeeper.snapshotSizeFactor': '0' }).snapshotSizeFactor).toBe(0);
+    expect(parse(MINIMAL, {}, { 'zookeeper.snapshotSizeFactor': ' 1.0 ' }).snapshotSizeFactor).toBe(1);
+    for (const bad of ['1.5', 'lots', '']) {
+      const cfg = parse(MINIMAL, {}, { 'zookeeper.snapshotSizeFactor': bad });
+      expect({ bad, factor: cfg.snapshotSizeFactor, warnings: cfg.warnings }).toEqual({
+        bad,
+        factor: 0.33,
+        warnings: [`Invalid zookeeper.snapshotSizeFactor ${bad}; using the default 0.33`],
+      });
+    }
+    expect(parse(MINIMAL + 'snapshotSizeFactor=0.5\n')).toMatchObject({ snapshotSizeFactor: 0.5, warnings: [] });
+  });
+
   it('a bad property value names the property', () => {
     const err = configError(() => parse(MINIMAL, {}, { 'readonlymode.enabled': 'sure' }));
     expect(err.key).toBe('readonlymode.enabled');
@@ -344,10 +360,26 @@ describe('ensemble configuration and myid', () => {
     expect(cfg.peerType).toBe('participant');
   });
 
-  it('requires myid, a number, and one that is in the server list', () => {
+  it('requires myid and a number', () => {
     expect(configError(() => parse(ENSEMBLE)).message).toMatch(/\/zk\/myid file is missing/);
     expect(configError(() => parse(ENSEMBLE, { '/zk/myid': 'two' })).message).toMatch(/serverid two is not a number/);
-    expect(configError(() => parse(ENSEMBLE, { '/zk/myid': '9' })).message).toMatch(/myid 9 .* not in the server list/);
+  });
+
+  it('reads a myid the server list does not hold as a participant, as QuorumPeerConfig does (the peer refuses it at start)', () => {
+    // What a joiner restarted before a reconfig added it reads: the ensemble's config, without its line.
+    const cfg = parse(`${ENSEMBLE}peerType=observer\n`, { '/zk/myid': '9' });
+    expect({ serverId: cfg.serverId, standalone: cfg.standalone, peerType: cfg.peerType, clientPort: cfg.clientPort }).toEqual({
+      serverId: 9,
+      standalone: false,
+      peerType: 'participant',
+      clientPort: 2181,
+    });
+    expect(cfg.warnings).toContain("Peer type from servers list (participant) doesn't match peerType (observer). Defaulting to servers list.");
+    // What a removed server reads: the rewrite that pointed at the config listing it with its client
+    // address dropped the client port keys. Still read (Apache too); only a listed member needs one.
+    const removed = parse(ENSEMBLE.replace('clientPort=2181\n', ''), { '/zk/myid': '9' });
+    expect({ serverId: removed.serverId, clientPort: removed.clientPort, secureClientPort: removed.secureClientPort }).toEqual({ serverId: 9, clientPort: undefined, secureClientPort: undefined });
+    expect(configError(() => parse(ENSEMBLE.replace('clientPort=2181\n', ''), { '/zk/myid': '2' })).key).toBe('clientPort');
   });
 
   it('requires initLimit and syncLimit for a quorum', () => {

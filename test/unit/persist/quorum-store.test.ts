@@ -10,6 +10,7 @@ import * as path from 'path';
 import { TxnDigest } from '../../../src/proto';
 import { ZooKeeper } from '../../../src';
 import {
+  CorruptLogError,
   EpochFileError,
   FileTxnStore,
   loadEpochs,
@@ -108,6 +109,90 @@ describe('FileTxnStore: txns after a zxid, truncation to a zxid', () => {
     fs.rmSync(path.join(dir, 'version-2', `log.${zx(1).toString(16)}`)); // purged
     expect(await store.readFrom(zx(3))).toBeNull();
     expect(zxids((await store.readFrom(zx(6)))!)).toEqual([7, 8, 9, 10].map(zx));
+  });
+
+  const logFile = (i: number): string => path.join(dir, 'version-2', `log.${zx(i).toString(16)}`);
+  const drain = async (it: AsyncIterable<TxnEntry>): Promise<bigint[]> => {
+    const out: bigint[] = [];
+    for await (const e of it) out.push(e.header.zxid);
+    return out;
+  };
+
+  test('findInLog: where a zxid sits, reading from the log file before it (FileTxnIterator), null when the logs start after it', async () => {
+    await twoLogs();
+    expect(await store.findInLog(zx(3), zx(10), 0)).toEqual({ found: true, before: zx(2), after: zx(4) });
+    expect(await store.findInLog(zx(5), zx(10), 0)).toEqual({ found: true, before: zx(4), after: zx(6) });
+    // Exactly at a log boundary: the file before it is read too, so the txn before it is seen.
+    expect(await store.findInLog(zx(6), zx(10), 0)).toEqual({ found: true, before: zx(5), after: zx(7) });
+    expect(await store.findInLog(zx(10), zx(10), 0)).toEqual({ found: true, before: zx(9) });
+    expect(await store.findInLog(0n, zx(10), 0)).toBeNull();
+    fs.rmSync(logFile(1)); // purged
+    expect(await store.findInLog(zx(3), zx(10), 0)).toBeNull();
+    expect(await store.findInLog(zx(6), zx(10), 0)).toEqual({ found: true, before: -1n, after: zx(7) });
+  });
+
+  test('findInLog: a zxid the log lacks between two logged ones', async () => {
+    store = new FileTxnStore({ dataDir: dir, preAllocSize: 64 * 1024 });
+    await store.load();
+    await store.snapshot(0n, initialContents());
+    await store.append([...createEntries(zx(1), 2), ...createEntries(zx(4), 2)]);
+    expect(await store.findInLog(zx(3), zx(5), 0)).toEqual({ found: false, before: zx(2), after: zx(4) });
+  });
+
+  test('findInLog: null when the log after the zxid is not one history up to `through` (a SNAP left a hole, or it ends short)', async () => {
+    // What a learner's dataDir holds after a SNAP at 7: its older log (1-3), the snapshot, the log after it.
+    store = new FileTxnStore({ dataDir: dir, preAllocSize: 64 * 1024 });
+    await store.load();
+    await store.snapshot(0n, initialContents());
+    await store.append(createEntries(zx(1), 3));
+    await store.snapshot(zx(7), initialContents());
+    await store.append(createEntries(zx(8), 3));
+    expect(await store.findInLog(zx(2), zx(10), 0)).toBeNull();
+    expect(await store.findInLog(zx(3), zx(10), 0)).toBeNull();
+    // From the snapshot on, the log is whole.
+    expect(await store.findInLog(zx(8), zx(10), 0)).toEqual({ found: true, before: zx(3), after: zx(9) });
+    // Up to a zxid it does not log (or past its end): not one history with the committed log either.
+    expect(await store.findInLog(zx(8), zx(11), 0)).toBeNull();
+    expect(await store.findInLog(zx(1), zx(2), 0)).toEqual({ found: true, before: -1n, after: zx(2) });
+  });
+
+  test('findInLog: the size limit counts the files after the one the read starts in, by their length on disk (File.length)', async () => {
+    await twoLogs();
+    const second = fs.statSync(logFile(6)).size;
+    // From 3 (in log.1) and from 6 (a boundary: the read starts in log.1) the read covers log.6 too.
+    expect(await store.findInLog(zx(3), zx(10), second - 1)).toBeNull();
+    expect(await store.findInLog(zx(3), zx(10), second)).not.toBeNull();
+    expect(await store.findInLog(zx(6), zx(10), second - 1)).toBeNull();
+    // From 7 the read starts in log.6, the last file: nothing after it counts.
+    expect(await store.findInLog(zx(7), zx(10), 1)).toEqual({ found: true, before: zx(6), after: zx(8) });
+  });
+
+  test('txnLogSizeLimit: factor times the newest snapshot that looks complete; 0 (no limit) without one', async () => {
+    store = new FileTxnStore({ dataDir: dir, preAllocSize: 64 * 1024 });
+    await store.load();
+    expect(await store.txnLogSizeLimit(0.33)).toBe(0);
+    await store.close();
+    await twoLogs();
+    const snap = (z: bigint): string => path.join(dir, 'version-2', `snapshot.${z.toString(16)}`);
+    const newest = fs.statSync(snap(zx(5))).size;
+    expect(await store.txnLogSizeLimit(0.33)).toBe(Math.floor(newest * 0.33));
+    expect(await store.txnLogSizeLimit(1)).toBe(newest);
+    fs.truncateSync(snap(zx(5)), newest - 1); // its end marker cut: not a valid snapshot for Apache either
+    expect(await store.txnLogSizeLimit(0.5)).toBe(Math.floor(fs.statSync(snap(0n)).size * 0.5));
+  });
+
+  test('logEntries streams (after, through] across log files, stops at through, and throws when the log does not reach it', async () => {
+    await twoLogs();
+    expect(await drain(store.logEntries(zx(3), zx(8)))).toEqual([4, 5, 6, 7, 8].map(zx));
+    expect(await drain(store.logEntries(zx(5), zx(6)))).toEqual([zx(6)]);
+    expect(await drain(store.logEntries(zx(9), zx(10)))).toEqual([zx(10)]);
+    await expect(drain(store.logEntries(zx(8), zx(12)))).rejects.toThrow(/ends at 0x10000000a, before 0x10000000c/);
+    // Damage in the middle of the range is an error, not a silent hole.
+    const f = logFile(1);
+    const buf = fs.readFileSync(f);
+    buf[40] ^= 0xff;
+    fs.writeFileSync(f, buf);
+    await expect(drain(store.logEntries(zx(1), zx(8)))).rejects.toBeInstanceOf(CorruptLogError);
   });
 
   test('truncateTo inside the last log keeps what is before, and appends continue after it', async () => {

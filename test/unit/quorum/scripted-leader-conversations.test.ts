@@ -341,10 +341,10 @@ test('a learner with same-epoch txns past the leader\'s last committed one gets 
     expect(f.served).toEqual([3n]);
   }));
 
-test('a learner behind the committed log (older than the last snapshot) gets SNAP with the whole tree', () =>
+test('a learner behind the committed log (older than the last snapshot) gets SNAP with the whole tree when the txn log sync is off', () =>
   explained(async () => {
     // Snapshot after 3 txns: the committed log the leader DIFFs from starts at 0x100000004.
-    const f = await startLeader(3, { txns: createTxns(1n, 1, 6), snapshotAfter: 3, acceptedEpoch: 1n, currentEpoch: 1n });
+    const f = await startLeader(3, { txns: createTxns(1n, 1, 6), snapshotAfter: 3, acceptedEpoch: 1n, currentEpoch: 1n, snapshotSizeFactor: -1 });
     expect(f.seeded.server.recoveredState.txns.map((t) => hex(t.header.zxid))).toEqual(['0x100000004', '0x100000005', '0x100000006']);
     const l = await learner(f);
     const newEpoch = await register(l, 2n, 1n, { lastZxid: makeZxid(1n, 1n), currentEpoch: 1n });
@@ -354,6 +354,41 @@ test('a learner behind the committed log (older than the last snapshot) gets SNA
     expect(sync.snapshotPaths).toEqual(['/n1-1', '/n1-2', '/n1-3', '/n1-4', '/n1-5', '/n1-6']);
     await finishSync(l, newEpoch);
     expect(f.served).toEqual([2n]);
+  }));
+
+test('a learner behind the committed log gets DIFF: the txns up to the committed log read from the txn log on disk, then the committed log', () =>
+  explained(async () => {
+    // log.100000001 holds 1..3, the snapshot at 3 rolled the log: log.100000004 holds 4..6 (the committed log).
+    // snapshotSizeFactor 0: no size limit (log.100000004, preallocated, would be over 0.33 x the snapshot).
+    const txns = createTxns(1n, 1, 6);
+    const f = await startLeader(3, { txns, snapshotAfter: 3, acceptedEpoch: 1n, currentEpoch: 1n, snapshotSizeFactor: 0 });
+    const l = await learner(f);
+    const newEpoch = await register(l, 2n, 1n, { lastZxid: makeZxid(1n, 1n), currentEpoch: 1n });
+    const sync = await syncTranscript(l);
+    expect(sync.packets).toEqual([
+      'DIFF 0x100000006',
+      'PROPOSAL 0x100000002', 'COMMIT 0x100000002',
+      'PROPOSAL 0x100000003', 'COMMIT 0x100000003',
+      'PROPOSAL 0x100000004', 'COMMIT 0x100000004',
+      'PROPOSAL 0x100000005', 'COMMIT 0x100000005',
+      'PROPOSAL 0x100000006', 'COMMIT 0x100000006',
+      'NEWLEADER 0x200000000',
+    ]);
+    // The txns from disk are the ones logged (header and body; these were logged without a digest).
+    expect(sync.proposals.map((t) => [t.header, t.body, t.digest ?? null])).toEqual(txns.slice(1).map((t) => [t.header, t.body, t.digest ?? null]));
+    expect(logs.some((m) => m.includes('synced learner 2 with 3 txns from the txn log (0x100000001 to 0x100000004)'))).toBe(true);
+    await finishSync(l, newEpoch);
+    expect(f.served).toEqual([2n]);
+  }));
+
+test('a learner behind the committed log gets SNAP when the txn log to send is over snapshotSizeFactor x the snapshot', () =>
+  explained(async () => {
+    // The default 0.33: log.100000004 (after the file the learner's zxid is in) is preallocated to 64 MB on disk.
+    const f = await startLeader(3, { txns: createTxns(1n, 1, 6), snapshotAfter: 3, acceptedEpoch: 1n, currentEpoch: 1n });
+    const l = await learner(f);
+    const newEpoch = await register(l, 2n, 1n, { lastZxid: makeZxid(1n, 1n), currentEpoch: 1n });
+    expect((await syncTranscript(l)).packets).toEqual(['SNAP 0x100000006', 'SNAPSHOT', 'NEWLEADER 0x200000000']);
+    await finishSync(l, newEpoch);
   }));
 
 test('a learner whose extra txn is from an older epoch than the leader\'s next one gets SNAP (no TRUNC across an epoch)', () =>

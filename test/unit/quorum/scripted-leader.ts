@@ -326,6 +326,8 @@ export interface SeedOptions {
   acceptedEpoch?: bigint;
   currentEpoch?: bigint;
   serverId?: number;
+  /** zookeeper.snapshotSizeFactor (default 0.33; 0: no size limit, < 0: no DIFF from the txn log). */
+  snapshotSizeFactor?: number;
   log?: (m: string) => void;
 }
 
@@ -341,6 +343,7 @@ export async function startSeededServer(dataDir: string, o: SeedOptions = {}): P
     tickTime: o.tickTime ?? 200,
     ensembleMember: true,
     serverId: o.serverId ?? 1,
+    snapshotSizeFactor: o.snapshotSizeFactor,
     logger: o.log,
   });
   const store = server.store as FileTxnStore;

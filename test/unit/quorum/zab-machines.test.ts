@@ -6,7 +6,8 @@
  * (test/sim/zab-sim.test.ts) checks the same machines end to end.
  */
 import { TxnHeader } from '../../../src/proto';
-import type { TxnEntry } from '../../../src/server/persist/types';
+import { TxnLogWalk } from '../../../src/server/persist/file-store';
+import type { TxnEntry, TxnLogPosition } from '../../../src/server/persist/types';
 import { MajorityQuorum, QuorumServer } from '../../../src/server/quorum/quorum-verifier';
 import { LeaderEffect, ZabLeader, ZabLeaderOptions } from '../../../src/server/quorum/zab-leader';
 import { LearnerEffect, ZabLearner, ZabLearnerOptions } from '../../../src/server/quorum/zab-learner';
@@ -81,6 +82,10 @@ function L(effects: LeaderEffect[]): string[] {
         return `drop(${e.sid})`;
       case 'end':
         return 'end';
+      case 'findInLog':
+        return `findInLog(${e.sid},${hex(e.zxid)}..${hex(e.through)})`;
+      case 'sendLog':
+        return `${e.to}<-txnLog(${hex(e.after)}..${hex(e.through)}]`;
       default:
         return e.kind; // reconfig effects: zab-reconfig.test.ts
     }
@@ -272,6 +277,146 @@ describe('ZabLeader: sync packets', () => {
     const r = syncOne({ committedLogLimit: 3 }, 0n, 0n);
     expect(r.captures).toHaveLength(1);
     expect(r.effects).toEqual(['persistCurrentEpoch(3)', '2<-snap(0x200000003)', '2<-newLeader(0x300000000)']);
+  });
+});
+
+/** What FileTxnStore.findInLog answers for a txn log holding `logged` (ascending), up to its last txn, no snapshot in it, no size limit. */
+function positionIn(logged: readonly bigint[], zxid: bigint): TxnLogPosition | null {
+  const walk = new TxnLogWalk(zxid, logged[logged.length - 1], []);
+  for (const z of logged) {
+    const answer = walk.next(z);
+    if (answer !== undefined) return answer;
+  }
+  return null;
+}
+
+describe('ZabLeader: sync from the txn log on disk (older than the committed log)', () => {
+  // The leader's txn log on disk; its committed log (a window of 2) holds the newest two.
+  const disk = [Z(1, 1), Z(1, 2), Z(2, 1), Z(2, 2), Z(2, 3)];
+  const onDisk: LeaderSetup = { txnLogSync: true, committedLogLimit: 2 };
+
+  /** Learner 2 acks the epoch with `peer`: the effects, and the leader waiting for the txn log's answer. */
+  function lookUp(peer: bigint, o: LeaderSetup = onDisk): { leader: ZabLeader; captures: number[]; effects: string[] } {
+    const { leader, captures } = newLeader(o);
+    leader.start(0);
+    leader.receive(2n, info(2n), 1);
+    return { leader, captures, effects: L(leader.receive(2n, ackEpoch(peer, 1n), 2)) };
+  }
+
+  test('the peer is in the log: DIFF, its txns from disk up to the committed log, the committed log, NEWLEADER', () => {
+    const r = lookUp(Z(1, 1));
+    expect(r.effects).toEqual(['persistCurrentEpoch(3)', 'findInLog(2,0x100000001..0x200000003)']);
+    expect(r.leader.learnerStages().get(2n)).toBe('findingInLog');
+    expect(L(r.leader.logPosition(2n, Z(1, 1), positionIn(disk, Z(1, 1))))).toEqual([
+      '2<-diff(0x200000003)',
+      '2<-txnLog(0x100000001..0x200000002]',
+      '2<-proposal(0x200000003)',
+      '2<-commit(0x200000003)',
+      '2<-newLeader(0x300000000)',
+    ]);
+    expect(r.captures).toEqual([]);
+  });
+
+  test('the peer at the first txn of the log (no txn before it) still gets a DIFF', () => {
+    const r = lookUp(Z(1, 1));
+    expect(L(r.leader.logPosition(2n, Z(1, 1), { found: true, before: -1n, after: Z(1, 2) }))[1]).toBe('2<-txnLog(0x100000001..0x200000002]');
+  });
+
+  test('a zxid the log lacks, followed by one of its epoch: TRUNC to the txn before it, then the same DIFF', () => {
+    // queueCommittedProposals over the log: the peer had 0x100000002 of another history (never committed).
+    const log = [Z(1, 1), Z(1, 3), Z(2, 1), Z(2, 2), Z(2, 3)];
+    const r = lookUp(Z(1, 2));
+    expect(L(r.leader.logPosition(2n, Z(1, 2), positionIn(log, Z(1, 2))))).toEqual([
+      '2<-trunc(0x100000001)',
+      '2<-txnLog(0x100000002..0x200000002]',
+      '2<-proposal(0x200000003)',
+      '2<-commit(0x200000003)',
+      '2<-newLeader(0x300000000)',
+    ]);
+  });
+
+  test('no TRUNC across epochs: a lacking zxid followed by another epoch gets a SNAP', () => {
+    const r = lookUp(Z(1, 3));
+    expect(L(r.leader.logPosition(2n, Z(1, 3), positionIn(disk, Z(1, 3))))).toEqual([
+      '2<-snap(0x200000003)',
+      '2<-newLeader(0x300000000)',
+    ]);
+    expect(r.captures).toHaveLength(1);
+  });
+
+  test('a peer at an epoch start (no txn of that zxid anywhere) gets a DIFF of everything after it', () => {
+    const r = lookUp(Z(2, 0));
+    expect(L(r.leader.logPosition(2n, Z(2, 0), positionIn(disk, Z(2, 0))))).toEqual([
+      '2<-diff(0x200000003)',
+      '2<-txnLog(0x200000000..0x200000002]',
+      '2<-proposal(0x200000003)',
+      '2<-commit(0x200000003)',
+      '2<-newLeader(0x300000000)',
+    ]);
+  });
+
+  test('a log that does not reach back to the peer, is over the size limit (null), or ends before the committed log: SNAP', () => {
+    const purged = lookUp(Z(1, 1));
+    expect(L(purged.leader.logPosition(2n, Z(1, 1), positionIn([Z(2, 1), Z(2, 2), Z(2, 3)], Z(1, 1))))).toEqual(['2<-snap(0x200000003)', '2<-newLeader(0x300000000)']);
+    // A gap between the end of the log read and the committed log (Apache: "Detected gap").
+    const gap = lookUp(Z(1, 1));
+    expect(L(gap.leader.logPosition(2n, Z(1, 1), { found: true, before: -1n, after: Z(2, 3) }))).toEqual(['2<-snap(0x200000003)', '2<-newLeader(0x300000000)']);
+    const ends = lookUp(Z(1, 1));
+    expect(L(ends.leader.logPosition(2n, Z(1, 1), { found: true, before: -1n }))).toEqual(['2<-snap(0x200000003)', '2<-newLeader(0x300000000)']);
+  });
+
+  test('off (snapshotSizeFactor < 0): a peer older than the committed log gets a SNAP at once, the log is not asked', () => {
+    const r = lookUp(Z(1, 1), { committedLogLimit: 2 });
+    expect(r.effects).toEqual(['persistCurrentEpoch(3)', '2<-snap(0x200000003)', '2<-newLeader(0x300000000)']);
+  });
+
+  test('a peer within the committed log is synced from memory, the log is not asked', () => {
+    expect(lookUp(Z(2, 2)).effects).toEqual(['persistCurrentEpoch(3)', '2<-diff(0x200000003)', '2<-proposal(0x200000003)', '2<-commit(0x200000003)', '2<-newLeader(0x300000000)']);
+  });
+
+  test('commits during the lookup move the committed log on: the disk range ends at its oldest txn as it is at the answer', () => {
+    const leader = servingLeader(onDisk);
+    expect(L(leader.receive(4n, info(2n, true), 10))).toEqual(['4<-leaderInfo(3)']);
+    expect(L(leader.receive(4n, ackEpoch(Z(1, 1), 1n), 11))).toEqual(['findInLog(4,0x100000001..0x200000003)']);
+    // Two commits (the window of 2 is now 0x300000001, 0x300000002) and one in flight, none sent to 4 yet.
+    leader.propose([txn(Z(3, 1)), txn(Z(3, 2))]);
+    leader.receive(2n, ack(Z(3, 1)), 12);
+    leader.receive(2n, ack(Z(3, 2)), 12);
+    expect(L(leader.logged(Z(3, 2)))).toEqual(['2<-commit(0x300000001)', '3<-commit(0x300000001)', '2<-commit(0x300000002)', '3<-commit(0x300000002)', 'committed(0x300000002)']);
+    expect(L(leader.propose([txn(Z(3, 3))]))).toEqual(['2<-proposal(0x300000003)', '3<-proposal(0x300000003)', 'log(0x300000003)']);
+    expect(L(leader.logPosition(4n, Z(1, 1), positionIn([...disk, Z(3, 1), Z(3, 2), Z(3, 3)], Z(1, 1))))).toEqual([
+      '4<-diff(0x300000002)',
+      '4<-txnLog(0x100000001..0x300000001]',
+      '4<-proposal(0x300000002)',
+      '4<-commit(0x300000002)',
+      '4<-newLeader(0x300000000)',
+    ]);
+    // An observer: no proposals in flight during its sync; INFORM from here.
+    leader.receive(2n, ack(Z(3, 3)), 13);
+    expect(L(leader.logged(Z(3, 3)))).toEqual(['2<-commit(0x300000003)', '3<-commit(0x300000003)', '4<-inform(0x300000003)', 'committed(0x300000003)']);
+  });
+
+  test('an answer for a learner that reconnected (or left) meanwhile is ignored; its new lookup is answered', () => {
+    const r = lookUp(Z(1, 1));
+    expect(L(r.leader.disconnected(2n))).toEqual([]);
+    expect(L(r.leader.logPosition(2n, Z(1, 1), positionIn(disk, Z(1, 1))))).toEqual([]);
+    r.leader.receive(2n, info(2n), 3);
+    expect(L(r.leader.receive(2n, ackEpoch(Z(1, 2), 1n), 4))).toEqual(['findInLog(2,0x100000002..0x200000003)']);
+    expect(L(r.leader.logPosition(2n, Z(1, 1), positionIn(disk, Z(1, 1))))).toEqual([]);
+    expect(L(r.leader.logPosition(2n, Z(1, 2), positionIn(disk, Z(1, 2))))[0]).toBe('2<-diff(0x200000003)');
+  });
+
+  test('a learner waiting for the answer is dropped after initLimit like any other unsynced learner', () => {
+    const leader = servingLeader(onDisk);
+    leader.receive(4n, info(2n, true), 10);
+    expect(L(leader.receive(4n, ackEpoch(Z(1, 1), 1n), 10))).toEqual(['findInLog(4,0x100000001..0x200000003)']);
+    const drops: string[] = [];
+    for (let t = 100; t <= 10 + INIT * TICK + 100; t += 100) {
+      for (const sid of [2n, 3n]) leader.receive(sid, { kind: 'ping', zxid: 0n, touches: [] }, t);
+      drops.push(...L(leader.tick(t)).filter((e) => e.startsWith('drop')));
+    }
+    expect(drops).toEqual(['drop(4)']);
+    expect(L(leader.logPosition(4n, Z(1, 1), positionIn(disk, Z(1, 1))))).toEqual([]);
   });
 });
 
