@@ -8,7 +8,12 @@
  *
  * Env: BENCH_TARGET=ours|apache (default ours), BENCH_TOTAL (acquisitions
  * per cell, default 300), BENCH_MAX_MS (per cell, default 8000),
- * BENCH_SIZES (default 2,10,50).
+ * BENCH_SIZES (default 2,10,50), BENCH_HOLD_MS (how long each holder keeps
+ * the lock before releasing it, the same for all three; default 0). With a
+ * hold of zero a holder re-queues the moment it lets go, so the faster a
+ * loop is, the more of its hand-offs wait for its own re-create's fsync; a
+ * hold of a few ms, as real critical sections have, leaves the next waiter
+ * queued at every release and times the hand-off alone.
  */
 import { execFile } from 'child_process';
 import * as path from 'path';
@@ -30,6 +35,9 @@ interface Cell {
 const TOTAL = Number(process.env.BENCH_TOTAL ?? 300);
 const MAX_MS = Number(process.env.BENCH_MAX_MS ?? 8000);
 const SIZES = (process.env.BENCH_SIZES ?? '2,10,50').split(',').map(Number);
+const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 0);
+if (!Number.isInteger(HOLD_MS) || HOLD_MS < 0) throw new Error(`BENCH_HOLD_MS must be a whole number of ms >= 0, not ${process.env.BENCH_HOLD_MS}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function ours(connect: string, lockPath: string, n: number): Promise<Cell> {
   const zks = await Promise.all(Array.from({ length: n }, async () => {
@@ -51,6 +59,7 @@ async function ours(connect: string, lockPath: string, n: number): Promise<Cell>
         const now = process.hrtime.bigint();
         if (last !== null) lat.push(Number(now - last) / 1e6);
         count++;
+        if (HOLD_MS > 0) await sleep(HOLD_MS);
         last = process.hrtime.bigint();
         await hold.release();
       }
@@ -96,10 +105,10 @@ async function main(): Promise<void> {
       const cells: Record<string, Cell | null> = { ours: null, kazoo: null, curator: null };
       cells.ours = await ours(cluster.connectString, `/bench-ours-${n}`, n);
       if (haveKazoo) {
-        cells.kazoo = await external(SYSTEM_PYTHON, [path.join(__dirname, '..', 'test', 'recipes', 'support', 'kazoo-lock-bench.py'), cluster.connectString, `/bench-kazoo-${n}`, String(n), String(TOTAL), String(MAX_MS)]);
+        cells.kazoo = await external(SYSTEM_PYTHON, [path.join(__dirname, '..', 'test', 'recipes', 'support', 'kazoo-lock-bench.py'), cluster.connectString, `/bench-kazoo-${n}`, String(n), String(TOTAL), String(MAX_MS), String(HOLD_MS)]);
       }
       if (haveCurator) {
-        cells.curator = await external('java', ['-XX:+UseSerialGC', '-cp', curatorClasspath(curatorDir), 'CuratorLockBench', cluster.connectString, `/bench-curator-${n}`, String(n), String(TOTAL), String(MAX_MS)]);
+        cells.curator = await external('java', ['-XX:+UseSerialGC', '-cp', curatorClasspath(curatorDir), 'CuratorLockBench', cluster.connectString, `/bench-curator-${n}`, String(n), String(TOTAL), String(MAX_MS), String(HOLD_MS)]);
       }
       const tput = (c: Cell | null): number => (c === null ? NaN : c.acquisitions / c.seconds);
       const peers = [cells.kazoo, cells.curator].filter((c): c is Cell => c !== null);
@@ -114,7 +123,7 @@ async function main(): Promise<void> {
     await cluster.stop();
     cleanupCurator();
   }
-  console.log(`Lock hand-off on ${kind} (acquisitions per cell <= ${TOTAL}, <= ${MAX_MS} ms); throughput in hand-offs/s, latency in ms`);
+  console.log(`Lock hand-off on ${kind} (acquisitions per cell <= ${TOTAL}, <= ${MAX_MS} ms, hold ${HOLD_MS} ms); throughput in hand-offs/s, latency in ms`);
   console.log('| contenders | ours tput | ours p50 | ours p99 | kazoo tput | kazoo p50 | kazoo p99 | Curator tput | Curator p50 | Curator p99 | ours / faster peer tput | faster peer p50 / ours p50 |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);

@@ -1,8 +1,9 @@
 // Lock hand-off benchmark for Curator 5.4's InterProcessMutex: `n` clients
 // (one session each) loop acquire/release on one path until `total`
-// acquisitions or `maxMs` pass; prints one JSON line: acquisitions,
-// seconds, and hand-off latencies (previous release start -> next acquire) p50/p99 in ms.
-// Usage: CuratorLockBench <connect> <path> <n> <total> <maxMs>
+// acquisitions or `maxMs` pass, each holding the lock `holdMs` (default 0)
+// before releasing it; prints one JSON line: acquisitions, seconds, and
+// hand-off latencies (previous release start -> next acquire) p50/p99 in ms.
+// Usage: CuratorLockBench <connect> <path> <n> <total> <maxMs> [holdMs]
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -19,6 +20,7 @@ public class CuratorLockBench {
     String connect = args[0], path = args[1];
     int n = Integer.parseInt(args[2]), total = Integer.parseInt(args[3]);
     long maxMs = Long.parseLong(args[4]);
+    long holdMs = args.length > 5 ? Long.parseLong(args[5]) : 0;
     List<CuratorFramework> clients = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       CuratorFramework c = CuratorFrameworkFactory.newClient(connect, 30000, 15000, new ExponentialBackoffRetry(100, 5));
@@ -42,6 +44,7 @@ public class CuratorLockBench {
             long prev = lastRelease.get();
             if (prev != 0) lat.add((now - prev) / 1e6);
             count.incrementAndGet();
+            if (holdMs > 0) Thread.sleep(holdMs);
             lastRelease.set(System.nanoTime());
             m.release();
           }

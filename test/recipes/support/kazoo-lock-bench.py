@@ -1,7 +1,8 @@
 """Lock hand-off benchmark for kazoo's Lock: n clients (one session each,
 one thread each) loop acquire/release on one path until `total`
-acquisitions or max_ms pass; prints one JSON line as CuratorLockBench.java.
-Usage: kazoo-lock-bench.py <hosts> <path> <n> <total> <max_ms>"""
+acquisitions or max_ms pass, each holding the lock hold_ms (default 0)
+before releasing it; prints one JSON line as CuratorLockBench.java.
+Usage: kazoo-lock-bench.py <hosts> <path> <n> <total> <max_ms> [hold_ms]"""
 import json
 import sys
 import threading
@@ -12,6 +13,7 @@ from kazoo.client import KazooClient
 
 def main():
     hosts, path, n, total, max_ms = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    hold_ms = int(sys.argv[6]) if len(sys.argv) > 6 else 0
     clients = []
     for _ in range(n):
         c = KazooClient(hosts=hosts, timeout=30)
@@ -36,6 +38,9 @@ def main():
                 if state["last"] is not None:
                     lat.append((now - state["last"]) * 1000.0)
                 state["count"] += 1
+            if hold_ms > 0:
+                time.sleep(hold_ms / 1000.0)
+            with guard:
                 state["last"] = time.monotonic()
             lock.release()
 
