@@ -12,9 +12,9 @@
  *   agree, the version is the reconfig's zxid, getConfig watches fire on
  *   every member, the dynamic files follow;
  * - an observer added by reconfig starts, syncs and serves; promoted to
- *   participant it elects again and follows; demoted it observes again;
- *   removed, it elects again and goes on as a non-voting follower that
- *   serves (Apache's "non-voting participant"), and it can be added back;
+ *   participant it follows its leader (no election: Apache's reconfigFlag);
+ *   demoted it observes again; removed, it goes on as a non-voting follower
+ *   that serves (Apache's "non-voting participant"), and it can be added back;
  * - a member restarted after the reconfigs reads the config in force from
  *   its rewritten zoo.cfg and dynamic file;
  * - a joiner restarted before a reconfig added it does not start, as
@@ -22,10 +22,13 @@
  *   adopted from the election, and wrote, does not list it;
  * - zk-cli's `reconfig -add/-remove` and `config` commands;
  * - kazoo's own TestReconfig (kazoo/tests/test_client.py) passes;
- * - removing the leader: it hands over to a voter of the new config, which
- *   leads the other one; nothing written before is lost; the old leader
- *   follows the new one as a non-voting member and serves; restarted, it
- *   does not start (Apache's "My id N not in the peer list").
+ * - removing the leader: it hands over to the voter of the new config it
+ *   designated, which leads the other one with no election anywhere (Apache's
+ *   reconfigFlag: every member goes straight to its role under the designated
+ *   leader); nothing written before is lost; a client connected before keeps
+ *   working; the old leader follows the new one as a non-voting member and
+ *   serves; restarted, it does not start (Apache's "My id N not in the peer
+ *   list").
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -213,7 +216,7 @@ describe('reconfig on our 3-voter ensemble', () => {
     await viaObserver.create('/through-observer', Buffer.from('y'));
     expect((await su.getData('/through-observer')).data!.toString()).toBe('y');
     expect((await viaObserver.getConfig()).data!.toString()).toContain(line(4, 'observer'));
-    // Promoted to participant (INFORMANDACTIVATE changes its role): it elects again and follows.
+    // Promoted to participant (INFORMANDACTIVATE changes its role): it follows the same leader, without an election.
     const promoted = await su.reconfig({ joining: line(4, 'participant') });
     expect(promoted.data!.toString()).toContain(line(4, 'participant'));
     await waitFor('server 4 follows', async () => (await serverMode('127.0.0.1', ports.get(4)!.client).catch(() => undefined)) === 'follower', 30_000);
@@ -226,8 +229,8 @@ describe('reconfig on our 3-voter ensemble', () => {
     await waitFor('server 4 has the config', async () => (await configOn(4)) === demoted.data!.toString(), 10_000);
     const removed = await su.reconfig({ leaving: '4' });
     expect(removed.data!.toString()).not.toContain('server.4=');
-    // INFORMANDACTIVATE: not in the config any more, it leaves its role, elects again and follows as a
-    // non-voting participant (Apache's updateLearnerType), serving its clients.
+    // INFORMANDACTIVATE: not in the config any more, it leaves its role and follows the same leader as a
+    // non-voting participant (Apache's updateLearnerType and reconfigFlag), serving its clients.
     await waitFor('server 4 follows as a non-voter', async () => (await serverMode('127.0.0.1', ports.get(4)!.client).catch(() => undefined)) === 'follower', 30_000);
     expect(await fourLetterWord('127.0.0.1', ports.get(4)!.client, 'conf')).toMatch(/^peerType=0$/m);
     await su.create('/after-removing-observer', Buffer.from('r'));
@@ -308,11 +311,14 @@ describe('reconfig on our 3-voter ensemble', () => {
     await expect(joiner.start()).rejects.toThrow(notInPeerList(JOINER));
   });
 
-  test('removing the leader: it hands over to a voter of the new config, nothing is lost, and it follows as a non-voter', async () => {
+  test('removing the leader: the follower it designated leads with no election, nothing is lost, clients keep working, and it follows as a non-voter', async () => {
     const leader = await leaderSid();
     const others = [1, 2, 3].filter((s) => s !== leader);
     const su = await clients.connect(others.map(hostOf).join(','), { authInfo: SUPER });
     for (let i = 0; i < 20; i++) await su.create(`/before-handover-${i}`, Buffer.from(String(i)));
+    const logOf = (sid: number) => path.join(dir(sid), 'server.log');
+    const logAt = new Map([1, 2, 3].map((sid) => [sid, fs.statSync(logOf(sid)).size]));
+    const logSince = (sid: number) => fs.readFileSync(logOf(sid)).subarray(logAt.get(sid)).toString('utf8');
     const res = await su.reconfig({ leaving: String(leader) });
     const text = res.data!.toString();
     expect(text).not.toContain(`server.${leader}=`);
@@ -323,6 +329,11 @@ describe('reconfig on our 3-voter ensemble', () => {
       return modes.includes('leader') && modes.includes('follower');
     }, 30_000);
     expect(others).toContain(newLeader);
+    // The one the old leader designated at the commit.
+    expect(/ in force, led by (\d+)/.exec(logSince(leader))?.[1]).toBe(String(newLeader));
+    // The client connected before the handover goes on, through whichever member it lands on.
+    await su.create('/through-handover', Buffer.from('h'));
+    expect((await su.getData('/through-handover')).data!.toString()).toBe('h');
     for (const sid of others) {
       const zk = await clients.connect(hostOf(sid));
       await waitFor('condition', async () => (await zk.getConfig()).data!.toString() === text, 10_000);
@@ -334,6 +345,10 @@ describe('reconfig on our 3-voter ensemble', () => {
     expect((await zk.exists('/after-handover'))).not.toBeNull();
     // The old leader is out of the config: it follows the new leader as a non-voting member, and serves.
     await waitFor('the old leader follows', async () => (await serverMode('127.0.0.1', ports.get(leader)!.client).catch(() => undefined)) === 'follower', 30_000);
+    // Nobody elected: each member, the old leader too once it handed over, took its role from the designation.
+    const designation = (sid: number) => `election skipped: ${sid === newLeader ? 'LEADING' : 'FOLLOWING'}, designated leader ${newLeader} `;
+    await waitFor('every member logged its designated role', async () => [1, 2, 3].every((sid) => logSince(sid).includes(designation(sid))), 10_000);
+    expect([1, 2, 3].map((sid) => ({ sid, rounds: logSince(sid).match(/election: new round.*/g) ?? [] }))).toEqual([1, 2, 3].map((sid) => ({ sid, rounds: [] })));
     const onOld = await clients.connect(hostOf(leader));
     await onOld.sync('/after-handover');
     expect((await onOld.getData('/after-handover')).data!.toString()).toBe('z');

@@ -15,7 +15,12 @@
  * again (`reconfig -remove`), the remaining members agree on the config
  * without it and still commit, and the removed server, of either kind, goes
  * on as a non-voting follower that serves (Apache's "non-voting
- * participant"; a removed observer after electing again).
+ * participant").
+ *
+ * Removing the leader: the voter it designates (Leader.getDesignatedLeader)
+ * leads and the others, the old leader too, follow it with no election on
+ * either kind (Apache's reconfigFlag and updateVote, ours the same), and
+ * nothing committed is lost.
  *
  * Restarted, a removed server does not start, of either kind, nor does a
  * joiner restarted before a reconfig added it: the config it wrote (in
@@ -156,5 +161,43 @@ describe.each([
     await waitFor(`sid ${sid} (${m.kind}) to follow as a non-voter`, async () => (await m.server.mode()) === 'follower', 30_000);
     await m.server.kill();
     await expect(m.server.start()).rejects.toThrow(notInPeerList(sid));
+  });
+
+  test('removing the leader: the voter it designated leads and the others follow it, with no election on either kind; nothing is lost', async () => {
+    const [v1, v2, leader] = cluster.members.slice(0, 3);
+    const voters = [v1, v2];
+    // Through the leader: an Apache follower the reconfig moves to another leader ends its role as it applies the
+    // commit, and the reply to a reconfig sent through it can be lost with the connection (ours answers first).
+    const su = await clients.connect(leader.server.hostPort, { authInfo: SUPER, connectTimeout: 20_000 });
+    const writer = await clients.connect(voters.map((m) => m.server.hostPort).join(','), { connectTimeout: 20_000 });
+    await writer.create(`${base}-handover`, Buffer.from('before'));
+    // Ours logs each round and the role a designation gives; Apache logs each round ("New election") and
+    // updateVote's "Suggested leader".
+    const logOf = (m: MixedMember) => path.join(m.server.dir, m.kind === 'ours' ? 'server.log' : 'zookeeper.log');
+    const at = new Map([v1, v2, leader].map((m) => [m.sid, fs.statSync(logOf(m)).size]));
+    const since = (m: MixedMember) => fs.readFileSync(logOf(m)).subarray(at.get(m.sid)).toString('utf8');
+    const rounds = (m: MixedMember) => since(m).match(m.kind === 'ours' ? /election: new round.*/g : /New election\. My id.*/g) ?? [];
+    const designatedIn = (m: MixedMember) => (m.kind === 'ours' ? /election skipped: \w+, designated leader (\d+) / : /Suggested leader: (\d+)/).exec(since(m))?.[1];
+
+    const text = (await su.reconfig({ leaving: String(leader.sid) })).data!.toString();
+    expect(text).not.toContain(`server.${leader.sid}=`);
+    let next: MixedMember | undefined;
+    await waitFor('a voter left leads; the other voter and the old leader follow it', async () => {
+      const modes = await Promise.all([v1, v2, leader].map((m) => m.server.mode().catch(() => undefined)));
+      next = voters[modes.indexOf('leader')];
+      return next !== undefined && modes.filter((x) => x === 'follower').length === 2;
+    }, 30_000);
+    await waitFor('every member logged the designation', async () => [v1, v2, leader].every((m) => designatedIn(m) !== undefined), 10_000);
+    expect([v1, v2, leader].map((m) => ({ sid: m.sid, designated: designatedIn(m), rounds: rounds(m) }))).toEqual(
+      [v1, v2, leader].map((m) => ({ sid: m.sid, designated: String(next!.sid), rounds: [] })),
+    );
+    await expectConfigEverywhere([v1, v2, leader], text);
+    // The client connected to the voters before the handover goes on.
+    await writer.create(`${base}-after-handover`, Buffer.from('after'));
+    for (const m of [v1, v2, leader]) {
+      const zk = await connectTo(m);
+      await zk.sync('/');
+      expect({ sid: m.sid, before: (await zk.getData(`${base}-handover`)).data!.toString(), after: (await zk.getData(`${base}-after-handover`)).data!.toString() }).toEqual({ sid: m.sid, before: 'before', after: 'after' });
+    }
   });
 });

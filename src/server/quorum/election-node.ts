@@ -12,7 +12,7 @@
 import { EventEmitter } from 'events';
 import { ElectionLinks, ElectionTransport } from './election-links';
 import { ServerState } from './election-wire';
-import { ElectionDecision, ElectionOutput, FastLeaderElection, LocalHistory } from './fast-leader-election';
+import { DesignatedDecision, ElectionDecision, ElectionOutput, FastLeaderElection, LocalHistory } from './fast-leader-election';
 import type { QuorumVerifier } from './quorum-verifier';
 
 export interface ElectionNodeOptions {
@@ -32,7 +32,10 @@ export interface ElectionNodeOptions {
   adoptNewerConfigs?: boolean;
 }
 
-/** Events: 'decided' (ElectionDecision), 'lookingPeer' (sid: bigint), 'config' (QuorumVerifier: adopted from a notification, to be put in force). */
+/** What the node acts on: a round's decision, or the leader a reconfig designated. */
+export type NodeDecision = ElectionDecision | DesignatedDecision;
+
+/** Events: 'decided' (NodeDecision), 'lookingPeer' (sid: bigint), 'config' (QuorumVerifier: adopted from a notification, to be put in force). */
 export class ElectionNode extends EventEmitter {
   readonly fle: FastLeaderElection;
   readonly links: ElectionLinks;
@@ -40,7 +43,7 @@ export class ElectionNode extends EventEmitter {
   private closed = false;
   private readonly now: () => number;
   private readonly log: (msg: string) => void;
-  private lastDecision?: ElectionDecision;
+  private lastDecision?: NodeDecision;
 
   constructor(private readonly opts: ElectionNodeOptions) {
     super();
@@ -74,7 +77,7 @@ export class ElectionNode extends EventEmitter {
   }
 
   /** The last decision, if any round has ended. */
-  get decision(): ElectionDecision | undefined {
+  get decision(): NodeDecision | undefined {
     return this.lastDecision;
   }
 
@@ -91,6 +94,20 @@ export class ElectionNode extends EventEmitter {
     const h = this.opts.history();
     this.log(`election: new round, my id ${this.opts.myId}, last zxid 0x${h.lastLoggedZxid.toString(16)}, epoch ${h.currentEpoch}`);
     this.apply(this.fle.lookForLeader(this.now(), h));
+  }
+
+  /**
+   * Takes the role a committed reconfig designated, without a round
+   * (Apache's reconfigFlag): `leader` leads, we lead if it is us, else
+   * follow or observe it. Should it not come up, ZAB's timeouts end the
+   * role and the host starts a round with `lookForLeader`.
+   */
+  designate(leader: bigint, zxid: bigint): void {
+    if (this.closed) return;
+    const d = this.fle.designate(leader, zxid);
+    this.lastDecision = d;
+    this.log(`election skipped: ${ServerState[d.state]}, designated leader ${leader} (changes proposed in reconfig), round stays ${this.fle.round}`);
+    this.emit('decided', d);
   }
 
   /** A new config is in force (reconfig): votes count in it, and its new members are linked. */
@@ -110,7 +127,7 @@ export class ElectionNode extends EventEmitter {
   }
 
   /** Resolves with the next decision (or the current one when already decided). */
-  decided(): Promise<ElectionDecision> {
+  decided(): Promise<NodeDecision> {
     if (this.lastDecision) return Promise.resolve(this.lastDecision);
     return new Promise((resolve) => this.once('decided', resolve));
   }

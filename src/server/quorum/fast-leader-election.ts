@@ -76,6 +76,16 @@ export interface ElectionDecision {
   via: 'round' | 'join';
 }
 
+/**
+ * A role taken without a round: the leader a committed reconfig designated
+ * (QuorumPeer's reconfigFlag, see `designate`).
+ */
+export interface DesignatedDecision {
+  state: ElectionDecision['state'];
+  vote: Vote;
+  via: 'designated';
+}
+
 /** One batch of effects; see the contract in the file header. */
 export interface ElectionOutput {
   messages: OutgoingNotification[];
@@ -299,6 +309,27 @@ export class FastLeaderElection {
       }
     }
     return this.flush(now);
+  }
+
+  /**
+   * A committed reconfig designated `leader` and ended our role over it
+   * (Apache's QuorumPeer.updateVote, then updateServerState with
+   * reconfigFlag set): no round, the round counter stays, the vote becomes
+   * Apache's `new Vote(leader, zxid)` (round and peerEpoch -1, the epoch
+   * set by `updateElectionVote` once ZAB syncs), and the state is LEADING
+   * for ourselves, else what the config in force makes us. Peers that ask
+   * get it as a FOLLOWING/LEADING vote, as from an elected member.
+   */
+  designate(leader: bigint, zxid: bigint): DesignatedDecision {
+    const state = leader === this.myId ? ServerState.LEADING : this.learningState();
+    this.peerState = state;
+    this.everDecided = true;
+    this.inRound = false;
+    this.finalizing = false;
+    this.recvset = new Map();
+    this.outOfElection = new Map();
+    this.currentVote = lookingVote(leader, zxid, -1n, -1n);
+    return { state, vote: { ...this.currentVote }, via: 'designated' };
   }
 
   /** After ZAB synced to `epoch`: the vote we show joiners carries the new epoch (ZOOKEEPER-1732). */

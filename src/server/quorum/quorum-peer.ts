@@ -8,7 +8,10 @@
  *   the term ends (quorum lost, leader gone, a protocol error)
  *     -> clients are dropped, in-flight writes abandoned, the tree is
  *        reloaded from disk (logged txns included: Apache's
- *        fastForwardDataBase), and the election starts over.
+ *        fastForwardDataBase), and the election starts over; or, when a
+ *        committed reconfig changed our leader or our role (Apache's
+ *        reconfigFlag), no election: straight to the designated leader's
+ *        term (leading it, or following / observing it).
  *
  * The vote's (lastLoggedZxid, currentEpoch) are updated only after the
  * hosts report them durable, so a vote never claims data that a crash
@@ -28,7 +31,7 @@ import { ServerState } from './election-wire';
 import { LeaderHost } from './leader-host';
 import { LearnerHost } from './learner-host';
 import { writeActiveConfig, writeNextConfig } from './config-files';
-import type { QuorumVerifier } from './quorum-verifier';
+import { sameConfig, type QuorumVerifier } from './quorum-verifier';
 import { RecentLog } from './recent-log';
 
 export interface QuorumPeerOptions {
@@ -65,6 +68,12 @@ export class QuorumPeer {
   /** The config in force and the newest one proposed (QuorumPeer's quorumVerifier / lastSeenQuorumVerifier). */
   private current: QuorumVerifier;
   private lastSeen: QuorumVerifier;
+  /**
+   * Apache's reconfigFlag with the vote updateVote set: a config put in force
+   * changed our leader (the one it designated) or our role, and when the
+   * role ends the next one is taken from it without an election.
+   */
+  private designated?: { leader: bigint; zxid: bigint };
   /** What `conf` prints about the quorum; a new config changes its membership and peerType. */
   private reportConf?: QuorumReport['conf'];
 
@@ -165,7 +174,7 @@ export class QuorumPeer {
    * (processReconfig: /zookeeper/config, the election's config, the dynamic
    * file and the static rewrite). File errors are logged, as Apache does.
    */
-  private onConfig(c: { kind: 'lastSeen' | 'activate'; verifier: QuorumVerifier }): void {
+  private onConfig(c: { kind: 'lastSeen' | 'activate'; verifier: QuorumVerifier; designatedLeader?: bigint }): void {
     const qv = c.verifier;
     const file = this.opts.configFile;
     if (c.kind === 'lastSeen') {
@@ -182,6 +191,7 @@ export class QuorumPeer {
       return;
     }
     if (qv.version <= this.current.version) return;
+    const prev = this.current;
     this.current = qv;
     if (qv.version > this.lastSeen.version) this.lastSeen = qv;
     this.log(`config version 0x${qv.version.toString(16)} in force: ${qv.toString().replace(/\n/g, ' ')}`);
@@ -201,6 +211,25 @@ export class QuorumPeer {
         this.log(`cannot write the dynamic config files: ${(e as Error).message}`);
       }
     }
+    if (!sameConfig(prev, qv)) this.noteDesignated(prev, qv, c.designatedLeader);
+  }
+
+  /**
+   * The end of Apache's processReconfig: a config put in force with a
+   * designated leader (COMMITANDACTIVATE, INFORMANDACTIVATE, the leader's
+   * own commit) sets the flag when that leader is not the one we are with
+   * (updateVote) or our learner type changes (updateLearnerType); one put in
+   * force without (NEWLEADER's, at UPTODATE) clears it: elect again.
+   */
+  private noteDesignated(prev: QuorumVerifier, qv: QuorumVerifier, designatedLeader: bigint | undefined): void {
+    if (designatedLeader === undefined) {
+      this.designated = undefined;
+      return;
+    }
+    const observer = (v: QuorumVerifier) => v.servers.get(this.opts.myId)?.type === 'observer';
+    const vote = this.election.fle.vote;
+    if (designatedLeader !== vote.leader) this.designated = { leader: designatedLeader, zxid: qv.version };
+    else if (observer(prev) !== observer(qv)) this.designated = { leader: vote.leader, zxid: vote.zxid };
   }
 
   private async run(): Promise<void> {
@@ -240,11 +269,20 @@ export class QuorumPeer {
         void this.close();
         break;
       }
-      // Also when the config in force does not list us (a joiner not added yet, or a server a reconfig
-      // removed): the election then votes for nobody and follows the established leader as a
-      // non-voting follower that serves its clients, until a reconfig adds it (Apache's QuorumPeer,
-      // learnerType PARTICIPANT outside the view).
-      this.election.lookForLeader();
+      const designated = this.designated;
+      this.designated = undefined;
+      if (designated) {
+        // Apache's updateServerState: a role a reconfig ended goes straight to the leader it designated
+        // (or to ours in the new role); if that leader does not come up, the role's timeouts end it
+        // and, the flag consumed here, the next turn elects.
+        this.election.designate(designated.leader, designated.zxid);
+      } else {
+        // Also when the config in force does not list us (a joiner not added yet, or a server a reconfig
+        // removed): the election then votes for nobody and follows the established leader as a
+        // non-voting follower that serves its clients, until a reconfig adds it (Apache's QuorumPeer,
+        // learnerType PARTICIPANT outside the view).
+        this.election.lookForLeader();
+      }
     }
   }
 
@@ -284,7 +322,7 @@ export class QuorumPeer {
       reconfigEnabled: this.reconfigEnabled,
       verifier: this.current,
       lastSeenVerifier: this.lastSeen,
-      onConfig: (c: { kind: 'lastSeen' | 'activate'; verifier: QuorumVerifier }) => this.onConfig(c),
+      onConfig: (c: { kind: 'lastSeen' | 'activate'; verifier: QuorumVerifier; designatedLeader?: bigint }) => this.onConfig(c),
       log: this.log,
     };
   }

@@ -346,8 +346,8 @@ export class ZabLeader {
     }
     if (this.phase === 'broadcast' && !this.allowedToCommit) {
       // The committed config is led by another server. The term ends one ping interval after the
-      // COMMITANDACTIVATE went out (closing the links at once could cut it off), and the followers
-      // elect again under the new config.
+      // COMMITANDACTIVATE went out (closing the links at once could cut it off); the followers, and
+      // then we, go straight to the designated leader (the peer's reconfigFlag).
       if (this.handOverAt === undefined) this.handOverAt = now + Math.max(1, Math.floor(tick / 2));
       else if (now >= this.handOverAt) {
         this.end('the new config designates another leader');

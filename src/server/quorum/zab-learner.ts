@@ -343,8 +343,8 @@ export class ZabLearner {
    * without one, ours is gone from the voters or moved), which ends the role.
    * A follower the config no longer lists stays with its leader as a
    * non-voting follower; an observer it no longer lists ends its role and
-   * follows after electing again (updateLearnerType: "Becoming a non-voting
-   * participant"), as in Apache.
+   * follows (updateLearnerType: "Becoming a non-voting participant"), as in
+   * Apache. The peer takes the next role without an election (reconfigFlag).
    */
   private activate(config: () => QuorumVerifier, designated: bigint | undefined): boolean {
     const r = this.opts.reconfig;

@@ -10,8 +10,7 @@
 import * as fs from 'fs';
 import { serverMode, waitFor } from '../../harness/four-letter-words';
 import { ServerState } from '../../../src/server/quorum/election-wire';
-import { ElectionNode } from '../../../src/server/quorum/election-node';
-import type { ElectionDecision } from '../../../src/server/quorum/fast-leader-election';
+import { ElectionNode, type NodeDecision } from '../../../src/server/quorum/election-node';
 import { MajorityQuorum } from '../../../src/server/quorum/quorum-verifier';
 import { ApachePeers, LearnerHold, apacheAvailable, holdLearners, launchApachePeers, planEnsemble } from './apache-election-peers';
 
@@ -77,7 +76,7 @@ async function expectOrExplain(fn: () => Promise<void>): Promise<void> {
  * and only if the candidate we picked indeed does not lead, this starts the
  * new round ZAB would and takes its decision.
  */
-async function settledDecision(n: ElectionNode, leader: bigint, modeOf: (sid: bigint) => string | undefined): Promise<ElectionDecision> {
+async function settledDecision(n: ElectionNode, leader: bigint, modeOf: (sid: bigint) => string | undefined): Promise<NodeDecision> {
   const first = await n.decided();
   if (first.vote.leader === leader) return first;
   expect(first.via).toBe('round');

@@ -389,3 +389,57 @@ describe('adopting a newer config from a notification (reconfigEnabled)', () => 
     expect(decided.verifier).toBe(qv3);
   });
 });
+
+describe('the leader a committed reconfig designated (QuorumPeer.updateVote + reconfigFlag)', () => {
+  const zero = { lastLoggedZxid: 0n, currentEpoch: 0n };
+  const reconfigZxid = 0x100000007n;
+
+  /** Server `sid` of qv3, decided FOLLOWING 3 in round 1. */
+  function following3(sid: bigint): FastLeaderElection {
+    const fle = new FastLeaderElection({ myId: sid, verifier: qv3 });
+    fle.lookForLeader(0, zero);
+    fle.step(sid === 1n ? 2n : 1n, note(ServerState.FOLLOWING, 3n, 1n), 1);
+    fle.step(3n, note(ServerState.LEADING, 3n, 1n), 2);
+    expect(fle.state).toBe(ServerState.FOLLOWING);
+    return fle;
+  }
+
+  test('no round: the round counter stays, the vote is Vote(leader, zxid) with round and peerEpoch -1, the state LEADING for ourselves, else FOLLOWING or OBSERVING', () => {
+    const one = following3(1n);
+    const d = one.designate(1n, reconfigZxid);
+    expect(d).toEqual({ state: ServerState.LEADING, via: 'designated', vote: { leader: 1n, zxid: reconfigZxid, electionEpoch: -1n, peerEpoch: -1n, state: ServerState.LOOKING, version: 0 } });
+    expect({ state: one.state, round: one.round }).toEqual({ state: ServerState.LEADING, round: 1n });
+    expect(following3(2n).designate(1n, reconfigZxid).state).toBe(ServerState.FOLLOWING);
+    const observer = new FastLeaderElection({ myId: 4n, verifier: qv3 });
+    observer.lookForLeader(0, zero);
+    expect(observer.designate(1n, reconfigZxid)).toMatchObject({ state: ServerState.OBSERVING, vote: { leader: 1n } });
+    expect(observer.round).toBe(1n);
+  });
+
+  test('a LOOKING peer is answered with the designated vote, its epoch once ZAB synced; a quorum of them lets it join without a round of its own', () => {
+    const one = following3(1n);
+    const two = following3(2n);
+    one.designate(1n, reconfigZxid);
+    two.designate(1n, reconfigZxid);
+    one.updateElectionVote(2n);
+    two.updateElectionVote(2n);
+    const three = new FastLeaderElection({ myId: 3n, verifier: qv3 });
+    const asks = three.lookForLeader(10, zero).messages.find((m) => m.to === 1n)!.notification;
+    const fromOne = one.step(3n, asks, 11).messages;
+    expect(fromOne).toEqual([{ to: 3n, notification: note(ServerState.LEADING, 1n, -1n, 2n, reconfigZxid) }]);
+    const fromTwo = two.step(3n, asks, 11).messages;
+    expect(fromTwo).toEqual([{ to: 3n, notification: note(ServerState.FOLLOWING, 1n, -1n, 2n, reconfigZxid) }]);
+    three.step(2n, fromTwo[0].notification, 12);
+    const d = three.step(1n, fromOne[0].notification, 13).decided;
+    expect(d).toMatchObject({ state: ServerState.FOLLOWING, vote: { leader: 1n, peerEpoch: 2n }, via: 'join' });
+  });
+
+  test('when the designated leader does not come up, the next lookForLeader is an ordinary round after the one before', () => {
+    const two = following3(2n);
+    two.designate(1n, reconfigZxid);
+    const out = two.lookForLeader(20, { lastLoggedZxid: reconfigZxid, currentEpoch: 1n });
+    expect(two.round).toBe(2n);
+    expect(two.state).toBe(ServerState.LOOKING);
+    expect(out.messages.map((m) => m.notification)).toContainEqual(looking(2n, reconfigZxid, 2n, 1n));
+  });
+});

@@ -1,17 +1,18 @@
 /**
  * A server a reconfig removes, as Apache 3.8's QuorumPeer handles it
  * (processReconfig / updateLearnerType: "Becoming a non-voting
- * participant"): it keeps going as a non-voting follower of the leader. It
- * elects again whenever its role ends, votes for nobody and is counted in no
- * quorum, follows whoever the voters established, serves its clients, and a
- * later reconfig can add it back.
+ * participant"): it keeps going as a non-voting follower of the leader (the
+ * one the reconfig designated, without an election). It elects again whenever
+ * its role ends otherwise, votes for nobody and is counted in no quorum,
+ * follows whoever the voters established, serves its clients, and a later
+ * reconfig can add it back.
  *
  * Five QuorumPeers in this process on loopback (voters 1..4, observer 5,
  * reconfigEnabled, super digest): the leader and the observer are removed
  * by one reconfig (the leader hands over; the observer's INFORMANDACTIVATE
- * ends its role and it elects again), then the new leader is closed (the
- * two remaining voters elect; the removed ones follow the next leader), then
- * the old leader is added back as a voter.
+ * ends its role and it follows the designated leader), then the new leader
+ * is closed (the two remaining voters elect; the removed ones follow the
+ * next leader), then the old leader is added back as a voter.
  *
  * And what Apache's QuorumPeer.start does with a myid the config in force
  * does not list (a joiner restarted before a reconfig added it, or a
