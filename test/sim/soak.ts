@@ -5,9 +5,9 @@
  * any failure.
  */
 
-/** `--name value` from the command line. */
+/** `--name value` from the command line; the last one wins, so `npm run soak:x -- --seeds 500` overrides the script's. */
 export function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
+  const i = process.argv.lastIndexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
 }
 

@@ -57,14 +57,27 @@
  *  - disk logs are appended in zxid order; a TRUNC lands exactly on its zxid;
  *  - a learner's SYNC completes only after it applied every proposal the
  *    leader made before the sync was requested;
+ *  - every commit, and every leader's start of service (NEWLEADER), had acks
+ *    (as the harness saw them, not as the machine counted them) from a
+ *    strict majority of the voters of each config it needed (the one in
+ *    force, and a pending one): a server a config excludes never counts in
+ *    its quorum;
  *  - at the end (`finalChecks`, once everything healed and synced): every
  *    acknowledged txn is in every server's memory and disk history, and all
- *    histories are prefixes of the final leader's.
+ *    histories are prefixes of the final leader's; (`configChecks`) every
+ *    config that was in force anywhere was committed.
+ *
+ * With reconfigEnabled each server keeps its config in force and its last
+ * seen one on disk (the peer's dynamic files, written in order with the
+ * effects) and starts each role from them; `activateConfig` decides its next
+ * role (observer, participant, or non-voting follower when not listed).
  *
  * The ZAB simulation (`runZabSim`):
  *
  * Leader choice emulates FLE's outcome (an oracle; ensemble-sim-world.ts
- * runs the real FLE machine instead): among the looking voters of a
+ * runs the real FLE machine instead): looking servers first adopt the
+ * newest config in force in their component (FLE's adoption from
+ * notifications), then among the looking voters of that config in a
  * connected component that can form a quorum, a random quorum-sized (or
  * larger) subset elects its member with the highest (currentEpoch, last
  * zxid, sid) from disk; the rest of that subset follow. Looking servers in a
@@ -74,21 +87,29 @@
  * Txns are synthetic (an id per txn, no payload) and proposed directly at
  * the serving leader; clients keep at most ~100 txns in flight.
  *
+ * With `membership`, a joiner (outside the initial config) follows as a
+ * non-voting member, and during the faults the serving leader proposes
+ * reconfigs (real reconfig txns, from a stream of their own): add a voter,
+ * remove one (the leader too), promote an observer, demote a voter.
+ *
  * At the end (faults stopped, everything healed and restarted): a leader
  * serves with every server synced, a new proposal commits and reaches every
  * server within bounded time (liveness); then every acknowledged txn is in
  * every server's memory and disk history, and all histories are prefixes of
  * the final leader's.
  */
+import { JuteWriter } from '../../src/jute';
 import { TxnHeader } from '../../src/proto';
+import { OpCode } from '../../src/proto/constants';
+import { SetDataTxn } from '../../src/proto/generated/txn';
 import { TxnLogWalk } from '../../src/server/persist/file-store';
 import type { TxnEntry, TxnLogPosition } from '../../src/server/persist/types';
-import { MajorityQuorum, QuorumServer } from '../../src/server/quorum/quorum-verifier';
+import { lastSeenIsStale, MajorityQuorum, QuorumServer, QuorumVerifier } from '../../src/server/quorum/quorum-verifier';
 import { LeaderEffect, ZabLeader } from '../../src/server/quorum/zab-leader';
 import { LearnerEffect, ZabLearner } from '../../src/server/quorum/zab-learner';
 import { LeaderMessage, LearnerMessage, hex } from '../../src/server/quorum/zab-messages';
 import { ZxidSource } from '../../src/server/request/commit-path';
-import { epochOf } from '../../src/server/zxid';
+import { epochOf, makeZxid } from '../../src/server/zxid';
 import { Rng, SimOptions } from './election-sim';
 import { EventQueue } from './event-queue';
 
@@ -115,6 +136,18 @@ export interface ZabSimStats {
   forcedReelections: number;
   /** DIFFs whose txns came from a leader's txn log on disk (older than its committed log). */
   logSyncs: number;
+  /**
+   * Membership changes proposed (runZabSim's `membership`), and those the proposing leader
+   * committed (the others in force came with a later leader's NEWLEADER).
+   */
+  reconfigs: number;
+  reconfigsCommitted: number;
+  /** Reconfigs that went into force, by kind of change (a leader removing itself hands over). */
+  joins: number;
+  removals: number;
+  leaderRemovals: number;
+  promotions: number;
+  demotions: number;
 }
 
 export interface FaultProfile {
@@ -198,6 +231,13 @@ export interface Disk<T = unknown> {
   currentEpoch: bigint;
   /** Ascending by zxid; the empty one at 0 is always there. */
   snapshots: Snapshot<T>[];
+  /**
+   * The config in force and the last one seen (zoo.cfg.dynamic.<version>
+   * and .next): written in order with the host's effects, as the peer
+   * does, and kept across crashes. Only read with reconfigEnabled.
+   */
+  config: QuorumVerifier;
+  nextConfig: QuorumVerifier;
 }
 
 interface Task {
@@ -219,6 +259,15 @@ export interface LeaderRole {
   links: Map<bigint, Link>;
   /** The newest zxid in its history or proposed (what a sync must wait for). */
   lastProposed: bigint;
+  /**
+   * Who acked each zxid of this term (NEWLEADER's included; the leader once
+   * its own log has it), and the configs each proposal needed a quorum of:
+   * the harness's own count of every commit (see checkQuorum).
+   */
+  acks: Map<bigint, Set<bigint>>;
+  quorumsOf: Map<bigint, QuorumVerifier[]>;
+  /** The configs NEWLEADER needed a quorum of (in force and last seen at the start). */
+  startQuorums: QuorumVerifier[];
 }
 
 export interface LearnerRole {
@@ -303,6 +352,8 @@ export interface ClusterHooks<T> {
 export interface ClusterOptions<T> {
   voters: number;
   observers: number;
+  /** Servers outside the initial config (after the observers): non-voting followers until a reconfig adds them. */
+  joiners?: number;
   trace?: boolean;
   rng: Rng;
   faults: FaultProfile;
@@ -358,7 +409,12 @@ export class ZabCluster<T = null, W = never> {
   readonly stats: ZabSimStats = {
     events: 0, crashes: 0, linkBreaks: 0, partitions: 0, elections: 0, established: 0, proposed: 0, acknowledged: 0,
     diffs: 0, truncs: 0, snaps: 0, lateJoins: 0, syncs: 0, roleEnds: 0, forcedReelections: 0, logSyncs: 0,
+    reconfigs: 0, reconfigsCommitted: 0, joins: 0, removals: 0, leaderRemovals: 0, promotions: 0, demotions: 0,
   };
+  /** Every server, joiners included, as a config line lists it (a participant unless an initial observer). */
+  readonly members = new Map<bigint, QuorumServer>();
+  /** Every config put in force anywhere, by version: each must be committed (configChecks). */
+  readonly activated = new Map<bigint, { verifier: QuorumVerifier; sid: bigint; at: number; via: string }>();
   now = 0;
   quiet = false;
   quietSince = Infinity;
@@ -369,6 +425,8 @@ export class ZabCluster<T = null, W = never> {
   acked: number[] = [];
   readonly acknowledgedIds = new Set<number>();
   private readonly servedEpochs = new Map<bigint, bigint>();
+  /** The versions of the configs serving leaders had in force (see configChecks). */
+  private readonly servedConfigs = new Set<bigint>();
   private readonly rng: Rng;
   private readonly faults: FaultProfile;
   private readonly app: SimApp<T>;
@@ -389,18 +447,20 @@ export class ZabCluster<T = null, W = never> {
     this.clocks = opts.clocks ?? new Map();
     const servers: QuorumServer[] = [];
     const total = opts.voters + opts.observers;
-    for (let i = 1; i <= total; i++) {
-      servers.push({ sid: BigInt(i), host: '127.0.0.1', quorumPort: 2000 + i, electionPort: 3000 + i, type: i > opts.voters ? 'observer' : 'participant' });
+    for (let i = 1; i <= total + (opts.joiners ?? 0); i++) {
+      const s: QuorumServer = { sid: BigInt(i), host: '127.0.0.1', quorumPort: 2000 + i, electionPort: 3000 + i, type: i > opts.voters && i <= total ? 'observer' : 'participant' };
+      this.members.set(s.sid, s);
+      if (i <= total) servers.push(s);
     }
     this.qv = new MajorityQuorum(servers);
-    for (const s of servers) {
+    for (const s of this.members.values()) {
       this.group.set(s.sid, 0);
       this.nodes.set(s.sid, {
         sid: s.sid,
-        observer: s.type === 'observer',
+        observer: s.type === 'observer' && this.qv.servers.has(s.sid),
         up: true,
         incarnation: 0,
-        disk: { log: [], acceptedEpoch: 0n, currentEpoch: 0n, snapshots: [{ zxid: 0n, hist: [], app: this.app.init() }] },
+        disk: { log: [], acceptedEpoch: 0n, currentEpoch: 0n, snapshots: [{ zxid: 0n, hist: [], app: this.app.init() }], config: this.qv, nextConfig: this.qv },
         mem: [],
         memZxid: 0n,
         app: this.app.init(),
@@ -613,11 +673,18 @@ export class ZabCluster<T = null, W = never> {
       tickAt: Infinity,
       links: new Map(),
       lastProposed: n.memZxid,
+      acks: new Map(),
+      quorumsOf: new Map(),
+      startQuorums: [],
       m: undefined as unknown as ZabLeader,
     };
+    this.dropStaleNext(n);
+    const { verifier, lastSeen } = this.configsOf(n);
+    role.startQuorums = lastSeen.version > verifier.version ? [verifier, lastSeen] : [verifier];
     role.m = new ZabLeader({
       myId: n.sid,
-      verifier: this.qv,
+      verifier,
+      lastSeenVerifier: lastSeen,
       tickTime: TICK,
       initLimit: INIT_LIMIT,
       syncLimit: SYNC_LIMIT,
@@ -638,6 +705,7 @@ export class ZabCluster<T = null, W = never> {
 
   startLearner(n: Server<T>, leader: Server<T>, lrole: LeaderRole): void {
     this.reloadMemory(n);
+    this.dropStaleNext(n);
     const link: Link = { id: this.nextLinkId++, leader: leader.sid, learner: n.sid, alive: true, lastToLeader: 0, lastToLearner: 0 };
     lrole.links.get(n.sid)?.alive && this.breakLink(lrole.links.get(n.sid)!, 'replaced');
     lrole.links.set(n.sid, link);
@@ -658,12 +726,77 @@ export class ZabCluster<T = null, W = never> {
         acceptedEpoch: n.disk.acceptedEpoch,
         currentEpoch: n.disk.currentEpoch,
         lastZxid: n.memZxid,
-        reconfig: this.faults.reconfigEnabled ? { myId: n.sid, leaderId: leader.sid, verifier: this.qv } : undefined,
+        configVersion: this.faults.reconfigEnabled ? n.disk.config.version : undefined,
+        reconfig: this.faults.reconfigEnabled ? { myId: n.sid, leaderId: leader.sid, ...this.configsOf(n) } : undefined,
       }),
     };
     n.role = role;
     this.log(`server ${n.sid} ${n.observer ? 'OBSERVING' : 'FOLLOWING'} ${leader.sid} (accepted ${n.disk.acceptedEpoch}, current ${n.disk.currentEpoch}, last ${hex(n.memZxid)})`);
     this.learnerEffects(n, role, role.m.start(this.localNow(n)));
+  }
+
+  // ---- configs (reconfigEnabled) ------------------------------------------------
+
+  /** The config in force and the last seen one a role starts from: the server's own (its files) with reconfig, else the static one. */
+  configsOf(n: Server<T>): { verifier: QuorumVerifier; lastSeen: QuorumVerifier } {
+    if (!this.faults.reconfigEnabled) return { verifier: this.qv, lastSeen: this.qv };
+    return { verifier: n.disk.config, lastSeen: n.disk.nextConfig };
+  }
+
+  /** The peer's dropStaleLastSeen when a role starts: a .next whose reconfig txn this server's disk lost goes. */
+  private dropStaleNext(n: Server<T>): void {
+    if (!this.faults.reconfigEnabled) return;
+    const { config, nextConfig } = n.disk;
+    const newestSnapshot = n.disk.snapshots.reduce((z, s) => (s.zxid > z ? s.zxid : z), -1n);
+    const inHistory = newestSnapshot < nextConfig.version && n.disk.log.some((t) => t.header.zxid === nextConfig.version);
+    if (!lastSeenIsStale(config, nextConfig, inHistory)) return;
+    this.log(`server ${n.sid}: dropping the last seen config ${hex(nextConfig.version)}: its reconfig txn is not in its history`);
+    n.disk.nextConfig = config;
+  }
+
+  /**
+   * A config proposed (last seen) or put in force, as the peer's onConfig
+   * writes it: only a newer version counts. In force, it also decides the
+   * server's next role (observer when the config says so; a server it does
+   * not list is a non-voting follower).
+   */
+  setConfig(n: Server<T>, kind: 'lastSeen' | 'activate', qv: QuorumVerifier, via = 'election'): void {
+    if (qv.version > n.disk.nextConfig.version) n.disk.nextConfig = qv;
+    if (kind === 'lastSeen' || qv.version <= n.disk.config.version) return;
+    n.disk.config = qv;
+    n.observer = qv.servers.get(n.sid)?.type === 'observer';
+    if (!this.activated.has(qv.version)) this.activated.set(qv.version, { verifier: qv, sid: n.sid, at: this.now, via });
+    this.log(`server ${n.sid}: config ${hex(qv.version)} in force (voters ${qv.voters().join(',')}${[...qv.servers.values()].some((s) => s.type === 'observer') ? `, observers ${[...qv.servers.values()].filter((s) => s.type === 'observer').map((s) => s.sid).join(',')}` : ''})`);
+  }
+
+  private configTask(n: Server<T>, role: Role, e: { kind: 'lastSeenConfig' | 'activateConfig'; verifier: QuorumVerifier; designatedLeader?: bigint }): Task {
+    // How it came to be in force, for the reports: a leader at serve or at a commit; a learner at
+    // UPTODATE (NEWLEADER's config) or at COMMITANDACTIVATE / INFORMANDACTIVATE.
+    const via = role.kind === 'leader' ? (role.serving ? 'its leader committing it' : 'its leader serving') : e.designatedLeader === undefined ? "UPTODATE (NEWLEADER's config)" : 'COMMITANDACTIVATE/INFORMANDACTIVATE';
+    return { label: 'config', disk: false, run: () => this.setConfig(n, e.kind === 'lastSeenConfig' ? 'lastSeen' : 'activate', e.verifier, via) };
+  }
+
+  /**
+   * The harness's own count, not the machine's: the acks it saw for `zxid`
+   * (the leader's own once logged) hold a strict majority of the voters of
+   * each config in `quorums`. A server a config excludes (removed, or an
+   * observer of it) is not counted in it.
+   */
+  private checkQuorum(n: Server<T>, role: LeaderRole, zxid: bigint, quorums: readonly QuorumVerifier[], what: string): void {
+    const acks = role.acks.get(zxid) ?? new Set<bigint>();
+    for (const qv of quorums) {
+      const voters = [...qv.servers.values()].filter((s) => s.type === 'participant').map((s) => s.sid);
+      const counted = voters.filter((sid) => acks.has(sid));
+      if (2 * counted.length <= voters.length) {
+        this.violate(`leader ${n.sid} ${what} ${hex(zxid)} with acks from {${[...acks].join(',')}}: not a quorum of config ${hex(qv.version)} (voters ${voters.join(',')})`);
+      }
+    }
+  }
+
+  private noteAck(role: LeaderRole, zxid: bigint, sid: bigint): void {
+    let s = role.acks.get(zxid);
+    if (!s) role.acks.set(zxid, (s = new Set()));
+    s.add(sid);
   }
 
   // ---- leader host ------------------------------------------------------------
@@ -673,6 +806,10 @@ export class ZabCluster<T = null, W = never> {
     for (const e of effects) {
       if (e.kind === 'persistAcceptedEpoch' || e.kind === 'persistCurrentEpoch') {
         tasks.push(this.persistEpoch(n, e));
+        continue;
+      }
+      if (e.kind === 'lastSeenConfig' || e.kind === 'activateConfig') {
+        tasks.push(this.configTask(n, role, e));
         continue;
       }
       switch (e.kind) {
@@ -704,6 +841,7 @@ export class ZabCluster<T = null, W = never> {
                 disk: true,
                 run: () => {
                   this.appendLog(n, e.entries);
+                  for (const t of e.entries) this.noteAck(role, t.header.zxid, n.sid);
                   if (this.current(n, role)) this.leaderEffects(n, role, role.m.logged(e.entries[e.entries.length - 1].header.zxid));
                 },
               });
@@ -769,6 +907,8 @@ export class ZabCluster<T = null, W = never> {
               for (const z of due) {
                 const t = role.proposed.get(z)!;
                 role.proposed.delete(z);
+                this.checkQuorum(n, role, z, role.quorumsOf.get(z) ?? [], 'committed');
+                if (t.header.type === OpCode.reconfig) this.stats.reconfigsCommitted++;
                 this.applyTo(n, t, 'leader');
                 this.acknowledgedIds.add(this.idOf(t));
               }
@@ -826,7 +966,10 @@ export class ZabCluster<T = null, W = never> {
     const prev = this.servedEpochs.get(epoch);
     if (prev !== undefined) this.violate(`epoch ${epoch} established twice (by ${prev} and ${n.sid})`);
     this.servedEpochs.set(epoch, n.sid);
+    this.servedConfigs.add(role.m.verifier.version);
     if (n.disk.currentEpoch !== epoch) this.violate(`leader ${n.sid} serves epoch ${epoch} with currentEpoch ${n.disk.currentEpoch} on disk`);
+    this.noteAck(role, makeZxid(epoch, 0n), n.sid);
+    this.checkQuorum(n, role, makeZxid(epoch, 0n), role.startQuorums, 'serves after NEWLEADER acks for');
     // Everything acknowledged so far must be in the new leader's history.
     if (!isPrefix(this.acked, role.hist)) {
       const missing = this.acked.filter((id) => !role.hist.includes(id));
@@ -862,6 +1005,10 @@ export class ZabCluster<T = null, W = never> {
     for (const e of effects) {
       if (e.kind === 'persistAcceptedEpoch' || e.kind === 'persistCurrentEpoch') {
         tasks.push(this.persistEpoch(n, e));
+        continue;
+      }
+      if (e.kind === 'lastSeenConfig' || e.kind === 'activateConfig') {
+        tasks.push(this.configTask(n, role, e));
         continue;
       }
       switch (e.kind) {
@@ -1075,7 +1222,11 @@ export class ZabCluster<T = null, W = never> {
     role.lastProposed = batch[batch.length - 1].header.zxid;
     this.stats.proposed += batch.length;
     this.log(`leader ${n.sid} proposes ${batch.map((t) => `${hex(t.header.zxid)}#${t.header.cxid}`).join(',')}`);
-    this.leaderEffects(n, role, role.m.propose(batch));
+    const effects = role.m.propose(batch);
+    // What each needs a quorum of: the config in force, and a pending one (the machine's view once proposed).
+    const quorums = role.m.lastSeenVerifier.version > role.m.verifier.version ? [role.m.verifier, role.m.lastSeenVerifier] : [role.m.verifier];
+    for (const t of batch) role.quorumsOf.set(t.header.zxid, quorums);
+    this.leaderEffects(n, role, effects);
     return batch;
   }
 
@@ -1149,7 +1300,10 @@ export class ZabCluster<T = null, W = never> {
             if (ev.msg.kind === 'request') {
               l.role.m.heard(link.learner, this.localNow(l));
               this.hooks.request?.(l, l.role, link.learner, ev.msg.req);
-            } else this.leaderEffects(l, l.role, l.role.m.receive(link.learner, ev.msg as LearnerMessage, this.localNow(l)));
+            } else {
+              if (ev.msg.kind === 'ack') this.noteAck(l.role, ev.msg.zxid, link.learner);
+              this.leaderEffects(l, l.role, l.role.m.receive(link.learner, ev.msg as LearnerMessage, this.localNow(l)));
+            }
           }
         } else {
           const f = this.nodes.get(link.learner)!;
@@ -1286,12 +1440,37 @@ export class ZabCluster<T = null, W = never> {
     this.stats.acknowledged = this.acknowledgedIds.size;
     return final;
   }
+
+  /**
+   * Every config put in force anywhere was committed: a reconfig's (version
+   * = its zxid) is in the acknowledged history; one versioned at an epoch's
+   * start (ZOOKEEPER-1783) was in force at a leader that served (agreed by
+   * its NEWLEADER quorum, maybe a later term's). (The acknowledged history
+   * only grows, so checking at the end covers every moment.)
+   */
+  configChecks(): void {
+    for (const [version, a] of this.activated) {
+      if (version === 0n) continue;
+      const where = `config ${hex(version)} (voters ${a.verifier.voters().join(',')}), first in force on ${a.sid} at t=${a.at} by ${a.via},`;
+      if ((version & 0xffffffffn) === 0n) {
+        if (!this.servedConfigs.has(version)) this.violate(`${where} is versioned at an epoch's start but no serving leader had it in force`);
+        continue;
+      }
+      const id = this.idOfZxid.get(version);
+      if (id === undefined || !this.acked.includes(id)) this.violate(`${where} was never committed (its reconfig ${hex(version)}${id === undefined ? ' was never proposed' : `#${id} is not in the acknowledged history`})`);
+    }
+  }
 }
 
 // ==== the ZAB simulation: an election oracle and synthetic txns ====
 
-/** quietMs: the simulated time allowed, after the faults stop, for the liveness goal. */
-export type ZabSimOptions = SimOptions & { reconfigEnabled?: boolean; txnLogSync?: boolean };
+/**
+ * quietMs: the simulated time allowed, after the faults stop, for the liveness goal.
+ * membership: reconfigEnabled plus one joiner (outside the initial config,
+ * following as a non-voting member) and, during the faults, reconfigs that
+ * change who votes (see `reconfigure`).
+ */
+export type ZabSimOptions = SimOptions & { reconfigEnabled?: boolean; txnLogSync?: boolean; membership?: boolean };
 
 export interface ZabSimResult {
   seed: number;
@@ -1301,6 +1480,11 @@ export interface ZabSimResult {
   stats: ZabSimStats;
   faults: FaultProfile;
   endedAt: number;
+}
+
+/** The command that replays one seed with its trace (zab-sim.test.ts reads these variables). */
+export function replayCommand(seed: number, voters: number, reconfig = false, membership = false): string {
+  return `ZK_SIM_SEED=${seed} ZK_SIM_VOTERS=${voters}${reconfig ? ' ZK_SIM_RECONFIG=1' : ''}${membership ? ' ZK_SIM_MEMBERSHIP=1' : ''} ZK_SIM_TRACE=1 npx jest test/sim/zab-sim.test.ts`;
 }
 
 type Rank = [bigint, bigint, bigint];
@@ -1315,9 +1499,11 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
   const faultMs = opts.faultMs ?? 12_000;
   const quietMs = opts.quietMs ?? 25_000;
   const faults = pickZabFaults(rng);
-  if (opts.reconfigEnabled) faults.reconfigEnabled = true;
+  if (opts.reconfigEnabled || opts.membership) faults.reconfigEnabled = true;
   if (opts.txnLogSync) faults.txnLogSync = true;
-  const c = new ZabCluster<null, 'elect' | 'client'>({ voters: opts.voters, observers: opts.observers, trace: opts.trace, rng, faults });
+  // Its own stream, so that the seeds' fault scenarios stay what they are without membership changes.
+  const reconfigRng = new Rng(opts.seed * 104_729 + opts.voters);
+  const c = new ZabCluster<null, 'elect' | 'client' | 'reconfig'>({ voters: opts.voters, observers: opts.observers, joiners: opts.membership ? 1 : 0, trace: opts.trace, rng, faults });
   const { stats } = c;
   /** Liveness goal: the txn proposed once everything is synced after the faults. */
   let finalTxn: number | undefined;
@@ -1329,6 +1515,13 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
     for (const comp of c.components()) {
       const ready = comp.filter((n) => !n.role && c.drained(n) && c.now - n.lookingSince >= 30);
       if (ready.length === 0) continue;
+      // FLE while LOOKING adopts a newer config in force from any notification it gets (the peer's
+      // adoptedConfig; members in a role answer with theirs), then counts votes in it.
+      let qv: QuorumVerifier = c.qv;
+      if (faults.reconfigEnabled) {
+        for (const n of comp) if (n.disk.config.version > qv.version) qv = n.disk.config;
+        for (const n of ready) c.setConfig(n, 'activate', qv);
+      }
       const leaders = comp.filter((n) => n.role?.kind === 'leader' && n.role.m.state !== 'ended');
       if (leaders.length > 0) {
         const l = rng.pick(leaders);
@@ -1338,11 +1531,12 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
         }
         continue;
       }
-      const voters = ready.filter((n) => !n.observer);
-      if (!c.qv.containsQuorum(voters.map((n) => n.sid))) continue;
+      // Observers and servers the config does not list (joiners, removed servers) only join a leader.
+      const voters = ready.filter((n) => qv.isVoter(n.sid));
+      if (!qv.containsQuorum(voters.map((n) => n.sid))) continue;
       // A quorum-sized or larger random subset decides (FLE may decide before slow votes arrive).
       const shuffled = voters.slice().sort(() => rng.next() - 0.5);
-      const need = Math.floor(opts.voters / 2) + 1;
+      const need = Math.floor(qv.voters().length / 2) + 1;
       const size = rng.chance(0.5) ? shuffled.length : rng.int(need, shuffled.length);
       const chosen = shuffled.slice(0, size);
       let best = chosen[0];
@@ -1374,8 +1568,54 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
     }
   }
 
+  /** The kind of change each reconfig proposed (by zxid = version), counted once it is in force. */
+  const reconfigKinds = new Map<bigint, 'join' | 'removal' | 'leaderRemoval' | 'promotion' | 'demotion'>();
+
+  /**
+   * A membership change at the serving leader, as a client's reconfig would
+   * get it proposed (prep-request-processor: none while one is pending,
+   * at least 2 voters, NewConfigNoQuorum unless the leader and its synced
+   * followers make a quorum of the new config): add a voter (the joiner,
+   * or a server removed before), remove one (the leader too: it designates
+   * a successor and ends its term), turn an observer into a participant
+   * or a participant into an observer.
+   */
+  function reconfigure(): void {
+    const l = c.servingLeader();
+    if (!l || l.role.m.lastSeenVerifier.version !== l.role.m.verifier.version) return;
+    const cur = l.role.m.verifier;
+    const voters = cur.voters();
+    const outside = [...c.members.keys()].filter((sid) => !cur.servers.has(sid));
+    const observers = [...cur.servers.values()].filter((s) => s.type === 'observer').map((s) => s.sid);
+    type Change = { kind: 'join' | 'removal' | 'leaderRemoval' | 'promotion' | 'demotion'; sid: bigint };
+    const options: Change[] = [...outside.map((sid): Change => ({ kind: 'join', sid })), ...observers.map((sid): Change => ({ kind: 'promotion', sid }))];
+    if (voters.length > 2) {
+      for (const sid of voters) {
+        options.push({ kind: sid === l.n.sid ? 'leaderRemoval' : 'removal', sid }, { kind: 'demotion', sid });
+      }
+    }
+    if (options.length === 0) return;
+    const ch = reconfigRng.pick(options);
+    const servers = new Map(cur.servers);
+    if (ch.kind === 'removal' || ch.kind === 'leaderRemoval') servers.delete(ch.sid);
+    else servers.set(ch.sid, { ...c.members.get(ch.sid)!, type: ch.kind === 'demotion' ? 'observer' : 'participant' });
+    const zxid = l.role.zxids!.peek();
+    const next = new MajorityQuorum(servers.values(), zxid);
+    if (!l.role.m.isQuorumSynced(next)) {
+      c.log(`reconfig (${ch.kind} ${ch.sid}) refused: NewConfigNoQuorum`);
+      return;
+    }
+    stats.reconfigs++;
+    reconfigKinds.set(zxid, ch.kind);
+    c.log(`reconfig at ${l.n.sid}: ${ch.kind} ${ch.sid} -> voters ${next.voters().join(',')}`);
+    const w = new JuteWriter(256);
+    new SetDataTxn({ path: '/zookeeper/config', data: Buffer.from(next.toString()), version: -1 }).serialize(w);
+    c.propose(l.n, l.role, 1, () => ({ clientId: 1n, type: OpCode.reconfig, body: w.toBuffer() }));
+  }
+
   c.at(0, 'elect');
   c.at(rng.int(0, 50), 'client');
+  if (opts.membership) c.at(reconfigRng.int(100, 1000), 'reconfig');
   c.scheduleFaults();
   c.scheduleQuiet(faultMs);
   const done = c.run({
@@ -1385,9 +1625,12 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
       if (ev === 'elect') {
         elect();
         c.at(c.now + rng.int(20, 80), 'elect');
-      } else {
+      } else if (ev === 'client') {
         client();
         c.at(c.now + rng.int(1, faults.clientEveryMs), 'client');
+      } else if (!c.quiet) {
+        reconfigure();
+        c.at(c.now + reconfigRng.int(200, 1500), 'reconfig');
       }
     },
     // Done when the final txn is applied everywhere.
@@ -1402,6 +1645,8 @@ export function runZabSim(opts: ZabSimOptions): ZabSimResult {
   } else {
     c.finalChecks();
   }
+  c.configChecks();
+  for (const [version, kind] of reconfigKinds) if (c.activated.has(version)) stats[`${kind}s`]++;
   stats.acknowledged = c.acknowledgedIds.size;
   return { seed: opts.seed, voters: opts.voters, violations: c.violations, trace: c.trace, stats, faults, endedAt: c.now };
 }

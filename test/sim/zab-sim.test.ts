@@ -4,40 +4,42 @@
  * points (writes in flight lost), broken links, partitions, slow fsyncs and
  * slow messages; then everything heals and one leader must sync everyone
  * and commit a new txn. A failure prints its seed; replay one with
- *   ZK_SIM_SEED=<seed> [ZK_SIM_VOTERS=3|5] [ZK_SIM_RECONFIG=1] [ZK_SIM_TRACE=1] npx jest test/sim/zab-sim.test.ts
- * (ZK_SIM_RECONFIG=1: the reconfigEnabled variant, as npm run soak:reconfig runs it).
+ *   ZK_SIM_SEED=<seed> [ZK_SIM_VOTERS=3|5] [ZK_SIM_RECONFIG=1 [ZK_SIM_MEMBERSHIP=1]] [ZK_SIM_TRACE=1] npx jest test/sim/zab-sim.test.ts
+ * (ZK_SIM_RECONFIG=1: the reconfigEnabled variant; ZK_SIM_MEMBERSHIP=1: with membership changes, as
+ * npm run soak:reconfig runs it).
  * Thousands of seeds: npm run soak:zab, npm run soak:reconfig (test/sim/run-zab-sim.ts).
  */
 import { TxnLogWalk } from '../../src/server/persist/file-store';
 import { ZabLeader } from '../../src/server/quorum/zab-leader';
 import { ZabLearner } from '../../src/server/quorum/zab-learner';
 import { Proto, ackNewLeaderBeforeLogging, wrap } from './known-bad-variants';
-import { runZabSim, ZabSimResult } from './zab-sim-world';
+import { replayCommand, runZabSim, ZabCluster, ZabSimResult } from './zab-sim-world';
 
 const SEEDS_PER_SIZE = Number(process.env.ZK_SIM_SEEDS ?? 200);
 const replaySeed = process.env.ZK_SIM_SEED !== undefined ? Number(process.env.ZK_SIM_SEED) : undefined;
 const replayVoters = process.env.ZK_SIM_VOTERS !== undefined ? [Number(process.env.ZK_SIM_VOTERS)] : [3, 5];
 /** ZK_SIM_RECONFIG=1: the seeds run the reconfigEnabled variant (a failing seed of npm run soak:reconfig). */
-const replayReconfig = process.env.ZK_SIM_RECONFIG === '1';
+const replayMembership = process.env.ZK_SIM_MEMBERSHIP === '1';
+const replayReconfig = replayMembership || process.env.ZK_SIM_RECONFIG === '1';
 
 jest.setTimeout(300_000);
 
-export function failureReport(r: ZabSimResult, reconfig = false): string {
-  const replay = `ZK_SIM_SEED=${r.seed} ZK_SIM_VOTERS=${r.voters}${reconfig ? ' ZK_SIM_RECONFIG=1' : ''} ZK_SIM_TRACE=1 npx jest test/sim/zab-sim.test.ts`;
+export function failureReport(r: ZabSimResult, reconfig = false, membership = false): string {
+  const replay = replayCommand(r.seed, r.voters, reconfig, membership);
   return `seed ${r.seed} (${r.voters} voters + 1 observer) failed; replay: ${replay}\nfaults: ${JSON.stringify(r.faults)}\n${r.violations.slice(0, 8).join('\n')}` +
     (r.trace.length ? `\n--- trace (last 250 events) ---\n${r.trace.slice(-250).join('\n')}` : '');
 }
 
 for (const voters of replayVoters) {
-  test(`ZAB${replayReconfig ? ' with reconfigEnabled' : ''}, ${voters} voters + 1 observer: ${replaySeed !== undefined ? `seed ${replaySeed}` : `${SEEDS_PER_SIZE} seeds`}`, () => {
+  test(`ZAB${replayReconfig ? ` with reconfigEnabled${replayMembership ? ' and membership changes' : ''}` : ''}, ${voters} voters + 1 observer: ${replaySeed !== undefined ? `seed ${replaySeed}` : `${SEEDS_PER_SIZE} seeds`}`, () => {
     const seeds = replaySeed !== undefined ? [replaySeed] : Array.from({ length: SEEDS_PER_SIZE }, (_, i) => 1 + i + (voters === 5 ? 100_000 : 0));
     const totals = { crashes: 0, established: 0, acknowledged: 0, snaps: 0, truncs: 0, diffs: 0, lateJoins: 0, syncs: 0 };
     const failures: string[] = [];
     for (const seed of seeds) {
-      const r = runZabSim({ seed, voters, observers: 1, trace: process.env.ZK_SIM_TRACE === '1', reconfigEnabled: replayReconfig });
+      const r = runZabSim({ seed, voters, observers: 1, trace: process.env.ZK_SIM_TRACE === '1', reconfigEnabled: replayReconfig, membership: replayMembership });
       for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
       if (r.violations.length > 0) {
-        failures.push(failureReport(r, replayReconfig));
+        failures.push(failureReport(r, replayReconfig, replayMembership));
         if (failures.length >= 3) break;
       }
     }
@@ -55,7 +57,7 @@ for (const voters of replayVoters) {
   });
 }
 
-test('ZAB with reconfigEnabled (every leader versions the config, ZOOKEEPER-1783): 3 and 5 voters, 60 seeds each', () => {
+test('ZAB with reconfigEnabled (the first leader versions the config, ZOOKEEPER-1783): 3 and 5 voters, 60 seeds each', () => {
   const failures: string[] = [];
   let established = 0;
   for (const voters of [3, 5]) {
@@ -67,6 +69,23 @@ test('ZAB with reconfigEnabled (every leader versions the config, ZOOKEEPER-1783
   }
   if (failures.length > 0) throw new Error(failures.join('\n\n'));
   expect(established).toBeGreaterThan(120);
+});
+
+test('ZAB with membership changes (a joiner added, voters removed, the leader too, observers promoted and demoted) under faults: 3 and 5 voters, 200 seeds each', () => {
+  const failures: string[] = [];
+  const totals = { established: 0, reconfigs: 0, reconfigsCommitted: 0, joins: 0, removals: 0, leaderRemovals: 0, promotions: 0, demotions: 0, crashes: 0, partitions: 0 };
+  for (const voters of [3, 5]) {
+    for (let seed = 1; seed <= 200 && failures.length < 3; seed++) {
+      const r = runZabSim({ seed: seed + 800_000, voters, observers: 1, membership: true });
+      for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
+      if (r.violations.length > 0) failures.push(failureReport(r, true, true));
+    }
+  }
+  if (failures.length > 0) throw new Error(failures.join('\n\n'));
+  // Every kind of change went into force, under crashes and partitions, many times over.
+  for (const k of ['joins', 'removals', 'leaderRemovals', 'promotions', 'demotions', 'crashes', 'partitions'] as const) expect(totals[k]).toBeGreaterThan(5);
+  expect(totals.reconfigsCommitted).toBeGreaterThan(100);
+  expect(totals.established).toBeGreaterThan(400);
 });
 
 test('ZAB with leaders syncing from the txn log on disk (snapshotSizeFactor >= 0): 3 and 5 voters, 100 seeds each', () => {
@@ -179,6 +198,75 @@ describe('the simulation catches known-bad machine variants', () => {
       undo();
     }
     expect(found).toMatch(/is not a prefix of its leader/);
+  });
+
+  test('a reconfig, and the proposals after it, committed on a quorum of the old config alone (removed servers counted, joiners not)', () => {
+    const undo = wrap(leader, 'propose', (orig) => function (this: unknown, ...a: unknown[]) {
+      const out = orig.apply(this, a);
+      for (const p of (this as { outstanding: { quorums: unknown[] }[] }).outstanding) p.quorums.length = 1;
+      return out;
+    });
+    let found: string | undefined;
+    try {
+      for (let seed = 1; seed <= 100 && found === undefined; seed++) {
+        for (const voters of [3, 5]) {
+          const v = runZabSim({ seed: seed + 800_000, voters, observers: 1, membership: true }).violations.find((x) => /not a quorum of config/.test(x));
+          if (v !== undefined) {
+            found = `seed ${seed + 800_000}/${voters}: ${v}`;
+            break;
+          }
+        }
+      }
+    } finally {
+      undo();
+    }
+    expect(found).toBeDefined();
+  });
+
+  /** The first membership seeds (from 800,001) with a violation matching `pattern`, or undefined. */
+  const firstMembershipViolation = (pattern: RegExp, seeds = 150): string | undefined => {
+    for (let seed = 1; seed <= seeds; seed++) {
+      for (const voters of [3, 5]) {
+        const v = runZabSim({ seed: seed + 800_000, voters, observers: 1, membership: true }).violations.find((x) => pattern.test(x));
+        if (v !== undefined) return `seed ${seed + 800_000}/${voters}: ${v}`;
+      }
+    }
+    return undefined;
+  };
+
+  test("Apache's NEWLEADER to a learner that syncs during broadcast, carrying the last seen config (a pending reconfig put in force at UPTODATE)", () => {
+    // As the leader still establishing its term sends it: the phase check in finishSync is what is undone.
+    const undo = wrap(leader, 'finishSync', (orig) => function (this: unknown, ...a: unknown[]) {
+      const self = this as { phase: string };
+      const phase = self.phase;
+      if (phase === 'broadcast') self.phase = 'newLeaderAck';
+      try {
+        return orig.apply(this, a);
+      } finally {
+        self.phase = phase;
+      }
+    });
+    let found: string | undefined;
+    try {
+      found = firstMembershipViolation(/was never committed .*by UPTODATE|by UPTODATE.*was never committed/);
+    } finally {
+      undo();
+    }
+    expect(found).toBeDefined();
+  });
+
+  test('a last seen config (.next) kept after a crash, TRUNC or SNAP took its reconfig txn away (put in force by a later term)', () => {
+    const cluster = ZabCluster.prototype as unknown as Proto;
+    const undo = wrap(cluster, 'dropStaleNext', () => function () {
+      return undefined;
+    });
+    let found: string | undefined;
+    try {
+      found = firstMembershipViolation(/was never committed/);
+    } finally {
+      undo();
+    }
+    expect(found).toBeDefined();
   });
 
   test('ZOOKEEPER-1154: DIFF instead of TRUNC for a peer holding txns the leader never committed', () => {

@@ -330,6 +330,24 @@ export class FileTxnStore implements TxnStore {
   }
 
   /**
+   * Whether the txn `zxid` is in this dataDir's current history past its
+   * newest snapshot: logged, and after that snapshot. Older log files stay
+   * behind a SNAP from another history, so a txn logged before a snapshot
+   * proves nothing. A peer asks this of the reconfig behind its last seen
+   * config (.next), written before that txn was durable and kept through
+   * a TRUNC or a SNAP that took the txn away.
+   */
+  async loggedSinceSnapshot(zxid: bigint): Promise<boolean> {
+    this.requireWriter('loggedSinceSnapshot()');
+    const snaps = sortByZxid(this.snapDir, await fsp.readdir(this.snapDir), SNAPSHOT_PREFIX, false);
+    if (snaps.length > 0 && snaps[0].zxid >= zxid) return false;
+    for await (const e of entriesAfter(logFilesReading(await this.logFiles(), zxid), -1n)) {
+      if (e.header.zxid >= zxid) return e.header.zxid === zxid;
+    }
+    return false;
+  }
+
+  /**
    * Streams the logged txns in (after, through], in zxid order, reading one
    * window of one file at a time: a leader's DIFF from disk. Every txn up to
    * `through` must be durable (its append settled). Throws when the log

@@ -50,6 +50,11 @@ export function writeNextConfig(configFile: string, qv: QuorumVerifier): void {
   writeAtomic(nextDynamicConfigFileName(configFile), dynamicConfigFileText(qv, true));
 }
 
+/** A last seen config given up (see lastSeenIsStale): its `.next` file goes. */
+export function removeNextConfig(configFile: string): void {
+  fs.rmSync(nextDynamicConfigFileName(configFile), { force: true });
+}
+
 /** `zoo.cfg.dynamic.next` read back at start (QuorumPeerConfig.parse), or undefined when absent or unreadable. */
 export function readNextConfig(configFile: string): QuorumVerifier | undefined {
   let text: string;

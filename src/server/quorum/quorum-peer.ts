@@ -30,8 +30,8 @@ import type { ElectionTransport } from './election-links';
 import { ServerState } from './election-wire';
 import { LeaderHost } from './leader-host';
 import { LearnerHost } from './learner-host';
-import { writeActiveConfig, writeNextConfig } from './config-files';
-import { sameConfig, type QuorumVerifier } from './quorum-verifier';
+import { removeNextConfig, writeActiveConfig, writeNextConfig } from './config-files';
+import { lastSeenIsStale, sameConfig, type QuorumVerifier } from './quorum-verifier';
 import { RecentLog } from './recent-log';
 
 export interface QuorumPeerOptions {
@@ -232,6 +232,29 @@ export class QuorumPeer {
     else if (observer(prev) !== observer(qv)) this.designated = { leader: vote.leader, zxid: vote.zxid };
   }
 
+  /** A role starts from the last seen config: one whose reconfig txn this dataDir lost is dropped first (lastSeenIsStale). */
+  private async dropStaleLastSeen(): Promise<void> {
+    if (this.lastSeen.version <= this.current.version) return;
+    let inHistory: boolean;
+    try {
+      inHistory = await this.store.loggedSinceSnapshot(this.lastSeen.version);
+    } catch (e) {
+      this.log(`cannot look for the txn of the last seen config 0x${this.lastSeen.version.toString(16)}, keeping it: ${(e as Error).message}`);
+      return;
+    }
+    if (!lastSeenIsStale(this.current, this.lastSeen, inHistory)) return;
+    this.log(`dropping the last seen config 0x${this.lastSeen.version.toString(16)}: its reconfig txn is not in this server's history`);
+    this.lastSeen = this.current;
+    const file = this.opts.configFile;
+    if (file) {
+      try {
+        removeNextConfig(file);
+      } catch (e) {
+        this.log(`cannot remove the next dynamic config file: ${(e as Error).message}`);
+      }
+    }
+  }
+
   private async run(): Promise<void> {
     while (!this.closed) {
       const readOnly = this.armReadOnly();
@@ -240,6 +263,7 @@ export class QuorumPeer {
       if (this.closed) break;
       // Leaving read-only mode: its clients and local sessions go before the new role starts.
       this.server.stopServing('a leader was elected');
+      await this.dropStaleLastSeen();
       const leaderSid = decision.vote.leader;
       let reason: string;
       try {

@@ -7,6 +7,8 @@
  * because Java servers parse it.
  */
 
+import { counterOf } from '../zxid';
+
 export type LearnerType = 'participant' | 'observer';
 
 /** One `server.N=` line. */
@@ -49,6 +51,24 @@ export interface QuorumVerifier {
  * same members with the same addresses and roles. Apache restarts election
  * and re-checks roles only when a new config is not "equal" to the old one.
  */
+/**
+ * A last seen config (.next) that no reconfig can complete any more: newer
+ * than the one in force, versioned by a reconfig txn (not an epoch start,
+ * ZOOKEEPER-1783's first version, which has none) that is not in this
+ * server's history past its newest snapshot. It was written when the
+ * PROPOSAL arrived, before the txn was durable, and a crash, a TRUNC or a
+ * SNAP from another history took the txn away; a later term of this server
+ * would otherwise put in force, through NEWLEADER, a membership nobody
+ * committed. (A reconfig committed in our history is in force, its files
+ * written, before a snapshot can take it in.) Dropped at the start of a
+ * role; a reconfig still pending elsewhere comes back with its PROPOSAL.
+ * Apache keeps it; the reconfig soak (`npm run soak:reconfig`) finds
+ * uncommitted configs in force when it is kept.
+ */
+export function lastSeenIsStale(inForce: QuorumVerifier, lastSeen: QuorumVerifier, txnInHistory: boolean): boolean {
+  return lastSeen.version > inForce.version && counterOf(lastSeen.version) !== 0n && !txnInHistory;
+}
+
 export function sameConfig(a: QuorumVerifier, b: QuorumVerifier): boolean {
   if (a.version === b.version) return true;
   if (a.servers.size !== b.servers.size) return false;

@@ -508,8 +508,15 @@ export class ZabLeader {
     if (!l.observer) for (const p of this.outstanding) this.send(sid, { kind: 'proposal', txn: p.txn });
     l.forwarding = true;
     l.stage = 'syncing';
-    // Leader.getQuorumVerifierBytes: the last seen config, so the term completes a pending reconfig.
-    this.send(sid, { kind: 'newLeader', zxid: makeZxid(this.epoch, 0n), config: this.lastSeen.toString() });
+    // While the term is being established, the last seen config (Leader.getQuorumVerifierBytes), so the
+    // term completes a pending reconfig. Once it serves, the config in force: a learner puts NEWLEADER's
+    // config in force at UPTODATE, and a reconfig still pending then is not committed (should it fail,
+    // that learner would hold, and spread through the election, a membership nobody committed). The
+    // learner learns the pending one from its PROPOSAL (sent above) and activates it at its COMMIT.
+    // Apache sends the last seen config here too; the reconfig soak (`npm run soak:reconfig`) finds
+    // uncommitted configs in force with it.
+    const config = this.phase === 'broadcast' ? this.qv : this.lastSeen;
+    this.send(sid, { kind: 'newLeader', zxid: makeZxid(this.epoch, 0n), config: config.toString() });
   }
 
   /** The oldest txn of the committed log (its last zxid when empty, as LearnerHandler.syncFollower takes it). */

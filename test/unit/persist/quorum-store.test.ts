@@ -20,6 +20,7 @@ import {
   writeEpochFile,
 } from '../../../src/server/persist';
 import { epochOf } from '../../../src/server/zxid';
+import { lastSeenIsStale, MajorityQuorum } from '../../../src/server/quorum/quorum-verifier';
 import { apacheAvailable, Cluster, startApache } from '../../harness';
 import { createEntries, initialContents, rmDir, tempDir } from './persist-helpers';
 
@@ -154,6 +155,30 @@ describe('FileTxnStore: txns after a zxid, truncation to a zxid', () => {
     // Up to a zxid it does not log (or past its end): not one history with the committed log either.
     expect(await store.findInLog(zx(8), zx(11), 0)).toBeNull();
     expect(await store.findInLog(zx(1), zx(2), 0)).toEqual({ found: true, before: -1n, after: zx(2) });
+  });
+
+  test('loggedSinceSnapshot: a txn logged after the newest snapshot, not one a SNAP left behind in an older log, not one never logged', async () => {
+    // The same dataDir as above: log 1-3 (another history's), a SNAP at 7, log 8-10.
+    store = new FileTxnStore({ dataDir: dir, preAllocSize: 64 * 1024 });
+    await store.load();
+    await store.snapshot(0n, initialContents());
+    await store.append(createEntries(zx(1), 3));
+    expect(await store.loggedSinceSnapshot(zx(2))).toBe(true);
+    expect(await store.loggedSinceSnapshot(zx(4))).toBe(false);
+    await store.snapshot(zx(7), initialContents());
+    await store.append(createEntries(zx(8), 3));
+    expect(await store.loggedSinceSnapshot(zx(2))).toBe(false);
+    expect(await store.loggedSinceSnapshot(zx(7))).toBe(false);
+    expect(await store.loggedSinceSnapshot(zx(9))).toBe(true);
+    expect(await store.loggedSinceSnapshot(zx(11))).toBe(false);
+  });
+
+  test('lastSeenIsStale: a newer last seen config whose reconfig txn is not in the history, never an epoch-start version or one not newer', () => {
+    const qv = (version: bigint) => new MajorityQuorum([], version);
+    expect(lastSeenIsStale(qv(zx(3)), qv(zx(9)), false)).toBe(true);
+    expect(lastSeenIsStale(qv(zx(3)), qv(zx(9)), true)).toBe(false);
+    expect(lastSeenIsStale(qv(zx(9)), qv(zx(9)), false)).toBe(false);
+    expect(lastSeenIsStale(qv(0n), qv(2n << 32n), false)).toBe(false); // ZOOKEEPER-1783's first version: no txn behind it
   });
 
   test('findInLog: the size limit counts the files after the one the read starts in, by their length on disk (File.length)', async () => {
