@@ -13,56 +13,25 @@
  * removed and the one it designates dies as it is about to lead (the others
  * try it, then elect among the three voters left).
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { ZooKeeper } from '../../../src';
-import { QuorumPeer } from '../../../src/server/quorum/quorum-peer';
-import { MajorityQuorum, type QuorumServer } from '../../../src/server/quorum/quorum-verifier';
-import { digestOf } from '../../harness/digest';
-import { waitFor } from '../../harness/four-letter-words';
-import { freePorts } from '../../harness/ports';
+import { InProcessPeers, SUPER, type PeerMember as Member } from './in-process-peers';
 
 jest.setTimeout(90_000);
 
-interface Member {
-  sid: bigint;
-  clientPort: number;
-  dataDir: string;
-  peer?: QuorumPeer;
-  /** Everything its peer logged, in order. */
-  log: string[];
-  closing?: Promise<void>;
-}
-
-const SUPER = [{ scheme: 'digest', auth: 'super:test' }];
-let root: string;
-let members: Member[] = [];
-const clients: ZooKeeper[] = [];
+const peers = new InProcessPeers();
+const members = peers.members;
 /** Armed: the leader the next committed config designates is closed the moment it is about to lead. */
 let killDesignated = false;
 let killWhenDesignatedToLead: bigint | undefined;
 
-const all = () => members.flatMap((m) => m.log.map((l) => `[${m.sid}] ${l}`));
-const explain = () => all().slice(-80).join('\n');
-const member = (sid: bigint) => members.find((m) => m.sid === sid)!;
+const explain = () => peers.explain();
+const member = (sid: bigint) => peers.member(sid);
 const live = () => members.filter((m) => !m.closing);
 /** Where each member's log is now, to look at what comes after. */
 const mark = () => new Map(members.map((m) => [m.sid, m.log.length]));
 const since = (at: Map<bigint, number>, m: Member) => m.log.slice(at.get(m.sid));
 const newRounds = (lines: string[]) => lines.filter((l) => l.includes('election: new round'));
-
-async function connect(ms: Member[], authInfo?: typeof SUPER): Promise<ZooKeeper> {
-  const zk = new ZooKeeper(ms.map((m) => `127.0.0.1:${m.clientPort}`).join(','), { sessionTimeout: 6000, authInfo });
-  zk.on('error', () => undefined);
-  clients.push(zk);
-  await zk.connected();
-  return zk;
-}
-
-function waitUntil(what: string, probe: () => boolean | Promise<boolean>): Promise<boolean> {
-  return waitFor(what, async () => (await probe()) || undefined, 30_000, 50, explain);
-}
+const connect = (ms: Member[], authInfo?: typeof SUPER) => peers.connect(ms, authInfo);
+const waitUntil = (what: string, probe: () => boolean | Promise<boolean>) => peers.waitUntil(what, probe);
 
 /** The leader the old leader's commit designated (LeaderHost logs it with the config in force). */
 function designatedBy(leader: Member, at: Map<bigint, number>, version: bigint): bigint {
@@ -76,42 +45,17 @@ function versionOf(config: string): bigint {
   return BigInt(`0x${/version=([0-9a-f]+)$/.exec(config)![1]}`);
 }
 
-beforeAll(async () => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-peer-designated-'));
-  const ports = await freePorts(15);
-  const servers: QuorumServer[] = [];
-  for (let i = 0; i < 5; i++) {
-    const sid = BigInt(i + 1);
-    servers.push({ sid, host: '127.0.0.1', quorumPort: ports[3 * i + 1], electionPort: ports[3 * i + 2], type: 'participant', clientAddress: `127.0.0.1:${ports[3 * i]}` });
-    members.push({ sid, clientPort: ports[3 * i], dataDir: path.join(root, `s${sid}`), log: [] });
-  }
-  const verifier = new MajorityQuorum(servers);
-  await Promise.all(
-    members.map(async (m) => {
-      m.peer = await QuorumPeer.start({
-        myId: m.sid,
-        verifier,
-        initLimit: 10,
-        syncLimit: 5,
-        server: { dataDir: m.dataDir, clientPort: m.clientPort, tickTime: 200, forceSync: false, superDigest: digestOf('super', 'test'), reconfigEnabled: true },
-        logger: (msg) => {
-          m.log.push(msg);
-          // The leader logs whom it designated as it commits, before its COMMITANDACTIVATE leaves.
-          const designation = killDesignated && killWhenDesignatedToLead === undefined ? / in force, led by (\d+)/.exec(msg) : null;
-          if (designation && BigInt(designation[1]) !== m.sid) killWhenDesignatedToLead = BigInt(designation[1]);
-          // Synchronously, before its run loop takes the role: the designated leader never comes up.
-          if (m.sid === killWhenDesignatedToLead && msg.includes('election skipped: LEADING') && !m.closing) m.closing = m.peer!.close();
-        },
-      });
-    }),
-  );
-});
+beforeAll(() =>
+  peers.start('designated', 5, 0, (m, msg) => {
+    // The leader logs whom it designated as it commits, before its COMMITANDACTIVATE leaves.
+    const designation = killDesignated && killWhenDesignatedToLead === undefined ? / in force, led by (\d+)/.exec(msg) : null;
+    if (designation && BigInt(designation[1]) !== m.sid) killWhenDesignatedToLead = BigInt(designation[1]);
+    // Synchronously, before its run loop takes the role: the designated leader never comes up.
+    if (m.sid === killWhenDesignatedToLead && msg.includes('election skipped: LEADING') && !m.closing) m.closing = m.peer!.close();
+  }),
+);
 
-afterAll(async () => {
-  for (const c of clients.splice(0)) await c.close().catch(() => undefined);
-  for (const m of members) await (m.closing ?? m.peer?.close())?.catch(() => undefined);
-  fs.rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => peers.stop());
 
 let oldLeader!: Member;
 let designated!: Member;

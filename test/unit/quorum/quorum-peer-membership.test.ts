@@ -19,75 +19,25 @@
  * removed server restarted): it refuses to start.
  */
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { ZooKeeper } from '../../../src';
 import { QuorumPeer } from '../../../src/server/quorum/quorum-peer';
 import { MajorityQuorum, type QuorumServer } from '../../../src/server/quorum/quorum-verifier';
-import { digestOf } from '../../harness/digest';
-import { fourLetterWord, waitFor } from '../../harness/four-letter-words';
-import { freePorts } from '../../harness/ports';
+import { fourLetterWord } from '../../harness/four-letter-words';
+import { InProcessPeers, SUPER, type PeerMember as Member } from './in-process-peers';
 
 jest.setTimeout(90_000);
 
-interface Member {
-  sid: bigint;
-  clientPort: number;
-  dataDir: string;
-  peer?: QuorumPeer;
-}
+const peers = new InProcessPeers();
+const members = peers.members;
+const servers = peers.servers;
 
-const SUPER = [{ scheme: 'digest', auth: 'super:test' }];
-const logs: string[] = [];
-let root: string;
-let members: Member[] = [];
-let servers: QuorumServer[] = [];
-const clients: ZooKeeper[] = [];
-
-const explain = () => logs.slice(-80).join('\n');
-const member = (sid: bigint) => members.find((m) => m.sid === sid)!;
+const member = (sid: bigint) => peers.member(sid);
 const line = (s: QuorumServer, type = s.type) => `server.${s.sid}=${s.host}:${s.quorumPort}:${s.electionPort}:${type};127.0.0.1:${member(s.sid).clientPort}`;
+const connect = (ms: Member[], authInfo?: typeof SUPER) => peers.connect(ms, authInfo);
+const waitUntil = (what: string, probe: () => boolean | Promise<boolean>) => peers.waitUntil(what, probe);
 
-async function connect(ms: Member[], authInfo?: typeof SUPER): Promise<ZooKeeper> {
-  const zk = new ZooKeeper(ms.map((m) => `127.0.0.1:${m.clientPort}`).join(','), { sessionTimeout: 6000, authInfo });
-  zk.on('error', () => undefined);
-  clients.push(zk);
-  await zk.connected();
-  return zk;
-}
+beforeAll(() => peers.start('removed', 4, 1));
 
-function waitUntil(what: string, probe: () => boolean | Promise<boolean>): Promise<boolean> {
-  return waitFor(what, async () => (await probe()) || undefined, 30_000, 50, explain);
-}
-
-beforeAll(async () => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'zk-peer-removed-'));
-  const ports = await freePorts(15);
-  for (let i = 0; i < 5; i++) {
-    const sid = BigInt(i + 1);
-    servers.push({ sid, host: '127.0.0.1', quorumPort: ports[3 * i + 1], electionPort: ports[3 * i + 2], type: i < 4 ? 'participant' : 'observer', clientAddress: `127.0.0.1:${ports[3 * i]}` });
-    members.push({ sid, clientPort: ports[3 * i], dataDir: path.join(root, `s${sid}`) });
-  }
-  const verifier = new MajorityQuorum(servers);
-  await Promise.all(
-    members.map(async (m) => {
-      m.peer = await QuorumPeer.start({
-        myId: m.sid,
-        verifier,
-        initLimit: 10,
-        syncLimit: 5,
-        server: { dataDir: m.dataDir, clientPort: m.clientPort, tickTime: 200, forceSync: false, fourLetterWordWhitelist: '*', superDigest: digestOf('super', 'test'), reconfigEnabled: true },
-        logger: (msg) => logs.push(`${Date.now() % 100000} ${msg}`),
-      });
-    }),
-  );
-});
-
-afterAll(async () => {
-  for (const c of clients.splice(0)) await c.close().catch(() => undefined);
-  for (const m of members) await m.peer?.close().catch(() => undefined);
-  fs.rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => peers.stop());
 
 test('removed by a reconfig, the leader and an observer go on as non-voting followers that serve, follow the next leader, and can be added back', async () => {
   // Formed, with the first leader's versioned config (ZOOKEEPER-1783) in force everywhere.
@@ -145,7 +95,7 @@ test('removed by a reconfig, the leader and an observer go on as non-voting foll
 });
 
 test('a server the config in force does not list (a joiner or a removed server, restarted) does not start, as Apache\'s QuorumPeer.start', async () => {
-  const dataDir = path.join(root, 'unlisted');
+  const dataDir = peers.pathIn('unlisted');
   await expect(
     QuorumPeer.start({ myId: 9n, verifier: new MajorityQuorum(servers, 0x100000000n), initLimit: 10, syncLimit: 5, reconfigEnabled: true, server: { dataDir, clientPort: 0 } }),
   ).rejects.toThrow(/^My id 9 not in the peer list$/);
