@@ -29,6 +29,7 @@ import * as path from 'path';
 import { ZooKeeper } from '../src';
 import { Mutex } from '../recipes';
 import { startTarget } from '../test/harness';
+import { median } from './lib/stats';
 import type { TargetKind } from '../test/harness';
 import { cleanupCurator, compileCurator, curatorAvailable } from '../test/interop/curator/curator-runner';
 import { kazooAvailable, SYSTEM_PYTHON } from '../test/interop/kazoo-runner';
@@ -85,12 +86,10 @@ async function ours(connect: string, lockPath: string, n: number, total = TOTAL)
   return { acquisitions: count, seconds, p50: lat[Math.floor(lat.length / 2)] ?? 0, p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? 0 };
 }
 
-/** Each figure's median over the rounds (throughput as acquisitions over seconds of the median round by rate). */
+/** Each figure's median over the rounds (bench/lib/stats.ts); throughput as one second at the median rate. */
 function medianCell(cells: Cell[]): Cell | null {
   if (cells.length === 0) return null;
-  const mid = <T>(xs: T[], key: (x: T) => number): T => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)];
-  const byRate = mid(cells, (c) => c.acquisitions / c.seconds);
-  return { acquisitions: byRate.acquisitions, seconds: byRate.seconds, p50: mid(cells, (c) => c.p50).p50, p99: mid(cells, (c) => c.p99).p99 };
+  return { acquisitions: median(cells.map((c) => c.acquisitions / c.seconds)), seconds: 1, p50: median(cells.map((c) => c.p50)), p99: median(cells.map((c) => c.p99)) };
 }
 
 function external(cmd: string, args: string[]): Promise<Cell> {
