@@ -4,7 +4,7 @@
  * base path per test, condition waits, and a seeded random source.
  */
 import { randomBytes } from 'crypto';
-import { KeeperState, ZooKeeper, ZooKeeperOptions } from '../../../src';
+import { KeeperState, NoNodeError, ZooKeeper, ZooKeeperOptions } from '../../../src';
 import { targets, targetsWith, TcpProxy } from '../../harness';
 import type { Feature, TargetKind } from '../../harness';
 
@@ -64,6 +64,21 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, what: st
     if (await pred()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
     await sleep(everyMs);
+  }
+}
+
+/**
+ * The children of a recipe's parent, [] when the parent is gone: recipes make their
+ * parents CONTAINER nodes, as Curator does, and the harness servers reap an emptied
+ * container within a second (znode.container.checkIntervalMs), so "no children" and
+ * "no parent" are the same released state.
+ */
+export async function childrenOrNone(zk: ZooKeeper, path: string): Promise<string[]> {
+  try {
+    return await zk.getChildren(path);
+  } catch (e) {
+    if (e instanceof NoNodeError) return [];
+    throw e;
   }
 }
 
